@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of the solution and ends with one line "N passed, N failed[, N skipped]".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+dotnet test Ingest.sln -c Release --nologo "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+summary=$(awk '
+  /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
+    gsub(",", ""); for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+  }
+  END { line = p " passed, " f " failed"; if (s > 0) line = line ", " s " skipped"; print line }' "$log")
+rm -f "$log"
+echo "$summary"
+if [ "$rc" -eq 0 ] && [[ "$summary" == "0 passed, 0 failed" ]]; then
+  echo "test.sh: no test ran" >&2
+  exit 1
+fi
+exit "$rc"

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+
+namespace Vmtrace.Decoding;
+
+/// <summary>
+/// The one-line text form of an event used by <c>vmtrace dump</c>:
+/// <c>SECONDS.NANOSECONDS [CPU] TID NAME: field=value, …</c>. Strings are quoted, hex fields
+/// print as 0x…, enums as LABEL(value). For display and tests; allocates.
+/// </summary>
+public static class EventFormatter
+{
+    public static string Format(in TraceEvent e)
+    {
+        var sb = new StringBuilder(128);
+        AppendTimestamp(sb, e.Timestamp);
+        sb.Append(" [").Append(e.Cpu.ToString(CultureInfo.InvariantCulture)).Append("] ");
+        sb.Append(e.Tid.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(e.Type.Name).Append(':');
+        var fields = e.Type.Fields;
+        bool first = true;
+        for (int i = 0; i < fields.Length; i++)
+        {
+            if (!e.IsPresent(i))
+                continue;
+            sb.Append(first ? " " : ", ");
+            first = false;
+            sb.Append(fields[i].Name).Append('=');
+            AppendValue(sb, e, i);
+        }
+        return sb.ToString();
+    }
+
+    public static void AppendTimestamp(StringBuilder sb, long ns)
+    {
+        long sec = Math.DivRem(ns, 1_000_000_000L, out long frac);
+        if (frac < 0)
+        {
+            sec--;
+            frac += 1_000_000_000L;
+        }
+        sb.Append(sec.ToString(CultureInfo.InvariantCulture)).Append('.').Append(frac.ToString("D9", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Appends the text form of one field's value.</summary>
+    public static void AppendValue(StringBuilder sb, in TraceEvent e, int slot)
+    {
+        var f = e.Type.Fields[slot];
+        switch (f.Kind)
+        {
+            case FieldKind.String:
+                sb.Append('"');
+                foreach (char c in Encoding.UTF8.GetString(e.GetBytes(slot)))
+                {
+                    if (c is '"' or '\\')
+                        sb.Append('\\');
+                    sb.Append(c);
+                }
+                sb.Append('"');
+                break;
+            case FieldKind.Float:
+                sb.Append(e.GetDouble(slot).ToString("R", CultureInfo.InvariantCulture));
+                break;
+            case FieldKind.IntArray:
+                sb.Append('[');
+                var elems = e.GetElements(slot);
+                for (int j = 0; j < elems.Length; j++)
+                {
+                    if (j > 0) sb.Append(", ");
+                    AppendInteger(sb, elems[j], f.ElementKind, f.DisplayBase);
+                }
+                sb.Append(']');
+                break;
+            default:
+                long v = e.GetInt64(slot);
+                string? label = LabelOf(f, v);
+                if (label is not null)
+                    sb.Append(label).Append('(');
+                AppendInteger(sb, v, f.Kind, f.DisplayBase);
+                if (label is not null)
+                    sb.Append(')');
+                break;
+        }
+    }
+
+    private static string? LabelOf(FieldDescriptor f, long v)
+    {
+        if (f.EnumMappings is null)
+            return null;
+        foreach (var m in f.EnumMappings)
+        {
+            if (f.Kind == FieldKind.Unsigned ? (ulong)v >= (ulong)m.Low && (ulong)v <= (ulong)m.High : v >= m.Low && v <= m.High)
+                return m.Label;
+        }
+        return null;
+    }
+
+    private static void AppendInteger(StringBuilder sb, long v, FieldKind kind, int displayBase)
+    {
+        if (displayBase == 16)
+            sb.Append("0x").Append(((ulong)v).ToString("x", CultureInfo.InvariantCulture));
+        else if (kind == FieldKind.Unsigned)
+            sb.Append(((ulong)v).ToString(CultureInfo.InvariantCulture));
+        else
+            sb.Append(v.ToString(CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,69 @@
+namespace Vmtrace.Decoding;
+
+/// <summary>
+/// The events vmtrace understands, whatever tracer recorded them. <see cref="EventCatalog"/> maps
+/// each tracer's name (LTTng, ftrace, perf, qemu log, Trace Compass XML) to one of these.
+/// </summary>
+public enum KnownEvent : byte
+{
+    Unknown = 0,
+
+    // Scheduler and task lifecycle
+    SchedSwitch,
+    SchedWakeup,
+    SchedWaking,
+    SchedWakeupNew,
+    SchedMigrateTask,
+    SchedProcessFork,
+    SchedProcessExec,
+    SchedProcessExit,
+    SchedProcessFree,
+    TaskNewtask,
+    TaskRename,
+    StatedumpProcessState,
+
+    // KVM
+    KvmEntry,
+    KvmExit,
+    KvmUserspaceExit,
+    KvmNestedVmexit,
+    KvmNestedVmexitInject,
+    KvmMmuGetPage,
+    KvmHypercall,
+    KvmVcpuWakeup,
+    VcpuEnterGuest,
+    VmsyncGuestToHostHost,
+    VmsyncHostToGuestHost,
+    VmsyncGuestToHostGuest,
+    VmsyncHostToGuestGuest,
+
+    // Network
+    NetDevXmit,
+    NetDevQueue,
+    NetifReceiveSkb,
+    NetifRx,
+
+    // Block layer
+    BlockRqInsert,
+    BlockRqIssue,
+    BlockRqComplete,
+
+    // QEMU userspace (LTTng ust provider "qemu" or qemu's log backend)
+    QemuThreadPoolSubmit,
+    QemuThreadPoolComplete,
+    QemuBdrvCoIoEm,
+
+    // Interrupts and idle
+    IrqHandlerEntry,
+    IrqHandlerExit,
+    SoftirqRaise,
+    SoftirqEntry,
+    SoftirqExit,
+    CpuIdle,
+
+    /// <summary>ftrace <c>print</c> (trace_marker writes).</summary>
+    Print,
+
+    /// <summary>Synthetic: the tracer reported events lost on this CPU/stream (field "count", 0 if unknown).</summary>
+    LostEvents,
+}

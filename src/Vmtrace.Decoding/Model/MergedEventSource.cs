@@ -1,0 +1,81 @@
+namespace Vmtrace.Decoding;
+
+/// <summary>
+/// Merges time-ordered sources into one time-ordered stream with a min-heap (never a scan of every
+/// source per event). Ties go to the source listed first, so the order is deterministic.
+/// Owns and disposes its inputs.
+/// </summary>
+public sealed class MergedEventSource : EventSource
+{
+    private readonly EventSource[] _inputs;
+    private readonly PriorityQueue<int, (long Timestamp, int Index)> _heap;
+    private bool _started;
+    private int _current = -1;
+
+    public MergedEventSource(IReadOnlyList<EventSource> inputs, string? description = null)
+    {
+        _inputs = inputs.ToArray();
+        _heap = new PriorityQueue<int, (long, int)>(_inputs.Length);
+        Description = description ?? string.Join(" + ", _inputs.Select(s => s.Description));
+    }
+
+    public override string Description { get; }
+
+    public IReadOnlyList<EventSource> Inputs => _inputs;
+
+    public override TraceEvent Current => _inputs[_current].Current;
+
+    public override double Progress => _inputs.Length == 0 ? 1 : _inputs.Average(s => s.Progress);
+
+    public override TraceClockKind Clock => _inputs.Length == 0 ? TraceClockKind.Unknown : _inputs[0].Clock;
+
+    public override int CpuCount => _inputs.Length == 0 ? 0 : _inputs.Max(s => s.CpuCount);
+
+    public override IReadOnlyDictionary<int, string> InitialThreadNames
+    {
+        get
+        {
+            var names = new Dictionary<int, string>();
+            foreach (var s in _inputs)
+            {
+                foreach (var (tid, comm) in s.InitialThreadNames)
+                    names.TryAdd(tid, comm);
+            }
+            return names;
+        }
+    }
+
+    public override bool MoveNext()
+    {
+        if (!_started)
+        {
+            _started = true;
+            for (int i = 0; i < _inputs.Length; i++)
+            {
+                if (_inputs[i].MoveNext())
+                    _heap.Enqueue(i, (_inputs[i].Current.Timestamp, i));
+            }
+        }
+        else if (_current >= 0 && _inputs[_current].MoveNext())
+        {
+            _heap.Enqueue(_current, (_inputs[_current].Current.Timestamp, _current));
+        }
+
+        if (_heap.TryDequeue(out int next, out _))
+        {
+            _current = next;
+            return true;
+        }
+        _current = -1;
+        return false;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var s in _inputs)
+                s.Dispose();
+        }
+    }
+}
