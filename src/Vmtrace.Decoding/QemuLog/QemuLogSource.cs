@@ -1,8 +1,133 @@
 namespace Vmtrace.Decoding.QemuLog;
 
-// PLACEHOLDER: replaced by the real reader.
-public static class QemuLogSource
+/// <summary>
+/// Reads the trace file of qemu's <c>log</c> backend (<c>-trace events=… -D FILE -msg timestamp=on</c>):
+/// one event per line, <c>TID@SECONDS.MICROS:event_name args</c>, TID a Linux thread id and the time from
+/// gettimeofday (so <see cref="TraceClockKind.Realtime"/>, microsecond resolution). Events come in file
+/// order with Cpu = -1; a time that goes backwards is delivered as read and counted as out of order.
+/// Every line that is not an event (a qemu message, garbage, a last line cut off without its '\n') is
+/// recorded as a <see cref="TraceFormatException"/> naming the line and byte offset, and reading goes on
+/// with the next line. Blank lines are ignored.
+/// </summary>
+public sealed class QemuLogSource : EventSource
 {
-    public static EventSource Open(string path) => throw new NotSupportedException("QemuLogSource is not written yet: " + path);
-    public static bool LooksLikeQemuLog(string path) => false;
+    private const int DetectionBytes = 8192;
+
+    private readonly string _path;
+    private readonly long _fileLength;
+    private readonly LineReader _lines;
+    private readonly QemuLogLineParser _parser = new();
+    private readonly QemuEventTypeCache _types = new();
+    private readonly EventRecordBuffer _record = new();
+    private EventType? _currentType;
+    private long _currentTimestamp;
+    private int _currentTid;
+    private long _lastTimestamp = long.MinValue;
+
+    private QemuLogSource(string path)
+    {
+        _path = path;
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+        _fileLength = stream.Length;
+        _lines = new LineReader(stream);
+    }
+
+    public static EventSource Open(string path) => new QemuLogSource(path);
+
+    /// <summary>True when one of the first lines of the file is a qemu trace event line.</summary>
+    public static bool LooksLikeQemuLog(string path)
+    {
+        Span<byte> head = stackalloc byte[DetectionBytes];
+        int n;
+        using (var f = File.OpenRead(path))
+            n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        head = head[..n];
+        if (head.Contains((byte)0))
+            return false;
+        var parser = new QemuLogLineParser();
+        while (!head.IsEmpty)
+        {
+            int nl = head.IndexOf((byte)'\n');
+            if (nl < 0 && n == DetectionBytes)
+                break; // a line cut by the detection window proves nothing
+            var line = nl < 0 ? head : head[..nl];
+            if (parser.Parse(line) is null)
+                return true;
+            head = nl < 0 ? default : head[(nl + 1)..];
+        }
+        return false;
+    }
+
+    public override string Description => _path;
+
+    public override TraceClockKind Clock => TraceClockKind.Realtime;
+
+    public override double Progress => _fileLength == 0 ? 1 : (double)_lines.Position / _fileLength;
+
+    /// <summary>Distinct event types met so far (for tests: steady-state lines must not create new ones).</summary>
+    internal int TypeCount => _types.Count;
+
+    public override TraceEvent Current => _currentType is null
+        ? throw new InvalidOperationException("MoveNext() has not returned true")
+        : _record.View(_currentTimestamp, -1, _currentTid, _currentType);
+
+    public override bool MoveNext()
+    {
+        while (_lines.TryReadLine(out var line, out var status))
+        {
+            if (status == LineStatus.TooLong)
+            {
+                Reject($"line longer than {LineReader.MaxLineLength} bytes");
+                continue;
+            }
+            if (line.Trim(" \t"u8).IsEmpty && status == LineStatus.Complete)
+                continue;
+            if (status == LineStatus.Unterminated)
+            {
+                Reject("last line has no end of line: cut off while being written");
+                continue;
+            }
+            string? problem = _parser.Parse(line);
+            if (problem is not null)
+            {
+                Reject(problem);
+                continue;
+            }
+            Deliver(line);
+            return true;
+        }
+        _currentType = null;
+        return false;
+    }
+
+    private void Deliver(ReadOnlySpan<byte> line)
+    {
+        var type = _types.GetOrAdd(line, _parser);
+        _record.Reset(type);
+        var fields = _parser.Fields;
+        for (int slot = 0; slot < fields.Length; slot++)
+        {
+            ref readonly var f = ref fields[slot];
+            if (f.Kind == FieldKind.String)
+                _record.SetString(slot, line.Slice(f.TextStart, f.TextLength));
+            else
+                _record.SetInt(slot, f.Value);
+        }
+        _currentType = type;
+        _currentTid = _parser.Tid;
+        _currentTimestamp = _parser.Timestamp;
+        if (_currentTimestamp < _lastTimestamp)
+            Diagnostics.AddOutOfOrder();
+        else
+            _lastTimestamp = _currentTimestamp;
+    }
+
+    private void Reject(string problem) =>
+        Diagnostics.AddError(new TraceFormatException(_path, _lines.LineOffset, $"line {_lines.LineNumber}: {problem}"), _lines.LineSpan);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _lines.Dispose();
+    }
 }
