@@ -1,0 +1,172 @@
+namespace Vmtrace.Decoding.Ctf;
+
+/// <summary>How one event class of one stream class decodes: its type and program (contexts + payload).</summary>
+internal sealed class EventClassLayout(EventType type, DecodeProgram program, int tidRegister, int cpuRegister)
+{
+    public EventType Type { get; } = type;
+    public DecodeProgram Program { get; } = program;
+    /// <summary>Register of the context field tid (LTTng) or perf_tid (perf), or -1.</summary>
+    public int TidRegister { get; } = tidRegister;
+    /// <summary>Register of perf_cpu, used when the packet context has no cpu_id; -1 when absent.</summary>
+    public int CpuRegister { get; } = cpuRegister;
+}
+
+/// <summary>How the packets and events of one stream class decode, resolved once when the trace opens.</summary>
+internal sealed class StreamClassLayout
+{
+    private readonly EventClassLayout?[] _dense;
+    private readonly Dictionary<long, EventClassLayout> _sparse;
+
+    public StreamClassLayout(CtfStreamClass streamClass, DecodeProgram packetContext, RegisterScope contextScope, DecodeProgram eventHeader,
+        CtfClock clock, IEnumerable<(long Id, EventClassLayout Layout)> events, int registerCount)
+    {
+        StreamClass = streamClass;
+        PacketContext = packetContext;
+        EventHeader = eventHeader;
+        Clock = clock;
+        RegisterCount = registerCount;
+        TimestampBeginRegister = contextScope.FindLeaf("timestamp_begin");
+        ContentSizeRegister = contextScope.FindLeaf("content_size");
+        PacketSizeRegister = contextScope.FindLeaf("packet_size");
+        EventsDiscardedRegister = contextScope.FindLeaf("events_discarded");
+        CpuIdRegister = contextScope.FindLeaf("cpu_id");
+        SequenceNumberRegister = contextScope.FindLeaf("packet_seq_num");
+        _sparse = [];
+        long maxDense = 0;
+        foreach (var (id, layout) in events)
+        {
+            _sparse[id] = layout;
+            if (id >= 0 && id < 1 << 20)
+                maxDense = Math.Max(maxDense, id + 1);
+        }
+        _dense = new EventClassLayout?[maxDense];
+        foreach (var (id, layout) in _sparse)
+        {
+            if (id >= 0 && id < maxDense)
+                _dense[id] = layout;
+        }
+    }
+
+    public CtfStreamClass StreamClass { get; }
+    public DecodeProgram PacketContext { get; }
+    public DecodeProgram EventHeader { get; }
+    public CtfClock Clock { get; }
+    public int RegisterCount { get; }
+    public int TimestampBeginRegister { get; }
+    public int ContentSizeRegister { get; }
+    public int PacketSizeRegister { get; }
+    public int EventsDiscardedRegister { get; }
+    public int CpuIdRegister { get; }
+    public int SequenceNumberRegister { get; }
+    public IEnumerable<EventClassLayout> Events => _sparse.Values;
+
+    public EventClassLayout? Find(long id) =>
+        (ulong)id < (ulong)_dense.Length ? _dense[id] : _sparse.GetValueOrDefault(id);
+}
+
+/// <summary>
+/// Everything resolved from the metadata before the first byte of data: the packet header program and,
+/// per stream class, the packet context, event header and per-event-class programs.
+/// </summary>
+internal sealed class CtfTraceLayout
+{
+    public const uint PacketMagic = 0xC1FC1FC1;
+
+    private CtfTraceLayout(CtfMetadata metadata, DecodeProgram packetHeader, EventType packetHeaderType, int magicSlot, int uuidSlot,
+        int streamIdSlot, Dictionary<long, StreamClassLayout> streams)
+    {
+        Metadata = metadata;
+        PacketHeader = packetHeader;
+        PacketHeaderType = packetHeaderType;
+        MagicSlot = magicSlot;
+        UuidSlot = uuidSlot;
+        StreamIdSlot = streamIdSlot;
+        Streams = streams;
+    }
+
+    public CtfMetadata Metadata { get; }
+    /// <summary>Decodes into slots of <see cref="PacketHeaderType"/> (once per packet, so uuid bytes can be checked).</summary>
+    public DecodeProgram PacketHeader { get; }
+    public EventType PacketHeaderType { get; }
+    public int MagicSlot { get; }
+    public int UuidSlot { get; }
+    public int StreamIdSlot { get; }
+    public Dictionary<long, StreamClassLayout> Streams { get; }
+    public int RegisterCount => Streams.Values.Select(s => s.RegisterCount).DefaultIfEmpty(0).Max();
+
+    public static CtfTraceLayout Build(CtfMetadata metadata, string metadataFile)
+    {
+        try
+        {
+            return BuildCore(metadata);
+        }
+        catch (TraceFormatException ex) when (ex.File == "metadata")
+        {
+            throw new TraceFormatException(metadataFile, -1, ex.Problem, ex);
+        }
+    }
+
+    private static CtfTraceLayout BuildCore(CtfMetadata metadata)
+    {
+        var order = metadata.ByteOrder;
+        var headerCompiler = new DecodeProgramCompiler(order, [], 0);
+        var headerScope = headerCompiler.AddScope("trace.packet.header", metadata.PacketHeader, slotGroup: 0, slotPrefix: "", headerRoles: false);
+        var packetHeader = headerCompiler.Build();
+        var packetHeaderType = new EventType("ctf_packet_header", packetHeader.Fields);
+        int firstFree = headerCompiler.RegisterCount;
+
+        var streams = new Dictionary<long, StreamClassLayout>();
+        var streamClasses = metadata.Streams.Count > 0 ? metadata.Streams : [new CtfStreamClass { Id = 0 }];
+        foreach (var sc in streamClasses)
+        {
+            var ctxCompiler = new DecodeProgramCompiler(order, [headerScope], firstFree);
+            var contextScope = ctxCompiler.AddScope("stream.packet.context", sc.PacketContext, slotGroup: -1, slotPrefix: "", headerRoles: false);
+            var packetContext = ctxCompiler.Build();
+
+            var evhCompiler = new DecodeProgramCompiler(order, [headerScope, contextScope], ctxCompiler.RegisterCount);
+            var eventHeaderScope = evhCompiler.AddScope("stream.event.header", sc.EventHeader, slotGroup: -1, slotPrefix: "", headerRoles: true);
+            var eventHeader = evhCompiler.Build();
+            int eventBase = evhCompiler.RegisterCount;
+            int registerCount = eventBase;
+
+            var clock = FindClock(metadata, sc.EventHeader) ?? new CtfClock { Name = "default" };
+            var events = new List<(long, EventClassLayout)>();
+            foreach (var ec in metadata.Events.Where(e => e.StreamId == sc.Id || (streamClasses.Count == 1)))
+            {
+                var c = new DecodeProgramCompiler(order, [headerScope, contextScope, eventHeaderScope], eventBase);
+                var streamCtx = c.AddScope("stream.event.context", sc.EventContext, slotGroup: 1, slotPrefix: "context.", headerRoles: false);
+                var eventCtx = c.AddScope("event.context", ec.Context, slotGroup: 1, slotPrefix: "context.", headerRoles: false);
+                var payload = c.AddScope("event.fields", ec.Payload, slotGroup: 0, slotPrefix: "", headerRoles: false);
+                var program = c.Build();
+                registerCount = Math.Max(registerCount, c.RegisterCount);
+                int tid = First(streamCtx.FindLeaf("tid"), eventCtx.FindLeaf("tid"), streamCtx.FindLeaf("perf_tid"),
+                    eventCtx.FindLeaf("perf_tid"), payload.FindLeaf("perf_tid"));
+                int cpu = First(streamCtx.FindLeaf("perf_cpu"), eventCtx.FindLeaf("perf_cpu"), payload.FindLeaf("perf_cpu"));
+                events.Add((ec.Id, new EventClassLayout(new EventType(ec.Name, program.Fields), program, tid, cpu)));
+            }
+            streams[sc.Id] = new StreamClassLayout(sc, packetContext, contextScope, eventHeader, clock, events, registerCount);
+        }
+        return new CtfTraceLayout(metadata, packetHeader, packetHeaderType, headerScope.FindLeaf("magic") >= 0 ? packetHeaderType.IndexOf("magic") : -1,
+            packetHeaderType.IndexOf("uuid"), packetHeaderType.IndexOf("stream_id"), streams);
+    }
+
+    private static int First(params int[] registers) => registers.FirstOrDefault(r => r >= 0, -1);
+
+    /// <summary>The clock the event header's timestamp maps to, else the trace's only clock.</summary>
+    private static CtfClock? FindClock(CtfMetadata metadata, CtfStruct? header)
+    {
+        var mapped = header is null ? null : FindMappedClock(header);
+        if (mapped is not null && metadata.Clocks.TryGetValue(mapped, out var clock))
+            return clock;
+        return metadata.Clocks.Values.FirstOrDefault();
+    }
+
+    private static string? FindMappedClock(CtfType type) => type switch
+    {
+        CtfInteger i => i.MappedClock,
+        CtfEnum e => e.Container.MappedClock,
+        CtfStruct s => s.Fields.Select(f => FindMappedClock(f.Type)).FirstOrDefault(c => c is not null),
+        CtfVariant v => v.Options.Select(f => FindMappedClock(f.Type)).FirstOrDefault(c => c is not null),
+        _ => null,
+    };
+}
