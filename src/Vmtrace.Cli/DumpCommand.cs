@@ -17,7 +17,7 @@ internal static class DumpCommand
             throw new UsageException("dump takes exactly one trace");
         long limit = o.Long("--limit") ?? long.MaxValue;
         bool stats = o.Flag("--stats");
-        bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.StderrIsTerminal);
+        bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.IsTerminal(stderr));
 
         using var source = TraceOpener.Open(o.Positional[0]);
         using var bar = new ProgressBar(stderr, progress);
@@ -41,7 +41,7 @@ internal static class DumpCommand
             {
                 stdout.WriteLine(EventFormatter.Format(e));
             }
-            bar.Tick(n, () => source.Progress);
+            bar.Tick(n, source);
         }
         bar.Dispose();
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Vmtrace.Decoding;
 
 namespace Vmtrace.Cli;
 
@@ -20,10 +21,11 @@ internal sealed class ProgressBar : IDisposable
         _enabled = enabled;
     }
 
-    public static bool StderrIsTerminal => !Console.IsErrorRedirected;
+    /// <summary>True when <paramref name="err"/> is the process's stderr and that is a terminal (not a pipe, file or test writer).</summary>
+    public static bool IsTerminal(TextWriter err) => ReferenceEquals(err, Console.Error) && !Console.IsErrorRedirected;
 
-    /// <summary>Cheap to call per event: checks the clock only every 64k calls.</summary>
-    public void Tick(long events, Func<double> fraction)
+    /// <summary>Cheap to call per event: allocates nothing and checks the clock only every 64k calls.</summary>
+    public void Tick(long events, EventSource source)
     {
         if (!_enabled || (events & 0xFFFF) != 0)
             return;
@@ -31,7 +33,7 @@ internal sealed class ProgressBar : IDisposable
         if (now - _lastDrawMs < 100)
             return;
         _lastDrawMs = now;
-        double f = Math.Clamp(fraction(), 0, 1);
+        double f = Math.Clamp(source.Progress, 0, 1);
         int filled = (int)(f * 30);
         _err.Write($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {f,6:P1} {events:N0} events");
         _drawn = true;
