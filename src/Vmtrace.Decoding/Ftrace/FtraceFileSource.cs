@@ -1,7 +1,157 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Vmtrace.Decoding.Ftrace;
 
-// PLACEHOLDER: replaced by the real reader.
-public static class FtraceFileSource
+/// <summary>
+/// Reads a trace-cmd <c>trace.dat</c> (versions 6 and 7, zlib/zstd/uncompressed) as one time-ordered event
+/// stream: every CPU of every buffer instance is decoded separately and merged with a min-heap on
+/// (timestamp, CPU stream), ties going to the lower CPU as trace-cmd does. Timestamps are in ns after
+/// TSC2NSEC/TIME_SHIFT/OFFSET; a TSC trace without TSC2NSEC stays in ticks (<see cref="TraceClockKind.Cycles"/>).
+/// </summary>
+public sealed class FtraceFileSource : EventSource
 {
-    public static EventSource Open(string path) => throw new NotSupportedException("FtraceFileSource is not written yet: " + path);
+    private readonly SafeFileHandle _file;
+    private readonly TraceDatCompression? _compression;
+    private readonly FtraceCpuStream[] _streams;
+    private readonly PriorityQueue<int, (long Timestamp, int Stream)> _heap;
+    private readonly long _totalBytes;
+    private bool _started;
+    private int _current = -1;
+
+    private FtraceFileSource(TraceDatMetadata metadata)
+    {
+        Metadata = metadata;
+        Description = metadata.Path;
+        foreach (var (error, skipped) in metadata.Problems)
+            Diagnostics.AddError(error, skipped);
+
+        Decoders = BuildDecoders(metadata);
+        Clock = ClockOf(metadata);
+        Converter = new FtraceTimestampConverter(metadata.Tsc2Nsec, metadata.TimeShift, metadata.TimeOffset);
+        var lostEvents = EventType.CreateLostEvents();
+        var unknown = new EventType("ftrace_unknown_event", [new FieldDescriptor("type_id", FieldKind.Unsigned)], "ftrace");
+
+        _file = File.OpenHandle(metadata.Path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+        try
+        {
+            var streams = new List<FtraceCpuStream>();
+            foreach (var buffer in metadata.Buffers)
+            {
+                var compression = buffer.Compressed ? _compression ??= TraceDatCompression.Create(metadata.CompressionName) : null;
+                if (buffer.Compressed && compression is null)
+                {
+                    Diagnostics.AddError(new TraceFormatException(metadata.Path, 0,
+                        $"buffer '{buffer.Name}' is compressed with '{metadata.CompressionName}', which vmtrace cannot read"), buffer.Cpus.Sum(c => c.Size));
+                    continue;
+                }
+                foreach (var cpu in buffer.Cpus.OrderBy(c => c.Cpu))
+                {
+                    var pages = CpuPageSource.Create(metadata.Path, _file, cpu, metadata.PageSize, compression, metadata.BigEndian, Diagnostics);
+                    streams.Add(new FtraceCpuStream(cpu.Cpu, pages, metadata.PageLayout, Decoders, lostEvents, unknown, Converter, Diagnostics, metadata.Path));
+                    _totalBytes += cpu.Size;
+                }
+            }
+            _streams = streams.ToArray();
+            _heap = new PriorityQueue<int, (long, int)>(Math.Max(1, _streams.Length));
+        }
+        catch
+        {
+            _compression?.Dispose();
+            _file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a trace.dat. Throws <see cref="TraceFormatException"/> when its headers or formats are unreadable.</summary>
+    public static EventSource Open(string path) => OpenTraceDat(path);
+
+    /// <summary>Same as <see cref="Open"/>, typed, for callers that want the trace's metadata.</summary>
+    public static FtraceFileSource OpenTraceDat(string path) => new(TraceDatMetadataReader.Read(path));
+
+    public TraceDatMetadata Metadata { get; }
+
+    /// <summary>Decoders by ftrace event id (null where the file has no format for that id).</summary>
+    internal FtraceEventDecoder?[] Decoders { get; }
+
+    public FtraceTimestampConverter Converter { get; }
+
+    /// <summary>Traced guests (GUEST options): the host thread that runs each guest CPU.</summary>
+    public IReadOnlyList<TraceDatGuest> Guests => Metadata.Guests;
+
+    /// <summary>Names of the buffer instances read ("" is the top instance).</summary>
+    public IEnumerable<string> BufferNames => Metadata.Buffers.Select(b => b.Name);
+
+    public override string Description { get; }
+
+    public override TraceClockKind Clock { get; }
+
+    public override int CpuCount => Metadata.CpuCount;
+
+    public override IReadOnlyDictionary<int, string> InitialThreadNames => Metadata.Cmdlines;
+
+    public override double Progress => _totalBytes == 0 ? 1 : Math.Min(1, (double)_streams.Sum(s => s.Consumed) / _totalBytes);
+
+    public override TraceEvent Current => _streams[_current].Current;
+
+    public override bool MoveNext()
+    {
+        if (!_started)
+        {
+            _started = true;
+            for (int i = 0; i < _streams.Length; i++)
+            {
+                if (_streams[i].MoveNext())
+                    _heap.Enqueue(i, (_streams[i].Timestamp, i));
+            }
+        }
+        else if (_current >= 0 && _streams[_current].MoveNext())
+        {
+            _heap.Enqueue(_current, (_streams[_current].Timestamp, _current));
+        }
+        if (_heap.TryDequeue(out int next, out _))
+        {
+            _current = next;
+            return true;
+        }
+        _current = -1;
+        return false;
+    }
+
+    private static FtraceEventDecoder?[] BuildDecoders(TraceDatMetadata metadata)
+    {
+        int maxId = metadata.Formats.Count == 0 ? -1 : metadata.Formats.Max(f => f.Id);
+        var decoders = new FtraceEventDecoder?[Math.Min(maxId, ushort.MaxValue) + 1];
+        foreach (var format in metadata.Formats)
+        {
+            if (format.Id <= ushort.MaxValue && decoders[format.Id] is null)
+                decoders[format.Id] = new FtraceEventDecoder(format, metadata.BigEndian, metadata.PageLayout.CommitSize);
+        }
+        return decoders;
+    }
+
+    /// <summary>
+    /// What the timestamps count from. "tai" is taken as realtime (these hosts keep a TAI offset of 0);
+    /// x86-tsc without a TSC2NSEC conversion is raw cycles; TSC converted to ns has no known origin.
+    /// </summary>
+    public static TraceClockKind ClockOf(TraceDatMetadata metadata)
+    {
+        string? clock = metadata.Buffers.FirstOrDefault(b => b.Name.Length == 0)?.Clock ?? metadata.TraceClock;
+        bool converted = metadata.Tsc2Nsec is { Multiplier: > 0 };
+        return clock switch
+        {
+            "tai" or "realtime" => TraceClockKind.Realtime,
+            "mono" => TraceClockKind.Monotonic,
+            "x86-tsc" or "counter" or "tsc2nsec" => converted ? TraceClockKind.Unknown : TraceClockKind.Cycles,
+            _ => TraceClockKind.Unknown,
+        };
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _compression?.Dispose();
+            _file.Dispose();
+        }
+    }
 }

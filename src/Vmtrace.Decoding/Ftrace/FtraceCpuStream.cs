@@ -1,0 +1,139 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Vmtrace.Decoding.Ftrace;
+
+/// <summary>
+/// The events of one CPU of one buffer instance, in time order: pages from a <see cref="CpuPageSource"/>,
+/// records from a <see cref="RingBufferPageReader"/>, fields from the per-id <see cref="FtraceEventDecoder"/>.
+/// Decodes into its own <see cref="EventRecordBuffer"/> so several CPUs can be merged.
+/// </summary>
+internal sealed class FtraceCpuStream
+{
+    private readonly CpuPageSource _pages;
+    private readonly FtraceEventDecoder?[] _decoders;
+    private readonly EventType _lostEventsType;
+    private readonly EventType _unknownType;
+    private readonly FtraceTimestampConverter _clock;
+    private readonly SourceDiagnostics _diagnostics;
+    private readonly string _path;
+    private readonly EventRecordBuffer _record = new();
+    private readonly bool _bigEndian;
+    private RingBufferPageReader _reader;
+    private bool _inPage;
+    private EventType _currentType;
+    private int _currentTid;
+
+    public FtraceCpuStream(int cpu, CpuPageSource pages, RingBufferPageLayout layout, FtraceEventDecoder?[] decoders,
+        EventType lostEventsType, EventType unknownType, FtraceTimestampConverter clock, SourceDiagnostics diagnostics, string path)
+    {
+        Cpu = cpu;
+        _pages = pages;
+        _reader = new RingBufferPageReader(layout);
+        _decoders = decoders;
+        _lostEventsType = lostEventsType;
+        _unknownType = unknownType;
+        _clock = clock;
+        _diagnostics = diagnostics;
+        _path = path;
+        _bigEndian = layout.BigEndian;
+        _currentType = unknownType;
+    }
+
+    public int Cpu { get; }
+    public long Timestamp { get; private set; }
+    public long Consumed => _pages.Consumed;
+
+    public TraceEvent Current
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _record.View(Timestamp, Cpu, _currentTid, _currentType);
+    }
+
+    public bool MoveNext()
+    {
+        while (true)
+        {
+            if (!_inPage)
+            {
+                if (!_pages.MoveNextPage())
+                    return false;
+                var header = _reader.Begin(_pages.CurrentPage);
+                if (!header.IsValid)
+                {
+                    ReportDamage(0, _pages.CurrentPage.Length, header.Problem!);
+                    continue;
+                }
+                _inPage = true;
+                if (header.EventsMissed)
+                {
+                    EmitLostEvents(header);
+                    return true;
+                }
+            }
+
+            var page = _pages.CurrentPage;
+            var kind = _reader.Next(page, out int payloadOffset, out int payloadLength);
+            if (kind == RingBufferRecordKind.Event)
+            {
+                if (Decode(page.Slice(payloadOffset, payloadLength)))
+                    return true;
+                continue;
+            }
+            _inPage = false;
+            if (kind == RingBufferRecordKind.Corrupt)
+                ReportDamage(_reader.Position, _reader.DataEnd - _reader.Position, _reader.Problem!);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Decode(ReadOnlySpan<byte> payload)
+    {
+        Timestamp = _clock.ToNanoseconds(_reader.Timestamp, Cpu);
+        if (payload.Length < 2)
+        {
+            ReportDamage(_reader.Position, 0, $"event of {payload.Length} bytes has no type id");
+            return false;
+        }
+        int id = _bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(payload) : BinaryPrimitives.ReadUInt16LittleEndian(payload);
+        var decoder = (uint)id < (uint)_decoders.Length ? _decoders[id] : null;
+        if (decoder is null)
+        {
+            // No format for this id: deliver it as an unknown event rather than lose it.
+            _record.Reset(_unknownType);
+            _record.SetInt(0, id);
+            _currentType = _unknownType;
+            _currentTid = payload.Length >= 8
+                ? (_bigEndian ? BinaryPrimitives.ReadInt32BigEndian(payload[4..]) : BinaryPrimitives.ReadInt32LittleEndian(payload[4..]))
+                : -1;
+            return true;
+        }
+        if (!decoder.Decode(payload, _record))
+        {
+            ReportDamage(_reader.Position, payload.Length,
+                $"{decoder.Type.Name} event of {payload.Length} bytes is shorter than its format ({decoder.MinimumLength} bytes)");
+            return false;
+        }
+        _currentType = decoder.Type;
+        _currentTid = decoder.ReadPid(payload);
+        return true;
+    }
+
+    private void EmitLostEvents(in RingBufferPageHeader header)
+    {
+        Timestamp = _clock.ToNanoseconds(header.Timestamp, Cpu);
+        long count = header.MissedCount;
+        _diagnostics.AddLostEvents(Math.Max(count, 0));
+        _record.Reset(_lostEventsType);
+        _record.SetInt(0, Math.Max(count, 0));
+        _currentType = _lostEventsType;
+        _currentTid = -1;
+    }
+
+    private void ReportDamage(int pageOffset, long skipped, string problem)
+    {
+        long at = _pages.CurrentPageIsInChunk ? _pages.CurrentPageFileOffset : _pages.CurrentPageFileOffset + pageOffset;
+        string where = _pages.CurrentPageIsInChunk ? $" (compressed chunk; page offset {pageOffset})" : "";
+        _diagnostics.AddError(new TraceFormatException(_path, at, $"CPU {Cpu}: {problem}{where}"), Math.Max(0, skipped));
+    }
+}
