@@ -1,0 +1,19 @@
+namespace Vmtrace.Bench;
+
+/// <summary>One row of the results table: a tool decoding one input.</summary>
+internal sealed record Measurement(string Input, string Tool, long? Events, double? Seconds)
+{
+    /// <summary>Bytes allocated per event over a whole steady-state run, open included (vmtrace only).</summary>
+    public double? BytesPerEvent { get; init; }
+    /// <summary>Bytes allocated per event by the MoveNext loop alone (vmtrace only).</summary>
+    public double? LoopBytesPerEvent { get; init; }
+    /// <summary>The row this one is compared with (the reference tool on the same input), if any.</summary>
+    public Measurement? Reference { get; init; }
+    /// <summary>Why there is no figure, or what to know about it.</summary>
+    public string Note { get; init; } = "";
+
+    public double? EventsPerSecond => Events is long n && Seconds is double s && s > 0 ? n / s : null;
+
+    /// <summary>How many times faster than the reference (events/s over events/s).</summary>
+    public double? Ratio => EventsPerSecond is double mine && Reference?.EventsPerSecond is double theirs && theirs > 0 ? mine / theirs : null;
+}
