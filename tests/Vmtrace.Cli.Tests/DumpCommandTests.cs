@@ -37,7 +37,7 @@ public class DumpCommandTests
         var r = await CliRun.RunAsync("dump", Corpus.Path("tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz"), "--stats");
 
         Assert.Equal(0, r.ExitCode);
-        var printed = ParseStatsCounts(r.StdoutLines);
+        var printed = StatsOutput.Counts(r.StdoutLines);
         Assert.Equal(expected.OrderBy(kv => kv.Key), printed.OrderBy(kv => kv.Key));
         Assert.Contains($"events: {expected.Values.Sum()}", r.StdoutLines);
         Assert.Contains(r.StdoutLines, l => l.StartsWith("lost events: 0 ", StringComparison.Ordinal));
@@ -153,19 +153,6 @@ public class DumpCommandTests
 
         Assert.Equal(0, r.ExitCode);
         Assert.Equal("", r.Stderr);
-    }
-
-    /// <summary>"     13830 thread_pool_submit" lines of --stats output.</summary>
-    private static Dictionary<string, long> ParseStatsCounts(string[] lines)
-    {
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var line in lines)
-        {
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long n))
-                counts[parts[1]] = n;
-        }
-        return counts;
     }
 
     /// <summary>Parses "qemu log vmX: name=count, …" of the scenario's event-counts.txt.</summary>
