@@ -1,0 +1,21 @@
+namespace Vmtrace.Analysis;
+
+/// <summary>How much the analysis had to guess or leave out. Counters only grow.</summary>
+public sealed class AnalysisCounters
+{
+    public long Events { get; internal set; }
+    /// <summary>Context switches not in the trace, inferred from an event's tid contradicting the CPU's current thread.</summary>
+    public long InferredSwitches { get; internal set; }
+    /// <summary>Events whose timestamp went backwards; they are handled at the latest time seen.</summary>
+    public long OutOfOrderEvents { get; internal set; }
+    /// <summary>Places where the tracer reported lost events.</summary>
+    public long LossReports { get; internal set; }
+    /// <summary>kvm_entry events with no thread known (no tid, no sched_switch on that CPU yet).</summary>
+    public long KvmEventsWithoutThread { get; internal set; }
+    /// <summary>kvm_exit events still waiting for their kvm_entry when the analysis ended.</summary>
+    public long UnfinishedExits { get; internal set; }
+    /// <summary>qemu thread_pool_complete or block_rq_complete with no matching open request.</summary>
+    public long UnmatchedCompletions { get; internal set; }
+    /// <summary>qemu disk events of a thread belonging to no known VM.</summary>
+    public long UnattributedQemuDiskEvents { get; internal set; }
+}

@@ -1,0 +1,30 @@
+namespace Vmtrace.Analysis;
+
+/// <summary>Settings of one <see cref="HostAnalysis"/>. Every default is what <c>vmtrace analyze</c> uses.</summary>
+public sealed class AnalysisOptions
+{
+    /// <summary>Length of the event-time tumbling windows, in ns. Default 1 s. Window starts are whole multiples of it.</summary>
+    public long WindowNs { get; init; } = 1_000_000_000L;
+
+    /// <summary>Number of physical CPUs, for the pCPU share; 0 = the highest CPU number seen plus one.</summary>
+    public int CpuCount { get; init; }
+
+    /// <summary>How many interferers each VM keeps per window (the rest are summed as "other"). Default 5.</summary>
+    public int TopInterferers { get; init; } = 5;
+
+    /// <summary>
+    /// Start of the reported range (absolute ns), or null for the whole trace. Events before it still build
+    /// the model (who runs where) but no window before it is reported; a window is cut exactly at it.
+    /// </summary>
+    public long? FromNs { get; init; }
+
+    public void Validate()
+    {
+        if (WindowNs <= 0)
+            throw new ArgumentOutOfRangeException(nameof(WindowNs), WindowNs, "the window length must be positive");
+        if (CpuCount < 0)
+            throw new ArgumentOutOfRangeException(nameof(CpuCount), CpuCount, "the CPU count cannot be negative");
+        if (TopInterferers < 1)
+            throw new ArgumentOutOfRangeException(nameof(TopInterferers), TopInterferers, "keep at least one interferer");
+    }
+}

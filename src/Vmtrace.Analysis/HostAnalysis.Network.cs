@@ -1,0 +1,69 @@
+using Vmtrace.Decoding;
+
+namespace Vmtrace.Analysis;
+
+/// <summary>
+/// Network per VM, through its tap device: a packet the host transmits on the tap (net_dev_xmit) goes
+/// into the VM (VM received); a packet the host receives from the tap (netif_receive_skb) came out of
+/// the VM (VM transmitted). A tap belongs to a VM by the inventory (qemu's <c>ifname=</c>) or by being
+/// seen receiving in the VM's vhost thread or qemu main thread (where qemu/vhost write guest packets).
+/// netif_rx is counted only in traces without netif_receive_skb: with both, a queued packet shows twice.
+/// </summary>
+public sealed partial class HostAnalysis
+{
+    private readonly List<NetDevice> _devices = [];
+    private bool _sawReceiveSkb;
+
+    private sealed class NetDevice(byte[] name)
+    {
+        public byte[] Name { get; } = name;
+        public bool TapLike { get; } = name.AsSpan().StartsWith("tap"u8) || name.AsSpan().StartsWith("vnet"u8) || name.AsSpan().StartsWith("macvtap"u8);
+        public VmInfo? Vm { get; set; }
+    }
+
+    /// <summary>The device of that name, created on first sight; devices are few, a scan is cheap.</summary>
+    private NetDevice DeviceOf(ReadOnlySpan<byte> name)
+    {
+        foreach (var d in _devices)
+        {
+            if (name.SequenceEqual(d.Name))
+                return d;
+        }
+        var created = new NetDevice(name.ToArray());
+        _devices.Add(created);
+        return created;
+    }
+
+    private void OnNetDevXmit(in TraceEvent e)
+    {
+        var name = e.GetText(FieldRole.DeviceName);
+        if (name.IsEmpty)
+            return;
+        var dev = DeviceOf(name);
+        if (dev.Vm is null && dev.TapLike && e.Tid > 0 && _threads.TryGetValue(e.Tid, out var t) && t.Role == ThreadRole.Vhost)
+            dev.Vm = t.Vm;
+        if (dev.Vm is not { } vm)
+            return;
+        vm.Window.RxPackets++;
+        vm.Window.RxBytes += e.Get(FieldRole.Len, 0);
+    }
+
+    private void OnNetifReceive(in TraceEvent e)
+    {
+        if (e.Known == KnownEvent.NetifReceiveSkb)
+            _sawReceiveSkb = true;
+        else if (_sawReceiveSkb)
+            return;
+        var name = e.GetText(FieldRole.DeviceName);
+        if (name.IsEmpty)
+            return;
+        var dev = DeviceOf(name);
+        if (dev.Vm is null && dev.TapLike && e.Tid > 0 && _threads.TryGetValue(e.Tid, out var t) && t.Vm is not null
+            && (t.Role == ThreadRole.Vhost || t.Tid == t.Vm.Pid))
+            dev.Vm = t.Vm;
+        if (dev.Vm is not { } vm)
+            return;
+        vm.Window.TxPackets++;
+        vm.Window.TxBytes += e.Get(FieldRole.Len, 0);
+    }
+}

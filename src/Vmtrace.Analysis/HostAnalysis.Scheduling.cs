@@ -1,0 +1,254 @@
+using System.Runtime.CompilerServices;
+using Vmtrace.Decoding;
+
+namespace Vmtrace.Analysis;
+
+/// <summary>
+/// Who runs where: sched_switch, wake-ups, migrations, and switches inferred when an event's tid
+/// contradicts the CPU's current thread (lost events, tracepoints that never fire in some contexts).
+/// </summary>
+public sealed partial class HostAnalysis
+{
+    /// <summary>Linux task state bits in sched_switch's prev_state; 0 = runnable. Higher bits flag preemption.</summary>
+    private const long TaskStateMask = 0xFF;
+
+    private void OnSchedSwitch(in TraceEvent e, long now)
+    {
+        int cpu = ValidCpu(e.Cpu);
+        int prevTid = (int)e.Get(FieldRole.PrevTid, e.Tid);
+        int nextTid = (int)e.Get(FieldRole.NextTid, -1);
+        if (cpu < 0 || nextTid < 0)
+            return;
+        if (prevTid >= 0)
+        {
+            EnsureOnCpu(cpu, prevTid, now);
+            if (prevTid != 0)
+                Rename(Thread(prevTid), e.GetText(FieldRole.PrevComm));
+        }
+        bool runnable = (e.Get(FieldRole.PrevState, 1) & TaskStateMask) == 0;
+        var next = nextTid == 0 ? null : Thread(nextTid);
+        if (next is not null)
+            Rename(next, e.GetText(FieldRole.NextComm));
+        Switch(cpu, runnable ? RunState.Preempted : RunState.Blocked, next, now, now);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Rename(ThreadInfo t, ReadOnlySpan<byte> comm)
+    {
+        if (t.SetComm(comm))
+            Reclassify(t);
+    }
+
+    /// <summary>Makes the model agree that <paramref name="tid"/> is on <paramref name="cpu"/>; infers a switch when it does not.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnsureOnCpu(int cpu, int tid, long now)
+    {
+        var c = _cpus[cpu];
+        if (c.Known && (tid == 0 ? c.Current is null : c.Current is not null && c.Current.Tid == tid))
+            return;
+        InferSwitch(c, cpu, tid, now);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void InferSwitch(CpuInfo c, int cpu, int tid, long now)
+    {
+        var next = tid == 0 ? null : Thread(tid);
+        if (!c.Known && c.Current == next)
+        {
+            c.Known = true;
+            return;
+        }
+        if (c.Known || c.Current is not null)
+            Counters.InferredSwitches++;
+        // A thread woken for this CPU while it sat idle most likely ran right away: the switch from
+        // idle is the one tracepoint that never fires on some machines, so start it at the wake-up.
+        long at = now;
+        if (next is not null && c.Known && c.Current is null && next.State == RunState.WaitingAfterWakeup
+            && next.WakeCpu == cpu && next.WakeTime >= c.SwitchTime)
+            at = Math.Max(next.WakeTime, next.Since);
+        Switch(cpu, RunState.Unknown, next, now, at);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="next"/> (null = idle) on <paramref name="cpu"/> at <paramref name="now"/> (its run starts at
+    /// <paramref name="nextStart"/> ≤ now when inferred); the previous occupant leaves in state <paramref name="prevState"/>.
+    /// </summary>
+    private void Switch(int cpu, RunState prevState, ThreadInfo? next, long now, long nextStart)
+    {
+        var c = _cpus[cpu];
+        AttributeInterference(c, now);
+        var prev = c.Current;
+        if (prev is not null && prev != next)
+        {
+            Charge(prev, now);
+            prev.State = prevState;
+            prev.StateStart = now;
+            prev.InGuest = false;
+            if (prevState == RunState.Preempted)
+            {
+                prev.Cpu = cpu;
+                if (prev.Vcpu is not null)
+                    c.Preempted.Add(prev);
+            }
+            else
+            {
+                prev.Cpu = -1;
+            }
+        }
+        if (next is not null && (prev != next || !c.Known))
+        {
+            if (next.State == RunState.Preempted)
+                LeavePreemptedList(next, now);
+            else if (next.State == RunState.Running && next.Cpu >= 0 && next.Cpu != cpu)
+            {
+                // Believed running elsewhere: that CPU's switch away from it was lost.
+                var other = _cpus[next.Cpu];
+                AttributeInterference(other, now);
+                other.Current = null;
+                other.Known = false;
+            }
+            Charge(next, Math.Max(nextStart, next.Since));
+            next.State = RunState.Running;
+            next.Cpu = cpu;
+            Charge(next, now);
+        }
+        c.Current = next;
+        c.Known = true;
+        c.SwitchTime = now;
+    }
+
+    private void LeavePreemptedList(ThreadInfo t, long now)
+    {
+        if (t.Cpu >= 0 && t.Cpu <= _maxCpu)
+        {
+            var from = _cpus[t.Cpu];
+            AttributeInterference(from, now);
+            from.Preempted.Remove(t);
+        }
+    }
+
+    /// <summary>Charges the waiting of the vCPUs preempted from this CPU, up to now, to whoever runs on it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AttributeInterference(CpuInfo c, long now)
+    {
+        if (c.Preempted.Count > 0 && now > c.AttributedUntil)
+            AttributeInterferenceSlow(c, now);
+        if (now > c.AttributedUntil)
+            c.AttributedUntil = now;
+    }
+
+    private void AttributeInterferenceSlow(CpuInfo c, long now)
+    {
+        int culprit = c.Current?.CulpritId ?? (c.Known ? IdleCulprit : UnknownCulprit);
+        foreach (var w in c.Preempted)
+        {
+            var vm = w.Vm;
+            if (vm is null)
+                continue;
+            long start = Math.Max(c.AttributedUntil, w.StateStart);
+            if (now <= start)
+                continue;
+            ref long slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(vm.Window.Interference, culprit, out _);
+            slot += now - start;
+        }
+    }
+
+    private void OnWakeup(in TraceEvent e, long now)
+    {
+        int tid = (int)e.Get(FieldRole.Tid, -1);
+        if (tid <= 0)
+            return;
+        var t = Thread(tid);
+        int target = (int)e.Get(FieldRole.TargetCpu, -1);
+        switch (t.State)
+        {
+            case RunState.Blocked:
+            case RunState.Unknown:
+                Charge(t, now);
+                t.State = RunState.WaitingAfterWakeup;
+                t.StateStart = now;
+                t.WakeTime = now;
+                t.WakeCpu = target;
+                break;
+            case RunState.WaitingAfterWakeup:
+                if (target >= 0)
+                    t.WakeCpu = target;
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void OnMigrate(in TraceEvent e, long now)
+    {
+        int tid = (int)e.Get(FieldRole.Tid, -1);
+        int dest = ValidCpu((int)e.Get(FieldRole.DestCpu, -1));
+        if (tid <= 0 || dest < 0 || !_threads.TryGetValue(tid, out var t))
+            return;
+        if (t.State == RunState.Preempted && t.Cpu != dest)
+        {
+            LeavePreemptedList(t, now);
+            var to = _cpus[dest];
+            AttributeInterference(to, now);
+            t.Cpu = dest;
+            if (t.Vcpu is not null)
+                to.Preempted.Add(t);
+        }
+        else if (t.State == RunState.WaitingAfterWakeup)
+        {
+            t.WakeCpu = dest;
+        }
+    }
+
+    private void OnLostEvents(int cpu)
+    {
+        Counters.LossReports++;
+        if (cpu >= 0)
+            _cpus[cpu].Known = false;
+    }
+
+    /// <summary>
+    /// Charges a thread's time since its last charge to the state it was in, then moves its clock to
+    /// <paramref name="until"/>. Only VM threads have accumulators; others just advance.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Charge(ThreadInfo t, long until)
+    {
+        long d = until - t.Since;
+        if (d <= 0)
+            return;
+        t.Since = until;
+        var vm = t.Vm;
+        if (vm is null)
+            return;
+        var vcpu = t.Vcpu;
+        switch (t.State)
+        {
+            case RunState.Running:
+                vm.Window.ThreadsOnCpuNs += d;
+                if (vcpu is not null)
+                {
+                    if (t.InGuest) vcpu.Window.GuestNs += d;
+                    else vcpu.Window.HostNs += d;
+                }
+                else if (t.Role == ThreadRole.Vhost)
+                {
+                    vm.Window.VhostBusyNs += d;
+                }
+                break;
+            case RunState.Preempted:
+                if (vcpu is not null) vcpu.Window.PreemptedNs += d;
+                else if (t.Role == ThreadRole.Vhost) vm.Window.VhostWaitNs += d;
+                break;
+            case RunState.WaitingAfterWakeup:
+                if (vcpu is not null) vcpu.Window.WaitNs += d;
+                else if (t.Role == ThreadRole.Vhost) vm.Window.VhostWaitNs += d;
+                break;
+            case RunState.Blocked:
+                if (vcpu is not null) vcpu.Window.BlockedNs += d;
+                break;
+            default:
+                break;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Vmtrace.Analysis;
+
+/// <summary>Who is who: threads, their process, their VM and their role (vCPU, vhost).</summary>
+public sealed partial class HostAnalysis
+{
+    private readonly Dictionary<string, int> _culpritIds = new(StringComparer.Ordinal);
+    private readonly List<string> _culpritNames = [];
+
+    private int IdleCulprit { get; }
+    private int UnknownCulprit { get; }
+
+    /// <summary>The thread with that tid, created on first sight (once per thread).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ThreadInfo Thread(int tid)
+    {
+        if (_threads.TryGetValue(tid, out var t))
+            return t;
+        return NewThread(tid);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ThreadInfo NewThread(int tid)
+    {
+        var t = new ThreadInfo(tid) { Since = _now };
+        _threads.Add(tid, t);
+        if (_initialNames.TryGetValue(tid, out var comm))
+            t.SetComm(comm);
+        Reclassify(t);
+        return t;
+    }
+
+    private int Culprit(string name)
+    {
+        if (!_culpritIds.TryGetValue(name, out int id))
+        {
+            id = _culpritNames.Count;
+            _culpritNames.Add(name);
+            _culpritIds.Add(name, id);
+        }
+        return id;
+    }
+
+    private VmInfo VmOfPid(int pid, string origin)
+    {
+        if (!_vmsByPid.TryGetValue(pid, out var vm))
+        {
+            string name = "qemu-" + pid.ToString(CultureInfo.InvariantCulture);
+            vm = new VmInfo(_vms.Count, name, pid, Culprit(name)) { Origin = origin };
+            _vms.Add(vm);
+            _vmsByPid.Add(pid, vm);
+        }
+        return vm;
+    }
+
+    /// <summary>
+    /// Fallback identity when the trace never says which process a vCPU thread belongs to (ftrace with
+    /// only kvm events): the VM is named after the thread, <c>qemu-t&lt;tid&gt;</c>, so two vCPU threads are
+    /// never merged on their vcpu_id alone.
+    /// </summary>
+    private VmInfo FallbackVm(ThreadInfo t)
+    {
+        string name = "qemu-t" + t.Tid.ToString(CultureInfo.InvariantCulture);
+        var vm = new VmInfo(_vms.Count, name, -1, Culprit(name)) { Origin = "fallback: process unknown, named after vCPU thread " + t.Tid.ToString(CultureInfo.InvariantCulture) };
+        _vms.Add(vm);
+        return vm;
+    }
+
+    /// <summary>Recomputes a thread's VM and role after its name or process changed. Rare: allocation allowed.</summary>
+    private void Reclassify(ThreadInfo t)
+    {
+        Charge(t, _now);
+        var vm = t.Vm;
+        if (t.Pid >= 0 && _vmsByPid.TryGetValue(t.Pid, out var byPid))
+            vm = byPid;
+        else if (t.Pid >= 0 && t.Pid == t.Tid && IsQemuName(t.Comm))
+            vm = VmOfPid(t.Pid, "process: qemu main thread");
+
+        var role = t.Role;
+        int vcpuId = -1;
+        if (TryParseVcpuName(t.Comm, out int n))
+        {
+            role = ThreadRole.Vcpu;
+            vcpuId = n;
+        }
+        else if (t.Comm.StartsWith("vhost-", StringComparison.Ordinal)
+            && int.TryParse(t.Comm.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out int ownerPid))
+        {
+            role = ThreadRole.Vhost;
+            vm ??= VmOfPid(ownerPid, "process: owner of vhost-" + ownerPid.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (role == ThreadRole.Vcpu && vm is null)
+            vm = FallbackVm(t);
+        SetIdentity(t, vm, role, vcpuId);
+    }
+
+    private void SetIdentity(ThreadInfo t, VmInfo? vm, ThreadRole role, int vcpuId)
+    {
+        if (vm is not null && t.Vm is null)
+            _vmThreads.Add(t);
+        t.Vm = vm;
+        t.Role = role;
+        if (role == ThreadRole.Vcpu && vm is not null)
+        {
+            if (vcpuId < 0)
+                vcpuId = t.Vcpu?.Vm == vm ? t.Vcpu.VcpuId : 0;
+            if (t.Vcpu is null || t.Vcpu.Vm != vm || t.Vcpu.VcpuId != vcpuId)
+                t.Vcpu = VcpuOf(vm, vcpuId);
+            t.Vcpu.Tid = t.Tid;
+        }
+        t.CulpritId = vm?.CulpritId ?? Culprit("host:" + (t.Comm.Length > 0 ? t.Comm : t.Tid.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    private static VcpuInfo VcpuOf(VmInfo vm, int vcpuId)
+    {
+        foreach (var v in vm.Vcpus)
+        {
+            if (v.VcpuId == vcpuId)
+                return v;
+        }
+        var created = new VcpuInfo(vm, vcpuId, -1);
+        vm.Vcpus.Add(created);
+        return created;
+    }
+
+    /// <summary>Marks a thread as a vCPU when a kvm event shows it running one (vcpu_id -1 when the event has none).</summary>
+    private void BecomeVcpu(ThreadInfo t, int vcpuId)
+    {
+        if (t.Role == ThreadRole.Vcpu && t.Vcpu is not null && (vcpuId < 0 || t.Vcpu.VcpuId == vcpuId))
+            return;
+        Charge(t, _now);
+        var vm = t.Vm;
+        if (vm is null && t.Pid >= 0)
+            vm = VmOfPid(t.Pid, "process: has a vCPU thread");
+        vm ??= FallbackVm(t);
+        SetIdentity(t, vm, ThreadRole.Vcpu, vcpuId);
+    }
+
+    internal static bool IsQemuName(string comm) =>
+        comm.StartsWith("qemu-system-", StringComparison.Ordinal) || comm == "qemu-kvm";
+
+    /// <summary>QEMU names vCPU threads "CPU n/KVM", "CPU n/TCG" (and "CPU n/HVF", "CPU n/WHPX" elsewhere).</summary>
+    internal static bool TryParseVcpuName(string comm, out int vcpuId)
+    {
+        vcpuId = -1;
+        if (!comm.StartsWith("CPU ", StringComparison.Ordinal))
+            return false;
+        int slash = comm.IndexOf('/', StringComparison.Ordinal);
+        return slash > 4 && int.TryParse(comm.AsSpan(4, slash - 4), NumberStyles.None, CultureInfo.InvariantCulture, out vcpuId);
+    }
+}

@@ -1,0 +1,32 @@
+namespace Vmtrace.Analysis;
+
+/// <summary>Mutable per-window latency statistics (an exit reason on a vCPU, a VM's disk requests). Reused window after window.</summary>
+internal sealed class LatencyAccumulator
+{
+    public long Count;
+    public long SumNs;
+    public long MinNs = long.MaxValue;
+    public long MaxNs;
+    public readonly LatencyHistogram Histogram = new();
+
+    public void Add(long latencyNs)
+    {
+        Count++;
+        SumNs += latencyNs;
+        if (latencyNs < MinNs) MinNs = latencyNs;
+        if (latencyNs > MaxNs) MaxNs = latencyNs;
+        Histogram.Add(latencyNs);
+    }
+
+    public LatencyMetrics Snapshot() =>
+        new(Count, SumNs, Count == 0 ? 0 : MinNs, MaxNs, Histogram.Clone());
+
+    public void Clear()
+    {
+        Count = 0;
+        SumNs = 0;
+        MinNs = long.MaxValue;
+        MaxNs = 0;
+        Histogram.Clear();
+    }
+}

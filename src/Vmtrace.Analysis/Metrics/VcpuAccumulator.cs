@@ -1,0 +1,58 @@
+namespace Vmtrace.Analysis;
+
+/// <summary>Mutable per-window figures of one vCPU; exits indexed by reason (grown once per new reason).</summary>
+internal sealed class VcpuAccumulator
+{
+    /// <summary>Reasons beyond this are not tracked one by one (VMX uses &lt; 80, SVM &lt; 0x500).</summary>
+    public const int MaxReason = 4096;
+
+    public long GuestNs;
+    public long HostNs;
+    public long PreemptedNs;
+    public long WaitNs;
+    public long BlockedNs;
+    private LatencyAccumulator?[] _exits = new LatencyAccumulator?[64];
+
+    public CpuTimes Times => new(GuestNs, HostNs, PreemptedNs, WaitNs, BlockedNs);
+
+    public bool IsEmpty => GuestNs == 0 && HostNs == 0 && PreemptedNs == 0 && WaitNs == 0 && BlockedNs == 0 && !HasExits();
+
+    /// <summary>The accumulator of a reason, created the first time the reason shows; null when out of range.</summary>
+    public LatencyAccumulator? Exit(int reason)
+    {
+        if ((uint)reason >= MaxReason)
+            return null;
+        if (reason >= _exits.Length)
+            Array.Resize(ref _exits, Math.Min(MaxReason, Math.Max(reason + 1, _exits.Length * 2)));
+        return _exits[reason] ??= new LatencyAccumulator();
+    }
+
+    public List<ExitMetrics> SnapshotExits()
+    {
+        var list = new List<ExitMetrics>();
+        for (int r = 0; r < _exits.Length; r++)
+        {
+            var a = _exits[r];
+            if (a is not null && a.Count > 0)
+                list.Add(new ExitMetrics(r, a.Snapshot()));
+        }
+        return list;
+    }
+
+    public void Clear()
+    {
+        GuestNs = HostNs = PreemptedNs = WaitNs = BlockedNs = 0;
+        foreach (var a in _exits)
+            a?.Clear();
+    }
+
+    private bool HasExits()
+    {
+        foreach (var a in _exits)
+        {
+            if (a is not null && a.Count > 0)
+                return true;
+        }
+        return false;
+    }
+}

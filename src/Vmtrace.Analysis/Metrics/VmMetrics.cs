@@ -1,0 +1,14 @@
+namespace Vmtrace.Analysis;
+
+/// <summary>
+/// One VM in one window (or merged over several). <see cref="VcpuTimes"/> sums its vCPUs;
+/// <see cref="ThreadsOnCpuNs"/> is the on-CPU time of all its threads (vCPUs, main loop, I/O workers,
+/// vhost); <see cref="PcpuShare"/> = ThreadsOnCpuNs / (window length × pCPUs).
+/// </summary>
+public sealed record VmMetrics(
+    string Vm, int Pid, string Origin, CpuTimes VcpuTimes, long ThreadsOnCpuNs, double PcpuShare, int ActiveVcpus,
+    IReadOnlyList<VcpuMetrics> Vcpus, IReadOnlyList<ExitMetrics> Exits,
+    DiskLayerMetrics QemuDisk, DiskLayerMetrics BlockDisk, NetworkMetrics Network, IReadOnlyList<Interference> Interferers)
+{
+    public long ExitCount => Exits.Sum(x => x.Latency.Count);
+}

@@ -1,0 +1,61 @@
+namespace Vmtrace.Analysis;
+
+/// <summary>
+/// Everything the analysis tracks about one host thread. Created once per thread, then mutated in place:
+/// nothing is allocated per event.
+/// </summary>
+internal sealed class ThreadInfo
+{
+    private readonly byte[] _commBytes = new byte[32];
+    private int _commLength;
+
+    public ThreadInfo(int tid)
+    {
+        Tid = tid;
+    }
+
+    public int Tid { get; }
+    /// <summary>Process id (tgid), -1 when the trace has not said.</summary>
+    public int Pid { get; set; } = -1;
+    public string Comm { get; private set; } = "";
+
+    /// <summary>The VM this thread works for, or null for host threads.</summary>
+    public VmInfo? Vm { get; set; }
+    public ThreadRole Role { get; set; }
+    /// <summary>The vCPU accumulator this thread runs, when <see cref="Role"/> is Vcpu.</summary>
+    public VcpuInfo? Vcpu { get; set; }
+    /// <summary>Interned name of this thread as a culprit of interference ("vmB", "host:bash").</summary>
+    public int CulpritId { get; set; } = -1;
+
+    public RunState State { get; set; }
+    /// <summary>When the thread entered its current off-CPU state (preemption start, for interference).</summary>
+    public long StateStart { get; set; }
+    /// <summary>Time up to which this thread's time has been charged.</summary>
+    public long Since { get; set; }
+    /// <summary>pCPU it runs on (Running) or was preempted from (Preempted); -1 otherwise.</summary>
+    public int Cpu { get; set; } = -1;
+    public bool InGuest { get; set; }
+
+    /// <summary>Time of the last kvm_exit not yet followed by a kvm_entry, or -1.</summary>
+    public long PendingExitTime { get; set; } = -1;
+    public int PendingExitReason { get; set; }
+
+    public long WakeTime { get; set; } = -1;
+    public int WakeCpu { get; set; } = -1;
+
+    /// <summary>Replaces the name when it differs; true when it changed (the caller reclassifies).</summary>
+    public bool SetComm(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty || utf8.SequenceEqual(_commBytes.AsSpan(0, _commLength)))
+            return false;
+        int n = Math.Min(utf8.Length, _commBytes.Length);
+        utf8[..n].CopyTo(_commBytes);
+        _commLength = n;
+        Comm = System.Text.Encoding.UTF8.GetString(_commBytes, 0, n);
+        return true;
+    }
+
+    public bool SetComm(string comm) => SetComm(System.Text.Encoding.UTF8.GetBytes(comm));
+
+    public override string ToString() => $"{Comm}-{Tid}";
+}

@@ -1,0 +1,101 @@
+using System.Text;
+using Vmtrace.Decoding;
+
+namespace Vmtrace.Analysis.Tests;
+
+/// <summary>A hand-written event sequence with ftrace field names, for unit tests of the analysis.</summary>
+internal sealed class ScriptedSource : EventSource
+{
+    private static readonly EventType SwitchType = new("sched_switch",
+    [
+        new("prev_comm", FieldKind.String), new("prev_pid", FieldKind.Signed), new("prev_prio", FieldKind.Signed),
+        new("prev_state", FieldKind.Signed), new("next_comm", FieldKind.String), new("next_pid", FieldKind.Signed),
+        new("next_prio", FieldKind.Signed),
+    ]);
+    private static readonly EventType WakeupType = new("sched_wakeup",
+        [new("comm", FieldKind.String), new("pid", FieldKind.Signed), new("prio", FieldKind.Signed), new("target_cpu", FieldKind.Signed)]);
+    private static readonly EventType EntryType = new("kvm_entry", [new("vcpu_id", FieldKind.Unsigned), new("rip", FieldKind.Unsigned)]);
+    private static readonly EventType ExitType = new("kvm_exit",
+        [new("exit_reason", FieldKind.Unsigned), new("guest_rip", FieldKind.Unsigned), new("vcpu_id", FieldKind.Unsigned)]);
+    private static readonly EventType NewTaskType = new("task_newtask",
+        [new("pid", FieldKind.Signed), new("comm", FieldKind.String), new("clone_flags", FieldKind.Unsigned)]);
+    private static readonly EventType SubmitType = new("thread_pool_submit",
+        [new("pool", FieldKind.Unsigned), new("req", FieldKind.Unsigned), new("opaque", FieldKind.Unsigned)]);
+    private static readonly EventType CompleteType = new("thread_pool_complete",
+        [new("pool", FieldKind.Unsigned), new("req", FieldKind.Unsigned), new("opaque", FieldKind.Unsigned), new("ret", FieldKind.Signed)]);
+    private static readonly EventType IssueType = new("block_rq_issue",
+        [new("dev", FieldKind.Unsigned), new("sector", FieldKind.Unsigned), new("nr_sector", FieldKind.Unsigned),
+         new("bytes", FieldKind.Unsigned), new("rwbs", FieldKind.String), new("comm", FieldKind.String)]);
+    private static readonly EventType BlockCompleteType = new("block_rq_complete",
+        [new("dev", FieldKind.Unsigned), new("sector", FieldKind.Unsigned), new("nr_sector", FieldKind.Unsigned),
+         new("error", FieldKind.Signed), new("rwbs", FieldKind.String)]);
+    private static readonly EventType XmitType = new("net_dev_xmit",
+        [new("skbaddr", FieldKind.Unsigned), new("len", FieldKind.Unsigned), new("rc", FieldKind.Signed), new("name", FieldKind.String)]);
+    private static readonly EventType ReceiveType = new("netif_receive_skb",
+        [new("skbaddr", FieldKind.Unsigned), new("len", FieldKind.Unsigned), new("name", FieldKind.String)]);
+
+    private readonly List<(long Ts, int Cpu, int Tid, EventType Type, object[] Values)> _events = [];
+    private readonly EventRecordBuffer _buffer = new();
+    private int _index = -1;
+
+    public override string Description => "scripted";
+
+    public override TraceEvent Current
+    {
+        get
+        {
+            var (ts, cpu, tid, type, _) = _events[_index];
+            return _buffer.View(ts, cpu, tid, type);
+        }
+    }
+
+    public override bool MoveNext()
+    {
+        if (++_index >= _events.Count)
+            return false;
+        var (_, _, _, type, values) = _events[_index];
+        _buffer.Reset(type);
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (values[i] is string s)
+                _buffer.SetString(i, Encoding.UTF8.GetBytes(s));
+            else
+                _buffer.SetInt(i, Convert.ToInt64(values[i], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return true;
+    }
+
+    private ScriptedSource Add(long ts, int cpu, int tid, EventType type, params object[] values)
+    {
+        _events.Add((ts, cpu, tid, type, values));
+        return this;
+    }
+
+    /// <param name="prevState">0 = runnable (preempted), 1 = sleeping.</param>
+    public ScriptedSource Switch(long ts, int cpu, int prevTid, string prevComm, long prevState, int nextTid, string nextComm) =>
+        Add(ts, cpu, prevTid, SwitchType, prevComm, prevTid, 120, prevState, nextComm, nextTid, 120);
+
+    public ScriptedSource Wakeup(long ts, int cpu, int wakerTid, int tid, int targetCpu) =>
+        Add(ts, cpu, wakerTid, WakeupType, "x", tid, 120, targetCpu);
+
+    public ScriptedSource Entry(long ts, int cpu, int tid, int vcpu) => Add(ts, cpu, tid, EntryType, vcpu, 0);
+
+    public ScriptedSource Exit(long ts, int cpu, int tid, int vcpu, int reason) => Add(ts, cpu, tid, ExitType, reason, 0, vcpu);
+
+    public ScriptedSource NewThread(long ts, int cpu, int parentTid, int childTid, string comm) =>
+        Add(ts, cpu, parentTid, NewTaskType, childTid, comm, 0x3d0f00);
+
+    public ScriptedSource PoolSubmit(long ts, int tid, long req) => Add(ts, -1, tid, SubmitType, 1, req, 2);
+
+    public ScriptedSource PoolComplete(long ts, int tid, long req) => Add(ts, -1, tid, CompleteType, 1, req, 2, 0);
+
+    public ScriptedSource BlockIssue(long ts, int cpu, int tid, long sector, long bytes, string rwbs) =>
+        Add(ts, cpu, tid, IssueType, 8, sector, bytes / 512, bytes, rwbs, "worker");
+
+    public ScriptedSource BlockComplete(long ts, int cpu, int tid, long sector, long bytes) =>
+        Add(ts, cpu, tid, BlockCompleteType, 8, sector, bytes / 512, 0, "R");
+
+    public ScriptedSource Xmit(long ts, int cpu, int tid, string dev, long len) => Add(ts, cpu, tid, XmitType, 0, len, 0, dev);
+
+    public ScriptedSource Receive(long ts, int cpu, int tid, string dev, long len) => Add(ts, cpu, tid, ReceiveType, 0, len, dev);
+}
