@@ -86,6 +86,13 @@ internal sealed class QemuLogLineParser
                 continue;
             }
 
+            if (token[0] == (byte)'"' || (token.IndexOf((byte)'=') is int q && q > 0 && q + 1 < length && token[q + 1] == (byte)'"'))
+            {
+                // A quoted string may hold blanks: it runs to the token that closes the quote.
+                int quoteStart = token[0] == (byte)'"' ? start : start + token.IndexOf((byte)'=') + 1;
+                length = ExtendQuoted(line, ref pos, quoteStart, start + length) - start;
+                token = line.Slice(start, length);
+            }
             length = TrimTrailing(token, (byte)',');
             if (pendingKeyStart >= 0)
             {
@@ -137,6 +144,21 @@ internal sealed class QemuLogLineParser
             f.TextStart++;
             f.TextLength -= 2;
         }
+    }
+
+    /// <summary>End of a quoted value that opens at <paramref name="quoteStart"/>: the first later '"' at a token's end.</summary>
+    private static int ExtendQuoted(ReadOnlySpan<byte> line, ref int pos, int quoteStart, int tokenEnd)
+    {
+        int end = tokenEnd;
+        while (!(end - quoteStart >= 2 && EndsQuote(line[..end])) && NextToken(line, ref pos, out int nextStart, out int nextLength))
+            end = nextStart + nextLength;
+        return end;
+    }
+
+    private static bool EndsQuote(ReadOnlySpan<byte> text)
+    {
+        int n = TrimTrailing(text, (byte)',');
+        return n > 0 && text[n - 1] == (byte)'"';
     }
 
     private static bool NextToken(ReadOnlySpan<byte> line, ref int pos, out int start, out int length)

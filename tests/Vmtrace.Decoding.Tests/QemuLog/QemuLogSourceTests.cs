@@ -192,4 +192,69 @@ public class QemuLogSourceTests
         Assert.False(source.MoveNext());
         Assert.True(source.Diagnostics.IsClean);
     }
+
+    [Fact]
+    public void MoveNext_RandomBytes_NeverThrowsAndAccountsForEveryByte()
+    {
+        var random = new Random(20261122);
+        var bytes = new byte[300_000];
+        random.NextBytes(bytes);
+        // Sprinkle newlines and a few valid lines so both paths run.
+        for (int i = 0; i < bytes.Length; i += random.Next(1, 200))
+            bytes[i] = (byte)'\n';
+        var valid = Encoding.ASCII.GetBytes(Shutdown);
+        valid.CopyTo(bytes, 1000);
+        bytes[999] = (byte)'\n';
+        using var log = new TempLog(bytes);
+        using var source = QemuLogSource.Open(log.Path);
+
+        long events = 0;
+        while (source.MoveNext())
+        {
+            events++;
+            Assert.NotEmpty(EventFormatter.Format(source.Current)); // every delivered view is readable
+        }
+
+        Assert.True(events >= 1);
+        Assert.True(source.Diagnostics.ErrorCount > 100);
+        Assert.True(source.Diagnostics.SkippedBytes < bytes.Length);
+        Assert.Equal(1.0, source.Progress);
+    }
+
+    [Theory]
+    [InlineData("1@1.000001:ev\n", "1.000001000 [-1] 1 ev:")]
+    [InlineData("1@1.000001:ev   \t \n", "1.000001000 [-1] 1 ev:")]
+    [InlineData("1@1.000001:ev key\n", "1.000001000 [-1] 1 ev: key=\"\"")]
+    [InlineData("1@1.000001:ev size: 4096, fd: 3\n", "1.000001000 [-1] 1 ev: size=4096, fd=3")]
+    [InlineData("1@1.000001:ev path \"/tmp/x y\"\n", "1.000001000 [-1] 1 ev: path=\"/tmp/x y\"")]
+    [InlineData("1@1.000001:ev name=\"a b\", n=2\n", "1.000001000 [-1] 1 ev: name=\"a b\", n=2")]
+    [InlineData("1@1.000001:ev s \"unclosed x 1\n", "1.000001000 [-1] 1 ev: s=\"\\\"unclosed x 1\"")]
+    [InlineData("1@1.000001:ev v 0xzz w 0x\n", "1.000001000 [-1] 1 ev: v=\"0xzz\", w=\"0x\"")]
+    public void MoveNext_UnusualArgumentShapes_ReadWithoutLoss(string line, string expected)
+    {
+        using var log = new TempLog(line);
+        using var source = QemuLogSource.Open(log.Path);
+
+        Assert.True(source.MoveNext());
+        Assert.Equal(expected, EventFormatter.Format(source.Current));
+        Assert.True(source.Diagnostics.IsClean);
+    }
+
+    [Theory]
+    [InlineData("1@1.000001:\n")]
+    [InlineData("1@1.000001 ev x 1\n")]
+    [InlineData("@1.000001:ev x 1\n")]
+    [InlineData("99999999999@1.000001:ev x 1\n")]
+    [InlineData("1@99999999999.000001:ev x 1\n")]
+    [InlineData("1@1.:ev x 1\n")]
+    [InlineData("1@1.000001:ev/x 1\n")]
+    public void MoveNext_BadPrefix_IsOneErrorAndNoEvent(string line)
+    {
+        using var log = new TempLog(line);
+        using var source = QemuLogSource.Open(log.Path);
+
+        Assert.False(source.MoveNext());
+        Assert.Equal(1, source.Diagnostics.ErrorCount);
+        Assert.Equal(Encoding.UTF8.GetByteCount(line), source.Diagnostics.SkippedBytes);
+    }
 }
