@@ -9,8 +9,9 @@ public sealed class CtfMetadata
 {
     internal CtfMetadata(int major, int minor, byte[]? uuid, CtfByteOrder byteOrder, CtfStruct? packetHeader,
         IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, CtfClock> clocks,
-        IReadOnlyList<CtfStreamClass> streams, IReadOnlyList<CtfEventClass> events)
+        IReadOnlyList<CtfStreamClass> streams, IReadOnlyList<CtfEventClass> events, IReadOnlyList<string> warnings)
     {
+        Warnings = warnings;
         Major = major;
         Minor = minor;
         Uuid = uuid;
@@ -33,6 +34,8 @@ public sealed class CtfMetadata
     public IReadOnlyDictionary<string, CtfClock> Clocks { get; }
     public IReadOnlyList<CtfStreamClass> Streams { get; }
     public IReadOnlyList<CtfEventClass> Events { get; }
+    /// <summary>What the parser tolerated (metadata cut short inside its last declaration).</summary>
+    public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>The first event class with that name, or null.</summary>
     public CtfEventClass? FindEvent(string name) => Events.FirstOrDefault(e => e.Name == name);

@@ -65,7 +65,8 @@ internal static partial class MetadataText
 
     /// <summary>
     /// Removes what cannot be TSDL: escaped packet headers left inside a text dump (padding "\00…",
-    /// magic "W\x1d\D1u", then 33 header bytes each either raw or escaped as \XX), then control bytes.
+    /// magic "W\x1d\D1u", then 33 header bytes each either raw or escaped as \XX), runs of escaped
+    /// padding and control bytes.
     /// Plain valid TSDL passes through unchanged. Works on bytes (Latin-1) so one char is one byte.
     /// </summary>
     internal static byte[] Clean(byte[] data)
@@ -92,6 +93,6 @@ internal static partial class MetadataText
         return data.IndexOf("\\00\\00"u8) >= 0;
     }
 
-    [GeneratedRegex(@"(\\00)*W\x1d\\D1u((\\[0-9A-F]{2})|[\s\S]){33}")]
+    [GeneratedRegex(@"(\\00)*W\x1d\\D1u((\\[0-9A-F]{2})|[\s\S]){33}|(\\00){2,}")]
     private static partial Regex EscapedPacketHeader();
 }

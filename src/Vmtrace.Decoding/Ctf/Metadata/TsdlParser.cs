@@ -23,6 +23,7 @@ internal sealed class TsdlParser
     private readonly Dictionary<string, CtfClock> _clocks = new(StringComparer.Ordinal);
     private readonly List<CtfStreamClass> _streams = [];
     private readonly List<(long Id, string Name, long StreamId, CtfStruct? Context, CtfStruct? Payload)> _events = [];
+    private readonly List<string> _warnings = [];
 
     private TsdlParser(string text, string file)
     {
@@ -92,34 +93,49 @@ internal sealed class TsdlParser
         {
             Id = e.Id, Name = e.Name, StreamId = e.StreamId, Context = e.Context, Payload = e.Payload, TraceByteOrder = byteOrder,
         }).ToList();
-        return new CtfMetadata(_major, _minor, _uuid, byteOrder, _packetHeader, _env, _clocks, _streams, events);
+        return new CtfMetadata(_major, _minor, _uuid, byteOrder, _packetHeader, _env, _clocks, _streams, events, _warnings);
     }
 
     private void ParseTop()
     {
         while (Peek.Kind != TsdlTokenKind.End)
         {
-            var t = Peek;
-            if (Accept(";"))
-                continue;
-            if (t.Is("typealias"))
-                ParseTypealias();
-            else if (t.Is("typedef"))
-                ParseTypedef();
-            else if (t.Kind == TsdlTokenKind.Identifier && PeekAt(1).Is("{")
-                && t.Text is "trace" or "env" or "clock" or "stream" or "event" or "callsite")
-                ParseBlock(t.Text);
-            else if (t.Is("struct") || t.Is("variant") || t.Is("enum"))
+            int start = _pos;
+            try
             {
-                ParseTypeSpecifier(declaratorFollows: false);
-                // "struct name { … } field;" at top level declares nothing useful beyond the name.
-                while (!Peek.Is(";") && Peek.Kind != TsdlTokenKind.End)
-                    Next();
-                Expect(";");
+                ParseTopStatement();
             }
-            else
-                throw Error($"unexpected {t} at top level");
+            catch (TraceFormatException ex) when (Peek.Kind == TsdlTokenKind.End && start > 0)
+            {
+                // Metadata cut short (a live session, a partial copy): keep what was complete before.
+                _warnings.Add($"metadata ends inside a declaration started at offset {_tokens[start].Offset}; that declaration is ignored ({ex.Problem})");
+                return;
+            }
         }
+    }
+
+    private void ParseTopStatement()
+    {
+        var t = Peek;
+        if (Accept(";"))
+            return;
+        if (t.Is("typealias"))
+            ParseTypealias();
+        else if (t.Is("typedef"))
+            ParseTypedef();
+        else if (t.Kind == TsdlTokenKind.Identifier && PeekAt(1).Is("{")
+            && t.Text is "trace" or "env" or "clock" or "stream" or "event" or "callsite")
+            ParseBlock(t.Text);
+        else if (t.Is("struct") || t.Is("variant") || t.Is("enum"))
+        {
+            ParseTypeSpecifier(declaratorFollows: false);
+            // "struct name { … } field;" at top level declares nothing useful beyond the name.
+            while (!Peek.Is(";") && Peek.Kind != TsdlTokenKind.End)
+                Next();
+            Expect(";");
+        }
+        else
+            throw Error($"unexpected {t} at top level");
     }
 
     private void ParseTypealias()
