@@ -14,6 +14,8 @@ public sealed class AnalysisCounters
     public long KvmEventsWithoutThread { get; internal set; }
     /// <summary>kvm_exit events still waiting for their kvm_entry when the analysis ended.</summary>
     public long UnfinishedExits { get; internal set; }
+    /// <summary>kvm_exit events inferred lost: the vCPU thread showed host activity or moved CPU while in guest.</summary>
+    public long LostExits { get; internal set; }
     /// <summary>qemu thread_pool_complete or block_rq_complete with no matching open request.</summary>
     public long UnmatchedCompletions { get; internal set; }
     /// <summary>qemu disk events of a thread belonging to no known VM.</summary>

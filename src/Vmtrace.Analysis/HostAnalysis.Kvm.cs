@@ -30,6 +30,26 @@ public sealed partial class HostAnalysis
             t.PendingExitTime = -1;
         }
         t.InGuest = true;
+        t.GuestSinceEntryNs = 0;
+    }
+
+    /// <summary>
+    /// The thread shows host activity (or moved CPU) while the model has it in guest: its kvm_exit was lost.
+    /// When the guest run really ended is unknown, so the guest time charged since its entry (in the open
+    /// window) is taken back and the time since is not counted, like a reference that pairs each entry
+    /// with the next exit only.
+    /// </summary>
+    private void LoseExit(ThreadInfo t, long now)
+    {
+        Counters.LostExits++;
+        if (t.Vcpu is { } vcpu && t.Vm is { } vm)
+        {
+            vcpu.Window.GuestNs -= t.GuestSinceEntryNs;
+            vm.Window.ThreadsOnCpuNs -= t.GuestSinceEntryNs;
+        }
+        t.GuestSinceEntryNs = 0;
+        t.InGuest = false;
+        t.Since = Math.Max(t.Since, now);
     }
 
     private void OnKvmExit(in TraceEvent e, long now)

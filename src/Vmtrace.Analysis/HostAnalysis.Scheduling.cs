@@ -101,11 +101,16 @@ public sealed partial class HostAnalysis
                 LeavePreemptedList(next, now);
             else if (next.State == RunState.Running && next.Cpu >= 0 && next.Cpu != cpu)
             {
-                // Believed running elsewhere: that CPU's switch away from it was lost.
+                // Believed running elsewhere: that CPU's switch away from it was lost, so what it did
+                // since its last event there is unknown (and if it was in guest, its kvm_exit was lost too).
                 var other = _cpus[next.Cpu];
                 AttributeInterference(other, now);
                 other.Current = null;
                 other.Known = false;
+                if (next.InGuest)
+                    LoseExit(next, now);
+                next.Since = Math.Max(next.Since, nextStart);
+                next.State = RunState.Unknown;
             }
             Charge(next, Math.Max(nextStart, next.Since));
             next.State = RunState.Running;
@@ -228,8 +233,15 @@ public sealed partial class HostAnalysis
                 vm.Window.ThreadsOnCpuNs += d;
                 if (vcpu is not null)
                 {
-                    if (t.InGuest) vcpu.Window.GuestNs += d;
-                    else vcpu.Window.HostNs += d;
+                    if (t.InGuest)
+                    {
+                        vcpu.Window.GuestNs += d;
+                        t.GuestSinceEntryNs += d;
+                    }
+                    else
+                    {
+                        vcpu.Window.HostNs += d;
+                    }
                 }
                 else if (t.Role == ThreadRole.Vhost)
                 {

@@ -21,7 +21,10 @@ public sealed partial class HostAnalysis
         for (int i = 0; i <= _maxCpu; i++)
             AttributeInterference(_cpus[i], end);
         foreach (var t in _vmThreads)
+        {
             Charge(t, end);
+            t.GuestSinceEntryNs = 0; // a closed window is final
+        }
 
         bool reported = _options.FromNs is not long from || end > from;
         if (reported)

@@ -124,7 +124,13 @@ public sealed partial class HostAnalysis
             return;
         }
         if (cpu >= 0 && e.Tid >= 0)
+        {
             EnsureOnCpu(cpu, e.Tid, t);
+            // A recognised host event in a thread the model has in guest means its kvm_exit was lost.
+            // Unrecognised kvm_* events (kvm_wait_lapic_expire) do fire between kvm_entry and the VM-enter.
+            if (known is not (KnownEvent.Unknown or KnownEvent.KvmExit) && _cpus[cpu].Current is { InGuest: true } inGuest)
+                LoseExit(inGuest, t);
+        }
 
         switch (known)
         {

@@ -35,6 +35,8 @@ internal sealed class ThreadInfo
     /// <summary>pCPU it runs on (Running) or was preempted from (Preempted); -1 otherwise.</summary>
     public int Cpu { get; set; } = -1;
     public bool InGuest { get; set; }
+    /// <summary>Guest time charged to the open window since the last kvm_entry: taken back if that entry's exit turns out lost.</summary>
+    public long GuestSinceEntryNs { get; set; }
 
     /// <summary>Time of the last kvm_exit not yet followed by a kvm_entry, or -1.</summary>
     public long PendingExitTime { get; set; } = -1;
