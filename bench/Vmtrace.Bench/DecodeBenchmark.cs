@@ -18,6 +18,7 @@ internal static class DecodeBenchmark
         }
         output.WriteLine($"vmtrace decode benchmark: {Environment.ProcessorCount} CPUs, .NET {Environment.Version}, best of {runs} runs after a warm-up");
         output.WriteLine($"traces: {Path.GetFullPath(tracesDir)}");
+        output.WriteLine($"load average before: {LoadAverage()}");
         output.WriteLine();
 
         using var temp = new TempDirectory();
@@ -50,8 +51,11 @@ internal static class DecodeBenchmark
 
         output.Write(ResultTable.Format(rows));
         output.WriteLine();
-        output.WriteLine("seconds: best wall time; vmtrace: TraceOpener.Open + MoveNext over every event, reading every value slot, in-process");
+        output.WriteLine($"load average after: {LoadAverage()}");
+        output.WriteLine("wall s: best wall time; vmtrace: TraceOpener.Open + MoveNext over every event, reading every value slot, in-process");
         output.WriteLine("after a warm-up run; tools: whole process (start-up included) with stdout to /dev/null.");
+        output.WriteLine("cpu s: best user+system CPU time (getrusage: the decoding thread; the tool's process). Steadier than wall");
+        output.WriteLine("time when the machine is shared; the (cpu) ratio is the reference's CPU time over ours.");
         output.WriteLine("B/event run: bytes allocated on the decoding thread per event over a steady-state run, Open included;");
         output.WriteLine("B/event loop: the same for the MoveNext loop alone.");
         output.WriteLine("targets: vmtrace >= 3x babeltrace2 on CTF, < 1 byte allocated per event.");
@@ -86,6 +90,18 @@ internal static class DecodeBenchmark
         string dest = Path.Combine(dir, name);
         File.Move(unpacked, dest);
         return dest;
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : a + "; " + b;

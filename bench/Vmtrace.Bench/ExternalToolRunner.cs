@@ -22,9 +22,14 @@ internal static class ExternalToolRunner
         if (warmUp.ExitCode != 0)
             return new Measurement(input, label, events, null) { Note = $"{tool} exited {warmUp.ExitCode}: {warmUp.Stderr}" };
         double best = double.MaxValue;
+        double bestCpu = double.MaxValue;
         for (int i = 0; i < runs; i++)
-            best = Math.Min(best, RunOnce(command).Seconds);
-        return new Measurement(input, label, events, best);
+        {
+            var run = RunOnce(command);
+            best = Math.Min(best, run.Seconds);
+            bestCpu = Math.Min(bestCpu, run.CpuSeconds ?? double.MaxValue);
+        }
+        return new Measurement(input, label, events, best) { CpuSeconds = bestCpu == double.MaxValue ? null : bestCpu };
     }
 
     /// <summary>Runs the tool and counts the lines it prints (untimed): an event count when ours is missing.</summary>
@@ -45,19 +50,22 @@ internal static class ExternalToolRunner
         return p.ExitCode == 0 ? Math.Max(0, lines - headerLines) : null;
     }
 
-    private readonly record struct Run(int ExitCode, double Seconds, string Stderr);
+    private readonly record struct Run(int ExitCode, double Seconds, double? CpuSeconds, string Stderr);
 
     private static Run RunOnce(string command)
     {
         var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(command);
+        double? childrenBefore = CpuTime.Children();
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         string stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
         clock.Stop();
-        return new Run(p.ExitCode, clock.Elapsed.TotalSeconds, stderr.Trim());
+        // The tool replaced the shell (exec), so the child reaped here is the tool itself.
+        double? cpu = CpuTime.Children() - childrenBefore;
+        return new Run(p.ExitCode, clock.Elapsed.TotalSeconds, cpu, stderr.Trim());
     }
 
     private static string Quote(string arg) => "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

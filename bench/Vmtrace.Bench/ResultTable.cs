@@ -6,7 +6,7 @@ namespace Vmtrace.Bench;
 /// <summary>Prints the measurements as a fixed-width text table, with notes under it.</summary>
 internal static class ResultTable
 {
-    private static readonly string[] Headers = ["input", "tool", "events", "seconds", "events/s", "B/event run", "B/event loop", "vs reference"];
+    private static readonly string[] Headers = ["input", "tool", "events", "wall s", "events/s", "cpu s", "B/event run", "B/event loop", "vs reference (wall)", "(cpu)"];
 
     public static string Format(IReadOnlyList<Measurement> rows)
     {
@@ -34,16 +34,18 @@ internal static class ResultTable
         m.Events?.ToString("N0", CultureInfo.InvariantCulture) ?? "-",
         m.Seconds?.ToString("F3", CultureInfo.InvariantCulture) ?? "-",
         m.EventsPerSecond?.ToString("N0", CultureInfo.InvariantCulture) ?? "-",
+        m.CpuSeconds?.ToString("F3", CultureInfo.InvariantCulture) ?? "-",
         m.BytesPerEvent?.ToString("F2", CultureInfo.InvariantCulture) ?? "",
         m.LoopBytesPerEvent?.ToString("F2", CultureInfo.InvariantCulture) ?? "",
         m.Ratio is double r ? string.Create(CultureInfo.InvariantCulture, $"{r:F2}x {m.Reference!.Tool}") : "",
+        m.CpuRatio is double c ? string.Create(CultureInfo.InvariantCulture, $"{c:F2}x") : "",
     ];
 
     private static void AppendRow(StringBuilder sb, string[] cells, int[] widths)
     {
         for (int i = 0; i < cells.Length; i++)
         {
-            bool numeric = i is >= 2 and <= 6;
+            bool numeric = i is >= 2 and <= 7 or 9;
             string cell = numeric ? cells[i].PadLeft(widths[i]) : cells[i].PadRight(widths[i]);
             sb.Append(cell);
             if (i < cells.Length - 1)
