@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# record-sample.sh OUTDIR -- record a small REAL host trace of REAL QEMU/TCG VMs for vmtrace.
+#
+# Boots, concurrently, under TCG (no /dev/kvm on the lab hosts):
+#   web   2 vCPUs  cpu  workload (a busy loop per vCPU)
+#   db    1 vCPU   disk workload (O_DIRECT dd on virtio-blk, raw image, aio=threads,cache=none
+#                  => every request goes through qemu's thread pool, threads named "worker")
+#   edge  1 vCPU   net  workload over tap0 in a private network namespace (10.77.0.0/24 only):
+#                  wget of a blob from a busybox httpd + nc upload to a TCP sink, both in the netns
+#                  (set NET=0 to leave it out).
+# Each with -name <vm>,debug-threads=on (threads "CPU n/TCG", "worker", "qemu-system-x86"), so with
+# 4 vCPU threads on a 2-CPU host they preempt one another.
+# Host kernel events come from `trace-cmd record -C tai` (system wide), qemu's own events
+# (thread_pool_*, virtio_blk_*, virtio_queue_notify, ...) from its `log` trace backend.
+#
+# OUTDIR receives: trace.dat.xz, qemu-<vm>.log.xz, serial-<vm>.log, vmmap.json, event-counts.txt,
+# trace-stat.txt, README.md.
+#
+# Env: CACHE=dir for the guest kernel/initramfs (default /var/tmp/vmtrace-tcg-lab)
+#      DUR=6        guest workload seconds          NET=1   add the edge VM
+#      DISK_PAUSE=0.1 / NET_PAUSE=0.3  seconds slept between the guests' I/O rounds (thins the trace)
+#      NET_BLOB_MIB=1 NET_UP_MIB=1     sizes moved per net round
+#      SCENARIO=name written into vmmap.json (default: basename of OUTDIR)
+#      QUIET_WAIT=180 QUIET_PCT=15  wait up to QUIET_WAIT s for the host to be quiet (< QUIET_PCT % busy
+#                   over 2 s) before recording: other load on the host bloats the trace
+#      KEEP_WORK=1  keep the scratch dir (raw trace.dat, trace-cmd report text)
+#
+# Quirks of the lab hosts handled here (Firecracker VMs, kernel 6.18):
+#   * tracefs may not be mounted: we mount it on /sys/kernel/tracing.
+#   * /proc/sys/kernel/ftrace_enabled and set_ftrace_pid/set_ftrace_filter are not writable: trace-cmd
+#     must run with `-d --no-filter` and WITHOUT a command to run (both other paths fail or segfault);
+#     it is stopped with SIGINT, and may exit non-zero while resetting after the file is complete.
+#     It also leaves its -b/-C settings behind, so we restore buffer_size_kb and trace_clock.
+#   * clock "tai" == CLOCK_REALTIME here, so trace timestamps are UNIX epoch seconds, the same
+#     clock as qemu's log lines (gettimeofday).
+#   * trace-cmd 3.1.6 writes file version 7 with zstd-compressed pages by default; we ask for
+#     --file-version 6 (uncompressed, like the shared traces) so that xz -9 shrinks it ~2x more.
+#   * no /dev/kvm (TCG), no /dev/vhost-net (tap with vhost=off).
+#   * Debian's qemu 7.2 has only the "log" trace backend: -trace events=FILE -D LOG -msg timestamp=on.
+set -euo pipefail
+export LC_ALL=C
+
+OUT=${1:?usage: $0 OUTDIR}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${CACHE:-/var/tmp/vmtrace-tcg-lab}
+DUR=${DUR:-6}
+NET=${NET:-1}
+DISK_PAUSE=${DISK_PAUSE:-0.1}
+NET_PAUSE=${NET_PAUSE:-0.3}
+NET_BLOB_MIB=${NET_BLOB_MIB:-1}
+NET_UP_MIB=${NET_UP_MIB:-1}
+SCENARIO=${SCENARIO:-$(basename "$OUT")}
+QUIET_WAIT=${QUIET_WAIT:-180}
+QUIET_PCT=${QUIET_PCT:-15}
+TRACEFS=/sys/kernel/tracing
+NETNS=vmtrace-lab
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)   # not a pyenv shim: no extra forks in the trace
+log() { echo "[record-sample $(date -u +%T)] $*" >&2; }
+
+[ "$(id -u)" = 0 ] || { echo "must run as root (tracefs, netns, tap)" >&2; exit 1; }
+mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
+W=$(mktemp -d /var/tmp/vmtrace-rec.XXXXXX)
+
+# ------------------------------------------------------------------ tools + guest
+need=""
+command -v qemu-system-x86_64 >/dev/null || need="$need qemu-system-x86"
+command -v trace-cmd >/dev/null || need="$need trace-cmd"
+command -v xz >/dev/null || need="$need xz-utils"
+command -v ip >/dev/null || need="$need iproute2"
+if [ -n "$need" ]; then
+  log "apt-get install$need"
+  apt-get install -y $need >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1; apt-get install -y $need >/dev/null; }
+fi
+"$HERE/build-guest.sh" "$CACHE" >/dev/null
+# shellcheck disable=SC1091
+. "$CACHE/guest.env"
+
+if [ ! -e $TRACEFS/trace_marker ]; then
+  mount -t tracefs nodev $TRACEFS || { echo "cannot mount tracefs on $TRACEFS" >&2; exit 1; }
+fi
+ORIG_BUF=$(cat $TRACEFS/buffer_size_kb | grep -o '^[0-9]*')
+ORIG_CLOCK=$(sed -E 's/.*\[([^]]+)\].*/\1/' $TRACEFS/trace_clock)
+
+# ------------------------------------------------------------------ event lists
+KEVENTS=""
+for e in sched:sched_switch sched:sched_wakeup sched:sched_waking sched:sched_wakeup_new \
+         sched:sched_migrate_task sched:sched_process_fork sched:sched_process_exec \
+         sched:sched_process_exit sched:sched_process_free task:task_newtask task:task_rename \
+         block:block_rq_issue block:block_rq_complete block:block_rq_insert \
+         net:net_dev_xmit net:netif_receive_skb net:netif_rx; do
+  if [ -d "$TRACEFS/events/${e%%:*}/${e#*:}" ]; then KEVENTS="$KEVENTS $e"; else log "kernel event $e missing: skipped"; fi
+done
+# kvm tracepoints exist in this kernel even without /dev/kvm; they can only fire with KVM
+if [ -e /dev/kvm ] && [ -d $TRACEFS/events/kvm ]; then KEVENTS="$KEVENTS kvm"; fi
+QEVENTS=""
+qhelp=$(qemu-system-x86_64 -trace help 2>/dev/null)
+for e in thread_pool_submit thread_pool_complete thread_pool_cancel \
+         virtio_blk_handle_read virtio_blk_handle_write virtio_blk_rw_complete virtio_blk_req_complete \
+         blk_co_preadv blk_co_pwritev virtio_queue_notify virtio_notify \
+         virtio_set_status runstate_set vm_state_notify qemu_system_shutdown_request; do
+  if grep -qx "$e" <<<"$qhelp"; then QEVENTS="$QEVENTS $e"; else log "qemu event $e missing: skipped"; fi
+done
+printf '%s\n' $QEVENTS > "$W/qemu-events.txt"
+
+# ------------------------------------------------------------------ cleanup
+TC=""; VMPIDS=""; SRVPIDS=""
+cleanup() {
+  local p
+  for p in $VMPIDS; do kill "$p" 2>/dev/null || true; done
+  for p in $SRVPIDS; do kill "$p" 2>/dev/null || true; done
+  [ -n "$TC" ] && kill -INT "$TC" 2>/dev/null || true
+  ip netns del $NETNS 2>/dev/null || true
+  [ -n "$ORIG_BUF" ] && echo "$ORIG_BUF" > $TRACEFS/buffer_size_kb 2>/dev/null || true
+  echo "$ORIG_CLOCK" > $TRACEFS/trace_clock 2>/dev/null || true
+  [ "${KEEP_WORK:-0}" = 1 ] && log "scratch kept: $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+marker() { echo "vmtrace_marker $* realtime=$EPOCHREALTIME" > $TRACEFS/trace_marker 2>/dev/null || true; }
+
+# ------------------------------------------------------------------ network namespace (edge VM)
+if [ "$NET" = 1 ]; then
+  ip netns del $NETNS 2>/dev/null || true
+  ip netns add $NETNS
+  ip -n $NETNS link set lo up
+  ip -n $NETNS tuntap add dev tap0 mode tap
+  ip -n $NETNS addr add 10.77.0.1/24 dev tap0
+  ip -n $NETNS link set tap0 up
+  mkdir -p "$W/www"; head -c $((NET_BLOB_MIB * 1048576)) /dev/urandom > "$W/www/blob"
+  cat > "$W/sink.py" <<'EOF'
+import socket, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.1", 9000)); s.listen(8)
+def drain(c):
+    with c:
+        while c.recv(65536):
+            pass
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=drain, args=(c,), daemon=True).start()
+EOF
+  ip netns exec $NETNS busybox httpd -f -p 10.77.0.1:8000 -h "$W/www" & SRVPIDS="$SRVPIDS $!"
+  ip netns exec $NETNS "$PY" "$W/sink.py" & SRVPIDS="$SRVPIDS $!"
+  sleep 0.5
+fi
+dd if=/dev/zero of="$W/db.img" bs=1M count=32 status=none
+
+# ------------------------------------------------------------------ VMs
+# name smp workload
+VMSPECS=("web 2 cpu" "db 1 disk")
+[ "$NET" = 1 ] && VMSPECS+=("edge 1 net")
+: > "$W/vms.txt"; : > "$W/threads.txt"
+launch() {
+  local name=$1 smp=$2 wl=$3 pre=() extra=() app
+  app="vmtrace_wl=$wl vmtrace_dur=$DUR"
+  case $wl in
+    disk) extra=(-drive "file=$W/db.img,if=virtio,format=raw,aio=threads,cache=none")
+          app="$app vmtrace_pause=$DISK_PAUSE" ;;
+    net)  pre=(ip netns exec $NETNS)
+          extra=(-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off -device virtio-net-pci,netdev=n0)
+          app="$app vmtrace_ip=10.77.0.2/24 vmtrace_peer=10.77.0.1 vmtrace_mib=$NET_UP_MIB vmtrace_pause=$NET_PAUSE" ;;
+  esac
+  "${pre[@]}" qemu-system-x86_64 -name "$name,debug-threads=on" -machine pc -accel tcg,thread=multi \
+      -m 192 -smp "$smp" -nodefaults -display none -no-reboot -monitor none \
+      -kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
+      -append "console=ttyS0 quiet panic=-1 $app" \
+      -serial "file:$W/serial-$name.log" "${extra[@]}" \
+      -trace "events=$W/qemu-events.txt" -D "$W/qemu-$name.log" -msg timestamp=on \
+      > "$W/qemu-$name.stderr" 2>&1 &
+  local pid=$!
+  VMPIDS="$VMPIDS $pid"
+  echo "$name $pid $smp $wl $DUR $([ "$wl" = net ] && echo tap0 || echo -) $EPOCHREALTIME" >> "$W/vms.txt"
+  marker "vm_start name=$name pid=$pid smp=$smp workload=$wl dur=$DUR"
+  log "started $name pid=$pid smp=$smp workload=$wl"
+}
+
+# ------------------------------------------------------------------ record
+busy_pct() {   # % of CPU time not idle/iowait over the next 2 s, from /proc/stat
+  local c u n s i w q sq st r1 r2 t1 t2 i1 i2
+  read -r c u n s i w q sq st r1 < /proc/stat; t1=$((u+n+s+i+w+q+sq+st)); i1=$((i+w))
+  sleep 2
+  read -r c u n s i w q sq st r2 < /proc/stat; t2=$((u+n+s+i+w+q+sq+st)); i2=$((i+w))
+  echo $(( 100 * ((t2 - t1) - (i2 - i1)) / (t2 - t1 > 0 ? t2 - t1 : 1) ))
+}
+waited=0; busy=$(busy_pct)
+while [ "$busy" -ge "$QUIET_PCT" ] && [ "$waited" -lt "$QUIET_WAIT" ]; do
+  [ "$waited" = 0 ] && log "host is ${busy}% busy: waiting up to ${QUIET_WAIT}s for < ${QUIET_PCT}%"
+  sleep 3; waited=$((waited + 5)); busy=$(busy_pct)
+done
+log "host busy before start: ${busy}% (waited ${waited}s)"
+ev=(); for e in $KEVENTS; do ev+=(-e "$e"); done
+log "trace-cmd record:${KEVENTS}"
+trace-cmd record -C tai -d --no-filter -b 20000 --file-version 6 "${ev[@]}" -o "$W/trace.dat" > "$W/trace-cmd.log" 2>&1 &
+TC=$!
+sleep 2    # let trace-cmd arm its per-CPU readers
+T0=$EPOCHREALTIME
+marker "scenario_start name=$SCENARIO"
+for s in "${VMSPECS[@]}"; do launch $s; done
+# sample the threads of every VM (builtins only: no forks but sleep) until all have powered off
+deadline=$(( ${EPOCHREALTIME%.*} + DUR + 90 ))
+while :; do
+  alive=0
+  now=$EPOCHREALTIME
+  for p in $VMPIDS; do
+    [ -d /proc/$p ] || continue
+    alive=1
+    read -r c < /proc/$p/comm 2>/dev/null || continue
+    [ "$c" = qemu-system-x86 ] || continue           # still `ip netns exec`
+    [ -f "$W/cmdline-$p.txt" ] || tr '\0' ' ' < /proc/$p/cmdline > "$W/cmdline-$p.txt"
+    for t in /proc/$p/task/*; do
+      read -r c < "$t/comm" 2>/dev/null && echo "$now $p ${t##*/} $c" >> "$W/threads.txt"
+    done
+  done
+  [ $alive = 0 ] && break
+  if [ "${now%.*}" -gt "$deadline" ]; then log "timeout: killing VMs"; for p in $VMPIDS; do kill "$p" 2>/dev/null || true; done; fi
+  sleep 0.2
+done
+for p in $VMPIDS; do wait "$p" 2>/dev/null || log "qemu $p exited rc=$?"; done
+VMPIDS=""
+marker "scenario_end name=$SCENARIO"
+T1=$EPOCHREALTIME
+sleep 0.5
+kill -INT "$TC"; wait "$TC" && tcrc=0 || tcrc=$?; TC=""
+echo "trace-cmd rc=$tcrc (non-zero while resetting ftrace is a known quirk here)" >> "$W/trace-cmd.log"
+[ -s "$W/trace.dat" ] || { log "no trace.dat (see $W/trace-cmd.log)"; cat "$W/trace-cmd.log" >&2; exit 1; }
+[ "$NET" = 1 ] && ip -n $NETNS -s link show tap0 > "$W/tap0-stats.txt" 2>&1 || true
+
+# ------------------------------------------------------------------ post-process
+log "trace-cmd report"
+trace-cmd report -i "$W/trace.dat" > "$W/trace-report.txt" 2> "$W/trace-report.stderr"
+trace-cmd report --stat -i "$W/trace.dat" > "$W/trace-stat.txt" 2>&1 || true
+{
+  echo "uname: $(uname -sr)"; echo "ncpu: $(nproc)"
+  echo "qemu: $(qemu-system-x86_64 --version | head -1)"
+  echo "trace-cmd: $(trace-cmd --version 2>&1 | grep -m1 -o 'version [^ ]*')"
+  echo "guest_kernel: $GUEST_KERNEL_PACKAGE"
+  echo "kevents:$KEVENTS"; echo "qevents:$QEVENTS"
+  echo "dur: $DUR"; echo "disk_pause: $DISK_PAUSE"; echo "net_pause: $NET_PAUSE"
+  echo "net_blob_mib: $NET_BLOB_MIB"; echo "net_up_mib: $NET_UP_MIB"
+  echo "host_busy_before_start: host_busy_pct_before_start=$busy waited_s=$waited quiet_threshold_pct=$QUIET_PCT"
+  echo "kvm: $([ -e /dev/kvm ] && echo yes || echo no)"; echo "vhost_net: $([ -e /dev/vhost-net ] && echo yes || echo no)"
+} > "$W/host-info.txt"
+"$PY" "$HERE/postprocess.py" "$W" "$SCENARIO" "$T0" "$T1" "$CACHE" || { log "postprocess failed"; exit 1; }
+
+log "writing $OUT"
+rm -f "$OUT"/trace.dat.xz "$OUT"/qemu-*.log.xz "$OUT"/serial-*.log
+xz -9 -T1 -c "$W/trace.dat" > "$OUT/trace.dat.xz"
+for s in "${VMSPECS[@]}"; do
+  n=${s%% *}
+  xz -9 -T1 -c "$W/qemu-$n.log" > "$OUT/qemu-$n.log.xz"
+  tr -d '\r' < "$W/serial-$n.log" > "$OUT/serial-$n.log"
+done
+cp "$W/vmmap.json" "$W/event-counts.txt" "$W/trace-stat.txt" "$OUT/"
+"$PY" "$HERE/postprocess.py" --readme "$W" "$OUT" > "$OUT/README.md"
+log "done: $(du -sb "$OUT" | cut -f1) bytes in $OUT (trace.dat.xz $(stat -c %s "$OUT/trace.dat.xz") bytes)"
+cat "$OUT/event-counts.txt"
