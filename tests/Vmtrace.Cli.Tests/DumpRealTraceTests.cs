@@ -74,6 +74,36 @@ public partial class DumpRealTraceTests
         }
     }
 
+    [CorpusFact]
+    public async Task Dump_StatsOnXzTraceDat_CountsMatchTraceCmdCounts()
+    {
+        // event-counts.txt lists "   COUNT NAME" as counted by `trace-cmd report` when the trace was recorded.
+        var expected = CountLines(File.ReadLines(Corpus.Path("tcg-qemu/s4-net/event-counts.txt")));
+
+        var r = await CliRun.RunAsync("dump", Corpus.Path("tcg-qemu/s4-net/trace.dat.xz"), "--stats");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(expected.OrderBy(kv => kv.Key), StatsOutput.Counts(r.StdoutLines).OrderBy(kv => kv.Key));
+        Assert.Equal("", r.Stderr);
+    }
+
+    [CorpusFact]
+    public async Task Dump_StatsOnPerfCtfTarXz_CountsMatchBabeltrace2Counts()
+    {
+        // perf-ctf-event-counts.txt: "   COUNT NAME" as counted by babeltrace2 (tcg-qemu/README.md).
+        var expected = CountLines(File.ReadLines(Corpus.Path("tcg-qemu/s2-cpu-contention/perf-ctf-event-counts.txt")));
+
+        var r = await CliRun.RunAsync("dump", Corpus.Path("tcg-qemu/s2-cpu-contention/perf-ctf.tar.xz"), "--stats");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(expected.OrderBy(kv => kv.Key), StatsOutput.Counts(r.StdoutLines).OrderBy(kv => kv.Key));
+        Assert.Equal("", r.Stderr);
+    }
+
+    private static Dictionary<string, long> CountLines(IEnumerable<string> lines) =>
+        lines.Select(l => CountLine().Match(l)).Where(m => m.Success)
+            .ToDictionary(m => m.Groups["name"].Value, m => long.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture), StringComparer.Ordinal);
+
     private static Dictionary<string, long> CountNames(IEnumerable<string> lines, Regex pattern)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -85,6 +115,9 @@ public partial class DumpRealTraceTests
         }
         return counts;
     }
+
+    [GeneratedRegex(@"^\s+(?<count>\d+) (?<name>\S+)$")]
+    private static partial Regex CountLine();
 
     /// <summary>`trace-cmd report -t -R`: " comm-tid [005]303280081900681: kvm_exit: fields".</summary>
     [GeneratedRegex(@"\[(?<cpu>\d+)\]\s*(?<ts>\d+): (?<name>[\w:]+):")]
