@@ -9,16 +9,21 @@ public static class MetricsMerge
 
     public static IReadOnlyList<ExitMetrics> Exits(IEnumerable<ExitMetrics> a, IEnumerable<ExitMetrics> b) => Exits(a.Concat(b));
 
+    public const string Other = "other";
+
     /// <summary>The <paramref name="top"/> largest, by time then name; the rest summed as "other".</summary>
     public static IReadOnlyList<Interference> Top(IEnumerable<Interference> all, int top)
     {
         var merged = all.GroupBy(i => i.Culprit, StringComparer.Ordinal)
             .Select(g => new Interference(g.Key, g.Sum(i => i.PreemptedNs)))
             .OrderByDescending(i => i.PreemptedNs).ThenBy(i => i.Culprit, StringComparer.Ordinal).ToList();
-        if (merged.Count <= top)
-            return merged;
-        var kept = merged.Take(top).ToList();
-        kept.Add(new Interference("other", merged.Skip(top).Sum(i => i.PreemptedNs)));
+        // "other" (already the remainder of a window's top N) never ranks: it stays the remainder.
+        long other = merged.Where(i => i.Culprit == Other).Sum(i => i.PreemptedNs);
+        var named = merged.Where(i => i.Culprit != Other).ToList();
+        var kept = named.Take(top).ToList();
+        other += named.Skip(top).Sum(i => i.PreemptedNs);
+        if (other > 0)
+            kept.Add(new Interference(Other, other));
         return kept;
     }
 
