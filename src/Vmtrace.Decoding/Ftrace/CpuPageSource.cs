@@ -122,6 +122,7 @@ internal sealed class CompressedCpuPages : CpuPageSource
     private const int MaxChunkBytes = 64 << 20;
     private readonly TraceDatCompression _compression;
     private readonly bool _bigEndian;
+    private readonly long _fileLength;
     private byte[] _compressed = new byte[4096];
     private long _position;
     private long _chunksLeft;
@@ -136,11 +137,16 @@ internal sealed class CompressedCpuPages : CpuPageSource
     {
         _compression = compression;
         _bigEndian = bigEndian;
+        _fileLength = RandomAccess.GetLength(file);
         Buffer = new byte[pageSize * 16];
         CurrentPageIsInChunk = true;
     }
 
-    private long End => Data.Offset + Data.Size;
+    // trace-cmd 3.1's convert writes a size that leaves out the 4-byte chunk count (3.2's record counts it):
+    // allow those 4 bytes past the stated end, within the file.
+    private const int ChunkCountSlack = 4;
+
+    private long End => Math.Min(Data.Offset + Data.Size + ChunkCountSlack, _fileLength);
 
     public override bool MoveNextPage()
     {
@@ -175,12 +181,12 @@ internal sealed class CompressedCpuPages : CpuPageSource
         }
         _chunksLeft = ReadU32(header);
         _position = Data.Offset + 4;
-        if (_chunksLeft * 8 > Data.Size - 4)
+        if (_chunksLeft * 8 > End - _position)
         {
             // Not fatal: read chunks while their headers fit.
             Diagnostics.AddError(new TraceFormatException(Path, Data.Offset,
                 $"CPU {Data.Cpu} claims {_chunksLeft} compressed chunks, more than its {Data.Size} bytes can hold"), 0);
-            _chunksLeft = (Data.Size - 4) / 8;
+            _chunksLeft = (End - _position) / 8;
         }
         return true;
     }
@@ -192,7 +198,7 @@ internal sealed class CompressedCpuPages : CpuPageSource
         {
             _chunksLeft--;
             _chunkFileOffset = _position;
-            Consumed = _position - Data.Offset;
+            Consumed = Math.Min(_position - Data.Offset, Data.Size);
             if (End - _position < 8 || ReadAt(_position, header) < 8)
             {
                 Skip(_position, End - _position, $"CPU {Data.Cpu} chunk header cut by the end of the data");

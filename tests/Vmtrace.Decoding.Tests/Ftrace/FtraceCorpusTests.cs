@@ -124,6 +124,31 @@ public class FtraceCorpusTests
         Assert.False(source.MoveNext(), "the reader has events trace-cmd does not");
     }
 
+    [ToolFact("trace-cmd")]
+    public void Open_ZstdV7FileConvertedByTraceCmd_EventsEqualTraceCmdReport() => CheckConvertedV7("zstd");
+
+    [ToolFact("trace-cmd")]
+    public void Open_UncompressedV7FileConvertedByTraceCmd_EventsEqualTraceCmdReport() => CheckConvertedV7("none");
+
+    private static void CheckConvertedV7(string compression)
+    {
+        // The corpus has no zstd or uncompressed v7 file: trace-cmd makes one from a v6 trace at test time.
+        using var temp = new Vmtrace.Decoding.Archives.TempDirectory();
+        string converted = Path.Combine(temp.Path, $"s2-{compression}.dat");
+        Tools.Run("trace-cmd", "convert", "--file-version", "7", "--compression", compression,
+            "-i", FtraceReading.UnpackedTcgTrace("s2-cpu-contention"), "-o", converted);
+        string report = Tools.Run("trace-cmd", "report", "-R", "-t", converted);
+
+        using var source = FtraceFileSource.OpenTraceDat(converted);
+        Assert.Equal(7, source.Metadata.Version);
+        Assert.Equal(compression, source.Metadata.CompressionName);
+        var problems = FtraceReading.CompareWithReport(source, ReportRawText.Parse(report.Split('\n')), int.MaxValue, checkComm: false, keepEvery: 101);
+
+        Assert.Empty(problems);
+        Assert.False(source.MoveNext(), "the reader has events trace-cmd does not");
+        Assert.True(source.Diagnostics.IsClean, string.Join("\n", source.Diagnostics.Errors.Select(e => e.Message)));
+    }
+
     /// <summary>event-counts.txt: a header line, then "count name" lines, then other facts (qemu logs, sched refs).</summary>
     private static Dictionary<string, long> ReadEventCounts(string path)
     {
