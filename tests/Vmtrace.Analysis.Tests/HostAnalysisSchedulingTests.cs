@@ -1,0 +1,157 @@
+namespace Vmtrace.Analysis.Tests;
+
+/// <summary>Hand-made sequences: every expected figure is worked out in the comments from the event times.</summary>
+public class HostAnalysisSchedulingTests
+{
+    private static readonly VmInventory Vm1 = new("vm1", 99, [new(99, "qemu-system-x86"), new(100, "CPU 0/KVM"), new(101, "worker")], ["tap1"]);
+    private static readonly VmInventory Vm2 = new("vm2", 199, [new(199, "qemu-system-x86"), new(200, "CPU 0/KVM")], []);
+
+    private static (IReadOnlyList<WindowMetrics> Windows, WindowMetrics Total, HostAnalysis Analysis) Run(
+        ScriptedSource s, long end, long window = 1_000_000_000L, long? from = null) =>
+        AnalysisRun.Of(s, new AnalysisOptions { WindowNs = window, FromNs = from }, [Vm1, Vm2], end);
+
+    private static VcpuMetrics Vcpu(WindowMetrics total, string vm) => Assert.Single(Assert.Single(total.Vms, v => v.Vm == vm).Vcpus);
+
+    [Fact]
+    public void OnEvent_VcpuPreemptedByHostTask_SplitsTimeAndNamesCulprit()
+    {
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Entry(10, 0, 100, 0)
+            .Exit(50, 0, 100, 0, 1)
+            .Switch(60, 0, 100, "CPU 0/KVM", 0, 300, "stress")   // runnable: preempted
+            .Switch(90, 0, 300, "stress", 1, 100, "CPU 0/KVM")
+            .Entry(100, 0, 100, 0);
+        var (_, total, _) = Run(s, 100);
+
+        var v = Vcpu(total, "vm1");
+        Assert.Equal(new CpuTimes(GuestNs: 40, HostNs: 10 + 10 + 10, PreemptedNs: 30, WaitNs: 0, BlockedNs: 0), v.Times);
+        var exit = Assert.Single(v.Exits);
+        Assert.Equal((1, 1L, 50L), (exit.Reason, exit.Latency.Count, exit.Latency.SumNs)); // exit 50 → entry 100
+        Assert.Equal([new Interference("host:stress", 30)], Assert.Single(total.Vms, x => x.Vm == "vm1").Interferers);
+    }
+
+    [Fact]
+    public void OnEvent_SleepThenWakeup_CountsBlockedThenWait()
+    {
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Switch(20, 0, 100, "CPU 0/KVM", 1, 0, "swapper/0")  // sleeping (after HLT)
+            .Wakeup(50, 1, 555, 100, 0)
+            .Switch(70, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM");
+        var (_, total, _) = Run(s, 80);
+        // on CPU 0-20 and 70-80; blocked 20-50; waiting for the pCPU 50-70.
+        Assert.Equal(new CpuTimes(0, 30, 0, 20, 30), Vcpu(total, "vm1").Times);
+    }
+
+    [Fact]
+    public void OnEvent_TwoVmsPreemptEachOther_AttributeToTheOtherVm()
+    {
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Switch(10, 0, 100, "CPU 0/KVM", 0, 200, "CPU 0/KVM")
+            .Switch(40, 0, 200, "CPU 0/KVM", 0, 100, "CPU 0/KVM")
+            .Switch(45, 0, 100, "CPU 0/KVM", 0, 200, "CPU 0/KVM");
+        var (_, total, _) = Run(s, 50);
+        // vm1 waits 10-40 (vm2 runs) and 45-50; vm2 waits 40-45 (vm1 runs). Same vcpu_id 0, two VMs.
+        Assert.Equal([new Interference("vm2", 35)], Assert.Single(total.Vms, v => v.Vm == "vm1").Interferers);
+        Assert.Equal([new Interference("vm1", 5)], Assert.Single(total.Vms, v => v.Vm == "vm2").Interferers);
+        Assert.Equal(35, Vcpu(total, "vm1").Times.PreemptedNs);
+        Assert.Equal(0, Vcpu(total, "vm2").VcpuId);
+    }
+
+    [Fact]
+    public void OnEvent_EventTidContradictsCpu_InfersSwitchFromWakeup()
+    {
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Switch(10, 0, 100, "CPU 0/KVM", 1, 0, "swapper/0")
+            .Wakeup(30, 1, 555, 100, 0)
+            // The idle → vCPU switch on CPU 0 was never recorded; the vCPU's own event shows it runs.
+            .Entry(50, 0, 100, 0)
+            .Exit(60, 0, 100, 0, 12);
+        var (_, total, analysis) = Run(s, 60);
+        Assert.Equal(1, analysis.Counters.InferredSwitches);
+        // Runs from the wake-up at 30 (the CPU was idle): host 0-10 and 30-50, guest 50-60, blocked 10-30.
+        Assert.Equal(new CpuTimes(10, 30, 0, 0, 20), Vcpu(total, "vm1").Times);
+    }
+
+    [Fact]
+    public void OnEvent_LostSwitchAwayFromVcpu_OtherThreadEventInfersIt()
+    {
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Wakeup(20, 0, 400, 555, 1); // tid 400 runs on CPU 0: the switch 100 → 400 was lost
+        var (_, total, analysis) = Run(s, 50);
+        Assert.Equal(1, analysis.Counters.InferredSwitches);
+        // Counted on CPU until the contradiction at 20, then unknown (not charged anywhere).
+        Assert.Equal(new CpuTimes(0, 20, 0, 0, 0), Vcpu(total, "vm1").Times);
+    }
+
+    [Fact]
+    public void Flush_IntervalAcrossWindows_SplitsAndKeepsTotal()
+    {
+        long t0 = 1_000_000_007; // not aligned: the first window starts at 1_000_000_000
+        var s = new ScriptedSource()
+            .Switch(t0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Entry(t0 + 3, 0, 100, 0)
+            .Exit(t0 + 253, 0, 100, 0, 30);
+        var (windows, total, _) = Run(s, t0 + 260, window: 100);
+
+        Assert.Equal([1_000_000_000L, 1_000_000_100L, 1_000_000_200L], windows.Select(w => w.StartNs));
+        Assert.Equal([1_000_000_100L, 1_000_000_200L, t0 + 260], windows.Select(w => w.EndNs));
+        // guest 1_000_000_010 .. 1_000_000_260: 90 + 100 + 60 = 250.
+        Assert.Equal([90L, 100L, 60L], windows.Select(w => Vcpu(w, "vm1").Times.GuestNs));
+        Assert.Equal(250, Vcpu(total, "vm1").Times.GuestNs);
+        Assert.Equal(3 + 7, Vcpu(total, "vm1").Times.HostNs);
+    }
+
+    [Fact]
+    public void Flush_FromInsideWindow_CutsExactlyThere()
+    {
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Entry(10, 0, 100, 0)
+            .Exit(190, 0, 100, 0, 30);
+        var (windows, total, _) = Run(s, 200, window: 100, from: 50);
+        Assert.Equal([(50L, 100L), (100L, 200L)], windows.Select(w => (w.StartNs, w.EndNs)));
+        Assert.Equal(140, Vcpu(total, "vm1").Times.GuestNs); // 50..190
+    }
+
+    [Fact]
+    public void AdvanceWatermark_PastWindowEnd_ClosesWindowWithoutEvents()
+    {
+        var analysis = new HostAnalysis(new AnalysisOptions { WindowNs = 100 });
+        analysis.AddInventory(Vm1);
+        var s = new ScriptedSource().Switch(5, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM");
+        Assert.True(s.MoveNext());
+        analysis.OnEvent(s.Current);
+        analysis.AdvanceWatermark(99);
+        Assert.Empty(analysis.TakeClosedWindows());
+        analysis.AdvanceWatermark(250);
+        var closed = analysis.TakeClosedWindows();
+        Assert.Equal([(0L, 100L), (100L, 200L)], closed.Select(w => (w.StartNs, w.EndNs)));
+        Assert.Equal([95L, 100L], closed.Select(w => Assert.Single(w.Vms).VcpuTimes.HostNs));
+    }
+
+    [Fact]
+    public void OnEvent_AfterFlush_Throws()
+    {
+        var s = new ScriptedSource().Switch(5, 0, 0, "swapper/0", 0, 100, "x");
+        var (_, _, analysis) = Run(s, 10);
+        Assert.True(new ScriptedSource().Switch(20, 0, 0, "swapper/0", 0, 100, "x") is var again && again.MoveNext());
+        Assert.Throws<InvalidOperationException>(() => analysis.OnEvent(again.Current));
+    }
+
+    [Fact]
+    public void OnEvent_TimestampGoesBack_CountedAndHandledAtLatestTime()
+    {
+        var s = new ScriptedSource()
+            .Switch(50, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Entry(40, 0, 100, 0)
+            .Exit(70, 0, 100, 0, 1);
+        var (_, total, analysis) = Run(s, 70);
+        Assert.Equal(1, analysis.Counters.OutOfOrderEvents);
+        Assert.Equal(20, Vcpu(total, "vm1").Times.GuestNs); // entry taken at 50
+    }
+}
