@@ -6,7 +6,8 @@ namespace Vmtrace.Decoding;
 /// <summary>
 /// The one-line text form of an event used by <c>vmtrace dump</c>:
 /// <c>SECONDS.NANOSECONDS [CPU] TID NAME: field=value, …</c>. Strings are quoted, hex fields
-/// print as 0x…, enums as LABEL(value). For display and tests; allocates.
+/// print as 0x…, enums as LABEL(value). In strings a quote or backslash gets a backslash before it and
+/// control characters print as \n, \r, \t or \xNN, so an event is always one line. For display and tests; allocates.
 /// </summary>
 public static class EventFormatter
 {
@@ -51,9 +52,28 @@ public static class EventFormatter
                 sb.Append('"');
                 foreach (char c in Encoding.UTF8.GetString(e.GetBytes(slot)))
                 {
-                    if (c is '"' or '\\')
-                        sb.Append('\\');
-                    sb.Append(c);
+                    // Control characters are escaped so that every event stays on one line (trace_marker text ends in '\n').
+                    switch (c)
+                    {
+                        case '"' or '\\':
+                            sb.Append('\\').Append(c);
+                            break;
+                        case '\n':
+                            sb.Append("\\n");
+                            break;
+                        case '\r':
+                            sb.Append("\\r");
+                            break;
+                        case '\t':
+                            sb.Append("\\t");
+                            break;
+                        case < ' ' or '\u007f':
+                            sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+                            break;
+                        default:
+                            sb.Append(c);
+                            break;
+                    }
                 }
                 sb.Append('"');
                 break;
