@@ -12,6 +12,22 @@ internal static class DumpCommand
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        if (!ReferenceEquals(stdout, Console.Out))
+            return RunCore(args, stdout, stderr);
+        // Console.Out flushes every line, a write(2) per event: dump writes through a large buffer instead.
+        using var buffered = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
+        try
+        {
+            return RunCore(args, buffered, stderr);
+        }
+        finally
+        {
+            buffered.Flush();
+        }
+    }
+
+    private static int RunCore(string[] args, TextWriter stdout, TextWriter stderr)
+    {
         var o = new Options(args, Flags, Valued);
         if (o.Positional.Count != 1)
             throw new UsageException("dump takes exactly one trace");
