@@ -43,6 +43,19 @@ public partial class DumpRealTraceTests
         }
     }
 
+    [CorpusFact]
+    public async Task Dump_PrintEventsWithNewlines_StillOneLinePerEvent()
+    {
+        // s3's trace_marker lines ("tcg_marker scenario_start …\n") come within its first 5000 events.
+        var r = await CliRun.RunAsync("dump", Corpus.Path("tcg-qemu/s3-disk-vs-cpu/trace.dat.xz"), "--limit", "5000");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(5000, r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var prints = r.StdoutLines.Where(l => l.Contains(" print: ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(prints);
+        Assert.All(prints, l => Assert.EndsWith("\\n\"", l, StringComparison.Ordinal));
+    }
+
     [ToolFact("babeltrace2")]
     public async Task Dump_StatsOnCtfDirectory_CountsMatchBabeltrace2()
     {
