@@ -29,6 +29,11 @@ internal static class DecodeBenchmark
         rows.AddRange(Compare("ctf many-threads", ctf, runs,
             "babeltrace2 -o dummy", "babeltrace2", ["-o", "dummy", ctf], headerLines: 0, textArgs: [ctf]));
 
+        // CTF written by `perf data convert --to-ctf` (another producer, per-event perf_tid/perf_pid), same tools.
+        string perfCtf = UnpackedDirectory(Path.Combine(tracesDir, "tcg-qemu", "s2-cpu-contention", "perf-ctf.tar.xz"), temp, "s2-perf-ctf");
+        rows.AddRange(Compare("perf ctf s2-cpu-contention", perfCtf, runs,
+            "babeltrace2 -o dummy", "babeltrace2", ["-o", "dummy", perfCtf], headerLines: 0, textArgs: [perfCtf]));
+
         // trace-cmd v6 file (uncompressed pages) against trace-cmd report.
         string s3 = Unpacked(Path.Combine(tracesDir, "tcg-qemu", "s3-disk-vs-cpu", "trace.dat.xz"), temp, "s3-trace.dat");
         var s3Rows = Compare("trace-cmd s3-disk-vs-cpu", s3, runs,
@@ -102,6 +107,16 @@ internal static class DecodeBenchmark
         {
             return "unknown";
         }
+    }
+
+    private static string UnpackedDirectory(string tarXzPath, TempDirectory temp, string name)
+    {
+        if (!File.Exists(tarXzPath))
+            return tarXzPath;
+        string dest = Path.Combine(temp.Path, name);
+        using var unpackDir = new TempDirectory();
+        Directory.Move(Decompression.Unpack(tarXzPath, unpackDir), dest);
+        return dest;
     }
 
     private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : a + "; " + b;
