@@ -53,10 +53,20 @@ public sealed class CtfTraceSource : EventSource
             .Where(f => Path.GetFileName(f) is var n && n != "metadata" && !n.StartsWith('.'))
             .Order(StringComparer.Ordinal)
             .ToList();
-        return new CtfTraceSource(directory, metadata, layout, files);
+        var source = new CtfTraceSource(directory, metadata, layout, files);
+        foreach (var warning in metadata.Warnings)
+            source.Diagnostics.AddError(new TraceFormatException(metadataFile, -1, warning), 0);
+        return source;
     }
 
     public CtfMetadata Metadata { get; }
+
+    /// <summary>Every stream file's packets (offset and size in bytes), reading only their headers.</summary>
+    internal static List<(string File, long Offset, long Bytes)> ListPackets(string directory)
+    {
+        using var trace = OpenTrace(directory);
+        return trace._streams.SelectMany(s => s.ListPackets().Select(p => (s.File, p.Offset, p.Bytes))).ToList();
+    }
 
     public override string Description { get; }
 

@@ -109,6 +109,18 @@ internal sealed unsafe class CtfStreamReader : IDisposable
         }
     }
 
+    /// <summary>Offsets and sizes in bytes of the packets that open cleanly (reads headers only; for tools and tests).</summary>
+    internal List<(long Offset, long Bytes)> ListPackets()
+    {
+        var packets = new List<(long, long)>();
+        while (OpenNextPacket())
+        {
+            packets.Add((_packetOffset, _packetBytes));
+            _inPacket = false;
+        }
+        return packets;
+    }
+
     private void DecodeEvent()
     {
         var stream = _stream!;
@@ -176,18 +188,15 @@ internal sealed unsafe class CtfStreamReader : IDisposable
         m.Position = 0;
         m.Limit = (long)data.Length * 8;
 
-        _packetHeaderBuffer.Reset(_layout.PacketHeaderType);
-        m.Run(data, _layout.PacketHeader, _packetHeaderBuffer);
-        var header = _packetHeaderBuffer.View(0, -1, -1, _layout.PacketHeaderType);
-        if (_layout.MagicSlot >= 0 && (uint)header.GetInt64(_layout.MagicSlot) != CtfTraceLayout.PacketMagic)
-            throw new TraceFormatException(_file, offset, $"bad packet magic 0x{(uint)header.GetInt64(_layout.MagicSlot):X8} (expected 0x{CtfTraceLayout.PacketMagic:X8})");
-        if (_layout.UuidSlot >= 0 && _layout.Metadata.Uuid is { } uuid && !UuidMatches(header.GetElements(_layout.UuidSlot), uuid))
-            throw new TraceFormatException(_file, offset, "packet uuid differs from the trace uuid");
-        long streamId = _layout.StreamIdSlot >= 0 ? header.GetInt64(_layout.StreamIdSlot) : _layout.Streams.Keys.First();
-        if (!_layout.Streams.TryGetValue(streamId, out var stream))
-            throw new TraceFormatException(_file, offset, $"packet names unknown stream class {streamId}");
-
-        m.Run(data, stream.PacketContext, null);
+        StreamClassLayout stream;
+        try
+        {
+            stream = DecodePacketHeaderAndContext(data, offset);
+        }
+        catch (TraceFormatException ex) when (ex.Offset != offset)
+        {
+            throw new TraceFormatException(_file, offset, "packet header or context cut short or corrupt: " + ex.Problem, ex);
+        }
         var regs = m.Registers;
         long packetBits = stream.PacketSizeRegister >= 0 ? regs[stream.PacketSizeRegister] : available * 8;
         long contentBits = stream.ContentSizeRegister >= 0 ? regs[stream.ContentSizeRegister] : packetBits;
@@ -227,6 +236,24 @@ internal sealed unsafe class CtfStreamReader : IDisposable
         }
         _inPacket = true;
         return true;
+    }
+
+    private StreamClassLayout DecodePacketHeaderAndContext(ReadOnlySpan<byte> data, long offset)
+    {
+        var m = _machine;
+        _packetHeaderBuffer.Reset(_layout.PacketHeaderType);
+        m.Run(data, _layout.PacketHeader, _packetHeaderBuffer);
+        var header = _packetHeaderBuffer.View(0, -1, -1, _layout.PacketHeaderType);
+        if (_layout.MagicSlot >= 0 && (uint)header.GetInt64(_layout.MagicSlot) != CtfTraceLayout.PacketMagic)
+            throw new TraceFormatException(_file, offset, $"bad packet magic 0x{(uint)header.GetInt64(_layout.MagicSlot):X8} (expected 0x{CtfTraceLayout.PacketMagic:X8})");
+        if (_layout.UuidSlot >= 0 && _layout.Metadata.Uuid is { } uuid && !UuidMatches(header.GetElements(_layout.UuidSlot), uuid))
+            throw new TraceFormatException(_file, offset, "packet uuid differs from the trace uuid");
+        long streamId = _layout.StreamIdSlot >= 0 ? header.GetInt64(_layout.StreamIdSlot) : _layout.DefaultStreamId;
+        if (!_layout.Streams.TryGetValue(streamId, out var stream))
+            throw new TraceFormatException(_file, offset, $"packet names unknown stream class {streamId}");
+
+        m.Run(data, stream.PacketContext, null);
+        return stream;
     }
 
     private static bool UuidMatches(ReadOnlySpan<long> packetUuid, byte[] uuid)

@@ -82,6 +82,7 @@ internal sealed class CtfTraceLayout
         UuidSlot = uuidSlot;
         StreamIdSlot = streamIdSlot;
         Streams = streams;
+        DefaultStreamId = streams.Keys.First();
     }
 
     public CtfMetadata Metadata { get; }
@@ -92,6 +93,8 @@ internal sealed class CtfTraceLayout
     public int UuidSlot { get; }
     public int StreamIdSlot { get; }
     public Dictionary<long, StreamClassLayout> Streams { get; }
+    /// <summary>The stream class of packets whose header has no stream_id (the first declared).</summary>
+    public long DefaultStreamId { get; }
     public int RegisterCount => Streams.Values.Select(s => s.RegisterCount).DefaultIfEmpty(0).Max();
 
     public static CtfTraceLayout Build(CtfMetadata metadata, string metadataFile)

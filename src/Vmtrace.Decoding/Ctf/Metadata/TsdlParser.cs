@@ -105,13 +105,30 @@ internal sealed class TsdlParser
             {
                 ParseTopStatement();
             }
-            catch (TraceFormatException ex) when (Peek.Kind == TsdlTokenKind.End && start > 0)
+            catch (TraceFormatException ex) when (start > 0 && IsCutShort(start))
             {
                 // Metadata cut short (a live session, a partial copy): keep what was complete before.
                 _warnings.Add($"metadata ends inside a declaration started at offset {_tokens[start].Offset}; that declaration is ignored ({ex.Problem})");
                 return;
             }
         }
+    }
+
+    /// <summary>True when the statement starting at token <paramref name="start"/> never ends: the text stops inside it.</summary>
+    private bool IsCutShort(int start)
+    {
+        int depth = 0;
+        for (int i = start; i < _tokens.Count; i++)
+        {
+            var t = _tokens[i];
+            if (t.Is("{"))
+                depth++;
+            else if (t.Is("}"))
+                depth--;
+            else if (t.Is(";") && depth <= 0)
+                return false;
+        }
+        return true;
     }
 
     private void ParseTopStatement()
