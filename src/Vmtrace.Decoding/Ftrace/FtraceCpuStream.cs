@@ -41,7 +41,8 @@ internal sealed class FtraceCpuStream
     }
 
     public int Cpu { get; }
-    public long Timestamp { get; private set; }
+    /// <summary>Timestamp of the current event (ns, or ticks without TSC2NSEC).</summary>
+    public long Timestamp { get; private set; } = long.MinValue;
     public long Consumed => _pages.Consumed;
 
     public TraceEvent Current
@@ -89,7 +90,10 @@ internal sealed class FtraceCpuStream
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Decode(ReadOnlySpan<byte> payload)
     {
-        Timestamp = _clock.ToNanoseconds(_reader.Timestamp, Cpu);
+        long timestamp = _clock.ToNanoseconds(_reader.Timestamp, Cpu);
+        if (timestamp < Timestamp)
+            _diagnostics.AddOutOfOrder();
+        Timestamp = timestamp;
         if (payload.Length < 2)
         {
             ReportDamage(_reader.Position, 0, $"event of {payload.Length} bytes has no type id");

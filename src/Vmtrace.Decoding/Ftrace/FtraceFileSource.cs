@@ -89,7 +89,18 @@ public sealed class FtraceFileSource : EventSource
 
     public override IReadOnlyDictionary<int, string> InitialThreadNames => Metadata.Cmdlines;
 
-    public override double Progress => _totalBytes == 0 ? 1 : Math.Min(1, (double)_streams.Sum(s => s.Consumed) / _totalBytes);
+    public override double Progress
+    {
+        get
+        {
+            if (_totalBytes == 0)
+                return 1;
+            long consumed = 0;
+            foreach (var s in _streams)
+                consumed += s.Consumed;
+            return Math.Min(1, (double)consumed / _totalBytes);
+        }
+    }
 
     public override TraceEvent Current => _streams[_current].Current;
 
@@ -106,7 +117,11 @@ public sealed class FtraceFileSource : EventSource
         }
         else if (_current >= 0 && _streams[_current].MoveNext())
         {
-            _heap.Enqueue(_current, (_streams[_current].Timestamp, _current));
+            // Most events follow one from the same CPU: skip the heap while this stream stays first.
+            var key = (_streams[_current].Timestamp, _current);
+            if (!_heap.TryPeek(out _, out var top) || key.CompareTo(top) <= 0)
+                return true;
+            _heap.Enqueue(_current, key);
         }
         if (_heap.TryDequeue(out int next, out _))
         {
