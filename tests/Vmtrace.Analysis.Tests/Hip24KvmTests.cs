@@ -13,18 +13,26 @@ public class Hip24KvmTests
         { "hip24-kvm-host-2vms-46s/host.trace.dat", "hip24-kvm-host-2vms-46s/host.report-raw.txt.gz" },
     };
 
-    private static (WindowMetrics Total, IReadOnlyList<WindowMetrics> Windows) Analyze(string trace)
-    {
-        using var source = TraceOpener.Open(Corpus.Path(trace));
-        var (windows, total, _) = AnalysisRun.Of(source);
-        return (total, windows);
-    }
+    // Each trace and export is read once for all the tests of this class (keeps the suite fast).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<(WindowMetrics, IReadOnlyList<WindowMetrics>)>> Analyses = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<KvmExitReference>> References = new();
+
+    private static (WindowMetrics Total, IReadOnlyList<WindowMetrics> Windows) Analyze(string trace) =>
+        Analyses.GetOrAdd(trace, t => new Lazy<(WindowMetrics, IReadOnlyList<WindowMetrics>)>(() =>
+        {
+            using var source = TraceOpener.Open(Corpus.Path(t));
+            var (windows, total, _) = AnalysisRun.Of(source);
+            return (total, windows);
+        })).Value;
+
+    private static KvmExitReference Reference(string export) =>
+        References.GetOrAdd(export, x => new Lazy<KvmExitReference>(() => KvmExitReference.FromRawExport(Corpus.Path(x)))).Value;
 
     [CorpusTheory]
     [MemberData(nameof(Traces))]
     public void Analyze_Hip24_ExitCountsAndLatenciesEqualReference(string trace, string export)
     {
-        var reference = KvmExitReference.FromRawExport(Corpus.Path(export));
+        var reference = Reference(export);
         var (total, _) = Analyze(trace);
 
         var measured = new Dictionary<(int Tid, int Reason), LatencyMetrics>();
@@ -48,7 +56,7 @@ public class Hip24KvmTests
     [MemberData(nameof(Traces))]
     public void Analyze_Hip24_GuestTimePerThreadEqualsReference(string trace, string export)
     {
-        var reference = KvmExitReference.FromRawExport(Corpus.Path(export));
+        var reference = Reference(export);
         var (total, _) = Analyze(trace);
         var measured = total.Vms.SelectMany(vm => vm.Vcpus).ToDictionary(v => v.Tid, v => v.Times.GuestNs);
         Assert.Equal(reference.GuestNs.OrderBy(kv => kv.Key), measured.OrderBy(kv => kv.Key));
