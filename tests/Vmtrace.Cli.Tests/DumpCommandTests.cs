@@ -81,6 +81,25 @@ public class DumpCommandTests
         Assert.Contains(file.Path, r.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Dump_DirectoryWithoutTrace_ExitsOneNamingTheDirectory()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "vmtrace-cli-empty-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var r = await CliRun.RunAsync("dump", dir);
+
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains(dir, r.Stderr, StringComparison.Ordinal);
+            Assert.Equal("", r.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+
     [Theory]
     [InlineData("dump", "x.log", "--bogus")]
     [InlineData("dump", "x.log", "--limit")]
