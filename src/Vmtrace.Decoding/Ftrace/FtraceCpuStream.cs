@@ -11,7 +11,7 @@ namespace Vmtrace.Decoding.Ftrace;
 internal sealed class FtraceCpuStream
 {
     private readonly CpuPageSource _pages;
-    private readonly FtraceEventDecoder?[] _decoders;
+    private readonly FtraceDecoderTable _decoders;
     private readonly EventType _lostEventsType;
     private readonly EventType _unknownType;
     private readonly FtraceTimestampConverter _clock;
@@ -24,7 +24,7 @@ internal sealed class FtraceCpuStream
     private EventType _currentType;
     private int _currentTid;
 
-    public FtraceCpuStream(int cpu, CpuPageSource pages, RingBufferPageLayout layout, FtraceEventDecoder?[] decoders,
+    public FtraceCpuStream(int cpu, CpuPageSource pages, RingBufferPageLayout layout, FtraceDecoderTable decoders,
         EventType lostEventsType, EventType unknownType, FtraceTimestampConverter clock, SourceDiagnostics diagnostics, string path)
     {
         Cpu = cpu;
@@ -100,7 +100,7 @@ internal sealed class FtraceCpuStream
             return false;
         }
         int id = _bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(payload) : BinaryPrimitives.ReadUInt16LittleEndian(payload);
-        var decoder = (uint)id < (uint)_decoders.Length ? _decoders[id] : null;
+        var decoder = _decoders.Get(id);
         if (decoder is null)
         {
             // No format for this id: deliver it as an unknown event rather than lose it.

@@ -25,7 +25,7 @@ public sealed class FtraceFileSource : EventSource
         foreach (var (error, skipped) in metadata.Problems)
             Diagnostics.AddError(error, skipped);
 
-        Decoders = BuildDecoders(metadata);
+        Decoders = new FtraceDecoderTable(metadata.Formats, metadata.BigEndian, metadata.PageLayout.CommitSize);
         Clock = ClockOf(metadata);
         Converter = new FtraceTimestampConverter(metadata.Tsc2Nsec, metadata.TimeShift, metadata.TimeOffset);
         var lostEvents = EventType.CreateLostEvents();
@@ -70,8 +70,8 @@ public sealed class FtraceFileSource : EventSource
 
     public TraceDatMetadata Metadata { get; }
 
-    /// <summary>Decoders by ftrace event id (null where the file has no format for that id).</summary>
-    internal FtraceEventDecoder?[] Decoders { get; }
+    /// <summary>Decoders by ftrace event id, built as ids are met.</summary>
+    public FtraceDecoderTable Decoders { get; }
 
     public FtraceTimestampConverter Converter { get; }
 
@@ -130,18 +130,6 @@ public sealed class FtraceFileSource : EventSource
         }
         _current = -1;
         return false;
-    }
-
-    private static FtraceEventDecoder?[] BuildDecoders(TraceDatMetadata metadata)
-    {
-        int maxId = metadata.Formats.Count == 0 ? -1 : metadata.Formats.Max(f => f.Id);
-        var decoders = new FtraceEventDecoder?[Math.Min(maxId, ushort.MaxValue) + 1];
-        foreach (var format in metadata.Formats)
-        {
-            if (format.Id <= ushort.MaxValue && decoders[format.Id] is null)
-                decoders[format.Id] = new FtraceEventDecoder(format, metadata.BigEndian, metadata.PageLayout.CommitSize);
-        }
-        return decoders;
     }
 
     /// <summary>
