@@ -86,23 +86,24 @@ internal sealed class QemuLogLineParser
                 continue;
             }
 
-            if (token[0] == (byte)'"' || (token.IndexOf((byte)'=') is int q && q > 0 && q + 1 < length && token[q + 1] == (byte)'"'))
+            int eq = token.IndexOf((byte)'=');
+            int quoteStart = token[0] == (byte)'"' ? start
+                : eq > 0 && eq + 1 < length && token[eq + 1] == (byte)'"' ? start + eq + 1
+                : -1;
+            if (quoteStart >= 0)
             {
                 // A quoted string may hold blanks: it runs to the token that closes the quote.
-                int quoteStart = token[0] == (byte)'"' ? start : start + token.IndexOf((byte)'=') + 1;
                 length = ExtendQuoted(line, ref pos, quoteStart, start + length) - start;
                 token = line.Slice(start, length);
             }
             length = TrimTrailing(token, (byte)',');
+            token = token[..length];
             if (pendingKeyStart >= 0)
             {
                 Add(pendingKeyStart, pendingKeyLength, -1, line, start, length);
                 pendingKeyStart = -1;
                 continue;
             }
-
-            token = token[..length];
-            int eq = token.IndexOf((byte)'=');
             if (eq > 0 && IsKey(token[..eq]))
             {
                 Add(start, eq, -1, line, start + eq + 1, length - eq - 1);
