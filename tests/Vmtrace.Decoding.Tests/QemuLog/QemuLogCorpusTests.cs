@@ -6,8 +6,10 @@ using Vmtrace.TestSupport;
 namespace Vmtrace.Decoding.Tests.QemuLog;
 
 /// <summary>The real qemu logs of the tcg-qemu corpus against the counts recorded beside them.</summary>
-public partial class QemuLogCorpusTests
+public partial class QemuLogCorpusTests(UnpackedDiskLog diskLog) : IClassFixture<UnpackedDiskLog>
 {
+    private string DiskLogPath => diskLog.Path ?? throw new InvalidOperationException("corpus missing");
+
     [CorpusTheory]
     [InlineData("s2-cpu-contention", "vmA", "qemu-vmA.log")]
     [InlineData("s2-cpu-contention", "vmB", "qemu-vmB.log")]
@@ -54,7 +56,7 @@ public partial class QemuLogCorpusTests
     public void MoveNext_CorpusThreadPoolEvents_ReqRoleEqualsReqTextOfTheLine()
     {
         // vmD's log: thread_pool_submit/complete pair on req (tcg-qemu/README.md).
-        using var source = TraceOpener.Open(Corpus.Path("tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz"));
+        using var source = QemuLogSource.Open(DiskLogPath);
         long submits = 0, completes = 0;
         var pending = new HashSet<long>();
         while (source.MoveNext())
@@ -81,7 +83,7 @@ public partial class QemuLogCorpusTests
     [CorpusFact]
     public void MoveNext_SteadyState_AllocatesNothingPerLine()
     {
-        using var source = TraceOpener.Open(Corpus.Path("tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz"));
+        using var source = QemuLogSource.Open(DiskLogPath);
         // Warm up: the first 1000 lines hold every event shape of the file but the final
         // qemu_system_shutdown_request (first lines of each name checked with awk), so the next 80 000
         // lines meet only known types.
