@@ -64,7 +64,7 @@ internal abstract class CpuPageSource
 /// <summary>Pages stored as they are (version 6, or version 7 "none"): read a block of pages at a time.</summary>
 internal sealed class UncompressedCpuPages : CpuPageSource
 {
-    private const int PagesPerRead = 64;
+    private const int PagesPerRead = 16;
     private long _blockFileOffset;
     private int _blockLength;
     private int _nextInBlock;

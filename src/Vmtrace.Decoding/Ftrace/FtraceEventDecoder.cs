@@ -20,6 +20,7 @@ public sealed class FtraceEventDecoder
         Format = format;
         _bigEndian = bigEndian;
         _pidOffset = -1;
+        var hexFields = FtracePrintFormat.HexFields(format.PrintFormat);
         var descriptors = new List<FieldDescriptor>();
         var plans = new List<FieldPlan>();
         int minLength = 0;
@@ -35,7 +36,7 @@ public sealed class FtraceEventDecoder
                 }
                 continue;
             }
-            var plan = PlanFor(f, descriptors.Count, kernelLongSize, out var descriptor);
+            var plan = PlanFor(f, descriptors.Count, kernelLongSize, hexFields.Contains(f.Name), out var descriptor);
             descriptors.Add(descriptor);
             plans.Add(plan);
             int fixedEnd = f.Storage switch
@@ -57,10 +58,10 @@ public sealed class FtraceEventDecoder
     /// <summary>Bytes a record of this type needs to hold its fixed fields; shorter records are damaged.</summary>
     public int MinimumLength { get; }
 
-    private static FieldPlan PlanFor(FtraceFormatField f, int slot, int kernelLongSize, out FieldDescriptor descriptor)
+    private static FieldPlan PlanFor(FtraceFormatField f, int slot, int kernelLongSize, bool printedInHex, out FieldDescriptor descriptor)
     {
         var signedness = f.Signed ? FieldKind.Signed : FieldKind.Unsigned;
-        int displayBase = f.IsPointer ? 16 : 10;
+        int displayBase = f.IsPointer || printedInHex ? 16 : 10;
         if (f.Storage == FtraceFieldStorage.Scalar)
         {
             descriptor = new FieldDescriptor(f.Name, signedness, displayBase);
