@@ -49,7 +49,7 @@ public sealed partial class HostAnalysis
             _threads.Remove(tid);
             _vmThreads.Remove(old);
         }
-        return Thread(tid);
+        return NewThread(tid, createdNow: true);
     }
 
     private void OnExit(in TraceEvent e, long now)

@@ -12,8 +12,11 @@ public sealed partial class HostAnalysis
     /// <summary>Linux task state bits in sched_switch's prev_state; 0 = runnable. Higher bits flag preemption.</summary>
     private const long TaskStateMask = 0xFF;
 
+    private bool _schedulerSeen;
+
     private void OnSchedSwitch(in TraceEvent e, long now)
     {
+        _schedulerSeen = true;
         int cpu = ValidCpu(e.Cpu);
         int prevTid = (int)e.Get(FieldRole.PrevTid, e.Tid);
         int nextTid = (int)e.Get(FieldRole.NextTid, -1);
@@ -217,7 +220,7 @@ public sealed partial class HostAnalysis
     /// <paramref name="until"/>. Only VM threads have accumulators; others just advance.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Charge(ThreadInfo t, long until)
+    private void Charge(ThreadInfo t, long until)
     {
         long d = until - t.Since;
         if (d <= 0)
@@ -230,6 +233,10 @@ public sealed partial class HostAnalysis
         switch (t.State)
         {
             case RunState.Running:
+                // Without scheduler events (a kvm-only trace) a vCPU thread out of guest mode may be
+                // running or sleeping (HLT): that time is left uncounted; its exit latency tells it.
+                if (vcpu is not null && !t.InGuest && !_schedulerSeen)
+                    break;
                 vm.Window.ThreadsOnCpuNs += d;
                 if (vcpu is not null)
                 {

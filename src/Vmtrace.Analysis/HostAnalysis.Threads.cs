@@ -18,15 +18,16 @@ public sealed partial class HostAnalysis
     {
         if (_threads.TryGetValue(tid, out var t))
             return t;
-        return NewThread(tid);
+        return NewThread(tid, createdNow: false);
     }
 
+    /// <param name="createdNow">A task created during the trace: the names known from before the trace belong to an older task of that tid.</param>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ThreadInfo NewThread(int tid)
+    private ThreadInfo NewThread(int tid, bool createdNow)
     {
         var t = new ThreadInfo(tid) { Since = _now };
         _threads.Add(tid, t);
-        if (_initialNames.TryGetValue(tid, out var comm))
+        if (!createdNow && _initialNames.TryGetValue(tid, out var comm))
             t.SetComm(comm);
         Reclassify(t);
         return t;
@@ -106,7 +107,7 @@ public sealed partial class HostAnalysis
         if (role == ThreadRole.Vcpu && vm is not null)
         {
             if (vcpuId < 0)
-                vcpuId = t.Vcpu?.Vm == vm ? t.Vcpu.VcpuId : 0;
+                vcpuId = t.Vcpu?.VcpuId ?? 0;
             if (t.Vcpu is null || t.Vcpu.Vm != vm || t.Vcpu.VcpuId != vcpuId)
                 t.Vcpu = VcpuOf(vm, vcpuId);
             t.Vcpu.Tid = t.Tid;

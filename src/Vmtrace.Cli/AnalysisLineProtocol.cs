@@ -1,0 +1,20 @@
+using System.Text;
+using Vmtrace.InfluxDb;
+
+namespace Vmtrace.Cli;
+
+/// <summary><c>--format line-protocol</c>: every window's points, exactly as the worker writes them to InfluxDB.</summary>
+internal static class AnalysisLineProtocol
+{
+    public static void Write(TextWriter o, AnalysisReport r)
+    {
+        var sb = new StringBuilder();
+        var writer = new LineProtocolWriter(sb);
+        foreach (var w in r.Windows)
+        {
+            MetricsLineProtocol.Write(writer, w, r.Host);
+            o.Write(sb);
+            sb.Clear();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using Vmtrace.Analysis;
+
+namespace Vmtrace.Cli;
+
+/// <summary>The human report of <c>analyze</c>: totals over the analysed range, one block per VM.</summary>
+internal static class AnalysisTable
+{
+    private const int TopExitReasons = 10;
+
+    public static void Write(TextWriter o, AnalysisReport r, int top)
+    {
+        var total = r.Total;
+        o.WriteLine($"trace: {r.Trace}");
+        if (r.Inventory is not null)
+            o.WriteLine($"inventory: {r.Inventory}");
+        o.WriteLine($"events: {Units.Count(r.Events)}   range: {Units.Seconds(Math.Max(total.StartNs, r.FirstNs))} .. {Units.Seconds(total.EndNs)} ({Units.Duration(total.EndNs - Math.Max(total.StartNs, r.FirstNs))})   windows: {r.Windows.Count} x {Units.Duration(r.WindowNs)}   pCPUs: {total.CpuCount}");
+        var c = r.Counters;
+        o.WriteLine($"inferred switches: {Units.Count(c.InferredSwitches)}   lost kvm_exit: {Units.Count(c.LostExits)}   lost-event reports: {Units.Count(c.LossReports + r.Diagnostics.LossReports)} ({Units.Count(r.Diagnostics.LostEvents)} events)   out-of-order: {Units.Count(c.OutOfOrderEvents)}   decode errors: {Units.Count(r.Diagnostics.ErrorCount)}");
+        if (total.Vms.Count == 0)
+        {
+            o.WriteLine();
+            o.WriteLine("no VM found: no kvm_entry/kvm_exit, no qemu thread (qemu-system-*, CPU n/KVM, CPU n/TCG) and no inventory");
+            return;
+        }
+        foreach (var vm in total.Vms)
+        {
+            o.WriteLine();
+            string pid = vm.Pid >= 0 ? vm.Pid.ToString(CultureInfo.InvariantCulture) : "?";
+            o.WriteLine($"VM {vm.Vm}  (pid {pid}; {vm.Origin})");
+            o.WriteLine($"  pCPU share {Units.Percent(vm.PcpuShare)}   all threads on CPU {Units.Duration(vm.ThreadsOnCpuNs)}   active vCPUs {vm.ActiveVcpus}");
+            WriteVcpus(o, vm);
+            WriteExits(o, vm);
+            WriteDisk(o, "disk (qemu thread pool)", vm.QemuDisk);
+            WriteDisk(o, "disk (host block layer)", vm.BlockDisk);
+            if (!vm.Network.IsEmpty)
+            {
+                var n = vm.Network;
+                o.WriteLine($"  network: received {Units.Count(n.RxPackets)} packets {Units.Bytes(n.RxBytes)}   sent {Units.Count(n.TxPackets)} packets {Units.Bytes(n.TxBytes)}   vhost busy {Units.Duration(n.VhostBusyNs)} waiting {Units.Duration(n.VhostWaitNs)}");
+            }
+            if (vm.Interferers.Count > 0)
+            {
+                long sum = vm.Interferers.Sum(i => i.PreemptedNs);
+                o.WriteLine($"  preempted by (top {top}): " + string.Join("   ", vm.Interferers.Select(i =>
+                    $"{i.Culprit} {Units.Duration(i.PreemptedNs)} ({Units.Percent(sum == 0 ? 0 : (double)i.PreemptedNs / sum)})")));
+            }
+        }
+    }
+
+    private static void WriteVcpus(TextWriter o, VmMetrics vm)
+    {
+        if (vm.Vcpus.Count == 0)
+            return;
+        o.WriteLine($"  {"vCPU",-5} {"tid",8} {"guest",12} {"host",12} {"preempted",12} {"wake wait",12} {"blocked",12} {"exits",10}");
+        foreach (var v in vm.Vcpus)
+        {
+            var t = v.Times;
+            o.WriteLine($"  {v.VcpuId,-5} {v.Tid,8} {Units.Duration(t.GuestNs),12} {Units.Duration(t.HostNs),12} {Units.Duration(t.PreemptedNs),12} {Units.Duration(t.WaitNs),12} {Units.Duration(t.BlockedNs),12} {Units.Count(v.Exits.Sum(x => x.Latency.Count)),10}");
+        }
+    }
+
+    private static void WriteExits(TextWriter o, VmMetrics vm)
+    {
+        if (vm.Exits.Count == 0)
+            return;
+        o.WriteLine($"  {"exit reason",-24} {"count",10} {"total",12} {"mean",10} {"p50",10} {"p95",10} {"p99",10} {"max",10}");
+        foreach (var x in vm.Exits.OrderByDescending(x => x.Latency.Count).ThenBy(x => x.Reason).Take(TopExitReasons))
+        {
+            var l = x.Latency;
+            o.WriteLine($"  {ExitReasonNames.Describe(x.Reason),-24} {Units.Count(l.Count),10} {Units.Duration(l.SumNs),12} {Units.Duration(l.MeanNs),10} {Units.Duration(l.P50Ns),10} {Units.Duration(l.P95Ns),10} {Units.Duration(l.P99Ns),10} {Units.Duration(l.MaxNs),10}");
+        }
+        if (vm.Exits.Count > TopExitReasons)
+            o.WriteLine($"  … {vm.Exits.Count - TopExitReasons} more reasons ({Units.Count(vm.Exits.OrderByDescending(x => x.Latency.Count).Skip(TopExitReasons).Sum(x => x.Latency.Count))} exits)");
+    }
+
+    private static void WriteDisk(TextWriter o, string title, DiskLayerMetrics d)
+    {
+        if (d.IsEmpty)
+            return;
+        var l = d.Latency;
+        o.WriteLine($"  {title}: {Units.Count(d.Submitted)} submitted, {Units.Count(d.Completed)} completed;"
+            + $" read {Units.Count(d.ReadRequests)} ({Units.Bytes(d.ReadBytes)}), write {Units.Count(d.WriteRequests)} ({Units.Bytes(d.WriteBytes)});"
+            + $" latency mean {Units.Duration(l.MeanNs)} p95 {Units.Duration(l.P95Ns)} max {Units.Duration(l.MaxNs)};"
+            + $" in flight at end {d.InFlight}, max {d.MaxInFlight};"
+            + $" submit gap mean {Units.Duration(d.SubmitIntervals.MeanNs)} sd {Units.Duration(Math.Sqrt(d.SubmitIntervals.VarianceNs2))},"
+            + $" complete gap mean {Units.Duration(d.CompleteIntervals.MeanNs)} sd {Units.Duration(Math.Sqrt(d.CompleteIntervals.VarianceNs2))}");
+    }
+}

@@ -1,0 +1,142 @@
+using Vmtrace.Analysis;
+using Vmtrace.Decoding;
+
+namespace Vmtrace.Cli;
+
+/// <summary>
+/// <c>vmtrace analyze &lt;trace…&gt;</c>: the embedded pipeline (no Kafka, no InfluxDB). Opens every input
+/// (merged by time when there are several: a trace.dat and the qemu logs beside it), feeds the analysis
+/// core, and prints per-VM tables, or JSON / CSV / line protocol for machines.
+/// </summary>
+internal static class AnalyzeCommand
+{
+    private static readonly HashSet<string> Flags = ["--no-progress", "--progress", "--no-inventory"];
+    private static readonly HashSet<string> Valued = ["--format", "--window", "--vm", "--from", "--to", "--inventory", "--host", "--top", "--cpus"];
+
+    public const string Usage = """
+          analyze <trace…> [--format table|json|csv|line-protocol] [--window 1s] [--vm NAME[,NAME…]]
+                  [--from T] [--to T] [--inventory vmmap.json | --no-inventory] [--host NAME] [--top N]
+                  [--cpus N] [--no-progress]
+              per-VM metrics from host events: vCPU time (guest, host, preempted, waiting, blocked), VM exits
+              by reason with handling latency, disk, network, and who preempted whom. Several inputs of one
+              host are merged by time. T is seconds on the trace clock (as dump prints) or +DURATION from
+              the trace start (+2s, +500ms). A vmmap.json beside the first trace names the VMs.
+        """;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var o = new Options(args, Flags, Valued);
+        if (o.Positional.Count == 0)
+            throw new UsageException("analyze takes at least one trace");
+        string format = o.Value("--format") ?? "table";
+        if (format is not ("table" or "json" or "csv" or "line-protocol"))
+            throw new UsageException($"--format must be table, json, csv or line-protocol, not '{format}'");
+        long windowNs = o.Value("--window") is { } w ? TimeArgument.ParseDuration("--window", w) : 1_000_000_000L;
+        var from = o.Value("--from") is { } f ? TimeArgument.ParseBound("--from", f) : ((long, bool)?)null;
+        var to = o.Value("--to") is { } t ? TimeArgument.ParseBound("--to", t) : ((long, bool)?)null;
+        int top = (int)(o.Long("--top") ?? 5);
+        int cpus = (int)(o.Long("--cpus") ?? 0);
+        if (top < 1) throw new UsageException("--top must be at least 1");
+        if (cpus < 0) throw new UsageException("--cpus cannot be negative");
+        var vmFilter = o.Value("--vm")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.IsTerminal(stderr));
+
+        string? inventoryPath = o.Flag("--no-inventory") ? null : o.Value("--inventory") ?? FindInventory(o.Positional);
+        var inventory = inventoryPath is null ? [] : VmMapJson.Parse(File.ReadAllText(inventoryPath));
+        string host = o.Value("--host") ?? DefaultHost(o.Positional[0]);
+
+        var report = Analyze(o.Positional, inventory, inventoryPath, host, windowNs, from, to, top, cpus, progress, stderr);
+        if (vmFilter is not null)
+            report = Filter(report, vmFilter);
+
+        switch (format)
+        {
+            case "json": AnalysisJson.Write(stdout, report); break;
+            case "csv": AnalysisCsv.Write(stdout, report); break;
+            case "line-protocol": AnalysisLineProtocol.Write(stdout, report); break;
+            default: AnalysisTable.Write(stdout, report, top); break;
+        }
+        foreach (var err in report.Diagnostics.Errors)
+            stderr.WriteLine($"vmtrace: warning: {err.Message}");
+        return 0;
+    }
+
+    internal static AnalysisReport Analyze(IReadOnlyList<string> inputs, IReadOnlyList<VmInventory> inventory, string? inventoryPath,
+        string host, long windowNs, (long Ns, bool Relative)? from, (long Ns, bool Relative)? to, int top, int cpus,
+        bool progress, TextWriter stderr)
+    {
+        using var source = TraceOpener.OpenAll(inputs);
+        using var bar = new ProgressBar(stderr, progress);
+        HostAnalysis? analysis = null;
+        var windows = new List<WindowMetrics>();
+        long events = 0, first = 0, last = 0, end = long.MaxValue;
+        while (source.MoveNext())
+        {
+            var e = source.Current;
+            if (analysis is null)
+            {
+                // Relative bounds count from the first event, so the analysis starts with it.
+                first = e.Timestamp;
+                long? fromNs = from is { } fb ? (fb.Relative ? first + fb.Ns : fb.Ns) : null;
+                if (to is { } tb)
+                    end = tb.Relative ? first + tb.Ns : tb.Ns;
+                if (fromNs >= end)
+                    throw new UsageException("--from must be before --to");
+                analysis = new HostAnalysis(new AnalysisOptions { WindowNs = windowNs, FromNs = fromNs, TopInterferers = top, CpuCount = cpus > 0 ? cpus : source.CpuCount });
+                analysis.AddThreadNames(source.InitialThreadNames);
+                foreach (var vm in inventory)
+                    analysis.AddInventory(vm);
+            }
+            if (e.Timestamp >= end)
+                break;
+            last = Math.Max(last, e.Timestamp);
+            events++;
+            analysis.OnEvent(e);
+            if ((events & 0x3FF) == 0)
+                windows.AddRange(analysis.TakeClosedWindows());
+            bar.Tick(events, source);
+        }
+        bar.Dispose();
+        var counters = new AnalysisCounters();
+        if (analysis is not null)
+        {
+            analysis.Flush(end != long.MaxValue ? end : last);
+            windows.AddRange(analysis.TakeClosedWindows());
+            counters = analysis.Counters;
+        }
+        string description = inputs.Count == 1 ? inputs[0] : string.Join(" + ", inputs);
+        return new AnalysisReport(description, host, windowNs, events, first, last, windows, MetricsMerge.Total(windows, top),
+            counters, TraceOpener.DiagnosticsOf(source), inventoryPath);
+    }
+
+    private static AnalysisReport Filter(AnalysisReport r, HashSet<string> vms)
+    {
+        static WindowMetrics Keep(WindowMetrics w, HashSet<string> vms) => w with { Vms = w.Vms.Where(v => vms.Contains(v.Vm)).ToList() };
+        return r with { Windows = r.Windows.Select(w => Keep(w, vms)).Where(w => w.Vms.Count > 0).ToList(), Total = Keep(r.Total, vms) };
+    }
+
+    /// <summary>The agent's vmmap.json beside an input (the sample traces ship one), else none.</summary>
+    private static string? FindInventory(IReadOnlyList<string> inputs)
+    {
+        foreach (var input in inputs)
+        {
+            string? dir = Directory.Exists(input) ? input : Path.GetDirectoryName(Path.GetFullPath(input));
+            for (int up = 0; dir is not null && up < 2; up++, dir = Path.GetDirectoryName(dir))
+            {
+                string candidate = Path.Combine(dir, "vmmap.json");
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The host tag when --host is not given: the name of the directory holding the trace.</summary>
+    private static string DefaultHost(string input)
+    {
+        string full = Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar);
+        string? dir = Directory.Exists(full) ? full : Path.GetDirectoryName(full);
+        string name = dir is null ? "" : Path.GetFileName(dir);
+        return name.Length > 0 ? name : "host";
+    }
+}
