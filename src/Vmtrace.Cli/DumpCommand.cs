@@ -32,6 +32,8 @@ internal static class DumpCommand
         if (o.Positional.Count != 1)
             throw new UsageException("dump takes exactly one trace");
         long limit = o.Long("--limit") ?? long.MaxValue;
+        if (limit < 0)
+            throw new UsageException($"--limit must be 0 or more, got {limit}");
         bool stats = o.Flag("--stats");
         bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.IsTerminal(stderr));
 

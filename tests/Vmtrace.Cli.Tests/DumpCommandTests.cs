@@ -104,6 +104,7 @@ public class DumpCommandTests
     [InlineData("dump", "x.log", "--bogus")]
     [InlineData("dump", "x.log", "--limit")]
     [InlineData("dump", "x.log", "--limit", "ten")]
+    [InlineData("dump", "x.log", "--limit", "-1")]
     [InlineData("dump", "x.log", "--stats=yes")]
     [InlineData("dump")]
     [InlineData("dump", "a.log", "b.log")]
