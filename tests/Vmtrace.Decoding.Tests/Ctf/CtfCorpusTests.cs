@@ -27,7 +27,7 @@ public class CtfCorpusTests
         Assert.True(Tools.Exists("babeltrace2") || !Corpus.IsCi, "babeltrace2 is required");
         if (!Tools.Exists("babeltrace2"))
             return;
-        var reference = withoutMuxer ? BabeltraceText.ReadWithoutMuxer(dir) : BabeltraceText.Read(dir);
+        var reference = withoutMuxer ? BabeltraceText.ReadWithoutMuxer(dir) : BabeltraceReference.Events(dir);
         var expectedCounts = reference.GroupBy(e => e.Name).ToDictionary(g => g.Key, g => (long)g.Count());
 
         var ours = CtfReading.Summarize(dir);
@@ -61,19 +61,20 @@ public class CtfCorpusTests
     private static void AssertFieldsEqualBabeltrace(string name, int limit)
     {
         string dir = Corpus.Path(CtfRoot + name);
-        var reference = BabeltraceText.Read(dir);
-        var expected = TakeWholeRuns(reference.Select(e => (e.Timestamp, Canonical(e))).ToList(), limit);
+        var reference = BabeltraceReference.Events(dir);
+        int count = WholeRunsLength(reference.Select(e => e.Timestamp).ToList(), limit);
+        var expected = Sorted(reference.Take(count).Select(e => (e.Timestamp, Canonical(e))));
 
         var ours = new List<(long, string)>();
         using (var source = CtfTraceSource.Open(dir))
         {
-            while (source.MoveNext())
+            while (ours.Count < count && source.MoveNext())
             {
                 var e = source.Current;
                 ours.Add((e.Timestamp, Canonical(e)));
             }
         }
-        var actual = TakeWholeRuns(ours, limit);
+        var actual = Sorted(ours);
 
         Assert.True(expected.Count >= Math.Min(limit, reference.Count), $"only {expected.Count} events compared");
         Assert.Equal(expected.Count, actual.Count);
@@ -98,14 +99,17 @@ public class CtfCorpusTests
     /// </summary>
     private const string EmptyString = "\"<empty>\"";
 
-    private static List<string> TakeWholeRuns(List<(long Timestamp, string Text)> events, int limit)
+    /// <summary>The first <paramref name="limit"/> events, extended to the end of a run of equal timestamps.</summary>
+    private static int WholeRunsLength(List<long> timestamps, int limit)
     {
-        int n = Math.Min(limit, events.Count);
-        while (n < events.Count && n > 0 && events[n].Timestamp == events[n - 1].Timestamp)
+        int n = Math.Min(limit, timestamps.Count);
+        while (n < timestamps.Count && n > 0 && timestamps[n] == timestamps[n - 1])
             n++;
-        return events.Take(n).GroupBy(e => e.Timestamp)
-            .SelectMany(g => g.Select(e => $"{e.Timestamp} {e.Text}").Order(StringComparer.Ordinal)).ToList();
+        return n;
     }
+
+    private static List<string> Sorted(IEnumerable<(long Timestamp, string Text)> events) =>
+        events.GroupBy(e => e.Timestamp).SelectMany(g => g.Select(e => $"{e.Timestamp} {e.Text}").Order(StringComparer.Ordinal)).ToList();
 
     private static string Canonical(BabeltraceEvent e)
     {
