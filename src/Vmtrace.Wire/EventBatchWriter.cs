@@ -1,0 +1,253 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using Vmtrace.Decoding;
+
+namespace Vmtrace.Wire;
+
+/// <summary>
+/// The agent's batcher: <see cref="Append"/> each decoded event, and when <see cref="IsFull"/>,
+/// <see cref="Flush()"/> a self-contained <c>HostRecord</c> holding an <c>EventBatch</c> (columns of
+/// timestamp deltas, type indexes, CPUs, tid deltas and the fields <see cref="WireEventSelection"/> keeps,
+/// with its own type and string tables). Nothing is allocated per event once every event type and column
+/// size has been seen; only the record itself is allocated per batch (or written to an <see cref="IBufferWriter{T}"/>).
+/// </summary>
+public sealed class EventBatchWriter
+{
+    private readonly HostRecordWriter _host;
+    private readonly EventBatchWriterOptions _options;
+    private readonly ProtoBuffer _timestamps = new(4096);
+    private readonly ProtoBuffer _typeIndexes = new(1024);
+    private readonly ProtoBuffer _cpus = new(1024);
+    private readonly ProtoBuffer _tids = new(1024);
+    private readonly ProtoBuffer _body = new(4096);
+    private readonly Utf8Interner _strings = new();
+    private readonly List<WireTypePlan> _batchTypes = [];
+    private WireTypePlan?[] _plans = new WireTypePlan?[64];
+    private int[] _lastTidByCpu = new int[8];
+    private int _cpuSlotsUsed;
+    private long _generation;
+    private long _previousTimestamp;
+    private long _firstTimestamp;
+    private int _fieldBytes;
+    private long _skippedInBatch;
+
+    public EventBatchWriter(HostRecordWriter host, EventBatchWriterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        _host = host;
+        _options = options ?? new EventBatchWriterOptions();
+        _options.Validate();
+    }
+
+    /// <summary>The source's clock, sent in every batch.</summary>
+    public TraceClockKind Clock { get; set; }
+
+    /// <summary>The host's CPU count (0 = unknown), sent in every batch.</summary>
+    public int CpuCount { get; set; }
+
+    /// <summary>Events in the batch being built.</summary>
+    public int EventCount { get; private set; }
+
+    /// <summary>Events dropped by the selection, over the writer's life.</summary>
+    public long SkippedEvents { get; private set; }
+
+    /// <summary>Events appended to batches, over the writer's life.</summary>
+    public long WrittenEvents { get; private set; }
+
+    /// <summary>Bytes of the batch's columns so far (before the type and string tables and compression).</summary>
+    public int PendingBytes => _timestamps.Length + _typeIndexes.Length + _cpus.Length + _tids.Length + _fieldBytes;
+
+    /// <summary>True when the batch should be flushed: it reached the event, byte or time-span limit.</summary>
+    public bool IsFull => EventCount > 0 && (EventCount >= _options.MaxEvents || PendingBytes >= _options.MaxBytes
+        || _previousTimestamp - _firstTimestamp >= _options.MaxSpanNs);
+
+    /// <summary>Adds one event to the batch; false when the selection drops it (counted in <see cref="SkippedEvents"/>).</summary>
+    public bool Append(in TraceEvent e)
+    {
+        var plan = PlanOf(e.Type);
+        if (plan.Dropped)
+        {
+            SkippedEvents++;
+            _skippedInBatch++;
+            return false;
+        }
+        int cpu = e.Cpu;
+        if (cpu < -1 || cpu > WireSchema.MaxCpu)
+            throw new ArgumentOutOfRangeException(nameof(e), cpu, $"event CPU {cpu} is outside -1..{WireSchema.MaxCpu}");
+        if (plan.BatchGeneration != _generation)
+            AddTypeToBatch(plan);
+
+        long ts = e.Timestamp;
+        if (EventCount == 0)
+            _firstTimestamp = ts;
+        _timestamps.WriteSigned(ts - _previousTimestamp);
+        _previousTimestamp = ts;
+        _typeIndexes.WriteVarint((uint)plan.BatchIndex);
+        _cpus.WriteSigned(cpu);
+        int tid = e.Tid;
+        ref int lastTid = ref LastTid(cpu);
+        _tids.WriteSigned((long)tid - lastTid);
+        lastTid = tid;
+
+        var slots = plan.Slots;
+        if (slots.Length > 0)
+            AppendFields(e, plan, tid);
+        EventCount++;
+        WrittenEvents++;
+        return true;
+    }
+
+    private void AppendFields(in TraceEvent e, WireTypePlan plan, int tid)
+    {
+        int row = plan.Rows++;
+        var slots = plan.Slots;
+        for (int k = 0; k < slots.Length; k++)
+        {
+            int slot = slots[k];
+            var column = plan.Values[k];
+            int before = column.Length;
+            if (plan.Optional[k] && !e.IsPresent(slot))
+            {
+                int absentBefore = plan.AbsentRows[k].Length;
+                plan.AbsentRows[k].WriteVarint((uint)row);
+                _fieldBytes += plan.AbsentRows[k].Length - absentBefore;
+                column.WriteSigned(0);
+            }
+            else
+            {
+                long v;
+                switch (plan.Encodings[k])
+                {
+                    case ColumnEncoding.StringIndex:
+                        v = _strings.Intern(e.GetBytes(slot));
+                        break;
+                    case ColumnEncoding.MinusTid:
+                        v = e.GetInt64(slot) - tid;
+                        break;
+                    case ColumnEncoding.Delta:
+                        long raw = e.GetInt64(slot);
+                        v = raw - plan.Previous[k];
+                        plan.Previous[k] = raw;
+                        break;
+                    default:
+                        v = e.GetInt64(slot);
+                        break;
+                }
+                column.WriteSigned(v);
+            }
+            _fieldBytes += column.Length - before;
+        }
+    }
+
+    /// <summary>Ends the batch: returns its <c>HostRecord</c> (the Kafka value) and starts a new batch.</summary>
+    public byte[] Flush()
+    {
+        BuildBody();
+        var record = _host.Wrap(WireSchema.RecordEvents, _body.Written);
+        StartBatch();
+        return record;
+    }
+
+    /// <summary>Ends the batch, writing its <c>HostRecord</c> to <paramref name="output"/>.</summary>
+    public void Flush(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        BuildBody();
+        _host.Wrap(WireSchema.RecordEvents, _body.Written, output);
+        StartBatch();
+    }
+
+    private void BuildBody()
+    {
+        var b = _body;
+        b.Clear();
+        b.WriteVarintField(WireSchema.BatchEventCount, (uint)EventCount);
+        b.WriteVarintField(WireSchema.BatchClock, (ulong)Clock);
+        b.WriteVarintField(WireSchema.BatchCpuCount, (ulong)Math.Max(0, CpuCount));
+        foreach (var plan in _batchTypes)
+            b.WriteBytesField(WireSchema.BatchTypes, plan.Descriptor, omitEmpty: false);
+        for (int i = 0; i < _strings.Count; i++)
+            b.WriteBytesField(WireSchema.BatchStrings, _strings[i], omitEmpty: false);
+        b.WriteBytesField(WireSchema.BatchTimestampDeltas, _timestamps.Written);
+        b.WriteBytesField(WireSchema.BatchTypeIndexes, _typeIndexes.Written);
+        b.WriteBytesField(WireSchema.BatchCpus, _cpus.Written);
+        b.WriteBytesField(WireSchema.BatchTidDeltas, _tids.Written);
+        foreach (var plan in _batchTypes)
+        {
+            for (int k = 0; k < plan.Slots.Length; k++)
+            {
+                var values = plan.Values[k].Written;
+                var absent = plan.AbsentRows[k].Written;
+                int size = ProtoBuffer.FieldSize(WireSchema.ColumnValues, values.Length)
+                    + (absent.IsEmpty ? 0 : ProtoBuffer.FieldSize(WireSchema.ColumnAbsentRows, absent.Length));
+                b.WriteTag(WireSchema.BatchColumns, WireType.LengthDelimited);
+                b.WriteVarint((ulong)size);
+                b.WriteBytesField(WireSchema.ColumnValues, values, omitEmpty: false);
+                b.WriteBytesField(WireSchema.ColumnAbsentRows, absent);
+            }
+        }
+        b.WriteVarintField(WireSchema.BatchSkippedEvents, (ulong)_skippedInBatch);
+    }
+
+    private void StartBatch()
+    {
+        _generation++;
+        _batchTypes.Clear();
+        _strings.Clear();
+        _timestamps.Clear();
+        _typeIndexes.Clear();
+        _cpus.Clear();
+        _tids.Clear();
+        Array.Clear(_lastTidByCpu, 0, _cpuSlotsUsed);
+        _cpuSlotsUsed = 0;
+        _previousTimestamp = 0;
+        _fieldBytes = 0;
+        _skippedInBatch = 0;
+        EventCount = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref int LastTid(int cpu)
+    {
+        int i = cpu + 1;
+        if (i >= _cpuSlotsUsed)
+            GrowCpuSlots(i);
+        return ref _lastTidByCpu[i];
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void GrowCpuSlots(int i)
+    {
+        if (i >= _lastTidByCpu.Length)
+            Array.Resize(ref _lastTidByCpu, Math.Max(i + 1, _lastTidByCpu.Length * 2));
+        _cpuSlotsUsed = i + 1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private WireTypePlan PlanOf(EventType type)
+    {
+        int id = type.Id;
+        if ((uint)id < (uint)_plans.Length && _plans[id] is { } plan && ReferenceEquals(plan.Source, type))
+            return plan;
+        return NewPlan(type);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WireTypePlan NewPlan(EventType type)
+    {
+        if (type.Id >= _plans.Length)
+            Array.Resize(ref _plans, Math.Max(type.Id + 1, _plans.Length * 2));
+        var plan = new WireTypePlan(type, _options.DropUninterpretedEvents && type.Known == KnownEvent.Unknown);
+        _plans[type.Id] = plan;
+        return plan;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddTypeToBatch(WireTypePlan plan)
+    {
+        if (_batchTypes.Count >= WireSchema.MaxTypes)
+            throw new InvalidOperationException($"more than {WireSchema.MaxTypes} event types in one batch");
+        plan.BeginBatch(_batchTypes.Count, _generation);
+        _batchTypes.Add(plan);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Buffers;
+
+namespace Vmtrace.Wire;
+
+/// <summary>
+/// The agent's side of one host's record stream: wraps each body (event batch, inventory, heartbeat) in
+/// a <c>HostRecord</c> envelope with the schema version, host id, session and the next sequence number.
+/// One per host and agent run; not thread-safe (records must be produced in sequence order anyway).
+/// </summary>
+public sealed class HostRecordWriter
+{
+    private readonly byte[] _prefix;
+    private readonly ProtoBuffer _body = new();
+
+    public HostRecordWriter(string hostId, string sessionId = "", ulong firstSequence = 0)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(hostId);
+        HostId = hostId;
+        SessionId = sessionId ?? "";
+        NextSequence = firstSequence;
+        var p = new ProtoBuffer();
+        p.WriteVarintField(WireSchema.RecordVersion, WireSchema.Version);
+        p.WriteStringField(WireSchema.RecordHostId, hostId);
+        p.WriteStringField(WireSchema.RecordSessionId, SessionId);
+        _prefix = p.Written.ToArray();
+    }
+
+    /// <summary>Also the Kafka key of every record.</summary>
+    public string HostId { get; }
+    public string SessionId { get; }
+    /// <summary>The sequence number the next record gets.</summary>
+    public ulong NextSequence { get; private set; }
+
+    /// <summary>A heartbeat: no event older than <paramref name="watermarkNs"/> will follow.</summary>
+    public byte[] Heartbeat(long watermarkNs)
+    {
+        _body.Clear();
+        _body.WriteSignedField(WireSchema.HeartbeatWatermark, watermarkNs);
+        return Wrap(WireSchema.RecordHeartbeat, _body.Written);
+    }
+
+    public byte[] Inventory(WireInventory inventory)
+    {
+        _body.Clear();
+        InventoryCodec.Encode(inventory, _body);
+        return Wrap(WireSchema.RecordInventory, _body.Written);
+    }
+
+    internal byte[] Wrap(int bodyField, ReadOnlySpan<byte> body)
+    {
+        var record = new byte[Size(bodyField, body.Length)];
+        int n = Write(bodyField, body, record);
+        return n == record.Length ? record : throw new InvalidOperationException("record size mismatch");
+    }
+
+    internal void Wrap(int bodyField, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        int size = Size(bodyField, body.Length);
+        int n = Write(bodyField, body, output.GetSpan(size));
+        output.Advance(n);
+    }
+
+    private int Size(int bodyField, int bodyLength) =>
+        _prefix.Length + (NextSequence == 0 ? 0 : 1 + Varint.Size(NextSequence)) + ProtoBuffer.FieldSize(bodyField, bodyLength);
+
+    private int Write(int bodyField, ReadOnlySpan<byte> body, Span<byte> dest)
+    {
+        _prefix.CopyTo(dest);
+        int p = _prefix.Length;
+        if (NextSequence != 0)
+        {
+            p += PutVarint(dest[p..], (WireSchema.RecordSequence << 3) | (ulong)WireType.Varint);
+            p += PutVarint(dest[p..], NextSequence);
+        }
+        p += PutVarint(dest[p..], ((ulong)bodyField << 3) | (ulong)WireType.LengthDelimited);
+        p += PutVarint(dest[p..], (ulong)body.Length);
+        body.CopyTo(dest[p..]);
+        NextSequence++;
+        return p + body.Length;
+    }
+
+    private static int PutVarint(Span<byte> dest, ulong v)
+    {
+        int i = 0;
+        while (v >= 0x80)
+        {
+            dest[i++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+        dest[i++] = (byte)v;
+        return i;
+    }
+}

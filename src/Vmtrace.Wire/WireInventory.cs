@@ -1,0 +1,13 @@
+namespace Vmtrace.Wire;
+
+/// <summary>One thread of a VM's process; <see cref="VcpuIndex"/> is -1 for threads that are not vCPUs.</summary>
+public sealed record WireVmThread(int Tid, string Comm, int VcpuIndex = -1);
+
+/// <summary>One VM as the agent saw it in /proc: qemu's -name, process id, -uuid, tap devices and threads.</summary>
+public sealed record WireVm(string Name, int Pid, string Uuid, IReadOnlyList<string> TapDevices, IReadOnlyList<WireVmThread> Threads);
+
+/// <summary>A host thread's name known up front (saved_cmdlines, statedump, /proc).</summary>
+public readonly record struct WireThreadName(int Tid, string Comm);
+
+/// <summary>The body of an <c>Inventory</c> record: the host's VMs and the thread names known up front.</summary>
+public sealed record WireInventory(IReadOnlyList<WireVm> Vms, IReadOnlyList<WireThreadName> ThreadNames, long SampledAtNs = 0);
