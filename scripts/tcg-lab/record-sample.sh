@@ -30,7 +30,8 @@
 #   * /proc/sys/kernel/ftrace_enabled and set_ftrace_pid/set_ftrace_filter are not writable: trace-cmd
 #     must run with `-d --no-filter` and WITHOUT a command to run (both other paths fail or segfault);
 #     it is stopped with SIGINT, and may exit non-zero while resetting after the file is complete.
-#     It also leaves its -b/-C settings behind, so we restore buffer_size_kb and trace_clock.
+#     It also leaves its -b/-C settings behind and tracing_on=0, so we restore buffer_size_kb,
+#     trace_clock and tracing_on.
 #   * clock "tai" == CLOCK_REALTIME here, so trace timestamps are UNIX epoch seconds, the same
 #     clock as qemu's log lines (gettimeofday).
 #   * trace-cmd 3.1.6 writes file version 7 with zstd-compressed pages by default; we ask for
@@ -80,6 +81,7 @@ if [ ! -e $TRACEFS/trace_marker ]; then
 fi
 ORIG_BUF=$(cat $TRACEFS/buffer_size_kb | grep -o '^[0-9]*')
 ORIG_CLOCK=$(sed -E 's/.*\[([^]]+)\].*/\1/' $TRACEFS/trace_clock)
+ORIG_ON=$(cat $TRACEFS/tracing_on)
 
 # ------------------------------------------------------------------ event lists
 KEVENTS=""
@@ -112,6 +114,7 @@ cleanup() {
   ip netns del $NETNS 2>/dev/null || true
   [ -n "$ORIG_BUF" ] && echo "$ORIG_BUF" > $TRACEFS/buffer_size_kb 2>/dev/null || true
   echo "$ORIG_CLOCK" > $TRACEFS/trace_clock 2>/dev/null || true
+  echo "$ORIG_ON" > $TRACEFS/tracing_on 2>/dev/null || true
   [ "${KEEP_WORK:-0}" = 1 ] && log "scratch kept: $W" || rm -rf "$W"
 }
 trap cleanup EXIT
