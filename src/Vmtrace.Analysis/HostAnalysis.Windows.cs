@@ -7,12 +7,7 @@ public sealed partial class HostAnalysis
     private void CloseWindowsThrough(long t)
     {
         while (t >= _windowEnd)
-        {
-            long boundary = _windowEnd;
-            if (_options.FromNs is long from && from > _windowStart && from < boundary)
-                boundary = from; // an exact cut at the start of the reported range
-            CloseWindow(boundary);
-        }
+            CloseWindow(_windowEnd);
     }
 
     /// <summary>Closes the open window at <paramref name="end"/> and opens the next one, up to the next aligned boundary.</summary>
@@ -40,7 +35,14 @@ public sealed partial class HostAnalysis
                 v.Window.Clear();
         }
         _windowStart = end;
-        _windowEnd = AlignDown(end, _options.WindowNs) + _options.WindowNs;
+        _windowEnd = NextWindowEnd(end);
+    }
+
+    /// <summary>The next aligned boundary after <paramref name="start"/>, or the start of the reported range when it comes first (an exact cut there).</summary>
+    private long NextWindowEnd(long start)
+    {
+        long aligned = AlignDown(start, _options.WindowNs) + _options.WindowNs;
+        return _options.FromNs is long from && from > start && from < aligned ? from : aligned;
     }
 
     private WindowMetrics Snapshot(long start, long end)

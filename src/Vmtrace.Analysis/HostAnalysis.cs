@@ -193,7 +193,7 @@ public sealed partial class HostAnalysis
     {
         _started = true;
         _windowStart = AlignDown(t, _options.WindowNs);
-        _windowEnd = _windowStart + _options.WindowNs;
+        _windowEnd = NextWindowEnd(_windowStart);
         _now = t;
     }
 

@@ -17,6 +17,8 @@ internal static class AnalysisJson
             if (r.Inventory is not null)
                 j.WriteString("inventory", r.Inventory);
             j.WriteNumber("events", r.Events);
+            j.WriteNumber("first_event_ns", r.FirstNs);
+            j.WriteNumber("last_event_ns", r.LastNs);
             j.WriteNumber("window_ns", r.WindowNs);
             j.WriteStartObject("counters");
             j.WriteNumber("inferred_switches", r.Counters.InferredSwitches);
