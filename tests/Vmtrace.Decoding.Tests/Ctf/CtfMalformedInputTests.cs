@@ -127,16 +127,22 @@ public class CtfMalformedInputTests
     }
 
     [Fact]
-    public void Open_SequenceWithUndeclaredLength_NamesMetadataFile()
+    public void Read_EventClassWithUndeclaredSequenceLength_ReportsMetadataFileAndClass()
     {
         using var t = new TestCtfTrace();
-        t.WriteMetadata(TestCtfTrace.Metadata(false, """
-            event { name = "bad"; id = 1; fields := struct { uint8_t _data[_nowhere]; }; };
+        t.WriteMetadata(TestCtfTrace.Metadata(false, Events + """
+            event { name = "bad"; id = 3; fields := struct { uint8_t _data[_nowhere]; }; };
             """));
+        t.WriteStream("chan_0",
+            t.Packet(0, 100, w => t.Compact(w, 1, 10).Int(1, 32).Align(8).Int(3, 5).Int(20, 27)),
+            t.Packet(100, 200, w => t.Compact(w, 1, 110).Int(2, 32), sequence: 1));
 
-        var ex = Assert.Throws<TraceFormatException>(() => CtfTraceSource.Open(t.Directory));
+        var (values, diagnostics) = Read(t.Directory);
 
-        Assert.Equal(Path.Combine(t.Directory, "metadata"), ex.File);
-        Assert.Contains("'_nowhere' not found", ex.Message, StringComparison.Ordinal);
+        // Event classes are built on first use, so the metadata problem shows where the class is first met.
+        Assert.Equal([1L, 2L], values);
+        var error = Assert.Single(diagnostics.Errors);
+        Assert.Equal(Path.Combine(t.Directory, "metadata"), error.File);
+        Assert.Contains("event class bad (id 3): sequence _data: length field '_nowhere' not found", error.Message, StringComparison.Ordinal);
     }
 }

@@ -46,7 +46,6 @@ internal sealed unsafe class CtfStreamReader : IDisposable
         _diagnostics = diagnostics;
         _lostEventsType = lostEventsType;
         _machine = new DecodeMachine(file);
-        _machine.EnsureRegisters(layout.RegisterCount + 1);
         _length = new FileInfo(file).Length;
         if (_length > 0)
         {

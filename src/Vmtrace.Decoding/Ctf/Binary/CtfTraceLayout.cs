@@ -11,39 +11,47 @@ internal sealed class EventClassLayout(EventType type, DecodeProgram program, in
     public int CpuRegister { get; } = cpuRegister;
 }
 
-/// <summary>How the packets and events of one stream class decode, resolved once when the trace opens.</summary>
+/// <summary>
+/// How the packets and events of one stream class decode. Packet context and event header programs are
+/// built when the trace opens; an event class's program is built the first time one of its events
+/// appears (kernel metadata declares a thousand classes, a trace uses a few dozen).
+/// </summary>
 internal sealed class StreamClassLayout
 {
+    private readonly CtfEventClass?[] _classesDense;
+    private readonly Dictionary<long, CtfEventClass> _classesSparse;
     private readonly EventClassLayout?[] _dense;
-    private readonly Dictionary<long, EventClassLayout> _sparse;
+    private readonly Dictionary<long, EventClassLayout> _sparse = [];
+    private readonly Func<CtfEventClass, EventClassLayout> _compile;
 
     public StreamClassLayout(CtfStreamClass streamClass, DecodeProgram packetContext, RegisterScope contextScope, DecodeProgram eventHeader,
-        CtfClock clock, IEnumerable<(long Id, EventClassLayout Layout)> events, int registerCount)
+        CtfClock clock, IReadOnlyList<CtfEventClass> events, Func<CtfEventClass, EventClassLayout> compile)
     {
         StreamClass = streamClass;
         PacketContext = packetContext;
         EventHeader = eventHeader;
         Clock = clock;
-        RegisterCount = registerCount;
+        _compile = compile;
         TimestampBeginRegister = contextScope.FindLeaf("timestamp_begin");
         ContentSizeRegister = contextScope.FindLeaf("content_size");
         PacketSizeRegister = contextScope.FindLeaf("packet_size");
         EventsDiscardedRegister = contextScope.FindLeaf("events_discarded");
         CpuIdRegister = contextScope.FindLeaf("cpu_id");
         SequenceNumberRegister = contextScope.FindLeaf("packet_seq_num");
-        _sparse = [];
+        _classesSparse = [];
         long maxDense = 0;
-        foreach (var (id, layout) in events)
+        foreach (var ec in events)
         {
-            _sparse[id] = layout;
-            if (id >= 0 && id < 1 << 20)
-                maxDense = Math.Max(maxDense, id + 1);
+            _classesSparse.TryAdd(ec.Id, ec);
+            if (ec.Id >= 0 && ec.Id < 1 << 20)
+                maxDense = Math.Max(maxDense, ec.Id + 1);
         }
+        _classesDense = new CtfEventClass?[maxDense];
         _dense = new EventClassLayout?[maxDense];
-        foreach (var (id, layout) in _sparse)
+        foreach (var (id, ec) in _classesSparse)
         {
             if (id >= 0 && id < maxDense)
-                _dense[id] = layout;
+                _classesDense[id] = ec;
         }
     }
 
@@ -51,17 +59,42 @@ internal sealed class StreamClassLayout
     public DecodeProgram PacketContext { get; }
     public DecodeProgram EventHeader { get; }
     public CtfClock Clock { get; }
-    public int RegisterCount { get; }
     public int TimestampBeginRegister { get; }
     public int ContentSizeRegister { get; }
     public int PacketSizeRegister { get; }
     public int EventsDiscardedRegister { get; }
     public int CpuIdRegister { get; }
     public int SequenceNumberRegister { get; }
-    public IEnumerable<EventClassLayout> Events => _sparse.Values;
 
-    public EventClassLayout? Find(long id) =>
-        (ulong)id < (ulong)_dense.Length ? _dense[id] : _sparse.GetValueOrDefault(id);
+    /// <summary>The layout of an event class id, built on first use; null when the metadata has no such class.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public EventClassLayout? Find(long id)
+    {
+        if ((ulong)id < (ulong)_dense.Length && _dense[id] is { } known)
+            return known;
+        return FindSlow(id);
+    }
+
+    /// <summary>Builds every event class now instead of on first use.</summary>
+    public void CompileAll()
+    {
+        foreach (var id in _classesSparse.Keys)
+            Find(id);
+    }
+
+    private EventClassLayout? FindSlow(long id)
+    {
+        if (_sparse.TryGetValue(id, out var built))
+            return built;
+        var ec = (ulong)id < (ulong)_classesDense.Length ? _classesDense[id] : _classesSparse.GetValueOrDefault(id);
+        if (ec is null)
+            return null;
+        var layout = _compile(ec);
+        _sparse[id] = layout;
+        if ((ulong)id < (ulong)_dense.Length)
+            _dense[id] = layout;
+        return layout;
+    }
 }
 
 /// <summary>
@@ -95,13 +128,12 @@ internal sealed class CtfTraceLayout
     public Dictionary<long, StreamClassLayout> Streams { get; }
     /// <summary>The stream class of packets whose header has no stream_id (the first declared).</summary>
     public long DefaultStreamId { get; }
-    public int RegisterCount => Streams.Values.Select(s => s.RegisterCount).DefaultIfEmpty(0).Max();
 
     public static CtfTraceLayout Build(CtfMetadata metadata, string metadataFile)
     {
         try
         {
-            return BuildCore(metadata);
+            return BuildCore(metadata, metadataFile);
         }
         catch (TraceFormatException ex) when (ex.File == "metadata")
         {
@@ -109,7 +141,7 @@ internal sealed class CtfTraceLayout
         }
     }
 
-    private static CtfTraceLayout BuildCore(CtfMetadata metadata)
+    private static CtfTraceLayout BuildCore(CtfMetadata metadata, string metadataFile)
     {
         var order = metadata.ByteOrder;
         var headerCompiler = new DecodeProgramCompiler(order, [], 0);
@@ -130,27 +162,37 @@ internal sealed class CtfTraceLayout
             var eventHeaderScope = evhCompiler.AddScope("stream.event.header", sc.EventHeader, slotGroup: -1, slotPrefix: "", headerRoles: true);
             var eventHeader = evhCompiler.Build();
             int eventBase = evhCompiler.RegisterCount;
-            int registerCount = eventBase;
 
             var clock = FindClock(metadata, sc.EventHeader) ?? new CtfClock { Name = "default" };
-            var events = new List<(long, EventClassLayout)>();
-            foreach (var ec in metadata.Events.Where(e => e.StreamId == sc.Id || (streamClasses.Count == 1)))
-            {
-                var c = new DecodeProgramCompiler(order, [headerScope, contextScope, eventHeaderScope], eventBase);
-                var streamCtx = c.AddScope("stream.event.context", sc.EventContext, slotGroup: 1, slotPrefix: "context.", headerRoles: false);
-                var eventCtx = c.AddScope("event.context", ec.Context, slotGroup: 1, slotPrefix: "context.", headerRoles: false);
-                var payload = c.AddScope("event.fields", ec.Payload, slotGroup: 0, slotPrefix: "", headerRoles: false);
-                var program = c.Build();
-                registerCount = Math.Max(registerCount, c.RegisterCount);
-                int tid = First(streamCtx.FindLeaf("tid"), eventCtx.FindLeaf("tid"), streamCtx.FindLeaf("perf_tid"),
-                    eventCtx.FindLeaf("perf_tid"), payload.FindLeaf("perf_tid"));
-                int cpu = First(streamCtx.FindLeaf("perf_cpu"), eventCtx.FindLeaf("perf_cpu"), payload.FindLeaf("perf_cpu"));
-                events.Add((ec.Id, new EventClassLayout(new EventType(ec.Name, program.Fields), program, tid, cpu)));
-            }
-            streams[sc.Id] = new StreamClassLayout(sc, packetContext, contextScope, eventHeader, clock, events, registerCount);
+            var classes = metadata.Events.Where(e => e.StreamId == sc.Id || streamClasses.Count == 1).ToList();
+            var outer = new[] { headerScope, contextScope, eventHeaderScope };
+            var streamClass = sc;
+            streams[sc.Id] = new StreamClassLayout(sc, packetContext, contextScope, eventHeader, clock, classes,
+                ec => CompileEventClass(order, outer, eventBase, streamClass, ec, metadataFile));
         }
         return new CtfTraceLayout(metadata, packetHeader, packetHeaderType, headerScope.FindLeaf("magic") >= 0 ? packetHeaderType.IndexOf("magic") : -1,
             packetHeaderType.IndexOf("uuid"), packetHeaderType.IndexOf("stream_id"), streams);
+    }
+
+    private static EventClassLayout CompileEventClass(CtfByteOrder order, RegisterScope[] outer, int firstRegister, CtfStreamClass sc,
+        CtfEventClass ec, string metadataFile)
+    {
+        try
+        {
+            var c = new DecodeProgramCompiler(order, outer, firstRegister);
+            var streamCtx = c.AddScope("stream.event.context", sc.EventContext, slotGroup: 1, slotPrefix: "context.", headerRoles: false);
+            var eventCtx = c.AddScope("event.context", ec.Context, slotGroup: 1, slotPrefix: "context.", headerRoles: false);
+            var payload = c.AddScope("event.fields", ec.Payload, slotGroup: 0, slotPrefix: "", headerRoles: false);
+            var program = c.Build();
+            int tid = First(streamCtx.FindLeaf("tid"), eventCtx.FindLeaf("tid"), streamCtx.FindLeaf("perf_tid"),
+                eventCtx.FindLeaf("perf_tid"), payload.FindLeaf("perf_tid"));
+            int cpu = First(streamCtx.FindLeaf("perf_cpu"), eventCtx.FindLeaf("perf_cpu"), payload.FindLeaf("perf_cpu"));
+            return new EventClassLayout(new EventType(ec.Name, program.Fields), program, tid, cpu);
+        }
+        catch (TraceFormatException ex) when (ex.File == "metadata")
+        {
+            throw new TraceFormatException(metadataFile, -1, $"event class {ec.Name} (id {ec.Id}): {ex.Problem}", ex);
+        }
     }
 
     private static int First(params int[] registers) => registers.FirstOrDefault(r => r >= 0, -1);

@@ -29,16 +29,14 @@ internal sealed class DecodeMachine(string file)
 
     public long[] Registers => _registers;
 
-    public void EnsureRegisters(int count)
-    {
-        if (count > _registers.Length)
-            Array.Resize(ref _registers, Math.Max(count, _registers.Length * 2));
-    }
+    private void GrowRegisters(int count) => Array.Resize(ref _registers, Math.Max(count, _registers.Length * 2));
 
     /// <summary>Runs a program; values with slots go into <paramref name="buffer"/> (may be null for slot-less programs).</summary>
     public void Run(ReadOnlySpan<byte> data, DecodeProgram program, EventRecordBuffer? buffer)
     {
         var ops = program.Ops;
+        if (program.RegisterCount > _registers.Length)
+            GrowRegisters(program.RegisterCount);
         var regs = _registers;
         int depth = 0;
         for (int pc = 0; pc < ops.Length; pc++)

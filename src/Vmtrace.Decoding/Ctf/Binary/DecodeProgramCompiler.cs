@@ -66,7 +66,7 @@ internal sealed class DecodeProgramCompiler
             var (group, local) = _opSlots[i];
             ops[i].Slot = group < 0 || local < 0 ? -1 : group == 0 ? local : group0 + local;
         }
-        return new DecodeProgram(ops, [.. _tables], [.. _unsignedTags], [.. _groups[0], .. _groups[1]]);
+        return new DecodeProgram(ops, [.. _tables], [.. _unsignedTags], [.. _groups[0], .. _groups[1]], _nextRegister);
     }
 
     private readonly record struct EmitContext(RegisterScope Scope, int SlotGroup, string SlotPrefix, bool HeaderRoles, bool Optional);
