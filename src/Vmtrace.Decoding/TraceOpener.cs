@@ -112,7 +112,13 @@ public static class TraceOpener
             .Select(Path.GetDirectoryName).OfType<string>()
             .Order(StringComparer.Ordinal).ToList();
         if (ctfDirs.Count == 0)
-            throw new TraceFormatException(shownAs ?? dir, 0, "directory holds no CTF trace (no 'metadata' file found)");
+        {
+            var recording = RecordingDirectory.FindInputs(dir);
+            if (recording.Count == 0)
+                throw new TraceFormatException(shownAs ?? dir, 0,
+                    "directory holds no trace (no CTF 'metadata' file, no trace.dat, no qemu trace log)");
+            return OpenAll(recording);
+        }
         if (ctfDirs.Count == 1)
             return CtfTraceSource.Open(ctfDirs[0]);
         var sources = new List<EventSource>();

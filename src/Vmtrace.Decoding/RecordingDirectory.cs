@@ -1,0 +1,31 @@
+namespace Vmtrace.Decoding;
+
+/// <summary>
+/// A directory as a host recording leaves it: one kernel trace (<c>trace.dat</c>, possibly <c>.xz</c>)
+/// and the qemu log-backend files beside it (<c>qemu-VM.log[.xz]</c>). Read together, merged by time.
+/// Other files (a perf-CTF tarball of the same run, consoles, JSON) are not inputs: reading a second
+/// recording of the same run would count every event twice.
+/// </summary>
+public static class RecordingDirectory
+{
+    public static IReadOnlyList<string> FindInputs(string dir)
+    {
+        var files = Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal).ToList();
+        var kernel = files.Where(f => IsTraceDat(Path.GetFileName(f))).ToList();
+        var qemuLogs = files.Where(f => IsQemuLogName(Path.GetFileName(f))).ToList();
+        if (kernel.Count > 1)
+        {
+            // trace.dat and trace.dat.xz side by side are the same recording: prefer the plain file.
+            var plain = kernel.Where(f => !f.EndsWith(".xz", StringComparison.OrdinalIgnoreCase)).ToList();
+            kernel = plain.Count > 0 ? plain : kernel;
+        }
+        return [.. kernel, .. qemuLogs];
+    }
+
+    private static bool IsTraceDat(string name) =>
+        name.EndsWith(".dat", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".dat.xz", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsQemuLogName(string name) =>
+        name.StartsWith("qemu", StringComparison.OrdinalIgnoreCase)
+        && (name.EndsWith(".log", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".log.xz", StringComparison.OrdinalIgnoreCase));
+}
