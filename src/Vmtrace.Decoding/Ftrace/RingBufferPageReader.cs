@@ -79,7 +79,9 @@ public struct RingBufferPageReader
         ulong commit = _layout.CommitSize == 8 ? ReadU64(page, _layout.CommitOffset) : ReadU32(page, _layout.CommitOffset);
         bool missed = (commit & MissedEventsFlag) != 0;
         bool stored = (commit & MissedCountStoredFlag) != 0;
-        ulong length = commit & ~(MissedEventsFlag | MissedCountStoredFlag);
+        // The kernel adds the flags to a signed local_t: bit 31 comes back sign-extended into the upper half
+        // of an 8-byte commit (0xffffffff80000ff0). Only the low 32 bits hold flags and length (kbuffer does the same).
+        ulong length = (commit & 0xFFFF_FFFFUL) & ~(MissedEventsFlag | MissedCountStoredFlag);
         int capacity = Math.Min(page.Length, _layout.PageSize) - _layout.DataOffset;
         if (length > (ulong)capacity)
             return Invalid($"page commit {length} is beyond the page's {capacity} data bytes");

@@ -160,14 +160,14 @@ internal static class TraceDatMetadataReader
             return;
         if (offset >= (ulong)file.Length)
         {
-            meta.Problems.Add((file.Error(entryAt, $"CPU {cpu} data at {offset} starts beyond the end of the file ({file.Length} bytes)"), (long)Math.Min(size, long.MaxValue)));
+            meta.Problems.Add((file.Error(entryAt, $"CPU {cpu} data at {offset} starts beyond the end of the file ({file.Length} bytes)"), 0));
             return;
         }
         if (size > (ulong)file.Length - offset)
         {
             ulong kept = (ulong)file.Length - offset;
-            meta.Problems.Add((file.Error(file.Length, $"CPU {cpu} data ({size} bytes at {offset}) is cut by the end of the file: {size - kept} bytes missing"),
-                (long)Math.Min(size - kept, long.MaxValue)));
+            // Nothing is skipped: the missing bytes are not in the file (and the size itself may be the damage).
+            meta.Problems.Add((file.Error(file.Length, $"CPU {cpu} data ({size} bytes at {offset}) is cut by the end of the file: {size - kept} bytes missing"), 0));
             size = kept;
         }
         table.Add(new TraceDatCpuData(cpu, (long)offset, (long)size));
@@ -203,17 +203,30 @@ internal static class TraceDatMetadataReader
                 meta.Problems.Add((ex, 0));
                 break;
             }
-            optionsOffset = ParseOptionsSection(section, optionsOffset + SectionHeaderSize, meta, sectionOffsets, bufferOptions, file.Path);
+            try
+            {
+                optionsOffset = ParseOptionsSection(section, optionsOffset + SectionHeaderSize, meta, sectionOffsets, bufferOptions, file.Path);
+            }
+            catch (TraceFormatException ex)
+            {
+                // Keep the options read before the damage; the chain cannot be followed further.
+                meta.Problems.Add((ex, 0));
+                break;
+            }
         }
 
         if (!sectionOffsets.TryGetValue(TraceDatOption.HeaderInfo, out long headerAt))
             throw file.Error(0, "no HEADER_INFO section");
         ReadHeaderInfo(SectionReader(file, headerAt, TraceDatOption.HeaderInfo, compression), meta);
-        if (sectionOffsets.TryGetValue(TraceDatOption.FtraceEvents, out long ftraceAt))
-            ReadFtraceFormats(SectionReader(file, ftraceAt, TraceDatOption.FtraceEvents, compression), meta);
         if (!sectionOffsets.TryGetValue(TraceDatOption.EventFormats, out long eventsAt))
             throw file.Error(0, "no EVENT_FORMATS section");
-        ReadEventFormats(SectionReader(file, eventsAt, TraceDatOption.EventFormats, compression), meta);
+        // Sections are located by offset: damage in one need not stop the others. Formats read before the
+        // damage are kept; events of the lost ones are delivered as unknown events.
+        if (sectionOffsets.TryGetValue(TraceDatOption.FtraceEvents, out long ftraceAt))
+            ReadOptional(meta, () => ReadFtraceFormats(SectionReader(file, ftraceAt, TraceDatOption.FtraceEvents, compression), meta));
+        ReadOptional(meta, () => ReadEventFormats(SectionReader(file, eventsAt, TraceDatOption.EventFormats, compression), meta));
+        if (meta.Formats.Count == 0)
+            throw meta.Problems.Count > 0 ? meta.Problems[^1].Error : file.Error(eventsAt, "no event formats");
         if (sectionOffsets.TryGetValue(TraceDatOption.Cmdlines, out long cmdlinesAt))
         {
             try
@@ -237,6 +250,18 @@ internal static class TraceDatMetadataReader
             {
                 meta.Problems.Add((ex, 0));
             }
+        }
+    }
+
+    private static void ReadOptional(TraceDatMetadata meta, Action read)
+    {
+        try
+        {
+            read();
+        }
+        catch (TraceFormatException ex)
+        {
+            meta.Problems.Add((ex, 0));
         }
     }
 
