@@ -111,7 +111,12 @@ public sealed class CtfTraceSource : EventSource
         }
         else if (_current >= 0 && _streams[_current].MoveNext())
         {
-            _heap.Enqueue(_current, (_streams[_current].CurrentTimestamp, _current));
+            long timestamp = _streams[_current].CurrentTimestamp;
+            // Events come in runs per stream: while the current stream stays first, leave the heap alone.
+            if (!_heap.TryPeek(out _, out var first) || timestamp < first.Timestamp
+                || (timestamp == first.Timestamp && _current < first.Index))
+                return true;
+            _heap.Enqueue(_current, (timestamp, _current));
         }
 
         if (_heap.TryDequeue(out int next, out _))
