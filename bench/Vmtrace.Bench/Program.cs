@@ -4,6 +4,8 @@ using Vmtrace.Bench;
 // vmtrace-bench decode [--traces DIR] [--runs N]
 const string Usage = "usage: Vmtrace.Bench decode [--traces DIR] [--runs N]   (DIR defaults to ../shared/traces beside the repository)";
 
+if (args.Length > 0 && args[0] == "analyze")
+    return AnalyzeBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), 5, Console.Out);
 if (args.Length == 0 || args[0] != "decode")
 {
     Console.Error.WriteLine(Usage);
