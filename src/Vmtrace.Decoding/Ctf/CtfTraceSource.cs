@@ -11,6 +11,7 @@ public sealed class CtfTraceSource : EventSource
     private readonly CtfStreamReader[] _streams;
     private readonly PriorityQueue<int, (long Timestamp, int Index)> _heap;
     private readonly long _totalBytes;
+    private readonly int _firstCpuCount;
     private bool _started;
     private int _current = -1;
 
@@ -34,6 +35,7 @@ public sealed class CtfTraceSource : EventSource
         _streams = [.. streams];
         _heap = new PriorityQueue<int, (long, int)>(_streams.Length);
         _totalBytes = _streams.Sum(s => s.Length);
+        _firstCpuCount = _streams.Length == 0 ? 0 : _streams.Max(s => s.ProbeFirstPacketCpu()) + 1;
         var clock = layout.Streams.Values.Select(s => s.Clock).FirstOrDefault();
         Clock = clock is not null && (clock.OffsetSeconds != 0 || clock.OffsetCycles != 0) ? TraceClockKind.Realtime : TraceClockKind.Unknown;
     }
@@ -95,8 +97,8 @@ public sealed class CtfTraceSource : EventSource
         }
     }
 
-    /// <summary>The number of stream files whose packets name a CPU, or the highest cpu_id + 1 seen so far.</summary>
-    public override int CpuCount => _streams.Length == 0 ? 0 : Math.Max(0, _streams.Max(s => s.PacketCpu) + 1);
+    /// <summary>The highest cpu_id of the streams' first packets (or of packets read since) + 1; 0 when packets name no CPU.</summary>
+    public override int CpuCount => _streams.Length == 0 ? 0 : Math.Max(_firstCpuCount, _streams.Max(s => s.PacketCpu) + 1);
 
     public override bool MoveNext()
     {

@@ -5,8 +5,11 @@ using Vmtrace.TestSupport;
 namespace Vmtrace.Decoding.Tests.Ctf;
 
 /// <summary>The real LTTng and perf CTF traces of the corpus, checked against babeltrace2 and the counts beside them.</summary>
-public class CtfCorpusTests
+public partial class CtfCorpusTests
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\{ cpu_id = (\d+) \}")]
+    private static partial System.Text.RegularExpressions.Regex CpuIdPattern();
+
     private const string CtfRoot = "tracecompass-test-traces-ctf/";
 
     public static TheoryData<string, bool> Traces => new()
@@ -30,9 +33,15 @@ public class CtfCorpusTests
         var reference = withoutMuxer ? BabeltraceText.ReadWithoutMuxer(dir) : BabeltraceReference.Events(dir);
         var expectedCounts = reference.GroupBy(e => e.Name).ToDictionary(g => g.Key, g => (long)g.Count());
 
-        var ours = CtfReading.Summarize(dir);
+        using var source = CtfTraceSource.Open(dir);
+        int cpusBeforeReading = source.CpuCount;
+        var ours = CtfReading.Summarize(source);
 
         Assert.NotEmpty(reference);
+        // babeltrace prints each event's packet cpu_id ("{ cpu_id = N }"): the highest + 1 is the CPU count.
+        int expectedCpus = reference.Max(e => int.Parse(CpuIdPattern().Match(e.Payload).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)) + 1;
+        Assert.Equal(expectedCpus, source.CpuCount);
+        Assert.InRange(cpusBeforeReading, 1, expectedCpus);
         Assert.Equal(expectedCounts.OrderBy(kv => kv.Key), ours.Counts.OrderBy(kv => kv.Key));
         Assert.Equal(reference.Min(e => e.Timestamp), ours.First);
         Assert.Equal(reference.Max(e => e.Timestamp), ours.Last);

@@ -126,6 +126,7 @@ public class CtfStreamTests
         Assert.Equal([0, 1, 0, 1, 0, 1, 1, 0], events.Select(e => e.Cpu));
         using var source = CtfTraceSource.Open(t.Directory);
         Assert.Equal(TraceClockKind.Unknown, source.Clock);
+        Assert.Equal(2, source.CpuCount); // known from the first packets, before any event is read
         while (source.MoveNext())
         {
         }

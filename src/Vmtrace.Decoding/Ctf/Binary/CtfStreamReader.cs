@@ -108,6 +108,27 @@ internal sealed unsafe class CtfStreamReader : IDisposable
         }
     }
 
+    /// <summary>The cpu_id of the first packet, or -1 (read without disturbing the reading position or diagnostics).</summary>
+    internal int ProbeFirstPacketCpu()
+    {
+        if (_length == 0)
+            return -1;
+        var m = _machine;
+        var data = Span(0, _length);
+        m.PacketOffset = 0;
+        m.Position = 0;
+        m.Limit = (long)data.Length * 8;
+        try
+        {
+            var stream = DecodePacketHeaderAndContext(data, 0);
+            return stream.CpuIdRegister >= 0 ? (int)m.Registers[stream.CpuIdRegister] : -1;
+        }
+        catch (TraceFormatException)
+        {
+            return -1; // reported when the packet is read
+        }
+    }
+
     /// <summary>Offsets and sizes in bytes of the packets that open cleanly (reads headers only; for tools and tests).</summary>
     internal List<(long Offset, long Bytes)> ListPackets()
     {

@@ -87,8 +87,9 @@ internal sealed class CtfTraceLayout
             var eventCtx = c.AddScope("event.context", ec.Context, slotGroup: 1, slotPrefix: "context.", headerRoles: false);
             var payload = c.AddScope("event.fields", ec.Payload, slotGroup: 0, slotPrefix: "", headerRoles: false);
             var program = c.Build();
-            int tid = First(streamCtx.FindLeaf("tid"), eventCtx.FindLeaf("tid"), streamCtx.FindLeaf("perf_tid"),
-                eventCtx.FindLeaf("perf_tid"), payload.FindLeaf("perf_tid"));
+            // LTTng kernel: tid context; LTTng UST: vtid; perf: perf_tid in the payload.
+            int tid = First(streamCtx.FindLeaf("tid"), eventCtx.FindLeaf("tid"), streamCtx.FindLeaf("vtid"), eventCtx.FindLeaf("vtid"),
+                streamCtx.FindLeaf("perf_tid"), eventCtx.FindLeaf("perf_tid"), payload.FindLeaf("perf_tid"));
             int cpu = First(streamCtx.FindLeaf("perf_cpu"), eventCtx.FindLeaf("perf_cpu"), payload.FindLeaf("perf_cpu"));
             return new EventClassLayout(new EventType(ec.Name, program.Fields), program, tid, cpu);
         }
