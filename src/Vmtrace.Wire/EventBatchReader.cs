@@ -336,7 +336,8 @@ public sealed class EventBatchReader : EventSource
             for (int k = 0; k < _types[i].Type.Fields.Length; k++)
             {
                 var c = _columns[_typeFirstColumn[i] + k];
-                Leftover(c, "column " + ColumnName(_types[i], k));
+                if (c.Pos < c.End)
+                    throw new WireFormatException(c.Pos, $"EventBatch: column {ColumnName(_types[i], k)} has {c.End - c.Pos} bytes left after the type's {_typeRows[i]} events");
                 if (c.NextAbsent != long.MaxValue || c.AbsentPos < c.AbsentEnd)
                     throw new WireFormatException(c.AbsentPos, $"EventBatch: column {ColumnName(_types[i], k)} lists absent rows beyond its {_typeRows[i]} events");
             }

@@ -15,13 +15,14 @@ public sealed class EventBatchWriter
 {
     private readonly HostRecordWriter _host;
     private readonly EventBatchWriterOptions _options;
-    private readonly ProtoBuffer _timestamps = new(4096);
-    private readonly ProtoBuffer _typeIndexes = new(1024);
-    private readonly ProtoBuffer _cpus = new(1024);
-    private readonly ProtoBuffer _tids = new(1024);
-    private readonly ProtoBuffer _body = new(4096);
+    private readonly ProtoBuffer _timestamps;
+    private readonly ProtoBuffer _typeIndexes;
+    private readonly ProtoBuffer _cpus;
+    private readonly ProtoBuffer _tids;
+    private readonly ProtoBuffer _body;
     private readonly Utf8Interner _strings = new();
     private readonly List<WireTypePlan> _batchTypes = [];
+    private readonly Dictionary<string, WireTypePlan> _plansBySignature = new(StringComparer.Ordinal);
     private WireTypePlan?[] _plans = new WireTypePlan?[64];
     private int[] _lastTidByCpu = new int[8];
     private int _cpuSlotsUsed;
@@ -37,6 +38,13 @@ public sealed class EventBatchWriter
         _host = host;
         _options = options ?? new EventBatchWriterOptions();
         _options.Validate();
+        // Sized once for a full batch (typical bytes per event of each column), so they do not grow while events come.
+        int events = Math.Min(_options.MaxEvents, _options.MaxBytes);
+        _timestamps = new ProtoBuffer(Math.Min(events * 3, _options.MaxBytes) + Varint.MaxLength);
+        _typeIndexes = new ProtoBuffer(events + Varint.MaxLength);
+        _cpus = new ProtoBuffer(events + Varint.MaxLength);
+        _tids = new ProtoBuffer(Math.Min(events * 2, _options.MaxBytes) + Varint.MaxLength);
+        _body = new ProtoBuffer(Math.Min(events * 8, _options.MaxBytes * 2));
     }
 
     /// <summary>The source's clock, sent in every batch.</summary>
@@ -227,7 +235,7 @@ public sealed class EventBatchWriter
     private WireTypePlan PlanOf(EventType type)
     {
         int id = type.Id;
-        if ((uint)id < (uint)_plans.Length && _plans[id] is { } plan && ReferenceEquals(plan.Source, type))
+        if ((uint)id < (uint)_plans.Length && _plans[id] is { } plan)
             return plan;
         return NewPlan(type);
     }
@@ -237,9 +245,26 @@ public sealed class EventBatchWriter
     {
         if (type.Id >= _plans.Length)
             Array.Resize(ref _plans, Math.Max(type.Id + 1, _plans.Length * 2));
-        var plan = new WireTypePlan(type, _options.DropUninterpretedEvents && type.Known == KnownEvent.Unknown);
+        // A source reopened (the next trace file, a restarted tracer) builds new but identical types: they
+        // share the plan, so its column buffers, already grown, are reused.
+        string signature = Signature(type);
+        if (!_plansBySignature.TryGetValue(signature, out var plan))
+        {
+            plan = new WireTypePlan(type, _options.DropUninterpretedEvents && type.Known == KnownEvent.Unknown);
+            _plansBySignature.Add(signature, plan);
+        }
         _plans[type.Id] = plan;
         return plan;
+    }
+
+    private static string Signature(EventType type)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append(type.System).Append('\u0001').Append(type.Name);
+        foreach (var f in type.Fields)
+            sb.Append('\u0001').Append(f.Name).Append('\u0002').Append((int)f.Kind).Append('\u0002').Append(f.DisplayBase)
+                .Append('\u0002').Append((int)f.ElementKind).Append('\u0002').Append(f.Optional ? '1' : '0');
+        return sb.ToString();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
