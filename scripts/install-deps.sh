@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need on a Debian machine (run as root).
-# babeltrace2 and trace-cmd are the reference readers the decoders are checked against.
+# babeltrace2 and trace-cmd are the reference readers the decoders are checked against;
+# influxdb provides /usr/bin/influxd (1.x), which the InfluxDB tests start on free 127.0.0.1 ports.
 set -euo pipefail
 need=()
-for pkg in babeltrace2 trace-cmd xz-utils zstd; do
+for pkg in babeltrace2 trace-cmd xz-utils zstd influxdb; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # policy-rc.d 101: the influxdb package must not start a system-wide daemon on 8086 as it installs.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-echo "install-deps: ok (babeltrace2 $(babeltrace2 --version | head -1 | awk '{print $NF}'), trace-cmd $(trace-cmd --version 2>/dev/null | awk 'NR==2{print $3}'))"
+echo "install-deps: ok (babeltrace2 $(babeltrace2 --version | head -1 | awk '{print $NF}'), trace-cmd $(trace-cmd --version 2>/dev/null | awk 'NR==2{print $3}'), $(influxd version 2>/dev/null | awk '{print $1, $2}'))"
