@@ -12,7 +12,7 @@ namespace Vmtrace.Agent.Live.Tracefs;
 /// Losses reported by the kernel in page headers become <c>vmtrace_lost_events</c> events and count in
 /// <see cref="EventSource.Diagnostics"/>; the kernel's own per-CPU counters are in <see cref="ReadKernelStats"/>.
 /// </summary>
-public sealed class TracefsEventSource : EventSource
+public sealed class TracefsEventSource : LiveEventSource
 {
     private readonly TracefsInstance _instance;
     private readonly TraceClockChoice _clock;
@@ -87,15 +87,14 @@ public sealed class TracefsEventSource : EventSource
     public long RealtimeOffsetNs { get; }
 
     /// <summary>Every event at or before this realtime ns has been delivered or is ready (long.MinValue before the first poll).</summary>
-    public long Watermark => _draining ? long.MaxValue : _watermark;
+    public override long Watermark => _draining ? long.MaxValue : _watermark;
 
     public long PagesRead => _cpus.Sum(c => c.PagesRead);
     public long BytesRead => _cpus.Sum(c => c.BytesRead);
     public long EventsDelivered { get; private set; }
 
     public override string Description { get; }
-    public override TraceClockKind Clock => TraceClockKind.Realtime;
-    public override int CpuCount => _cpus.Length;
+        public override int CpuCount => _cpus.Length;
     public override IReadOnlyDictionary<int, string> InitialThreadNames => _initialNames;
 
     public override TraceEvent Current => _cpus[_current].Current;
@@ -133,23 +132,10 @@ public sealed class TracefsEventSource : EventSource
     }
 
     /// <summary>Asks the source to stop: tracing is switched off, what the buffers hold is delivered, then <see cref="LiveReadResult.End"/>. Thread-safe.</summary>
-    public void RequestStop() => _stopRequested = true;
-
-    /// <summary>Blocks until an event is ready (true) or the source has been stopped and drained (false).</summary>
-    public override bool MoveNext()
-    {
-        while (true)
-        {
-            var r = TryMoveNext(_pollInterval * 10);
-            if (r == LiveReadResult.Event)
-                return true;
-            if (r == LiveReadResult.End)
-                return false;
-        }
-    }
+    public override void RequestStop() => _stopRequested = true;
 
     /// <summary>Releases the next event if one is below the watermark, polling the CPUs for up to <paramref name="maxWait"/>.</summary>
-    public LiveReadResult TryMoveNext(TimeSpan maxWait)
+    public override LiveReadResult TryMoveNext(TimeSpan maxWait)
     {
         if (_ended)
             return LiveReadResult.End;

@@ -1,0 +1,160 @@
+using Vmtrace.Decoding;
+
+namespace Vmtrace.Agent.Live;
+
+/// <summary>
+/// Merges live sources (the tracefs source, qemu log followers, LTTng chunk readers) into one ordered
+/// stream: the earliest ready event is released once it is at or before every other input's
+/// <see cref="LiveEventSource.Watermark"/>. Inputs may be added while running (a VM started: its qemu log);
+/// their events older than what was already released are delivered late and counted as out of order.
+/// Owns and disposes its inputs.
+/// </summary>
+public sealed class LiveMergedSource : LiveEventSource
+{
+    private readonly List<LiveEventSource> _inputs = [];
+    private readonly List<bool> _ready = [];
+    private readonly List<bool> _ended = [];
+    private readonly PriorityQueue<int, (long Timestamp, int Index)> _heap = new();
+    private readonly TimeSpan _pollInterval;
+    private int _current = -1;
+    private long _lastReleased = long.MinValue;
+    private volatile bool _stopRequested;
+    private bool _stopForwarded;
+
+    public LiveMergedSource(IEnumerable<LiveEventSource> inputs, TimeSpan pollInterval)
+    {
+        _pollInterval = pollInterval;
+        foreach (var i in inputs)
+            Add(i);
+    }
+
+    public IReadOnlyList<LiveEventSource> Inputs => _inputs;
+
+    public override string Description => string.Join(" + ", _inputs.Select(i => i.Description));
+
+    public override int CpuCount => _inputs.Count == 0 ? 0 : _inputs.Max(i => i.CpuCount);
+
+    public override IReadOnlyDictionary<int, string> InitialThreadNames => _inputs.Count == 0 ? base.InitialThreadNames : _inputs[0].InitialThreadNames;
+
+    public override TraceEvent Current => _inputs[_current].Current;
+
+    /// <summary>Adds an input; call from the thread that reads (between events).</summary>
+    public void Add(LiveEventSource input)
+    {
+        _watermark = long.MinValue; // nothing is known of the new input until it is polled
+        _inputs.Add(input);
+        _ready.Add(false);
+        _ended.Add(false);
+        if (_stopForwarded)
+            input.RequestStop();
+    }
+
+    public override long Watermark
+    {
+        get
+        {
+            long w = long.MaxValue;
+            for (int i = 0; i < _inputs.Count; i++)
+            {
+                if (!_ready[i] && !_ended[i])
+                    w = Math.Min(w, _inputs[i].Watermark);
+            }
+            if (_heap.TryPeek(out _, out var top))
+                w = Math.Min(w, top.Timestamp - 1);
+            return w;
+        }
+    }
+
+    public override void RequestStop() => _stopRequested = true;
+
+    /// <summary>Diagnostics of the inputs, summed (this source's own <see cref="EventSource.Diagnostics"/> counts late events).</summary>
+    public SourceDiagnostics InputDiagnostics()
+    {
+        var all = new SourceDiagnostics();
+        all.Add(Diagnostics);
+        foreach (var i in _inputs)
+            all.Add(i.Diagnostics);
+        return all;
+    }
+
+    public override LiveReadResult TryMoveNext(TimeSpan maxWait)
+    {
+        if (_current >= 0)
+        {
+            if (!Pull(_current) && !_ended[_current])
+                _watermark = Math.Min(_watermark, _inputs[_current].Watermark);
+            _current = -1;
+        }
+        long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
+        bool refreshed = false;
+        while (true)
+        {
+            if (_stopRequested && !_stopForwarded)
+            {
+                _stopForwarded = true;
+                foreach (var i in _inputs)
+                    i.RequestStop();
+            }
+            // The cached watermark stays valid between refreshes (input watermarks only grow): most events
+            // are released without touching the other inputs.
+            if (_heap.TryPeek(out int top, out var key) && key.Timestamp <= _watermark)
+            {
+                _heap.Dequeue();
+                _ready[top] = false;
+                _current = top;
+                if (key.Timestamp < _lastReleased)
+                    Diagnostics.AddOutOfOrder();
+                else
+                    _lastReleased = key.Timestamp;
+                return LiveReadResult.Event;
+            }
+            if (refreshed)
+            {
+                if (_ended.TrueForAll(e => e) && _heap.Count == 0)
+                    return LiveReadResult.End;
+                if (Environment.TickCount64 >= deadline)
+                    return LiveReadResult.Idle;
+                Thread.Sleep(_pollInterval);
+            }
+            Refresh();
+            refreshed = true;
+        }
+    }
+
+    private long _watermark = long.MinValue;
+
+    /// <summary>Pulls every input without a waiting event and recomputes the watermark.</summary>
+    private void Refresh()
+    {
+        long watermark = long.MaxValue;
+        for (int i = 0; i < _inputs.Count; i++)
+        {
+            if (!_ready[i] && !_ended[i] && !Pull(i) && !_ended[i])
+                watermark = Math.Min(watermark, _inputs[i].Watermark);
+        }
+        _watermark = watermark;
+    }
+
+    private bool Pull(int i)
+    {
+        var r = _inputs[i].TryMoveNext(TimeSpan.Zero);
+        if (r == LiveReadResult.Event)
+        {
+            _heap.Enqueue(i, (_inputs[i].Current.Timestamp, i));
+            _ready[i] = true;
+            return true;
+        }
+        if (r == LiveReadResult.End)
+            _ended[i] = true;
+        return false;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var i in _inputs)
+                i.Dispose();
+        }
+    }
+}
