@@ -103,11 +103,41 @@ public class CtfMalformedInputTests
     [InlineData("typealias integer { size = 65; } := big;", "integer size 65 is not 1..64")]
     [InlineData("trace { major = 1; };\n\n  @", "line 3: unexpected character")]
     [InlineData("typealias integer { size = 8; align = 3; } := odd;", "alignment 3 is not a power of two")]
+    [InlineData("typealias struct { } align(0) := empty;", "struct alignment 0 is not a power of two")]
+    [InlineData("typealias floating_point { exp_dig = 8; mant_dig = 24; align = 12; } := f;", "floating_point alignment 12 is not a power of two")]
     public void Parse_BadTsdl_ThrowsWithFileAndLine(string tsdl, string expected)
     {
         var ex = Assert.Throws<TraceFormatException>(() => CtfMetadata.Parse(tsdl, "/x/metadata"));
         Assert.Equal("/x/metadata", ex.File);
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_EventsOfZeroBits_ReportedInsteadOfRepeatingForever()
+    {
+        using var t = new TestCtfTrace();
+        t.WriteMetadata("""
+            /* CTF 1.8 */
+            trace { major = 1; minor = 8; byte_order = le; };
+            event { name = "nothing"; fields := struct { }; };
+            """);
+        t.WriteStream("stream", [1, 2, 3, 4]);
+
+        using var source = CtfTraceSource.Open(t.Directory);
+        Assert.False(source.MoveNext());
+        var error = Assert.Single(source.Diagnostics.Errors);
+        Assert.Contains("event of zero bits", error.Message, StringComparison.Ordinal);
+        Assert.Equal(4, source.Diagnostics.SkippedBytes);
+    }
+
+    [Fact]
+    public void Parse_HostileNesting_FailsCleanlyInsteadOfOverflowingTheStack()
+    {
+        var tsdl = "typealias " + string.Concat(Enumerable.Repeat("struct { ", 100_000)) + "} := deep;";
+
+        var ex = Assert.Throws<TraceFormatException>(() => CtfMetadata.Parse(tsdl, "/x/metadata"));
+
+        Assert.Contains("nested deeper than 64", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -146,6 +146,7 @@ internal sealed unsafe class CtfStreamReader : IDisposable
         var stream = _stream!;
         var data = Span(_packetOffset, _packetBytes);
         var m = _machine;
+        long start = m.Position;
         m.EventId = 0;
         m.Run(data, stream.EventHeader, null);
         var cls = stream.Find(m.EventId);
@@ -153,6 +154,8 @@ internal sealed unsafe class CtfStreamReader : IDisposable
             m.ThrowFormat($"unknown event id {m.EventId}");
         _buffer.Reset(cls!.Type);
         m.Run(data, cls.Program, _buffer);
+        if (m.Position == start)
+            m.ThrowFormat("event of zero bits: the rest of the packet cannot be split into events"); // else it would repeat forever
 
         long ts = stream.Clock.ToNanoseconds(m.Clock);
         if (ts < _lastTimestamp)

@@ -14,6 +14,8 @@ internal sealed class TsdlParser
     private readonly List<TsdlToken> _tokens;
     private readonly Dictionary<string, CtfType> _types = new(StringComparer.Ordinal);
     private int _pos;
+    private int _depth;
+    private const int MaxNesting = 64;
 
     private int _major = 1, _minor = 8;
     private byte[]? _uuid;
@@ -435,7 +437,7 @@ internal sealed class TsdlParser
         if (size is < 1 or > 64)
             throw Error($"integer size {size} is not 1..64");
         long align = a.TryGetValue("align", out var al) && al is long l ? l : size % 8 == 0 ? 8 : 1;
-        if (align < 1 || (align & (align - 1)) != 0)
+        if (!IsPowerOfTwo(align))
             throw Error($"integer alignment {align} is not a power of two");
         bool signed = a.TryGetValue("signed", out var s) && (s is long sl ? sl != 0 : s.ToString()!.Equals("true", StringComparison.OrdinalIgnoreCase));
         var bo = a.TryGetValue("byte_order", out var b) ? ParseByteOrder(b.ToString()!) : CtfByteOrder.Native;
@@ -472,6 +474,8 @@ internal sealed class TsdlParser
         if (!(exp == 8 && mant == 24) && !(exp == 11 && mant == 53))
             throw Error($"floating_point exp_dig {exp} mant_dig {mant} is neither 32 nor 64 bits");
         long align = GetNumber(a, "align", 8);
+        if (!IsPowerOfTwo(align))
+            throw Error($"floating_point alignment {align} is not a power of two");
         var bo = a.TryGetValue("byte_order", out var b) ? ParseByteOrder(b.ToString()!) : CtfByteOrder.Native;
         return new CtfFloat((int)exp, (int)mant, (int)align, bo);
     }
@@ -491,7 +495,10 @@ internal sealed class TsdlParser
         if (Accept("align"))
         {
             Expect("(");
-            align = (int)ParseInteger();
+            long requested = ParseInteger();
+            if (!IsPowerOfTwo(requested))
+                throw Error($"struct alignment {requested} is not a power of two");
+            align = (int)requested;
             Expect(")");
         }
         var st = new CtfStruct(fields, align);
@@ -568,7 +575,24 @@ internal sealed class TsdlParser
         return e;
     }
 
+    private static bool IsPowerOfTwo(long value) => value is >= 1 and <= 1L << 30 && (value & (value - 1)) == 0;
+
     private List<CtfField> ParseFields()
+    {
+        // Bounded nesting: hostile metadata must not exhaust the stack.
+        if (++_depth > MaxNesting)
+            throw Error($"structures nested deeper than {MaxNesting}");
+        try
+        {
+            return ParseFieldsBody();
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private List<CtfField> ParseFieldsBody()
     {
         Expect("{");
         var fields = new List<CtfField>();
