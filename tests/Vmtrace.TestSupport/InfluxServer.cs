@@ -20,7 +20,7 @@ public sealed class InfluxServer : IDisposable
 
     public static bool IsInstalled => File.Exists(Executable);
 
-    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
 
     private readonly Lazy<string> _url;
     private readonly StringBuilder _log = new();
@@ -34,6 +34,9 @@ public sealed class InfluxServer : IDisposable
 
     /// <summary>The HTTP base address, e.g. <c>http://127.0.0.1:41234</c>; starts the server on first use.</summary>
     public string Url => _url.Value;
+
+    /// <summary>The temporary directory holding config, meta, data and WAL while the server runs; null before and after.</summary>
+    public string? Directory => _directory;
 
     /// <summary>The server's output so far (for failure messages).</summary>
     public string Log
@@ -68,7 +71,7 @@ public sealed class InfluxServer : IDisposable
 
     private string StartOnce()
     {
-        _directory = Directory.CreateTempSubdirectory("vmtrace-influxd-").FullName;
+        _directory = System.IO.Directory.CreateTempSubdirectory("vmtrace-influxd-").FullName;
         int httpPort = FreePort();
         int rpcPort = FreePort();
         string config = System.IO.Path.Combine(_directory, "influxdb.conf");
@@ -186,7 +189,7 @@ public sealed class InfluxServer : IDisposable
         {
             try
             {
-                Directory.Delete(dir, recursive: true);
+                System.IO.Directory.Delete(dir, recursive: true);
             }
             catch (IOException)
             {
