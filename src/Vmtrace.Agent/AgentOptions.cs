@@ -1,0 +1,74 @@
+namespace Vmtrace.Agent;
+
+/// <summary>Settings of <c>vmtrace agent</c> (section <c>Agent</c>; env <c>VMTRACE__AGENT__…</c>).</summary>
+public sealed class AgentOptions
+{
+    public const string Section = "Agent";
+
+    /// <summary>The host id (Kafka key and InfluxDB <c>host</c> tag). Default: the name of the directory holding the first input, as <c>vmtrace analyze</c> does.</summary>
+    public string? HostId { get; set; }
+
+    /// <summary>Trace files or directories to replay (a trace.dat and the qemu logs beside it are merged by time).</summary>
+    public List<string> Inputs { get; set; } = [];
+
+    /// <summary>vmmap.json to send as the inventory; default: one beside the first input, if any.</summary>
+    public string? Inventory { get; set; }
+
+    /// <summary>Replay speed: 0 = as fast as possible, 1 = recorded speed, 2 = twice as fast, …</summary>
+    public double Speed { get; set; }
+
+    /// <summary>Events per record at most.</summary>
+    public int BatchMaxEvents { get; set; } = 32_768;
+
+    /// <summary>Event-time span of a record at most: a worker sees a quiet host's events at least this often.</summary>
+    public TimeSpan BatchMaxSpan { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often (wall clock) a watermark heartbeat is sent.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often (wall clock) the inventory is sent again, so a worker starting mid-stream learns it.</summary>
+    public TimeSpan InventoryInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Bounded in-memory buffer: records produced but not yet acknowledged by Kafka, in KiB. When full the source waits (nothing is dropped).</summary>
+    public int MaxBufferedKiB { get; set; } = 64 * 1024;
+
+    /// <summary>How long a shutdown waits for the buffer to drain.</summary>
+    public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Stop the application once the replay is over (the CLI's <c>vmtrace agent</c> does).</summary>
+    public bool StopWhenDone { get; set; } = true;
+
+    /// <summary>How often the agent's counters are logged.</summary>
+    public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    public IEnumerable<string> Problems()
+    {
+        if (Inputs.Count == 0)
+            yield return "Agent:Inputs is empty: give at least one trace file or directory to replay";
+        foreach (var input in Inputs)
+        {
+            if (!File.Exists(input) && !Directory.Exists(input))
+                yield return $"Agent:Inputs: '{input}' does not exist";
+        }
+        if (Inventory is not null && !File.Exists(Inventory))
+            yield return $"Agent:Inventory: '{Inventory}' does not exist";
+        if (HostId is not null && string.IsNullOrWhiteSpace(HostId))
+            yield return "Agent:HostId is blank";
+        if (Speed < 0 || double.IsNaN(Speed) || double.IsInfinity(Speed))
+            yield return $"Agent:Speed must be 0 (as fast as possible) or positive, not {Speed}";
+        if (BatchMaxEvents < 1)
+            yield return "Agent:BatchMaxEvents must be at least 1";
+        if (BatchMaxSpan <= TimeSpan.Zero)
+            yield return "Agent:BatchMaxSpan must be positive";
+        if (HeartbeatInterval <= TimeSpan.Zero)
+            yield return "Agent:HeartbeatInterval must be positive";
+        if (InventoryInterval <= TimeSpan.Zero)
+            yield return "Agent:InventoryInterval must be positive";
+        if (MaxBufferedKiB < 1024)
+            yield return "Agent:MaxBufferedKiB must be at least 1024 (one record can be 1 MiB)";
+        if (ShutdownFlushTimeout <= TimeSpan.Zero)
+            yield return "Agent:ShutdownFlushTimeout must be positive";
+        if (HealthInterval <= TimeSpan.Zero)
+            yield return "Agent:HealthInterval must be positive";
+    }
+}

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vmtrace.Kafka;
+
+namespace Vmtrace.Agent;
+
+/// <summary>
+/// <c>vmtrace agent</c>: runs the <see cref="AgentPipeline"/> for the configured source into Kafka, logs its
+/// counters periodically, and on stop (or the end of a replay) flushes every buffered record before leaving.
+/// </summary>
+public sealed class AgentService : BackgroundService
+{
+    private readonly AgentOptions _options;
+    private readonly KafkaOptions _kafka;
+    private readonly IAgentSource _source;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<AgentService> _logger;
+
+    public AgentService(IOptions<AgentOptions> options, IOptions<KafkaOptions> kafka, IAgentSource source,
+        IHostApplicationLifetime lifetime, ILogger<AgentService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(kafka);
+        _options = options.Value;
+        _kafka = kafka.Value;
+        _source = source;
+        _lifetime = lifetime;
+        _logger = logger;
+    }
+
+    public AgentCounters Counters { get; } = new();
+
+    /// <summary>Completes when the replay was sent and acknowledged (or failed).</summary>
+    public Task Completion => _done.Task;
+
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // ExecuteAsync runs on a thread of its own: the blocking replay loop runs here.
+        AgentLog.Starting(_logger, _source.Description, _source.HostId, _options.Speed);
+        using var sink = new KafkaRecordSink(_kafka, _options.MaxBufferedKiB, Counters, e => AgentLog.KafkaError(_logger, e.Reason));
+        using var health = new Timer(_ => LogHealth(), null, _options.HealthInterval, _options.HealthInterval);
+        try
+        {
+            new AgentPipeline(_source, sink, _options, Counters).Run(stoppingToken);
+            sink.Flush(_options.ShutdownFlushTimeout);
+            LogHealth();
+            AgentLog.Done(_logger, _source.Description, Counters.EventsSent, Counters.Batches,
+                Counters.EventsSent == 0 ? 0 : (double)Counters.BatchBytes / Counters.EventsSent);
+            _done.TrySetResult();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped: what was produced is flushed, nothing queued is dropped silently.
+            TryFlush(sink);
+            _done.TrySetCanceled(stoppingToken);
+        }
+        catch (Exception ex)
+        {
+            AgentLog.Failed(_logger, ex, ex.Message);
+            TryFlush(sink);
+            LogHealth();
+            Environment.ExitCode = 1;
+            _done.TrySetException(ex);
+            throw;
+        }
+        finally
+        {
+            if (_options.StopWhenDone)
+                _lifetime.StopApplication();
+        }
+        return Task.CompletedTask;
+    }
+
+    private void TryFlush(KafkaRecordSink sink)
+    {
+        try
+        {
+            sink.Flush(_options.ShutdownFlushTimeout);
+        }
+        catch (Exception ex) when (ex is TimeoutException or Confluent.Kafka.KafkaException)
+        {
+            AgentLog.Failed(_logger, ex, "flush on shutdown: " + ex.Message);
+        }
+    }
+
+    private void LogHealth() => AgentLog.Health(_logger, Counters.EventsRead, Counters.EventsSent, Counters.EventsSkipped, Counters.Batches,
+        Counters.BatchBytes, Counters.Delivered, Counters.DeliveryErrors, Counters.BufferFullWaits, Counters.TracerLostEvents);
+}

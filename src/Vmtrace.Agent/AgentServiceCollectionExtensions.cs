@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Vmtrace.Kafka;
+
+namespace Vmtrace.Agent;
+
+public static class AgentServiceCollectionExtensions
+{
+    /// <summary>The agent: options from sections <c>Agent</c> and <c>Kafka</c> validated at start, a replay source, and <see cref="AgentService"/>.</summary>
+    public static IServiceCollection AddVmtraceAgent(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AgentOptions>().Bind(configuration.GetSection(AgentOptions.Section)).ValidateOnStart();
+        services.AddOptions<KafkaOptions>().Bind(configuration.GetSection(KafkaOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidation>();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, AgentOptionsValidation>();
+        services.AddSingleton<IAgentSource>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            return new ReplaySource(o.Inputs, o.HostId, o.Inventory);
+        });
+        services.AddSingleton<AgentService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentService>());
+        return services;
+    }
+}
+
+internal sealed class AgentOptionsValidation : IValidateOptions<AgentOptions>, IValidateOptions<KafkaOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AgentOptions options) => Result(options.Problems());
+
+    public ValidateOptionsResult Validate(string? name, KafkaOptions options) => Result(options.Problems());
+
+    private static ValidateOptionsResult Result(IEnumerable<string> problems)
+    {
+        var list = problems.ToList();
+        return list.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(list);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Vmtrace.Kafka;
+
+namespace Vmtrace.Agent;
+
+/// <summary>
+/// Records to the events topic with one idempotent producer (acks=all, zstd): ordered and without duplicates
+/// per host even across retries. The buffer (librdkafka's queue) is bounded; when full the caller waits.
+/// Every delivery report is checked: the first record Kafka did not take stops the agent (counted, logged).
+/// </summary>
+public sealed class KafkaRecordSink : IRecordSink, IDisposable
+{
+    private readonly IProducer<string, byte[]> _producer;
+    private readonly string _topic;
+    private readonly AgentCounters _counters;
+    private readonly Action<DeliveryReport<string, byte[]>> _onDelivery;
+    private volatile string? _failure;
+
+    public KafkaRecordSink(KafkaOptions kafka, int maxBufferedKiB, AgentCounters counters, Action<Error>? onError = null)
+    {
+        ArgumentNullException.ThrowIfNull(kafka);
+        _topic = kafka.EventsTopic;
+        _counters = counters;
+        var config = kafka.Apply(new ProducerConfig
+        {
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            CompressionType = CompressionType.Zstd,
+            LingerMs = 5,
+            QueueBufferingMaxKbytes = maxBufferedKiB,
+            QueueBufferingMaxMessages = 1_000_000,
+            MessageMaxBytes = 8 * 1024 * 1024,
+            MessageTimeoutMs = 0, // never give up on a record while the agent runs: idempotence keeps order and no duplicates
+        });
+        _producer = new ProducerBuilder<string, byte[]>(config)
+            .SetErrorHandler((_, e) =>
+            {
+                onError?.Invoke(e);
+                if (e.IsFatal)
+                    _failure ??= "fatal Kafka error: " + e.Reason;
+            })
+            .Build();
+        _onDelivery = report =>
+        {
+            if (report.Error.IsError)
+            {
+                _counters.NoteDeliveryError();
+                _failure ??= $"record of {report.Message.Key} not delivered to {report.TopicPartition}: {report.Error.Reason}";
+            }
+            else
+            {
+                _counters.NoteDelivered();
+            }
+        };
+    }
+
+    public void Send(string key, byte[] value, bool sessionEnd, CancellationToken cancellationToken)
+    {
+        ThrowIfFailed();
+        var message = new Message<string, byte[]> { Key = key, Value = value };
+        if (sessionEnd)
+            message.Headers = new Headers { { KafkaHeaders.SessionEnd, [1] } };
+        long waitStart = 0;
+        while (true)
+        {
+            try
+            {
+                _producer.Produce(_topic, message, _onDelivery);
+                if (waitStart != 0)
+                    _counters.NoteBufferFull(Stopwatch.GetElapsedTime(waitStart));
+                return;
+            }
+            catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                // Buffer full: block the source until Kafka takes some (never drop).
+                if (waitStart == 0)
+                    waitStart = Stopwatch.GetTimestamp();
+                cancellationToken.ThrowIfCancellationRequested();
+                _producer.Poll(TimeSpan.FromMilliseconds(50));
+                ThrowIfFailed();
+            }
+        }
+    }
+
+    public void Flush(TimeSpan timeout)
+    {
+        int left = _producer.Flush(timeout);
+        ThrowIfFailed();
+        if (left > 0)
+            throw new TimeoutException($"{left} record(s) still not acknowledged by Kafka after {timeout.TotalSeconds} s");
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } f)
+            throw new KafkaException(new Error(ErrorCode.Local_Fail, f));
+    }
+
+    public void Dispose() => _producer.Dispose();
+}

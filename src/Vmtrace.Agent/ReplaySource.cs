@@ -1,0 +1,72 @@
+using Vmtrace.Analysis;
+using Vmtrace.Decoding;
+using Vmtrace.Wire;
+
+namespace Vmtrace.Agent;
+
+/// <summary>
+/// Replays recorded traces (any format <see cref="TraceOpener"/> reads, several merged by time). The
+/// inventory comes from a vmmap.json (given, or beside an input) and the trace's own thread names.
+/// </summary>
+public sealed class ReplaySource : IAgentSource
+{
+    private readonly IReadOnlyList<string> _inputs;
+    private readonly string? _inventoryPath;
+
+    public ReplaySource(IReadOnlyList<string> inputs, string? hostId = null, string? inventoryPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count == 0)
+            throw new ArgumentException("a replay needs at least one input", nameof(inputs));
+        _inputs = inputs;
+        _inventoryPath = inventoryPath ?? FindInventory(inputs);
+        HostId = hostId ?? DefaultHost(inputs[0]);
+    }
+
+    public string HostId { get; }
+
+    public string Description => string.Join(" + ", _inputs);
+
+    public bool IsLive => false;
+
+    public string? InventoryPath => _inventoryPath;
+
+    public EventSource Open() => TraceOpener.OpenAll(_inputs);
+
+    public WireInventory Inventory(EventSource opened)
+    {
+        ArgumentNullException.ThrowIfNull(opened);
+        var vms = _inventoryPath is null ? [] : VmMapJson.Parse(File.ReadAllText(_inventoryPath));
+        var wireVms = vms.Select(v => new WireVm(v.Name, v.Pid, "", v.TapDevices.ToList(),
+            v.Threads.Select(t => new WireVmThread(t.Tid, t.Comm)).ToList())).ToList();
+        var names = opened.InitialThreadNames.OrderBy(kv => kv.Key).Select(kv => new WireThreadName(kv.Key, kv.Value)).ToList();
+        return new WireInventory(wireVms, names);
+    }
+
+    /// <summary>vmmap.json beside an input or one directory up (what <c>vmtrace analyze</c> finds).</summary>
+    public static string? FindInventory(IReadOnlyList<string> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        foreach (var input in inputs)
+        {
+            string? dir = Directory.Exists(input) ? input : Path.GetDirectoryName(Path.GetFullPath(input));
+            for (int up = 0; dir is not null && up < 2; up++, dir = Path.GetDirectoryName(dir))
+            {
+                string candidate = Path.Combine(dir, "vmmap.json");
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The name of the directory holding the trace (what <c>vmtrace analyze</c> uses as host tag).</summary>
+    public static string DefaultHost(string input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        string full = Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar);
+        string? dir = Directory.Exists(full) ? full : Path.GetDirectoryName(full);
+        string name = dir is null ? "" : Path.GetFileName(dir);
+        return name.Length > 0 ? name : "host";
+    }
+}

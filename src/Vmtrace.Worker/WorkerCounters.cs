@@ -1,0 +1,60 @@
+namespace Vmtrace.Worker;
+
+/// <summary>What the worker did, for pipeline_health and logs. Counters only grow; written from the consume loop, read by the health reporter.</summary>
+public sealed class WorkerCounters
+{
+    private long _recordsIn, _eventsIn, _tracerSkipped, _inventories, _heartbeats, _windowsClosed, _pointsWritten, _deadLettered;
+    private long _checkpoints, _checkpointBytes, _writeFailures, _sessionsEnded, _sessionsCutShort, _restoredPartitions;
+    private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
+
+    public long RecordsIn { get => Interlocked.Read(ref _recordsIn); internal set => Interlocked.Exchange(ref _recordsIn, value); }
+    public long EventsIn { get => Interlocked.Read(ref _eventsIn); internal set => Interlocked.Exchange(ref _eventsIn, value); }
+    /// <summary>Events the agent's selection dropped, as reported in the batches.</summary>
+    public long TracerSkippedEvents { get => Interlocked.Read(ref _tracerSkipped); internal set => Interlocked.Exchange(ref _tracerSkipped, value); }
+    public long Inventories { get => Interlocked.Read(ref _inventories); internal set => Interlocked.Exchange(ref _inventories, value); }
+    public long Heartbeats { get => Interlocked.Read(ref _heartbeats); internal set => Interlocked.Exchange(ref _heartbeats, value); }
+    public long WindowsClosed { get => Interlocked.Read(ref _windowsClosed); internal set => Interlocked.Exchange(ref _windowsClosed, value); }
+    public long PointsWritten { get => Interlocked.Read(ref _pointsWritten); internal set => Interlocked.Exchange(ref _pointsWritten, value); }
+    public long DeadLettered { get => Interlocked.Read(ref _deadLettered); internal set => Interlocked.Exchange(ref _deadLettered, value); }
+    public long Checkpoints { get => Interlocked.Read(ref _checkpoints); internal set => Interlocked.Exchange(ref _checkpoints, value); }
+    public long CheckpointBytes { get => Interlocked.Read(ref _checkpointBytes); internal set => Interlocked.Exchange(ref _checkpointBytes, value); }
+    /// <summary>InfluxDB writes that failed for good (the worker paused and retried them).</summary>
+    public long WriteFailures { get => Interlocked.Read(ref _writeFailures); internal set => Interlocked.Exchange(ref _writeFailures, value); }
+    public long SessionsEnded { get => Interlocked.Read(ref _sessionsEnded); internal set => Interlocked.Exchange(ref _sessionsEnded, value); }
+    /// <summary>Agent sessions replaced by a new one without an end marker (agent crash): their last window was closed at their last event.</summary>
+    public long SessionsCutShort { get => Interlocked.Read(ref _sessionsCutShort); internal set => Interlocked.Exchange(ref _sessionsCutShort, value); }
+    public long RestoredPartitions { get => Interlocked.Read(ref _restoredPartitions); internal set => Interlocked.Exchange(ref _restoredPartitions, value); }
+    public long WriteCount => Interlocked.Read(ref _writes);
+    public TimeSpan MeanWriteLatency => _writes == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Interlocked.Read(ref _writeLatencyTicks) / Math.Max(1, Interlocked.Read(ref _writes)));
+
+    /// <summary>Event time of the newest event seen minus the end of the newest window closed (ns), 0 before both.</summary>
+    public long WatermarkLagNs
+    {
+        get
+        {
+            long ev = Interlocked.Read(ref _maxEventTime), w = Interlocked.Read(ref _lastWindowEnd);
+            return ev == long.MinValue || w == long.MinValue ? 0 : Math.Max(0, ev - w);
+        }
+    }
+
+    internal void NoteEventTime(long t)
+    {
+        if (t > Interlocked.Read(ref _maxEventTime))
+            Interlocked.Exchange(ref _maxEventTime, t);
+    }
+
+    internal void NoteWatermark(long t) => NoteEventTime(t);
+
+    internal void NoteWindowClosed(long end)
+    {
+        if (end > Interlocked.Read(ref _lastWindowEnd))
+            Interlocked.Exchange(ref _lastWindowEnd, end);
+    }
+
+    internal void NoteWrite(TimeSpan latency, int points)
+    {
+        Interlocked.Add(ref _writeLatencyTicks, latency.Ticks);
+        Interlocked.Increment(ref _writes);
+        Interlocked.Add(ref _pointsWritten, points);
+    }
+}

@@ -1,0 +1,54 @@
+namespace Vmtrace.Worker;
+
+/// <summary>Settings of <c>vmtrace worker</c> (section <c>Worker</c>; env <c>VMTRACE__WORKER__…</c>).</summary>
+public sealed class WorkerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>Kafka consumer group: workers of one group share the events topic's partitions.</summary>
+    public string GroupId { get; set; } = "vmtrace-worker";
+
+    /// <summary>Event-time window length (must match what the dashboards and <c>vmtrace analyze --window</c> use).</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Interferers kept per VM and window.</summary>
+    public int TopInterferers { get; set; } = 5;
+
+    /// <summary>How often each partition's analysis state is checkpointed (and its offset stored). After a crash at most this much is recomputed.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Closed windows are written to InfluxDB at least this often (and whenever <see cref="MaxPendingLines"/> is reached).</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Points held before a write is forced; also bounds memory while InfluxDB is down (the worker stops consuming).</summary>
+    public int MaxPendingLines { get; set; } = 20_000;
+
+    /// <summary>Wait between write attempts while InfluxDB is unreachable (the partitions are paused meanwhile).</summary>
+    public TimeSpan OutageRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often pipeline_health is logged and written.</summary>
+    public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The worker's name in pipeline_health (default: machine name and process id).</summary>
+    public string? InstanceName { get; set; }
+
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(GroupId))
+            yield return "Worker:GroupId is empty";
+        if (Window <= TimeSpan.Zero || Window.Ticks % TimeSpan.TicksPerMillisecond != 0)
+            yield return $"Worker:Window must be a positive whole number of milliseconds, not {Window}";
+        if (TopInterferers < 1)
+            yield return "Worker:TopInterferers must be at least 1";
+        if (CheckpointInterval <= TimeSpan.Zero)
+            yield return $"Worker:CheckpointInterval must be positive, not {CheckpointInterval}";
+        if (FlushInterval <= TimeSpan.Zero)
+            yield return $"Worker:FlushInterval must be positive, not {FlushInterval}";
+        if (MaxPendingLines < 1)
+            yield return "Worker:MaxPendingLines must be at least 1";
+        if (OutageRetryDelay <= TimeSpan.Zero)
+            yield return $"Worker:OutageRetryDelay must be positive, not {OutageRetryDelay}";
+        if (HealthInterval <= TimeSpan.Zero)
+            yield return $"Worker:HealthInterval must be positive, not {HealthInterval}";
+    }
+}
