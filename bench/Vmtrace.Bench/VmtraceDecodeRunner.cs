@@ -6,7 +6,7 @@ namespace Vmtrace.Bench;
 /// <summary>
 /// Times vmtrace's decoding of one input: <see cref="TraceOpener.Open"/> plus a MoveNext loop that reads
 /// every event's header and every value slot. Warm-up runs first (JIT tiering, page cache), then the best of N.
-/// Allocation is measured on a run after the warm-up, on this thread (the readers decode on the caller's thread).
+/// Allocation is that of the measured run that allocated least, on this thread (the readers decode on the caller's thread).
 /// </summary>
 internal static class VmtraceDecodeRunner
 {
@@ -28,7 +28,8 @@ internal static class VmtraceDecodeRunner
                 var run = RunOnce(path);
                 if (run.Events != warmUp.Events)
                     return new Measurement(input, Tool, null, null) { Note = $"event count changed between runs: {warmUp.Events} then {run.Events}" };
-                if (i == 0)
+                // Steady state: the run that allocated least (early runs still carry JIT tiering's allocations).
+                if (i == 0 || run.LoopBytes < steady.LoopBytes)
                     steady = run;
                 best = Math.Min(best, run.Seconds);
                 bestCpu = Math.Min(bestCpu, run.CpuSeconds ?? double.MaxValue);
