@@ -10,7 +10,7 @@ summary=$(awk '
     gsub(",", ""); for (i = 1; i <= NF; i++) {
       if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
   }
-  END { line = p " passed, " f " failed"; if (s > 0) line = line ", " s " skipped"; print line }' "$log")
+  END { line = (p+0) " passed, " (f+0) " failed"; if (s > 0) line = line ", " s " skipped"; print line }' "$log")
 rm -f "$log"
 echo "$summary"
 if [ "$rc" -eq 0 ] && [[ "$summary" == "0 passed, 0 failed" ]]; then

@@ -40,6 +40,11 @@ public static class TraceOpener
                 var inner = Directory.Exists(unpacked) ? OpenDirectory(unpacked, path) : OpenFile(unpacked, path);
                 return new OwningSource(inner, temp, path);
             }
+            catch (TraceFormatException ex)
+            {
+                temp.Dispose();
+                throw ShownAs(ex, path, temp.Path);
+            }
             catch
             {
                 temp.Dispose();
@@ -136,10 +141,21 @@ public static class TraceOpener
         }
     }
 
+    /// <summary>The same error, naming <paramref name="shownAs"/> where it named a file unpacked under <paramref name="tempDir"/>.</summary>
+    private static TraceFormatException ShownAs(TraceFormatException e, string shownAs, string tempDir)
+    {
+        if (!e.File.StartsWith(tempDir, StringComparison.Ordinal))
+            return e;
+        string inside = Path.GetRelativePath(Path.Combine(tempDir, "unpacked"), e.File);
+        string where = Decompression.IsTar(shownAs) && !inside.StartsWith("..", StringComparison.Ordinal) ? $"{shownAs} [{inside}]" : shownAs;
+        return new TraceFormatException(where, e.Offset, e.Problem + " (offset in the unpacked data)", e);
+    }
+
     /// <summary>A source that also owns a temporary directory, deleted with it.</summary>
     private sealed class OwningSource(EventSource inner, TempDirectory temp, string shownAs) : EventSource
     {
         public EventSource Inner => inner;
+        public string TempPath => temp.Path;
         public override string Description => shownAs;
         public override TraceEvent Current => inner.Current;
         public override bool MoveNext() => inner.MoveNext();
@@ -172,7 +188,10 @@ public static class TraceOpener
         switch (source)
         {
             case OwningSource o:
-                Collect(o.Inner, into);
+                // Errors inside an unpacked archive name the archive the user gave, not our temp copy.
+                var inner = new SourceDiagnostics();
+                Collect(o.Inner, inner);
+                into.Add(inner, e => ShownAs(e, o.Description, o.TempPath));
                 break;
             case MergedEventSource m:
                 foreach (var s in m.Inputs)

@@ -43,8 +43,13 @@ public sealed class SourceDiagnostics
     }
 
     /// <summary>Adds another source's counters (for merged sources).</summary>
-    public void Add(SourceDiagnostics other)
+    public void Add(SourceDiagnostics other) => Add(other, static e => e);
+
+    /// <summary>Adds another source's counters, rewriting its kept errors (e.g. to name the original archive).</summary>
+    public void Add(SourceDiagnostics other, Func<TraceFormatException, TraceFormatException> mapError)
     {
+        ArgumentNullException.ThrowIfNull(other);
+        ArgumentNullException.ThrowIfNull(mapError);
         LostEvents += other.LostEvents;
         LossReports += other.LossReports;
         LostPackets += other.LostPackets;
@@ -54,7 +59,7 @@ public sealed class SourceDiagnostics
         foreach (var e in other._errors)
         {
             if (_errors.Count < MaxKeptErrors)
-                _errors.Add(e);
+                _errors.Add(mapError(e));
         }
     }
 
