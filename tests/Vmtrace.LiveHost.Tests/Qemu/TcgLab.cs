@@ -11,7 +11,8 @@ public sealed record TcgVm(string Name, int Vcpus, string Workload, Process Proc
 /// Boots tiny Debian-kernel + busybox guests under QEMU/TCG (no KVM here) with the guest that
 /// scripts/tcg-lab/build-guest.sh builds (cached in /var/tmp/vmtrace-tcg-lab). A net guest sits on a tap in
 /// a private network namespace with a busybox httpd serving a blob and a TCP sink that counts what it got.
-/// Everything it starts is killed and removed on dispose.
+/// Everything it starts is killed and removed on dispose. The guest kernel gets no_timer_check: under TCG on
+/// a loaded host its IO-APIC timer check can time out and panic the boot ("IO-APIC + timer doesn't work").
 /// </summary>
 public sealed class TcgLab : IDisposable
 {
@@ -93,7 +94,7 @@ public sealed class TcgLab : IDisposable
         args.AddRange(["-name", $"{name},debug-threads=on", "-uuid", Guid.NewGuid().ToString(), "-machine", "pc", "-accel", "tcg,thread=multi",
             "-m", "192", "-smp", vcpus.ToString(CultureInfo.InvariantCulture), "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
             "-kernel", Kernel, "-initrd", Initrd,
-            "-append", $"console=ttyS0 quiet panic=-1 vmtrace_wl={workload} vmtrace_dur={seconds} {extraAppend}".Trim(),
+            "-append", $"console=ttyS0 quiet panic=-1 no_timer_check vmtrace_wl={workload} vmtrace_dur={seconds} {extraAppend}".Trim(),
             "-serial", "file:" + serial, "-trace", "events=" + Path.Combine(Work, "qemu-events.txt"), "-D", log, "-msg", "timestamp=on"]);
         if (workload == "disk")
         {
@@ -122,7 +123,7 @@ public sealed class TcgLab : IDisposable
             if (sw.Elapsed > timeout)
                 throw new TimeoutException("guests did not start their workload: " + string.Join(", ", Vms.Select(v => v.Name + "=" + (File.Exists(v.SerialLog) ? File.ReadAllText(v.SerialLog).Length : -1))));
             foreach (var v in Vms.Where(v => v.Process.HasExited))
-                throw new InvalidOperationException($"qemu of {v.Name} exited early ({v.Process.ExitCode}): {v.Process.StandardError.ReadToEnd()}");
+                throw new InvalidOperationException($"qemu of {v.Name} exited early ({v.Process.ExitCode}): {v.Process.StandardError.ReadToEnd()} console: {string.Join(" | ", File.ReadLines(v.SerialLog).TakeLast(3))}");
             Thread.Sleep(100);
         }
     }
