@@ -2,6 +2,8 @@
 # Runs every test of the solution and ends with one line "N passed, N failed[, N skipped]".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The tools the tests compare against and the servers they start (a no-op when all are installed).
+bash scripts/install-deps.sh
 log=$(mktemp)
 dotnet test Ingest.sln -c Release --nologo "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
