@@ -11,12 +11,12 @@ namespace Vmtrace.Cli;
 internal static class AnalyzeCommand
 {
     private static readonly HashSet<string> Flags = ["--no-progress", "--progress", "--no-inventory"];
-    private static readonly HashSet<string> Valued = ["--format", "--window", "--vm", "--from", "--to", "--inventory", "--host", "--top", "--cpus"];
+    private static readonly HashSet<string> Valued = ["--format", "--window", "--vm", "--from", "--to", "--inventory", "--host", "--top", "--cpus", "--html"];
 
     public const string Usage = """
           analyze <trace…> [--format table|json|csv|line-protocol] [--window 1s] [--vm NAME[,NAME…]]
                   [--from T] [--to T] [--inventory vmmap.json | --no-inventory] [--host NAME] [--top N]
-                  [--cpus N] [--no-progress]
+                  [--cpus N] [--no-progress] [--html report.html]
               per-VM metrics from host events: vCPU time (guest, host, preempted, waiting, blocked), VM exits
               by reason with handling latency, disk, network, and who preempted whom. Several inputs of one
               host are merged by time. T is seconds on the trace clock (as dump prints) or +DURATION from
@@ -56,6 +56,7 @@ internal static class AnalyzeCommand
             case "line-protocol": AnalysisLineProtocol.Write(stdout, report); break;
             default: AnalysisTable.Write(stdout, report, top); break;
         }
+        if (o.Value("--html") is { } html) HtmlReport.WriteFile(html, report);
         foreach (var err in report.Diagnostics.Errors)
             stderr.WriteLine($"vmtrace: warning: {err.Message}");
         return 0;

@@ -1,0 +1,143 @@
+using System.Text;
+using Vmtrace.Analysis;
+using static Vmtrace.Cli.HtmlSvg;
+
+namespace Vmtrace.Cli;
+
+/// <summary>
+/// The per-VM resource timeline of the HTML report: for every VM three rows on one time axis, CPU (the vCPU
+/// states of each window stacked and coloured), disk (completed requests, read / write) and network (bytes
+/// received / sent). One column per window; every rectangle has a tooltip with the figures.
+/// </summary>
+internal static class HtmlTimeline
+{
+    private const double Left = 170, PlotWidth = 1000, CpuHeight = 40, IoHeight = 22, Gap = 10;
+
+    public static string Svg(AnalysisReport r)
+    {
+        var vms = r.Total.Vms;
+        var windows = r.Windows;
+        long t0 = windows.Count > 0 ? windows.Min(w => w.StartNs) : r.Total.StartNs;
+        long t1 = windows.Count > 0 ? windows.Max(w => w.EndNs) : r.Total.EndNs;
+        double span = Math.Max(1, t1 - t0);
+        double X(long ns) => Left + (ns - t0) / span * PlotWidth;
+
+        long maxDisk = 1, maxNet = 1;
+        foreach (var w in windows)
+            foreach (var v in w.Vms)
+            {
+                maxDisk = Math.Max(maxDisk, v.QemuDisk.Completed + v.BlockDisk.Completed);
+                maxNet = Math.Max(maxNet, v.Network.RxBytes + v.Network.TxBytes);
+            }
+
+        double rowBlock = CpuHeight + IoHeight * 2 + Gap * 2;
+        double height = 30 + vms.Count * rowBlock + 10;
+        var sb = new StringBuilder();
+        sb.Append("<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").Append(N(Left + PlotWidth + 20))
+          .Append("\" height=\"").Append(N(height)).Append("\">");
+
+        // time axis (seconds from the first window start)
+        foreach (double s in Ticks(span / 1e9))
+        {
+            double x = Left + s * 1e9 / span * PlotWidth;
+            sb.Append("<line x1=\"").Append(N(x)).Append("\" x2=\"").Append(N(x)).Append("\" y1=\"18\" y2=\"").Append(N(height - 10))
+              .Append("\" stroke=\"#eee\"/>");
+            Text(sb, x, 14, N(s) + " s", " text-anchor=\"middle\" class=\"tick\"");
+        }
+
+        for (int i = 0; i < vms.Count; i++)
+        {
+            var vm = vms[i];
+            double y = 30 + i * rowBlock;
+            int vcpus = Math.Max(1, vm.Vcpus.Count);
+            sb.Append("<g class=\"vm-row\" data-vm=\"").Append(E(vm.Vm)).Append("\">");
+            Text(sb, 4, y + 16, vm.Vm, $" class=\"vm-label\" fill=\"{VmColour(i)}\"");
+            Text(sb, 4, y + 32, $"CPU ({vm.Vcpus.Count} vCPU)", " class=\"row-label\"");
+            Text(sb, 4, y + CpuHeight + IoHeight - 6, "disk", " class=\"row-label\"");
+            Text(sb, 4, y + CpuHeight + IoHeight * 2 - 6, "network", " class=\"row-label\"");
+            sb.Append("<rect x=\"").Append(N(Left)).Append("\" y=\"").Append(N(y)).Append("\" width=\"").Append(N(PlotWidth))
+              .Append("\" height=\"").Append(N(CpuHeight + IoHeight * 2)).Append("\" fill=\"none\" stroke=\"#ccc\"/>");
+
+            foreach (var w in windows)
+            {
+                var v = w.Vms.FirstOrDefault(m => m.Vm == vm.Vm);
+                if (v is null)
+                    continue;
+                double x = X(w.StartNs), width = X(w.EndNs) - x;
+                string when = $"{Units.Seconds(w.StartNs)} .. {Units.Seconds(w.EndNs)}";
+
+                // CPU: states stacked from the bottom, as fractions of (window × vCPUs)
+                double capacity = (double)w.LengthNs * vcpus;
+                var t = v.VcpuTimes;
+                long[] parts = [t.GuestNs, t.HostNs, t.PreemptedNs, t.WaitNs, t.BlockedNs];
+                double bottom = y + CpuHeight;
+                for (int s = 0; s < parts.Length; s++)
+                {
+                    double h = capacity <= 0 ? 0 : Math.Min(1, parts[s] / capacity) * CpuHeight;
+                    bottom -= h;
+                    Rect(sb, x, bottom, width, h, States[s].Colour,
+                        $"{vm.Vm} {States[s].Name}: {Units.Duration(parts[s])} ({Units.Percent(parts[s] / Math.Max(1, capacity))} of {vcpus} vCPU) {when}");
+                }
+
+                // disk: completed requests, reads at the bottom, writes above, unknown direction on top
+                double dy = y + CpuHeight + IoHeight;
+                long completed = v.QemuDisk.Completed + v.BlockDisk.Completed;
+                if (completed > 0)
+                {
+                    long reads = v.QemuDisk.ReadRequests + v.BlockDisk.ReadRequests;
+                    long writes = v.QemuDisk.WriteRequests + v.BlockDisk.WriteRequests;
+                    long other = Math.Max(0, completed - reads - writes);
+                    string tip = $"{vm.Vm} disk: {Units.Count(completed)} requests ({Units.Count(reads)} read, {Units.Count(writes)} write), " +
+                                 $"{Units.Bytes(v.QemuDisk.ReadBytes + v.BlockDisk.ReadBytes)} read, {Units.Bytes(v.QemuDisk.WriteBytes + v.BlockDisk.WriteBytes)} written, " +
+                                 $"p95 {Units.Duration(Math.Max(v.QemuDisk.Latency.P95Ns, v.BlockDisk.Latency.P95Ns))} {when}";
+                    double scale = (IoHeight - 2) / (double)maxDisk;
+                    double b = dy;
+                    foreach (var (n, colour) in new[] { (reads, "#17becf"), (writes, "#9467bd"), (other, "#8c8c8c") })
+                    {
+                        double h = n * scale;
+                        b -= h;
+                        Rect(sb, x, b, width, h, colour, tip);
+                    }
+                }
+
+                // network: bytes received (into the VM) at the bottom, sent above
+                double ny = y + CpuHeight + IoHeight * 2;
+                var net = v.Network;
+                if (net.RxBytes + net.TxBytes > 0)
+                {
+                    string tip = $"{vm.Vm} network: received {Units.Bytes(net.RxBytes)} ({Units.Count(net.RxPackets)} packets), " +
+                                 $"sent {Units.Bytes(net.TxBytes)} ({Units.Count(net.TxPackets)} packets) {when}";
+                    double scale = (IoHeight - 2) / (double)maxNet;
+                    Rect(sb, x, ny - net.RxBytes * scale, width, net.RxBytes * scale, "#bcbd22", tip);
+                    Rect(sb, x, ny - (net.RxBytes + net.TxBytes) * scale, width, net.TxBytes * scale, "#e377c2", tip);
+                }
+            }
+            ExitRate(sb, vm.Vm, windows, X, y);
+            sb.Append("<line x1=\"").Append(N(Left)).Append("\" x2=\"").Append(N(Left + PlotWidth)).Append("\" y1=\"").Append(N(y + CpuHeight))
+              .Append("\" y2=\"").Append(N(y + CpuHeight)).Append("\" stroke=\"#999\"/>");
+            sb.Append("<line x1=\"").Append(N(Left)).Append("\" x2=\"").Append(N(Left + PlotWidth)).Append("\" y1=\"").Append(N(y + CpuHeight + IoHeight))
+              .Append("\" y2=\"").Append(N(y + CpuHeight + IoHeight)).Append("\" stroke=\"#ddd\"/>");
+            sb.Append("</g>");
+        }
+        sb.Append("</svg>");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Exits per second of the VM as a black line over its CPU row (scaled to the VM's own maximum): on kvm-only
+    /// traces, where out-of-guest time is not counted, this is what shows the VM's activity.
+    /// </summary>
+    private static void ExitRate(StringBuilder sb, string vm, IReadOnlyList<WindowMetrics> windows, Func<long, double> x, double y)
+    {
+        var points = windows.Select(w => (w, v: w.Vms.FirstOrDefault(m => m.Vm == vm)))
+            .Select(p => (Ns: p.w.StartNs + p.w.LengthNs / 2, Rate: p.v is null || p.w.LengthNs <= 0 ? 0 : p.v.ExitCount / (p.w.LengthNs / 1e9)))
+            .ToList();
+        double max = points.Count == 0 ? 0 : points.Max(p => p.Rate);
+        if (max <= 0)
+            return;
+        sb.Append("<polyline class=\"exit-rate\" fill=\"none\" stroke=\"#222\" stroke-width=\"1.2\" points=\"");
+        foreach (var (ns, rate) in points)
+            sb.Append(N(x(ns))).Append(',').Append(N(y + CpuHeight - 2 - rate / max * (CpuHeight - 4))).Append(' ');
+        sb.Append("\"><title>").Append(E($"{vm} VM exits per second (max {N(max)}/s)")).Append("</title></polyline>");
+    }
+}
