@@ -20,6 +20,7 @@ public sealed partial class InfluxBatchingWriter : IAsyncDisposable
     private readonly Channel<Entry> _queue;
     private readonly Task _loop;
     private long _failedBatches;
+    private long _lostLines;
 
     public InfluxBatchingWriter(InfluxClient client, InfluxBatchingOptions options, TimeProvider? time = null,
         IDeadLetterSink? deadLetters = null, ILogger<InfluxBatchingWriter>? logger = null)
@@ -41,6 +42,9 @@ public sealed partial class InfluxBatchingWriter : IAsyncDisposable
 
     /// <summary>Batches that failed every attempt and were dead-lettered.</summary>
     public long FailedBatches => Interlocked.Read(ref _failedBatches);
+
+    /// <summary>Lines neither written nor dead-lettered, because the dead-letter sink failed too.</summary>
+    public long LostLines => Interlocked.Read(ref _lostLines);
 
     /// <summary>Queues one line; waits while the queue is full.</summary>
     public ValueTask EnqueueAsync(string line, CancellationToken cancellationToken = default) =>
@@ -80,7 +84,18 @@ public sealed partial class InfluxBatchingWriter : IAsyncDisposable
                     break;
             }
             if (batch.Count > 0)
-                await WriteBatchAsync(batch).ConfigureAwait(false);
+            {
+                try
+                {
+                    await WriteBatchAsync(batch).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // The dead-letter sink itself failed: the lines are gone, but the loop must go on and say so.
+                    Interlocked.Add(ref _lostLines, batch.Count);
+                    LogBatchLost(_logger, batch.Count, ex);
+                }
+            }
             batch = new List<string>(_options.BatchSize);
             flush?.TrySetResult();
         }
@@ -140,6 +155,9 @@ public sealed partial class InfluxBatchingWriter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "InfluxDB batch of {Lines} lines failed {Attempt} times and was dead-lettered: {Error}")]
     private static partial void LogBatchDropped(ILogger logger, int lines, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "InfluxDB batch of {Lines} lines lost: it failed and so did the dead-letter sink")]
+    private static partial void LogBatchLost(ILogger logger, int lines, Exception error);
 
     private readonly record struct Entry(string? Line, TaskCompletionSource? Flush);
 }

@@ -95,6 +95,32 @@ public sealed class BatchingWriterTests
         Assert.Equal(2, client.Counters.Snapshot().DeadLetteredLines);
     }
 
+    [Fact]
+    public async Task Batch_DeadLetterSinkFailsToo_LinesCountedLostAndWriterGoesOn()
+    {
+        bool healthy = false;
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Answer(healthy ? HttpStatusCode.NoContent : HttpStatusCode.Unauthorized));
+        using var client = Client(handler);
+        var options = new InfluxBatchingOptions { BatchSize = 100, FlushInterval = TimeSpan.FromHours(1), MaxBatchAttempts = 1 };
+        await using var writer = new InfluxBatchingWriter(client, options, _time, new FailingSink());
+        await writer.EnqueueAsync("m v=1i 1");
+        await writer.FlushAsync();
+        healthy = true;
+
+        await writer.EnqueueAsync("m v=2i 2");
+        await writer.FlushAsync();
+
+        Assert.Equal(1, writer.LostLines);
+        Assert.Equal(["m v=2i 2"], handler.Requests[^1].Lines);
+        Assert.Equal(1, client.Counters.Snapshot().PointsWritten);
+    }
+
+    private sealed class FailingSink : IDeadLetterSink
+    {
+        public ValueTask WriteAsync(IReadOnlyList<DeadLetter> letters, CancellationToken cancellationToken) =>
+            throw new IOException("dead-letter disk full");
+    }
+
     /// <summary>Lets the writer's loop run what it can without moving fake time.</summary>
     private static async Task Settle()
     {
