@@ -16,8 +16,11 @@ public sealed class ResilienceTests
         return new InfluxClient(options, handler, _time, deadLetters);
     }
 
-    [Fact]
-    public async Task WriteAsync_429WithRetryAfter_WaitsExactlyThatLongThenSucceeds()
+    [Theory]
+    [InlineData(7, 7)]
+    [InlineData(120, 120)]
+    [InlineData(3600, 300)]
+    public async Task WriteAsync_429WithRetryAfter_WaitsThatLongUpToTheLimitThenSucceeds(int retryAfterSeconds, int expectedWaitSeconds)
     {
         int calls = 0;
         var handler = new ScriptedHandler(_ =>
@@ -25,17 +28,17 @@ public sealed class ResilienceTests
             if (Interlocked.Increment(ref calls) > 1)
                 return ScriptedHandler.Answer(HttpStatusCode.NoContent);
             var busy = ScriptedHandler.Answer(HttpStatusCode.TooManyRequests);
-            busy.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(7));
+            busy.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(retryAfterSeconds));
             return busy;
         }) { Time = _time };
         using var client = Client(handler);
 
-        var result = await _time.RunAsync(client.WriteAsync(["m v=1i 1"]), Step, TimeSpan.FromMinutes(5));
+        var result = await _time.RunAsync(client.WriteAsync(["m v=1i 1"]), TimeSpan.FromSeconds(1), TimeSpan.FromHours(2));
 
         Assert.Equal(1, result.Stored);
         var requests = handler.Requests;
         Assert.Equal(2, requests.Count);
-        Assert.Equal(TimeSpan.FromSeconds(7), requests[1].At - requests[0].At);
+        Assert.Equal(TimeSpan.FromSeconds(expectedWaitSeconds), requests[1].At - requests[0].At);
         Assert.Equal(1, client.Counters.Snapshot().Retries);
     }
 
