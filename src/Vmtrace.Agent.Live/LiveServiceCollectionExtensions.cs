@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Vmtrace.Agent.Live;
+
+public static class LiveServiceCollectionExtensions
+{
+    /// <summary>
+    /// Makes the agent trace this host: binds section <c>Live</c> (validated at start) and registers
+    /// <see cref="LiveHostSource"/> as the agent's source. Call after <c>AddVmtraceAgent</c> (the last
+    /// <c>IAgentSource</c> registered is the one used).
+    /// </summary>
+    public static IServiceCollection AddVmtraceLiveSource(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<LiveOptions>().Bind(configuration.GetSection(LiveOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LiveOptions>, LiveOptionsValidation>();
+        services.AddSingleton<IAgentSource>(sp => new LiveHostSource(sp.GetRequiredService<IOptions<LiveOptions>>().Value));
+        return services;
+    }
+
+    private sealed class LiveOptionsValidation : IValidateOptions<LiveOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, LiveOptions options)
+        {
+            var problems = options.Problems().ToList();
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
+}
