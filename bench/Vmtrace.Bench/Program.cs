@@ -6,6 +6,8 @@ const string Usage = "usage: Vmtrace.Bench decode [--traces DIR] [--runs N]   (D
 
 if (args.Length > 0 && args[0] == "analyze")
     return AnalyzeBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), 5, Console.Out);
+if (args.Length > 0 && args[0] == "pipeline")
+    return PipelineBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), Console.Out);
 if (args.Length > 0 && args[0] == "wire")
     return WireBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), 5, Console.Out);
 if (args.Length == 0 || args[0] != "decode")

@@ -173,7 +173,10 @@ internal sealed class RecordProcessor
             _text.Clear();
             MetricsLineProtocol.Write(_lines, window, host.HostId);
             foreach (var line in _text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
                 points.Add(line);
+                Counters.PointsQueued++;
+            }
             Counters.WindowsClosed++;
             Counters.NoteWindowClosed(window.EndNs);
         }

@@ -5,6 +5,7 @@ public sealed class WorkerCounters
 {
     private long _recordsIn, _eventsIn, _tracerSkipped, _inventories, _heartbeats, _windowsClosed, _pointsWritten, _deadLettered;
     private long _checkpoints, _checkpointBytes, _writeFailures, _sessionsEnded, _sessionsCutShort, _restoredPartitions;
+    private long _pointsQueued, _pendingPoints, _assigned;
     private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
 
     public long RecordsIn { get => Interlocked.Read(ref _recordsIn); internal set => Interlocked.Exchange(ref _recordsIn, value); }
@@ -25,6 +26,12 @@ public sealed class WorkerCounters
     public long SessionsCutShort { get => Interlocked.Read(ref _sessionsCutShort); internal set => Interlocked.Exchange(ref _sessionsCutShort, value); }
     public long RestoredPartitions { get => Interlocked.Read(ref _restoredPartitions); internal set => Interlocked.Exchange(ref _restoredPartitions, value); }
     public long WriteCount => Interlocked.Read(ref _writes);
+    /// <summary>Partitions of the events topic this worker owns now.</summary>
+    public long AssignedPartitions { get => Interlocked.Read(ref _assigned); internal set => Interlocked.Exchange(ref _assigned, value); }
+    /// <summary>Window points produced by the analyses (queued for InfluxDB).</summary>
+    public long PointsQueued { get => Interlocked.Read(ref _pointsQueued); internal set => Interlocked.Exchange(ref _pointsQueued, value); }
+    /// <summary>Points (windows and health) waiting for InfluxDB right now.</summary>
+    public long PendingPoints { get => Interlocked.Read(ref _pendingPoints); internal set => Interlocked.Exchange(ref _pendingPoints, value); }
     public TimeSpan MeanWriteLatency => _writes == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Interlocked.Read(ref _writeLatencyTicks) / Math.Max(1, Interlocked.Read(ref _writes)));
 
     /// <summary>Event time of the newest event seen minus the end of the newest window closed (ns), 0 before both.</summary>

@@ -102,6 +102,8 @@ public sealed class WorkerService : BackgroundService
                 if (cr is not null && !cr.IsPartitionEOF)
                     Handle(cr);
                 Housekeeping(stop);
+                _processor.Counters.PendingPoints = _pending.Count;
+                _processor.Counters.AssignedPartitions = _partitions.Count;
             }
             // Graceful stop: everything processed is written and checkpointed before leaving the group.
             WritePending(stop: CancellationToken.None, singleAttempt: true);
