@@ -12,9 +12,9 @@ FRACTION = '/ ($__interval_ms * 1000000)'  # a sum of ns over one $__interval â†
 
 
 def var(name, query, label, multi=True, include_all=True):
-    return {"type": "query", "name": name, "label": label, "datasource": DS, "query": query, "definition": query,
+    return {"type": "query", "name": name, "label": label, "datasource": DS, "query": query,
             "refresh": 2, "multi": multi, "includeAll": include_all, "sort": 1, "regex": "",
-            "current": {}, "options": [], "hide": 0, "skipUrlSync": False}
+            "options": [], "hide": 0, "skipUrlSync": False}
 
 
 HOST = var("host", 'SHOW TAG VALUES FROM "vmtrace_vm" WITH KEY = "host"', "host")

@@ -4,9 +4,12 @@
 # influxdb provides /usr/bin/influxd (1.x), which the InfluxDB tests start on free 127.0.0.1 ports.
 set -euo pipefail
 need=()
-for pkg in babeltrace2 trace-cmd xz-utils zstd influxdb; do
+for pkg in babeltrace2 trace-cmd xz-utils zstd influxdb chromium docker-compose; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# node/npm for the Grafana schema check (a nodesource nodejs already brings npm: never add Debian's beside it)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -17,5 +20,10 @@ if [ ${#need[@]} -gt 0 ]; then
     trap 'rm -f "$policy"' EXIT
   fi
   apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# @grafana/schema + typescript, pinned by grafana/schema-check/package-lock.json
+schema_check="$(dirname "$0")/../grafana/schema-check"
+if [ ! -d "$schema_check/node_modules/@grafana/schema" ] || [ "$schema_check/package-lock.json" -nt "$schema_check/node_modules" ]; then
+  (cd "$schema_check" && npm ci --no-audit --no-fund --silent)
 fi
 echo "install-deps: ok (babeltrace2 $(babeltrace2 --version | head -1 | awk '{print $NF}'), trace-cmd $(trace-cmd --version 2>/dev/null | awk 'NR==2{print $3}'), $(influxd version 2>/dev/null | awk '{print $1, $2}'))"
