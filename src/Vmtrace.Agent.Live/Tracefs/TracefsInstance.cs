@@ -263,6 +263,14 @@ public sealed class TracefsInstance : IDisposable
         }
         finally
         {
+            // Removed while still held: a new agent that opens the name afterwards locks a fresh file.
+            try
+            {
+                File.Delete(_lock.Name);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
             _lock.Dispose();
         }
     }

@@ -73,6 +73,7 @@ public sealed class TracefsEventSourceTests
             Assert.True(source.Diagnostics.IsClean, $"lost {source.Diagnostics.LostEvents}, errors {source.Diagnostics.ErrorCount}");
         }
         Assert.False(Directory.Exists(path), $"{path} left behind");
+        Assert.False(File.Exists($"/run/vmtrace-tracefs-{name}.lock"), "lock file left behind");
         Assert.Equal(0, outOfOrder);
         Assert.Equal(2, markers);
         Assert.Contains("sched_switch", seen);
