@@ -138,10 +138,12 @@ internal static class HtmlReport
                         $"<td>{Units.Bytes(d.ReadBytes)}</td><td>{Units.Bytes(d.WriteBytes)}</td><td>{Units.Duration(d.Latency.P50Ns)}</td>" +
                         $"<td>{Units.Duration(d.Latency.P95Ns)}</td><td>{Units.Duration(d.Latency.P99Ns)}</td><td>{Units.Duration(d.Latency.MaxNs)}</td><td>{d.MaxInFlight}</td></tr>");
         o.WriteLine("</table><div class=\"charts\">");
-        o.WriteLine(HtmlLineChart.Svg("disk IOPS (completed requests per second)", t0, t1,
-            PerVm(r, (w, v) => (v.QemuDisk.Completed + v.BlockDisk.Completed) / (w.LengthNs / 1e9)), v => N(v)));
-        o.WriteLine(HtmlLineChart.Svg("disk latency p95", t0, t1,
-            PerVm(r, (w, v) => Math.Max(v.QemuDisk.Latency.P95Ns, v.BlockDisk.Latency.P95Ns)), v => Units.Duration(v)));
+        // one layer per VM (block when it has any): the two layers count the same I/O
+        var block = r.Total.Vms.ToDictionary(v => v.Vm, UsesBlockLayer);
+        o.WriteLine(HtmlLineChart.Svg("disk IOPS (completed requests per second; block layer, else qemu)", t0, t1,
+            PerVm(r, (w, v) => Disk(v, block[v.Vm]).Completed / (w.LengthNs / 1e9)), v => N(v)));
+        o.WriteLine(HtmlLineChart.Svg("disk latency p95 (block layer, else qemu)", t0, t1,
+            PerVm(r, (w, v) => Disk(v, block[v.Vm]).Latency.P95Ns), v => Units.Duration(v)));
         o.WriteLine("</div>");
     }
 

@@ -18,6 +18,14 @@ internal static class HtmlSvg
         "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
     ];
 
+    /// <summary>
+    /// The disk layer the charts show for a VM: the host block layer when the VM has block requests in the whole
+    /// report (direction and bytes are known there), else qemu's thread pool. Never both: they count the same I/O.
+    /// </summary>
+    public static bool UsesBlockLayer(Vmtrace.Analysis.VmMetrics total) => !total.BlockDisk.IsEmpty;
+
+    public static Vmtrace.Analysis.DiskLayerMetrics Disk(Vmtrace.Analysis.VmMetrics window, bool block) => block ? window.BlockDisk : window.QemuDisk;
+
     public static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
     public static string E(string s) => WebUtility.HtmlEncode(s);

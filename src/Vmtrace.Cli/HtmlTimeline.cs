@@ -22,11 +22,12 @@ internal static class HtmlTimeline
         double span = Math.Max(1, t1 - t0);
         double X(long ns) => Left + (ns - t0) / span * PlotWidth;
 
+        var block = vms.ToDictionary(v => v.Vm, UsesBlockLayer);
         long maxDisk = 1, maxNet = 1;
         foreach (var w in windows)
             foreach (var v in w.Vms)
             {
-                maxDisk = Math.Max(maxDisk, v.QemuDisk.Completed + v.BlockDisk.Completed);
+                maxDisk = Math.Max(maxDisk, Disk(v, block.GetValueOrDefault(v.Vm)).Completed);
                 maxNet = Math.Max(maxNet, v.Network.RxBytes + v.Network.TxBytes);
             }
 
@@ -79,17 +80,17 @@ internal static class HtmlTimeline
                         $"{vm.Vm} {States[s].Name}: {Units.Duration(parts[s])} ({Units.Percent(parts[s] / Math.Max(1, capacity))} of {vcpus} vCPU) {when}");
                 }
 
-                // disk: completed requests, reads at the bottom, writes above, unknown direction on top
+                // disk (one layer: block if the VM has any, else qemu): completed requests, reads at the bottom,
+                // writes above, unknown direction on top
                 double dy = y + CpuHeight + IoHeight;
-                long completed = v.QemuDisk.Completed + v.BlockDisk.Completed;
+                var d = Disk(v, block[vm.Vm]);
+                long completed = d.Completed;
                 if (completed > 0)
                 {
-                    long reads = v.QemuDisk.ReadRequests + v.BlockDisk.ReadRequests;
-                    long writes = v.QemuDisk.WriteRequests + v.BlockDisk.WriteRequests;
+                    long reads = d.ReadRequests, writes = d.WriteRequests;
                     long other = Math.Max(0, completed - reads - writes);
-                    string tip = $"{vm.Vm} disk: {Units.Count(completed)} requests ({Units.Count(reads)} read, {Units.Count(writes)} write), " +
-                                 $"{Units.Bytes(v.QemuDisk.ReadBytes + v.BlockDisk.ReadBytes)} read, {Units.Bytes(v.QemuDisk.WriteBytes + v.BlockDisk.WriteBytes)} written, " +
-                                 $"p95 {Units.Duration(Math.Max(v.QemuDisk.Latency.P95Ns, v.BlockDisk.Latency.P95Ns))} {when}";
+                    string tip = $"{vm.Vm} disk ({(block[vm.Vm] ? "block" : "qemu")} layer): {Units.Count(completed)} requests ({Units.Count(reads)} read, {Units.Count(writes)} write), " +
+                                 $"{Units.Bytes(d.ReadBytes)} read, {Units.Bytes(d.WriteBytes)} written, p95 {Units.Duration(d.Latency.P95Ns)} {when}";
                     double scale = (IoHeight - 2) / (double)maxDisk;
                     double b = dy;
                     foreach (var (n, colour) in new[] { (reads, "#17becf"), (writes, "#9467bd"), (other, "#8c8c8c") })
