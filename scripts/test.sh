@@ -4,8 +4,22 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 # The tools the tests compare against and the servers they start (a no-op when all are installed).
 bash scripts/install-deps.sh
+# Host-dependent measurements are not in the default run: --live-qemu adds the real-QEMU schedstat
+# comparison (its 1 % bounds are not yet reliable on shared 2-CPU machines), --benchmarks the
+# live-source loss measurement.
+filter="Category!=LiveQemu&Category!=Benchmark"
+args=()
+for a in "$@"; do
+  case "$a" in
+    --live-qemu) filter="${filter/Category!=LiveQemu/}" ;;
+    --benchmarks) filter="${filter/Category!=Benchmark/}" ;;
+    *) args+=("$a") ;;
+  esac
+done
+filter="${filter#&}"; filter="${filter%&}"
+[ -n "$filter" ] && args+=(--filter "$filter")
 log=$(mktemp)
-dotnet test Ingest.sln -c Release --nologo "$@" 2>&1 | tee "$log"
+dotnet test Ingest.sln -c Release --nologo "${args[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 summary=$(awk '
   /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {

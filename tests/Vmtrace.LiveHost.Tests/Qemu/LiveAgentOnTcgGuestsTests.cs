@@ -29,7 +29,10 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
 {
     private const long WindowNs = 100_000_000;
 
+    // Not in the default run (scripts/test.sh): its 1 % on-CPU bounds fail in about half the runs on
+    // these shared 2-CPU machines (see docs/live-agent.md). Run it with: bash scripts/test.sh --live-qemu
     [QemuFact]
+    [Trait("Category", "LiveQemu")]
     public void Agent_ThreeTcgGuests_MatchesSchedstatBetweenMarkers()
     {
         using var lab = new TcgLab();
