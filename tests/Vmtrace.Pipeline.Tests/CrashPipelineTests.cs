@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Vmtrace.Agent;
 using Vmtrace.TestSupport;
 
 namespace Vmtrace.Pipeline.Tests;
@@ -21,25 +24,37 @@ public sealed class CrashPipelineTests(InfluxServer influx) : IClassFixture<Infl
         settings["Kafka:Properties:session.timeout.ms"] = "3000";
         settings["Kafka:Properties:heartbeat.interval.ms"] = "500";
         settings["Worker:CheckpointInterval"] = "00:00:00.300";
-        // Records in Kafka first, then the worker works through them while it is being killed.
-        await h.ReplayAsync(inputs, host);
+        // The agent replays at a pace that makes the stream last ~25 s, so every kill lands mid-stream.
+        var times = expected.Select(p => long.Parse(p[(p.LastIndexOf('|') + 1)..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        double traceSeconds = (times.Max() - times.Min()) / 1e9 + 1;
+        using var agent = h.Agent(inputs, host);
+        agent.Services.GetRequiredService<IOptions<AgentOptions>>().Value.Speed = Math.Max(0.05, traceSeconds / 60);
+        await agent.StartAsync();
 
         var kills = new List<string>();
         for (int i = 0; i < 5; i++)
         {
+            int before = h.Points().Count;
             using var worker = new WorkerProcess(settings);
-            int delayMs = random.Next(1500, 6000);
+            // Killed only once this process has written points of its own, then at a random moment.
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (h.Points().Count <= before && h.Points().Count < expected.Count && DateTime.UtcNow < until && !worker.HasExited)
+                await Task.Delay(50);
+            int delayMs = random.Next(0, 1500);
             await Task.Delay(delayMs);
             Assert.False(worker.HasExited, $"worker exited on its own: {worker.Output}");
             worker.Kill();
-            kills.Add($"{delayMs} ms ({h.Points().Count} points)");
+            kills.Add($"+{delayMs} ms after progress ({before} → {h.Points().Count} points)");
         }
-        Console.WriteLine($"kill test seed {seed}: killed after {string.Join(", ", kills)}");
+        Console.WriteLine($"kill test seed {seed}: killed {string.Join(", ", kills)} of {expected.Count}");
+        Assert.True(h.Points().Count < expected.Count, "the kills should all land before the end of the stream");
         using (var last = new WorkerProcess(settings))
         {
+            await agent.Services.GetRequiredService<AgentService>().Completion.WaitAsync(TimeSpan.FromMinutes(2));
             var actual = await h.WaitForPointsAsync(expected, TimeSpan.FromMinutes(2));
             Assert.True(expected.SetEquals(actual),
-                $"seed {seed}, kills after {string.Join(", ", kills)}: {PipelineHarness.Diff(expected, actual)}\n{last.Output}");
+                $"seed {seed}, kills {string.Join(", ", kills)}: {PipelineHarness.Diff(expected, actual)}\n{last.Output}");
         }
+        await agent.StopAsync();
     }
 }
