@@ -19,8 +19,8 @@ public sealed class ReplaySource : IAgentSource
         if (inputs.Count == 0)
             throw new ArgumentException("a replay needs at least one input", nameof(inputs));
         _inputs = inputs;
-        _inventoryPath = inventoryPath ?? FindInventory(inputs);
-        HostId = hostId ?? DefaultHost(inputs[0]);
+        _inventoryPath = inventoryPath ?? RecordingDirectory.FindInventory(inputs);
+        HostId = hostId ?? RecordingDirectory.DefaultHostName(inputs[0]);
     }
 
     public string HostId { get; }
@@ -41,32 +41,5 @@ public sealed class ReplaySource : IAgentSource
             v.Threads.Select(t => new WireVmThread(t.Tid, t.Comm)).ToList())).ToList();
         var names = opened.InitialThreadNames.OrderBy(kv => kv.Key).Select(kv => new WireThreadName(kv.Key, kv.Value)).ToList();
         return new WireInventory(wireVms, names);
-    }
-
-    /// <summary>vmmap.json beside an input or one directory up (what <c>vmtrace analyze</c> finds).</summary>
-    public static string? FindInventory(IReadOnlyList<string> inputs)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        foreach (var input in inputs)
-        {
-            string? dir = Directory.Exists(input) ? input : Path.GetDirectoryName(Path.GetFullPath(input));
-            for (int up = 0; dir is not null && up < 2; up++, dir = Path.GetDirectoryName(dir))
-            {
-                string candidate = Path.Combine(dir, "vmmap.json");
-                if (File.Exists(candidate))
-                    return candidate;
-            }
-        }
-        return null;
-    }
-
-    /// <summary>The name of the directory holding the trace (what <c>vmtrace analyze</c> uses as host tag).</summary>
-    public static string DefaultHost(string input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        string full = Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar);
-        string? dir = Directory.Exists(full) ? full : Path.GetDirectoryName(full);
-        string name = dir is null ? "" : Path.GetFileName(dir);
-        return name.Length > 0 ? name : "host";
     }
 }

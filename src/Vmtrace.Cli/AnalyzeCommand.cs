@@ -41,9 +41,9 @@ internal static class AnalyzeCommand
         var vmFilter = o.Value("--vm")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
         bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.IsTerminal(stderr));
 
-        string? inventoryPath = o.Flag("--no-inventory") ? null : o.Value("--inventory") ?? FindInventory(o.Positional);
+        string? inventoryPath = o.Flag("--no-inventory") ? null : o.Value("--inventory") ?? RecordingDirectory.FindInventory(o.Positional);
         var inventory = inventoryPath is null ? [] : VmMapJson.Parse(File.ReadAllText(inventoryPath));
-        string host = o.Value("--host") ?? DefaultHost(o.Positional[0]);
+        string host = o.Value("--host") ?? RecordingDirectory.DefaultHostName(o.Positional[0]);
 
         var report = Analyze(o.Positional, inventory, inventoryPath, host, windowNs, from, to, top, cpus, progress, stderr);
         if (vmFilter is not null)
@@ -114,30 +114,5 @@ internal static class AnalyzeCommand
     {
         static WindowMetrics Keep(WindowMetrics w, HashSet<string> vms) => w with { Vms = w.Vms.Where(v => vms.Contains(v.Vm)).ToList() };
         return r with { Windows = r.Windows.Select(w => Keep(w, vms)).Where(w => w.Vms.Count > 0).ToList(), Total = Keep(r.Total, vms) };
-    }
-
-    /// <summary>The agent's vmmap.json beside an input (the sample traces ship one), else none.</summary>
-    private static string? FindInventory(IReadOnlyList<string> inputs)
-    {
-        foreach (var input in inputs)
-        {
-            string? dir = Directory.Exists(input) ? input : Path.GetDirectoryName(Path.GetFullPath(input));
-            for (int up = 0; dir is not null && up < 2; up++, dir = Path.GetDirectoryName(dir))
-            {
-                string candidate = Path.Combine(dir, "vmmap.json");
-                if (File.Exists(candidate))
-                    return candidate;
-            }
-        }
-        return null;
-    }
-
-    /// <summary>The host tag when --host is not given: the name of the directory holding the trace.</summary>
-    private static string DefaultHost(string input)
-    {
-        string full = Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar);
-        string? dir = Directory.Exists(full) ? full : Path.GetDirectoryName(full);
-        string name = dir is null ? "" : Path.GetFileName(dir);
-        return name.Length > 0 ? name : "host";
     }
 }

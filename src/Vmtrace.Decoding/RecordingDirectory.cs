@@ -28,4 +28,34 @@ public static class RecordingDirectory
     private static bool IsQemuLogName(string name) =>
         name.StartsWith("qemu", StringComparison.OrdinalIgnoreCase)
         && (name.EndsWith(".log", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".log.xz", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The agent's inventory (<c>vmmap.json</c>) beside an input or one directory up, else null.
+    /// <c>vmtrace analyze</c> and the replaying agent look in the same places.
+    /// </summary>
+    public static string? FindInventory(IReadOnlyList<string> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        foreach (var input in inputs)
+        {
+            string? dir = Directory.Exists(input) ? input : Path.GetDirectoryName(Path.GetFullPath(input));
+            for (int up = 0; dir is not null && up < 2; up++, dir = Path.GetDirectoryName(dir))
+            {
+                string candidate = Path.Combine(dir, "vmmap.json");
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The host name when none is given: the name of the directory holding the trace.</summary>
+    public static string DefaultHostName(string input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        string full = Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar);
+        string? dir = Directory.Exists(full) ? full : Path.GetDirectoryName(full);
+        string name = dir is null ? "" : Path.GetFileName(dir);
+        return name.Length > 0 ? name : "host";
+    }
 }
