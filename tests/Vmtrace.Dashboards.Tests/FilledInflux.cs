@@ -83,9 +83,12 @@ public sealed class FilledInflux : IDisposable
         }).ToList();
         await Task.WhenAll(replays);
 
-        // Every host's session analysed and written; a few health points (rates need two).
+        // Every host's session analysed and written; health points over more than one of the health
+        // panels' 10 s intervals: their rates (non_negative_derivative per $__interval bucket) need points in
+        // two buckets, which a fast run does not give by a point count alone.
         var until = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        while (DateTime.UtcNow < until && (counters.SessionsEnded < Hosts.Count || Count("SELECT count(\"records_in\") FROM \"pipeline_health\"") < 4))
+        while (DateTime.UtcNow < until && (counters.SessionsEnded < Hosts.Count
+            || Count("SELECT count(\"records_in\") FROM \"pipeline_health\"") < 4 || HealthSpanNs() < 11_000_000_000))
             await Task.Delay(250);
         await worker.StopAsync();
         if (counters.SessionsEnded < Hosts.Count)
@@ -111,6 +114,9 @@ public sealed class FilledInflux : IDisposable
         long last = doc2.RootElement.GetProperty("results")[0].GetProperty("series")[0].GetProperty("values")[0][0].GetInt64();
         return (first, last + 1_000_000_000);
     }
+
+    /// <summary>Time between the first and the last pipeline_health point (ns), 0 while there are fewer than two.</summary>
+    private long HealthSpanNs() => Count("SELECT count(\"records_in\") FROM \"pipeline_health\"") < 2 ? 0 : HealthRange().To - 1_000_000_000 - HealthRange().From;
 
     /// <summary>First and last pipeline_health time (ns).</summary>
     public (long From, long To) HealthRange()
