@@ -18,18 +18,12 @@ public sealed class QemuLogFollower : LiveEventSource
     private readonly long _slackNs;
     private readonly TimeSpan _pollInterval;
     private readonly Func<long> _nowRealtime;
-    private readonly QemuLogLineParser _parser = new();
-    private readonly QemuEventTypeCache _types = new();
-    private readonly EventRecordBuffer _record = new();
+    private readonly QemuLogEventDecoder _decoder = new();
     private byte[] _buffer = new byte[ReadSize * 2];
     private int _start;
     private int _end;
     private long _bufferFileOffset;
     private FileStream? _file;
-    private EventType? _currentType;
-    private long _currentTimestamp;
-    private int _currentTid;
-    private long _lastTimestamp = long.MinValue;
     private long _watermark = long.MinValue;
     private volatile bool _stopRequested;
     private bool _ended;
@@ -55,9 +49,7 @@ public sealed class QemuLogFollower : LiveEventSource
     /// <summary>Bytes of the file consumed.</summary>
     public long Position => _bufferFileOffset + _start;
 
-    public override TraceEvent Current => _currentType is null
-        ? throw new InvalidOperationException("no current event")
-        : _record.View(_currentTimestamp, -1, _currentTid, _currentType);
+    public override TraceEvent Current => _decoder.Current;
 
     public override void RequestStop() => _stopRequested = true;
 
@@ -85,7 +77,7 @@ public sealed class QemuLogFollower : LiveEventSource
                 if (_end > _start)
                     Reject(_end - _start, "last line has no end of line: cut off while being written");
                 _ended = true;
-                _currentType = null;
+                _decoder.Clear();
                 return LiveReadResult.End;
             }
             if (Environment.TickCount64 >= deadline)
@@ -163,30 +155,12 @@ public sealed class QemuLogFollower : LiveEventSource
     {
         if (line.Trim(" \t\r"u8).IsEmpty)
             return false;
-        string? problem = _parser.Parse(line);
+        string? problem = _decoder.Decode(line, Diagnostics);
         if (problem is not null)
         {
             Reject(line.Length, problem);
             return false;
         }
-        var type = _types.GetOrAdd(line, _parser);
-        _record.Reset(type);
-        var fields = _parser.Fields;
-        for (int slot = 0; slot < fields.Length; slot++)
-        {
-            ref readonly var f = ref fields[slot];
-            if (f.Kind == FieldKind.String)
-                _record.SetString(slot, line.Slice(f.TextStart, f.TextLength));
-            else
-                _record.SetInt(slot, f.Value);
-        }
-        _currentType = type;
-        _currentTid = _parser.Tid;
-        _currentTimestamp = _parser.Timestamp;
-        if (_currentTimestamp < _lastTimestamp)
-            Diagnostics.AddOutOfOrder();
-        else
-            _lastTimestamp = _currentTimestamp;
         EventsDelivered++;
         return true;
     }

@@ -16,13 +16,7 @@ public sealed class QemuLogSource : EventSource
     private readonly string _path;
     private readonly long _fileLength;
     private readonly LineReader _lines;
-    private readonly QemuLogLineParser _parser = new();
-    private readonly QemuEventTypeCache _types = new();
-    private readonly EventRecordBuffer _record = new();
-    private EventType? _currentType;
-    private long _currentTimestamp;
-    private int _currentTid;
-    private long _lastTimestamp = long.MinValue;
+    private readonly QemuLogEventDecoder _decoder = new();
 
     private QemuLogSource(string path)
     {
@@ -65,11 +59,11 @@ public sealed class QemuLogSource : EventSource
     public override double Progress => _fileLength == 0 ? 1 : (double)_lines.Position / _fileLength;
 
     /// <summary>Distinct event types met so far (for tests: steady-state lines must not create new ones).</summary>
-    internal int TypeCount => _types.Count;
+    internal int TypeCount => _decoder.TypeCount;
 
-    public override TraceEvent Current => _currentType is null
-        ? throw new InvalidOperationException("MoveNext() has not returned true")
-        : _record.View(_currentTimestamp, -1, _currentTid, _currentType);
+    public override TraceEvent Current => _decoder.HasCurrent
+        ? _decoder.Current
+        : throw new InvalidOperationException("MoveNext() has not returned true");
 
     public override bool MoveNext()
     {
@@ -87,39 +81,16 @@ public sealed class QemuLogSource : EventSource
                 Reject("last line has no end of line: cut off while being written");
                 continue;
             }
-            string? problem = _parser.Parse(line);
+            string? problem = _decoder.Decode(line, Diagnostics);
             if (problem is not null)
             {
                 Reject(problem);
                 continue;
             }
-            Deliver(line);
             return true;
         }
-        _currentType = null;
+        _decoder.Clear();
         return false;
-    }
-
-    private void Deliver(ReadOnlySpan<byte> line)
-    {
-        var type = _types.GetOrAdd(line, _parser);
-        _record.Reset(type);
-        var fields = _parser.Fields;
-        for (int slot = 0; slot < fields.Length; slot++)
-        {
-            ref readonly var f = ref fields[slot];
-            if (f.Kind == FieldKind.String)
-                _record.SetString(slot, line.Slice(f.TextStart, f.TextLength));
-            else
-                _record.SetInt(slot, f.Value);
-        }
-        _currentType = type;
-        _currentTid = _parser.Tid;
-        _currentTimestamp = _parser.Timestamp;
-        if (_currentTimestamp < _lastTimestamp)
-            Diagnostics.AddOutOfOrder();
-        else
-            _lastTimestamp = _currentTimestamp;
     }
 
     private void Reject(string problem) =>
