@@ -34,7 +34,9 @@ public sealed class BootstrapOptions
     /// </summary>
     public IReadOnlyList<ContinuousQuerySpec> ContinuousQueries =>
     [
-        new("vmtrace_rollup_1m", RawPolicy, Rollup1mPolicy, TimeSpan.FromMinutes(1)),
-        new("vmtrace_rollup_1h", RawPolicy, Rollup1hPolicy, TimeSpan.FromHours(1)),
+        // Look back far enough for late points: 10 minutes covers window lag, outages and worker restarts of
+        // minutes; an hour rollup redoes the previous hour too.
+        new("vmtrace_rollup_1m", RawPolicy, Rollup1mPolicy, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10)),
+        new("vmtrace_rollup_1h", RawPolicy, Rollup1hPolicy, TimeSpan.FromHours(1), TimeSpan.FromHours(2)),
     ];
 }

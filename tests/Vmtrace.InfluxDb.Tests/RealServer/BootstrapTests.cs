@@ -19,6 +19,9 @@ public sealed class BootstrapTests(InfluxServer server) : IClassFixture<InfluxSe
         var queries = await QueriesAsync(client, db);
         Assert.Equal(["vmtrace_rollup_1h", "vmtrace_rollup_1m"], queries.Keys.Order(StringComparer.Ordinal));
         Assert.Contains($"INTO {db}.rollup_1m.:MEASUREMENT FROM {db}.raw./.*/ GROUP BY time(1m), *", queries["vmtrace_rollup_1m"], StringComparison.Ordinal);
+        // Late points (window lag, outages, recomputation after a restart) still reach the rollups.
+        Assert.Contains($"ON {db} RESAMPLE FOR 10m BEGIN", queries["vmtrace_rollup_1m"], StringComparison.Ordinal);
+        Assert.Contains($"ON {db} RESAMPLE FOR 2h BEGIN", queries["vmtrace_rollup_1h"], StringComparison.Ordinal);
     }
 
     [InfluxFact]
