@@ -7,14 +7,18 @@ namespace Vmtrace.Agent;
 /// </summary>
 public sealed class ReplayTimingOptions
 {
-    /// <summary>Whole minutes: every shift is a multiple, so the worker's windows (any length dividing a minute)
-    /// and the minute rollups cut the shifted events exactly where they cut the recorded ones.</summary>
-    public static readonly TimeSpan ShiftUnit = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// Every shift is a whole multiple of this, so the worker's windows cut the shifted events exactly where they cut
+    /// the recorded ones (set it to <c>Worker:Window</c>, or a multiple, when that is not the default 1 s). Kept
+    /// short by default: a paced replay shifted to now runs this much behind the clock at most, and the rollup
+    /// continuous queries, run at the end of each minute, miss what arrives after it.
+    /// </summary>
+    public TimeSpan Align { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Shift every event so the first one lands in the minute before the replay starts.</summary>
+    /// <summary>Shift every event so the first one lands within <see cref="Align"/> before the replay starts.</summary>
     public bool ShiftToNow { get; set; }
 
-    /// <summary>A fixed shift added to every event time (after <see cref="ShiftToNow"/>), a whole number of minutes; may be negative.</summary>
+    /// <summary>A fixed shift added to every event time (after <see cref="ShiftToNow"/>), a multiple of <see cref="Align"/>; may be negative.</summary>
     public TimeSpan Shift { get; set; }
 
     /// <summary>Replay the inputs again and again, each pass a new session shifted to start after the previous one
@@ -23,8 +27,10 @@ public sealed class ReplayTimingOptions
 
     public IEnumerable<string> Problems(double speed)
     {
-        if (Shift.Ticks % ShiftUnit.Ticks != 0)
-            yield return $"Agent:Replay:Shift must be a whole number of minutes (windows and rollups stay aligned), not {Shift}";
+        if (Align <= TimeSpan.Zero)
+            yield return $"Agent:Replay:Align must be positive, not {Align}";
+        else if (Shift.Ticks % Align.Ticks != 0)
+            yield return $"Agent:Replay:Shift must be a whole multiple of Agent:Replay:Align ({Align}: windows stay aligned), not {Shift}";
         if (Loop && !ShiftToNow)
             yield return "Agent:Replay:Loop needs Agent:Replay:ShiftToNow (otherwise every pass rewrites the same times)";
         if (Loop && speed <= 0)
@@ -33,7 +39,7 @@ public sealed class ReplayTimingOptions
 
     /// <summary>
     /// The shift (ns) for a pass whose first event is at <paramref name="firstEvent"/>: <see cref="Shift"/>, plus,
-    /// with <see cref="ShiftToNow"/>, whole minutes that put the first event in the minute before
+    /// with <see cref="ShiftToNow"/>, whole <see cref="Align"/> units that put the first event within one unit before
     /// <paramref name="nowNs"/>, or just after <paramref name="notBeforeNs"/> (a loop's previous pass) if that is later.
     /// </summary>
     public long ShiftFor(long firstEvent, long nowNs, long notBeforeNs)
@@ -41,7 +47,7 @@ public sealed class ReplayTimingOptions
         long fixedShift = Shift.Ticks * 100;
         if (!ShiftToNow)
             return fixedShift;
-        long unit = ShiftUnit.Ticks * 100;
+        long unit = Align.Ticks * 100;
         long toNow = FloorDiv(nowNs - firstEvent, unit) * unit;
         if (notBeforeNs != long.MinValue && firstEvent + toNow <= notBeforeNs)
             toNow = (FloorDiv(notBeforeNs - firstEvent, unit) + 1) * unit;

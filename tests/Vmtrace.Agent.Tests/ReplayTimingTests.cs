@@ -8,12 +8,12 @@ namespace Vmtrace.Agent.Tests;
 
 /// <summary>
 /// Agent:Replay: the sample recording (kernel trace and the three qemu logs) replayed shifted to now, by a fixed
-/// shift, and looped. Every event moves by the same whole minutes, heartbeats with them, and the worker's analysis
-/// of the shifted stream equals that of the recorded one apart from the time.
+/// shift, and looped. Every event moves by the same whole seconds (Align), heartbeats with them, and the worker's
+/// analysis of the shifted stream equals that of the recorded one apart from the time.
 /// </summary>
 public class ReplayTimingTests
 {
-    private const long Minute = 60_000_000_000;
+    private const long Second = 1_000_000_000;
     private static readonly string Sample = Path.Combine(Corpus.RepoRoot, "samples/tcg-3vms");
 
     private sealed class ListSink(int cancelAfterSessions = 0, CancellationTokenSource? cancel = null) : IRecordSink
@@ -71,7 +71,7 @@ public class ReplayTimingTests
     private static long NowNs() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
 
     [Fact]
-    public void ShiftToNow_SampleRecording_EveryEventAndHeartbeatMovesByTheSameWholeMinutes_FirstInTheMinuteBeforeTheStart()
+    public void ShiftToNow_SampleRecording_EveryEventAndHeartbeatMovesByTheSameWholeSeconds_FirstInTheSecondBeforeTheStart()
     {
         var recorded = RecordedTimes();
         var sink = new ListSink();
@@ -84,8 +84,8 @@ public class ReplayTimingTests
         var (times, watermarks) = Assert.Single(Sessions(sink));
         long shift = times[0] - recorded[0];
         Assert.Equal(shift, pipeline.LastShiftNs);
-        Assert.Equal(0, shift % Minute);
-        Assert.InRange(times[0], before - Minute, after);
+        Assert.Equal(0, shift % Second);
+        Assert.InRange(times[0], before - Second, after);
         Assert.Equal(recorded.Count, times.Count);
         Assert.Equal(recorded.Select(t => t + shift), times);
         Assert.True(watermarks.Count > 1);
@@ -136,7 +136,7 @@ public class ReplayTimingTests
         for (int i = 0; i < sessions.Count; i++)
         {
             long shift = sessions[i].Times[0] - recorded[0];
-            Assert.Equal(0, shift % Minute);
+            Assert.Equal(0, shift % Second);
             Assert.Equal(recorded.Select(t => t + shift), sessions[i].Times);
             if (i > 0)
                 Assert.True(sessions[i].Times[0] > sessions[i - 1].Times[^1], $"pass {i} starts before pass {i - 1} ended");
@@ -144,10 +144,27 @@ public class ReplayTimingTests
     }
 
     [Fact]
-    public void ReplayOptions_PartMinuteShiftLoopWithoutShiftOrPace_ProblemsNameTheSettings()
+    public void ShiftFor_TenSecondAlign_WholeUnitsLandingWithinOneUnitBeforeNowOrJustAfterThePreviousPass()
     {
-        var part = new AgentOptions { Inputs = [Sample], Replay = { Shift = TimeSpan.FromSeconds(90) } }.Problems().ToList();
-        Assert.Contains(part, p => p.StartsWith("Agent:Replay:Shift must be a whole number of minutes", StringComparison.Ordinal));
+        const long unit = 10 * Second;
+        var timing = new ReplayTimingOptions { ShiftToNow = true, Align = TimeSpan.FromSeconds(10) };
+        long first = 1_234_567_891_234, now = 1_795_000_000_123_456_789;
+        long shift = timing.ShiftFor(first, now, long.MinValue);
+        Assert.Equal(0, shift % unit);
+        Assert.InRange(first + shift, now - unit + 1, now);
+        long previousEnd = now + 95 * Second; // a previous pass that ran ahead of the clock
+        long after = timing.ShiftFor(first, now, previousEnd);
+        Assert.Equal(0, after % unit);
+        Assert.InRange(first + after, previousEnd + 1, previousEnd + unit);
+        Assert.Equal(shift - 7 * 86_400 * Second, new ReplayTimingOptions { ShiftToNow = true, Align = TimeSpan.FromSeconds(10), Shift = TimeSpan.FromDays(-7) }.ShiftFor(first, now, long.MinValue));
+    }
+
+    [Fact]
+    public void ReplayOptions_ShiftOffAlignLoopWithoutShiftOrPace_ProblemsNameTheSettings()
+    {
+        var part = new AgentOptions { Inputs = [Sample], Replay = { Shift = TimeSpan.FromSeconds(90), Align = TimeSpan.FromMinutes(1) } }.Problems().ToList();
+        Assert.Contains(part, p => p.StartsWith("Agent:Replay:Shift must be a whole multiple of Agent:Replay:Align", StringComparison.Ordinal));
+        Assert.Contains(new AgentOptions { Inputs = [Sample], Replay = { Align = TimeSpan.Zero } }.Problems(), p => p.StartsWith("Agent:Replay:Align must be positive", StringComparison.Ordinal));
         var loop = new AgentOptions { Inputs = [Sample], Replay = { Loop = true } }.Problems().ToList();
         Assert.Contains(loop, p => p.StartsWith("Agent:Replay:Loop needs Agent:Replay:ShiftToNow", StringComparison.Ordinal));
         Assert.Contains(loop, p => p.StartsWith("Agent:Replay:Loop needs a paced Agent:Speed", StringComparison.Ordinal));
