@@ -201,7 +201,8 @@ b.panel("timeseries", "Headroom per host: 1 − pCPU demand (peak hour of the da
 b.panel("timeseries", "Projected pCPU demand per host (Holt-Winters, 30 days ahead)", "percentunit",
         [(f'SELECT holt_winters_with_fit(max("share"), 30, 7) FROM (SELECT sum("share") AS "share" FROM (SELECT mean("mean_pcpu_share") AS "share" FROM "rollup_1h"."vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY time(1h), "host", "vm") WHERE $timeFilter GROUP BY time(1h), "host") WHERE $timeFilter GROUP BY time($__interval), "host"', "$tag_host projected")],
         w=24, interval="1d", options=LEGEND_TABLE,
-        description="Daily peak of host pCPU demand fitted and projected 30 intervals ahead; headroom is what stays below 100 %.")
+        description="Daily peak of host pCPU demand fitted and projected 30 days ahead with a weekly season; headroom is what stays below 100 %. "
+                    "Empty until the range holds two weeks of data (InfluxDB's holt_winters needs two seasons).")
 b.write("capacity-planning.json")
 
 # ---------------------------------------------------------------- pipeline health

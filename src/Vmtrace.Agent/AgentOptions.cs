@@ -17,6 +17,9 @@ public sealed class AgentOptions
     /// <summary>Replay speed: 0 = as fast as possible, 1 = recorded speed, 2 = twice as fast, …</summary>
     public double Speed { get; set; }
 
+    /// <summary>Where the replay lands in time: recorded times (default), shifted to now, shifted by a fixed amount, looped.</summary>
+    public ReplayTimingOptions Replay { get; set; } = new();
+
     /// <summary>Events per record at most.</summary>
     public int BatchMaxEvents { get; set; } = 32_768;
 
@@ -56,6 +59,8 @@ public sealed class AgentOptions
             yield return "Agent:HostId is blank";
         if (Speed < 0 || double.IsNaN(Speed) || double.IsInfinity(Speed))
             yield return $"Agent:Speed must be 0 (as fast as possible) or positive, not {Speed}";
+        foreach (var problem in Replay.Problems(Speed))
+            yield return problem;
         if (BatchMaxEvents < 1)
             yield return "Agent:BatchMaxEvents must be at least 1";
         if (BatchMaxSpan <= TimeSpan.Zero)

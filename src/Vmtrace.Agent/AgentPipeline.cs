@@ -27,9 +27,30 @@ public sealed class AgentPipeline
 
     public AgentCounters Counters { get; }
 
+    /// <summary>The last event time (after any shift) of the latest pass; a loop's next pass starts after it.</summary>
+    public long LastEventTime { get; private set; } = long.MinValue;
+
+    /// <summary>The shift (ns) of the latest pass: 0 unless <see cref="AgentOptions.Replay"/> asks for one.</summary>
+    public long LastShiftNs { get; private set; }
+
+    /// <summary>The replay: one pass, or with <c>Agent:Replay:Loop</c> passes until cancelled.</summary>
     public void Run(CancellationToken cancellationToken)
     {
-        using var events = _source.Open();
+        do
+        {
+            RunPass(cancellationToken);
+        }
+        while (_options.Replay.Loop && !cancellationToken.IsCancellationRequested);
+    }
+
+    private void RunPass(CancellationToken cancellationToken)
+    {
+        using var opened = _source.Open();
+        var timing = _options.Replay;
+        using var events = timing.ShiftToNow || timing.Shift != TimeSpan.Zero
+            ? new ShiftedEventSource(opened, first => timing.ShiftFor(first, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100, LastEventTime))
+            : null;
+        EventSource source = (EventSource?)events ?? opened;
         var records = new HostRecordWriter(_source.HostId, Guid.NewGuid().ToString("N"));
         var batches = new EventBatchWriter(records, new EventBatchWriterOptions
         {
@@ -37,21 +58,21 @@ public sealed class AgentPipeline
             MaxSpanNs = _options.BatchMaxSpan.Ticks * 100,
         })
         {
-            Clock = events.Clock,
-            CpuCount = events.CpuCount,
+            Clock = source.Clock,
+            CpuCount = source.CpuCount,
         };
         string key = _source.HostId;
-        var inventory = _source.Inventory(events);
+        var inventory = _source.Inventory(opened);
         _sink.Send(key, records.Inventory(inventory), false, cancellationToken);
         Counters.Inventories++;
 
         long started = Stopwatch.GetTimestamp();
         long lastHeartbeat = started, lastInventory = started;
         long firstEvent = long.MinValue, lastSent = long.MinValue, maxSeen = long.MinValue, batchMax = long.MinValue;
-        long read = 0;
-        while (events.MoveNext())
+        long read = Counters.EventsRead;
+        while (source.MoveNext())
         {
-            var e = events.Current;
+            var e = source.Current;
             long t = e.Timestamp;
             if (firstEvent == long.MinValue)
                 firstEvent = t;
@@ -77,7 +98,7 @@ public sealed class AgentPipeline
             }
             if (Stopwatch.GetElapsedTime(lastInventory, now) >= _options.InventoryInterval)
             {
-                _sink.Send(key, records.Inventory(_source.Inventory(events)), false, cancellationToken);
+                _sink.Send(key, records.Inventory(_source.Inventory(opened)), false, cancellationToken);
                 Counters.Inventories++;
                 lastInventory = now;
             }
@@ -85,9 +106,11 @@ public sealed class AgentPipeline
         Counters.EventsRead = read;
         if (batches.EventCount > 0)
             SendBatch(key, batches, cancellationToken);
-        Counters.TracerLostEvents = TraceOpener.DiagnosticsOf(events).LostEvents;
+        Counters.TracerLostEvents = TraceOpener.DiagnosticsOf(opened).LostEvents;
+        LastShiftNs = events?.ShiftNs ?? 0;
         if (maxSeen != long.MinValue)
         {
+            LastEventTime = maxSeen;
             _sink.Send(key, records.Heartbeat(maxSeen), true, cancellationToken);
             Counters.Heartbeats++;
         }

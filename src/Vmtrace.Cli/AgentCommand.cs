@@ -9,6 +9,9 @@ internal static class AgentCommand
           agent <trace…> [--config appsettings.json] [--Section:Key=value…]
               replay traces (as fast as possible, or --Agent:Speed=1 for recorded speed) into the events
               topic: batches keyed by host, inventory (vmmap.json beside the trace), watermark heartbeats.
+              --Agent:Replay:ShiftToNow=true moves the events to the present (--Agent:Replay:Loop=true with a
+              Speed repeats them), --Agent:Replay:Shift=-7.00:00:00 by a fixed amount (multiples of
+              --Agent:Replay:Align, default 1 s = the worker's default window).
               Settings: Kafka:*, Agent:* (env VMTRACE__AGENT__…).
         """;
 

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using Vmtrace.Agent;
 using Vmtrace.TestSupport;
 
 namespace Vmtrace.Dashboards.Tests;
@@ -58,5 +60,27 @@ public sealed class ComposeTests
         foreach (var (key, value) in s["agent"]!["environment"]!.AsObject())
             if (key.StartsWith("VMTRACE__AGENT__INPUTS__", StringComparison.Ordinal) || key == "VMTRACE__AGENT__INVENTORY")
                 Assert.True(File.Exists(Path.Combine(Corpus.RepoRoot, "samples", ((string)value!)["/samples/".Length..])), $"{key}={value} is not in samples/");
+    }
+
+    /// <summary>
+    /// The agent's environment, bound the way the agent binds it, is a valid replay that lands in the present
+    /// (Grafana's default ranges are the last hours; the recorded 2026 times would fall outside them) and keeps
+    /// streaming at recorded speed. The shift itself is tested in Vmtrace.Agent.Tests (ReplayTimingTests).
+    /// </summary>
+    [ToolFact("docker-compose")]
+    public void ComposeFile_Agent_ReplaysTheSampleShiftedToNowPacedAndLooped()
+    {
+        var env = Config()["services"]!["agent"]!["environment"]!.AsObject();
+        var settings = env.Where(kv => kv.Key.StartsWith("VMTRACE__", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key["VMTRACE__".Length..].Replace("__", ":", StringComparison.Ordinal),
+                kv => ((string?)kv.Value)?.Replace("/samples/", Path.Combine(Corpus.RepoRoot, "samples") + "/", StringComparison.Ordinal));
+        var options = new AgentOptions();
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(AgentOptions.Section).Bind(options);
+        Assert.Empty(options.Problems());
+        Assert.True(options.Replay.ShiftToNow);
+        Assert.True(options.Replay.Loop);
+        Assert.Equal(1, options.Speed);
+        Assert.Equal(TimeSpan.Zero, options.Replay.Shift);
+        Assert.Equal(4, options.Inputs.Count);
     }
 }

@@ -15,6 +15,9 @@ namespace Vmtrace.Dashboards.Tests;
 /// cluster over TCP), the real worker analyses them and writes the points and its pipeline_health; the
 /// retention policies are vmtrace's (raw default, rollup_1m, rollup_1h; here with infinite duration, as
 /// hip24 is timestamped in 1970) and the rollups are back-filled with the continuous queries' own SELECT.
+/// One host has history: <see cref="HistoryHost"/>'s trace is replayed again on each of the
+/// <see cref="HistoryDays"/> − 1 days before its recording (Agent:Replay:Shift), as the same host, so the capacity
+/// dashboard's daily trends and its Holt-Winters forecast (a weekly season needs two weeks) have days to work on.
 /// </summary>
 public sealed class FilledInflux : IDisposable
 {
@@ -28,6 +31,12 @@ public sealed class FilledInflux : IDisposable
         ["tcg-s4"] = ["tcg-qemu/s4-net/trace.dat.xz", "tcg-qemu/s4-net/qemu-vmN.log.xz"],
         ["hip24"] = ["hip24-kvm-host-2vms-46s/host.trace.dat"],
     };
+
+    /// <summary>The host whose trace is also replayed on earlier days.</summary>
+    public const string HistoryHost = "tcg-s2";
+
+    /// <summary>Days the history host has data on: two of the forecast's 7-day seasons (InfluxDB's holt_winters needs 2 × season points).</summary>
+    public const int HistoryDays = 14;
 
     private readonly InfluxServer _server = new();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(120) };
@@ -83,16 +92,33 @@ public sealed class FilledInflux : IDisposable
         }).ToList();
         await Task.WhenAll(replays);
 
+        // History: the same recording on each earlier day, one session after the other (one host is one ordered stream).
+        for (int day = 1; day < HistoryDays; day++)
+        {
+            var agentSettings = new Dictionary<string, string?>(settings)
+            {
+                ["Agent:HostId"] = HistoryHost,
+                ["Agent:Replay:Shift"] = TimeSpan.FromDays(-day).ToString(),
+            };
+            for (int i = 0; i < Hosts[HistoryHost].Length; i++)
+                agentSettings[$"Agent:Inputs:{i}"] = Corpus.Path(Hosts[HistoryHost][i]);
+            using var agent = Build(agentSettings, (s, c) => s.AddVmtraceAgent(c));
+            await agent.StartAsync();
+            await agent.Services.GetRequiredService<AgentService>().Completion.WaitAsync(TimeSpan.FromMinutes(3));
+            await agent.StopAsync();
+        }
+        int sessions = Hosts.Count + HistoryDays - 1;
+
         // Every host's session analysed and written; health points over more than one of the health
         // panels' 10 s intervals: their rates (non_negative_derivative per $__interval bucket) need points in
         // two buckets, which a fast run does not give by a point count alone.
         var until = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        while (DateTime.UtcNow < until && (counters.SessionsEnded < Hosts.Count
+        while (DateTime.UtcNow < until && (counters.SessionsEnded < sessions
             || Count("SELECT count(\"records_in\") FROM \"pipeline_health\"") < 4 || HealthSpanNs() < 11_000_000_000))
             await Task.Delay(250);
         await worker.StopAsync();
-        if (counters.SessionsEnded < Hosts.Count)
-            throw new InvalidOperationException($"the worker ended {counters.SessionsEnded} of {Hosts.Count} host sessions in 3 minutes");
+        if (counters.SessionsEnded < sessions)
+            throw new InvalidOperationException($"the worker ended {counters.SessionsEnded} of {sessions} host sessions in 3 minutes");
 
         // The continuous queries' own SELECT, run over each host's time range (CQs only cover recent time).
         foreach (var host in Hosts.Keys)
@@ -107,7 +133,8 @@ public sealed class FilledInflux : IDisposable
     /// <summary>First and last point time (ns) of a host, from vmtrace_vm.</summary>
     public (long From, long To) HostRange(string host)
     {
-        using var doc = JsonDocument.Parse(Query($"SELECT first(\"window_ns\"), last(\"window_ns\") FROM \"vmtrace_vm\" WHERE host = '{host}'"));
+        // One selector per query: with two (first and last) InfluxDB reports time 0, not the point's time.
+        using var doc = JsonDocument.Parse(Query($"SELECT first(\"window_ns\") FROM \"vmtrace_vm\" WHERE host = '{host}'"));
         var values = doc.RootElement.GetProperty("results")[0].GetProperty("series")[0].GetProperty("values");
         long first = values[0][0].GetInt64();
         using var doc2 = JsonDocument.Parse(Query($"SELECT last(\"window_ns\") FROM \"vmtrace_vm\" WHERE host = '{host}'"));

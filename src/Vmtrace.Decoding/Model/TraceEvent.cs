@@ -29,6 +29,9 @@ public readonly ref struct TraceEvent
         _present = present;
     }
 
+    /// <summary>The same event at another time (a replay shifted in time); fields are shared, not copied.</summary>
+    public TraceEvent WithTimestamp(long timestamp) => new(timestamp, Cpu, Tid, Type, _values, _bytes, _elements, _present);
+
     /// <summary>Nanoseconds on the source's clock (see <see cref="EventSource.Clock"/>).</summary>
     public long Timestamp { get; }
     /// <summary>CPU that recorded the event, or -1 when unknown.</summary>
