@@ -5,7 +5,7 @@ public sealed class WorkerCounters
 {
     private long _recordsIn, _eventsIn, _tracerSkipped, _inventories, _heartbeats, _windowsClosed, _pointsWritten, _deadLettered;
     private long _checkpoints, _checkpointBytes, _writeFailures, _sessionsEnded, _sessionsCutShort, _restoredPartitions;
-    private long _pointsQueued, _pendingPoints, _assigned;
+    private long _pointsQueued, _pendingPoints, _assigned, _agentHealthRecords;
     private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
 
     public long RecordsIn { get => Interlocked.Read(ref _recordsIn); internal set => Interlocked.Exchange(ref _recordsIn, value); }
@@ -13,6 +13,8 @@ public sealed class WorkerCounters
     /// <summary>Events the agent's selection dropped, as reported in the batches.</summary>
     public long TracerSkippedEvents { get => Interlocked.Read(ref _tracerSkipped); internal set => Interlocked.Exchange(ref _tracerSkipped, value); }
     public long Inventories { get => Interlocked.Read(ref _inventories); internal set => Interlocked.Exchange(ref _inventories, value); }
+    /// <summary>Agent health records turned into pipeline_health points (component=agent).</summary>
+    public long AgentHealthRecords { get => Interlocked.Read(ref _agentHealthRecords); internal set => Interlocked.Exchange(ref _agentHealthRecords, value); }
     public long Heartbeats { get => Interlocked.Read(ref _heartbeats); internal set => Interlocked.Exchange(ref _heartbeats, value); }
     public long WindowsClosed { get => Interlocked.Read(ref _windowsClosed); internal set => Interlocked.Exchange(ref _windowsClosed, value); }
     public long PointsWritten { get => Interlocked.Read(ref _pointsWritten); internal set => Interlocked.Exchange(ref _pointsWritten, value); }
