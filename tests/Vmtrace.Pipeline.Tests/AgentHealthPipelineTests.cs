@@ -10,7 +10,7 @@ namespace Vmtrace.Pipeline.Tests;
 
 /// <summary>
 /// The agent's side end to end: its counters reach InfluxDB through the worker (the agent has no InfluxDB
-/// connection).
+/// connection), and with Kafka down it blocks its source instead of dropping, then delivers everything.
 /// </summary>
 public sealed class AgentHealthPipelineTests(InfluxServer influx, ITestOutputHelper output) : IClassFixture<InfluxServer>
 {
@@ -59,6 +59,66 @@ public sealed class AgentHealthPipelineTests(InfluxServer influx, ITestOutputHel
         output.WriteLine($"{points.Count} agent health points; last: {string.Join(", ", last.Select(kv => $"{kv.Key}={kv.Value}"))}");
     }
 
+    [InfluxFact]
+    public async Task KafkaDown_AgentBlocksItsSourceWithoutDropping_EveryEventDeliveredOnceKafkaIsBack()
+    {
+        var expected = await PipelineHarness.AnalyzeAsync(Inputs, Host);
+        using var h = new PipelineHarness(influx);
+        var kafka = h.MockKafka;
+        Assert.True(kafka is not null, "this test takes the brokers down, which needs the mock cluster (KAFKA_BOOTSTRAP_SERVERS is set)");
+        kafka.SetAllBrokersDown();
+
+        // The smallest buffer (1 MiB) and small records, so the trace (several MB on the wire) cannot fit in it.
+        const int bufferKiB = 1024;
+        using var agent = h.Agent(Inputs, Host, new Dictionary<string, string?> { ["Agent:MaxBufferedKiB"] = $"{bufferKiB}", ["Agent:BatchMaxEvents"] = "4096" });
+        await agent.StartAsync();
+        var service = agent.Services.GetRequiredService<AgentService>();
+        var counters = service.Counters;
+        await WaitUntil(() => counters.SourceBlocked || service.Completion.IsCompleted, TimeSpan.FromMinutes(2));
+        Assert.True(counters.SourceBlocked, "the source should wait for buffer space while Kafka is down");
+        long readWhenBlocked = counters.EventsRead;
+        long bufferedWhenBlocked = counters.BufferedBytes;
+        Assert.Equal(0, counters.Delivered);
+        Assert.True(bufferedWhenBlocked >= bufferKiB * 1024L / 2, $"only {bufferedWhenBlocked} bytes buffered when blocked");
+        Assert.True(bufferedWhenBlocked <= bufferKiB * 1024L, $"{bufferedWhenBlocked} bytes buffered, above the bound");
+        // Still blocked a while later: nothing more read, nothing dropped, nothing failed.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.True(counters.SourceBlocked);
+        Assert.Equal(readWhenBlocked, counters.EventsRead);
+        Assert.Equal(0, counters.DeliveryErrors);
+        Assert.False(service.Completion.IsCompleted);
+
+        kafka.SetAllBrokersUp();
+        await service.Completion.WaitAsync(TimeSpan.FromMinutes(3));
+        Assert.False(counters.SourceBlocked);
+        Assert.True(counters.EventsRead > readWhenBlocked, "the source was blocked mid-stream");
+        Assert.Equal(counters.EventsRead, counters.EventsSent);
+        Assert.True(counters.BufferFullWaits > 0);
+        Assert.True(counters.BufferFullWaitTime > TimeSpan.Zero);
+        Assert.Equal(0, counters.DeliveryErrors);
+        await agent.StopAsync();
+        Assert.Equal(counters.RecordsProduced, counters.Delivered);
+        Assert.True(counters.BufferedBytesPeak <= bufferKiB * 1024L, $"peak {counters.BufferedBytesPeak} bytes above the bound");
+
+        using var worker = h.Worker();
+        await worker.StartAsync();
+        var workerCounters = worker.Services.GetRequiredService<WorkerService>().Counters;
+        var actual = await h.WaitForPointsAsync(expected, TimeSpan.FromMinutes(2),
+            () => workerCounters.SessionsEnded == 1 && AgentPoints(h).Count == workerCounters.AgentHealthRecords && workerCounters.PendingPoints == 0);
+        await worker.StopAsync();
+        Assert.True(expected.SetEquals(actual), PipelineHarness.Diff(expected, actual));
+        Assert.Equal(counters.EventsSent, workerCounters.EventsIn);
+
+        // The delay is visible in pipeline_health too (the final agent health record).
+        var last = AgentPoints(h)[^1];
+        Assert.Equal(counters.BufferFullWaits, last["buffer_full_waits"]);
+        Assert.Equal(counters.BufferFullWaitTime.Ticks * 100, last["buffer_full_wait_ns"]);
+        Assert.Equal(counters.BufferedBytesPeak, last["buffered_bytes_peak"]);
+        output.WriteLine($"blocked after {readWhenBlocked} of {counters.EventsRead} events with {bufferedWhenBlocked} bytes buffered (bound {bufferKiB * 1024}); " +
+            $"{counters.BufferFullWaits} records waited for buffer space, {counters.BufferFullWaitTime.TotalSeconds:F1} s in all; peak {counters.BufferedBytesPeak} bytes; " +
+            $"{counters.Delivered} records delivered, 0 errors");
+    }
+
     /// <summary>The agent's pipeline_health points for <see cref="Host"/>, oldest first, as field → value.</summary>
     private static List<Dictionary<string, long>> AgentPoints(PipelineHarness h)
     {
@@ -81,5 +141,13 @@ public sealed class AgentHealthPipelineTests(InfluxServer influx, ITestOutputHel
             points.Add(point);
         }
         return points;
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, TimeSpan limit)
+    {
+        var until = DateTime.UtcNow + limit;
+        while (!condition() && DateTime.UtcNow < until)
+            await Task.Delay(100);
+        Assert.True(condition(), "condition not reached within " + limit);
     }
 }

@@ -76,6 +76,9 @@ internal sealed class PipelineHarness : IDisposable
 
     public IHost Worker(string instance = "test") => PipelineHarnessHosts.Worker(Settings(instance));
 
+    /// <summary>The mock cluster, or null when KAFKA_BOOTSTRAP_SERVERS points at a real broker.</summary>
+    public MockKafkaCluster? MockKafka => _mock;
+
     public IHost Agent(IReadOnlyList<string> inputs, string host, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var settings = Settings();
