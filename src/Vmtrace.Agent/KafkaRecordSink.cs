@@ -64,28 +64,35 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
         if (sessionEnd)
             message.Headers = new Headers { { KafkaHeaders.SessionEnd, [1] } };
         long waitStart = 0;
-        while (true)
+        try
         {
-            try
+            while (true)
             {
-                _producer.Produce(_topic, message, _onDelivery);
-                _counters.NoteProduced(Size(message));
-                if (waitStart != 0)
-                    _counters.NoteBufferFull(Stopwatch.GetElapsedTime(waitStart));
-                return;
-            }
-            catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                // Buffer full: block the source until Kafka takes some (never drop).
-                if (waitStart == 0)
+                try
                 {
-                    waitStart = Stopwatch.GetTimestamp();
-                    _counters.NoteBlocked(waitStart);
+                    _producer.Produce(_topic, message, _onDelivery);
+                    _counters.NoteProduced(Size(message));
+                    return;
                 }
-                cancellationToken.ThrowIfCancellationRequested();
-                _producer.Poll(TimeSpan.FromMilliseconds(50));
-                ThrowIfFailed();
+                catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    // Buffer full: block the source until Kafka takes some (never drop).
+                    if (waitStart == 0)
+                    {
+                        waitStart = Stopwatch.GetTimestamp();
+                        _counters.NoteBlocked(waitStart);
+                    }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    _producer.Poll(TimeSpan.FromMilliseconds(50));
+                    ThrowIfFailed();
+                }
             }
+        }
+        finally
+        {
+            // Counted however the wait ended (space, stop or failure), so the blocked time is never lost.
+            if (waitStart != 0)
+                _counters.NoteBufferFull(Stopwatch.GetElapsedTime(waitStart));
         }
     }
 
