@@ -1,3 +1,5 @@
+using Vmtrace.Wire;
+
 namespace Vmtrace.Agent;
 
 /// <summary>What the agent did. Counters only grow; everything delayed or lost is here.</summary>
@@ -5,6 +7,7 @@ public sealed class AgentCounters
 {
     private long _eventsRead, _eventsSent, _skipped, _batches, _bytes, _heartbeats, _inventories;
     private long _delivered, _deliveryErrors, _bufferFullWaits, _bufferFullWaitTicks, _tracerLost;
+    private long _produced, _producedBytes, _settledBytes, _bufferedBytesPeak, _bufferCapacityBytes, _blockedSince;
 
     public long EventsRead { get => Interlocked.Read(ref _eventsRead); internal set => Interlocked.Exchange(ref _eventsRead, value); }
     /// <summary>Events put into records.</summary>
@@ -25,13 +28,69 @@ public sealed class AgentCounters
     /// <summary>Events the tracer reported lost (before the agent saw them).</summary>
     public long TracerLostEvents { get => Interlocked.Read(ref _tracerLost); internal set => Interlocked.Exchange(ref _tracerLost, value); }
 
-    internal void NoteDelivered() => Interlocked.Increment(ref _delivered);
+    /// <summary>Records handed to Kafka's producer (every kind).</summary>
+    public long RecordsProduced => Interlocked.Read(ref _produced);
+    /// <summary>Records produced but not yet acknowledged or refused: what sits in the bounded buffer now.</summary>
+    public long BufferedRecords => Math.Max(0, RecordsProduced - Delivered - DeliveryErrors);
+    /// <summary>Bytes (key + value) of <see cref="BufferedRecords"/>.</summary>
+    public long BufferedBytes => Math.Max(0, Interlocked.Read(ref _producedBytes) - Interlocked.Read(ref _settledBytes));
+    /// <summary>The most <see cref="BufferedBytes"/> seen at any produce.</summary>
+    public long BufferedBytesPeak => Interlocked.Read(ref _bufferedBytesPeak);
+    /// <summary>The buffer's bound (Agent:MaxBufferedKiB), 0 when the sink has none.</summary>
+    public long BufferCapacityBytes { get => Interlocked.Read(ref _bufferCapacityBytes); internal set => Interlocked.Exchange(ref _bufferCapacityBytes, value); }
+    /// <summary>The source is waiting for buffer space right now (Kafka slow or down).</summary>
+    public bool SourceBlocked => Interlocked.Read(ref _blockedSince) != 0;
 
-    internal void NoteDeliveryError() => Interlocked.Increment(ref _deliveryErrors);
+    internal void NoteProduced(long bytes)
+    {
+        Interlocked.Increment(ref _produced);
+        Interlocked.Add(ref _producedBytes, bytes);
+        long buffered = BufferedBytes;
+        long peak;
+        while (buffered > (peak = Interlocked.Read(ref _bufferedBytesPeak)) && Interlocked.CompareExchange(ref _bufferedBytesPeak, buffered, peak) != peak)
+        {
+        }
+    }
+
+    internal void NoteDelivered(long bytes)
+    {
+        Interlocked.Add(ref _settledBytes, bytes);
+        Interlocked.Increment(ref _delivered);
+    }
+
+    internal void NoteDeliveryError(long bytes)
+    {
+        Interlocked.Add(ref _settledBytes, bytes);
+        Interlocked.Increment(ref _deliveryErrors);
+    }
+
+    internal void NoteBlocked(long since) => Interlocked.Exchange(ref _blockedSince, since);
 
     internal void NoteBufferFull(TimeSpan waited)
     {
         Interlocked.Increment(ref _bufferFullWaits);
         Interlocked.Add(ref _bufferFullWaitTicks, waited.Ticks);
+        Interlocked.Exchange(ref _blockedSince, 0);
     }
+
+    /// <summary>The counters as an agent health record's body, read at <paramref name="sampledAt"/>.</summary>
+    public WireAgentHealth Snapshot(DateTimeOffset sampledAt) => new()
+    {
+        SampledAtUnixNs = (sampledAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100,
+        EventsRead = EventsRead,
+        EventsSent = EventsSent,
+        EventsSkipped = EventsSkipped,
+        TracerLostEvents = TracerLostEvents,
+        Batches = Batches,
+        BatchBytes = BatchBytes,
+        RecordsProduced = RecordsProduced,
+        RecordsDelivered = Delivered,
+        DeliveryErrors = DeliveryErrors,
+        BufferedRecords = BufferedRecords,
+        BufferedBytes = BufferedBytes,
+        BufferedBytesPeak = BufferedBytesPeak,
+        BufferCapacityBytes = BufferCapacityBytes,
+        BufferFullWaits = BufferFullWaits,
+        BufferFullWaitNs = BufferFullWaitTime.Ticks * 100,
+    };
 }

@@ -41,7 +41,7 @@ public sealed class AgentOptions
     /// <summary>Stop the application once the replay is over (the CLI's <c>vmtrace agent</c> does).</summary>
     public bool StopWhenDone { get; set; } = true;
 
-    /// <summary>How often the agent's counters are logged.</summary>
+    /// <summary>How often the agent's counters are logged and sent in the stream as an agent health record (the worker writes it to pipeline_health).</summary>
     public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     public IEnumerable<string> Problems()

@@ -10,6 +10,9 @@ namespace Vmtrace.Agent;
 /// <see cref="AgentOptions.InventoryInterval"/>; at the end of a replay the last batch and a session-end
 /// heartbeat whose watermark is the last event's time (where <c>vmtrace analyze</c> ends its last window).
 /// A heartbeat's watermark is the newest event already sent, so it never closes a window early.
+/// The agent's counters go along as agent health records every <see cref="AgentOptions.HealthInterval"/>, and
+/// once more at the end of a replay once Kafka acknowledged everything before it (the agent has no InfluxDB
+/// of its own: the worker writes them to <c>pipeline_health</c>).
 /// </summary>
 public sealed class AgentPipeline
 {
@@ -67,7 +70,7 @@ public sealed class AgentPipeline
         Counters.Inventories++;
 
         long started = Stopwatch.GetTimestamp();
-        long lastHeartbeat = started, lastInventory = started;
+        long lastHeartbeat = started, lastInventory = started, lastHealth = started;
         long firstEvent = long.MinValue, lastSent = long.MinValue, maxSeen = long.MinValue, batchMax = long.MinValue;
         long read = Counters.EventsRead;
         while (source.MoveNext())
@@ -102,12 +105,20 @@ public sealed class AgentPipeline
                 Counters.Inventories++;
                 lastInventory = now;
             }
+            if (Stopwatch.GetElapsedTime(lastHealth, now) >= _options.HealthInterval)
+            {
+                _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, cancellationToken);
+                lastHealth = now;
+            }
         }
         Counters.EventsRead = read;
         if (batches.EventCount > 0)
             SendBatch(key, batches, cancellationToken);
         Counters.TracerLostEvents = TraceOpener.DiagnosticsOf(opened).LostEvents;
         LastShiftNs = events?.ShiftNs ?? 0;
+        // Final counters: after the flush every record before this one is acknowledged, so they are the replay's totals.
+        _sink.Flush(_options.ShutdownFlushTimeout);
+        _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, cancellationToken);
         if (maxSeen != long.MinValue)
         {
             LastEventTime = maxSeen;

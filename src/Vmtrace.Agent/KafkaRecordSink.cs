@@ -22,6 +22,7 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
         ArgumentNullException.ThrowIfNull(kafka);
         _topic = kafka.EventsTopic;
         _counters = counters;
+        _counters.BufferCapacityBytes = maxBufferedKiB * 1024L;
         var config = kafka.Apply(new ProducerConfig
         {
             EnableIdempotence = true,
@@ -43,14 +44,15 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
             .Build();
         _onDelivery = report =>
         {
+            long bytes = Size(report.Message);
             if (report.Error.IsError)
             {
-                _counters.NoteDeliveryError();
+                _counters.NoteDeliveryError(bytes);
                 _failure ??= $"record of {report.Message.Key} not delivered to {report.TopicPartition}: {report.Error.Reason}";
             }
             else
             {
-                _counters.NoteDelivered();
+                _counters.NoteDelivered(bytes);
             }
         };
     }
@@ -62,26 +64,41 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
         if (sessionEnd)
             message.Headers = new Headers { { KafkaHeaders.SessionEnd, [1] } };
         long waitStart = 0;
-        while (true)
+        try
         {
-            try
+            while (true)
             {
-                _producer.Produce(_topic, message, _onDelivery);
-                if (waitStart != 0)
-                    _counters.NoteBufferFull(Stopwatch.GetElapsedTime(waitStart));
-                return;
-            }
-            catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                // Buffer full: block the source until Kafka takes some (never drop).
-                if (waitStart == 0)
-                    waitStart = Stopwatch.GetTimestamp();
-                cancellationToken.ThrowIfCancellationRequested();
-                _producer.Poll(TimeSpan.FromMilliseconds(50));
-                ThrowIfFailed();
+                try
+                {
+                    _producer.Produce(_topic, message, _onDelivery);
+                    _counters.NoteProduced(Size(message));
+                    return;
+                }
+                catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    // Buffer full: block the source until Kafka takes some (never drop).
+                    if (waitStart == 0)
+                    {
+                        waitStart = Stopwatch.GetTimestamp();
+                        _counters.NoteBlocked(waitStart);
+                    }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    _producer.Poll(TimeSpan.FromMilliseconds(50));
+                    ThrowIfFailed();
+                }
             }
         }
+        finally
+        {
+            // Counted however the wait ended (space, stop or failure), so the blocked time is never lost.
+            if (waitStart != 0)
+                _counters.NoteBufferFull(Stopwatch.GetElapsedTime(waitStart));
+        }
     }
+
+    // What the buffer holds for a record (librdkafka counts key and value the same way).
+    private static long Size(Message<string, byte[]> message) =>
+        (message.Key is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(message.Key)) + (message.Value?.Length ?? 0);
 
     public void Flush(TimeSpan timeout)
     {

@@ -14,6 +14,7 @@ public sealed class MockKafkaCluster : IDisposable
     private const string Lib = "librdkafka";
     private IntPtr _client;
     private IntPtr _cluster;
+    private readonly int _brokerCount;
 
     public MockKafkaCluster(int brokers = 1)
     {
@@ -31,6 +32,7 @@ public sealed class MockKafkaCluster : IDisposable
             _client = IntPtr.Zero;
             throw new InvalidOperationException("librdkafka: cannot create a mock cluster");
         }
+        _brokerCount = brokers;
         BootstrapServers = Marshal.PtrToStringUTF8(NativeMethods.rd_kafka_mock_cluster_bootstraps(_cluster)) ?? "";
     }
 
@@ -44,6 +46,25 @@ public sealed class MockKafkaCluster : IDisposable
         int rc = NativeMethods.rd_kafka_mock_topic_create(_cluster, topic, partitions, replication);
         if (rc != 0)
             throw new InvalidOperationException($"librdkafka mock: cannot create topic {topic} ({partitions} partitions): error {rc}");
+    }
+
+    /// <summary>Broker ids of the mock run from 1 to the broker count.</summary>
+    public int BrokerCount => _brokerCount;
+
+    /// <summary>Takes every broker down (connections closed, new ones refused), as a Kafka outage; <see cref="SetAllBrokersUp"/> ends it.</summary>
+    public void SetAllBrokersDown() => ForEachBroker(NativeMethods.rd_kafka_mock_broker_set_down, "down");
+
+    public void SetAllBrokersUp() => ForEachBroker(NativeMethods.rd_kafka_mock_broker_set_up, "up");
+
+    private void ForEachBroker(Func<IntPtr, int, int> change, string what)
+    {
+        ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+        for (int id = 1; id <= _brokerCount; id++)
+        {
+            int rc = change(_cluster, id);
+            if (rc != 0)
+                throw new InvalidOperationException($"librdkafka mock: cannot set broker {id} {what}: error {rc}");
+        }
     }
 
     /// <summary>Creates the three vmtrace topics.</summary>
@@ -98,6 +119,12 @@ public sealed class MockKafkaCluster : IDisposable
 
         [DllImport(Lib, BestFitMapping = false, ThrowOnUnmappableChar = true)]
         public static extern int rd_kafka_mock_topic_create(IntPtr mcluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitionCount, int replicationFactor);
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_mock_broker_set_down(IntPtr mcluster, int brokerId);
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
 #pragma warning restore SYSLIB1054
     }
 }

@@ -6,6 +6,8 @@ public enum HostRecordKind
     EventBatch,
     Inventory,
     Heartbeat,
+    /// <summary>The agent's counters (schema version 2).</summary>
+    AgentHealth,
 }
 
 /// <summary>
@@ -60,14 +62,16 @@ public sealed class HostRecord
                 case WireSchema.RecordEvents:
                 case WireSchema.RecordInventory:
                 case WireSchema.RecordHeartbeat:
+                case WireSchema.RecordAgentHealth:
                     if (kind is not null)
-                        throw new WireFormatException(r.FieldStart, "HostRecord: more than one body (events, inventory, heartbeat)");
+                        throw new WireFormatException(r.FieldStart, "HostRecord: more than one body (events, inventory, heartbeat, agent_health)");
                     (bodyStart, bodyEnd) = r.ReadLengthDelimited(type, "body");
                     kind = field switch
                     {
                         WireSchema.RecordEvents => HostRecordKind.EventBatch,
                         WireSchema.RecordInventory => HostRecordKind.Inventory,
-                        _ => HostRecordKind.Heartbeat,
+                        WireSchema.RecordHeartbeat => HostRecordKind.Heartbeat,
+                        _ => HostRecordKind.AgentHealth,
                     };
                     break;
                 default:
@@ -77,12 +81,14 @@ public sealed class HostRecord
         }
         if (!sawVersion)
             throw new WireFormatException(0, "HostRecord: no schema_version (not a vmtrace wire record?)");
-        if (version != WireSchema.Version)
+        if (version < WireSchema.FirstVersion || version > WireSchema.Version)
             throw new WireVersionException(versionAt, version);
         if (host.Length == 0)
             throw new WireFormatException(0, "HostRecord: no host_id");
         if (kind is null)
-            throw new WireFormatException(record.Length, "HostRecord: no body (events, inventory or heartbeat)");
+            throw new WireFormatException(record.Length, "HostRecord: no body (events, inventory, heartbeat or agent_health)");
+        if (kind == HostRecordKind.AgentHealth && version < WireSchema.AgentHealthVersion)
+            throw new WireFormatException(versionAt, $"HostRecord: agent_health in a schema version {version} record (it needs version {WireSchema.AgentHealthVersion})");
         return new HostRecord(record, host, session, sequence, kind.Value, bodyStart, bodyEnd);
     }
 
@@ -107,6 +113,13 @@ public sealed class HostRecord
     {
         Expect(HostRecordKind.Inventory);
         return InventoryCodec.Decode(Data, BodyStart, BodyEnd);
+    }
+
+    /// <summary>The counters of an agent health record.</summary>
+    public WireAgentHealth ReadAgentHealth()
+    {
+        Expect(HostRecordKind.AgentHealth);
+        return AgentHealthCodec.Decode(Data, BodyStart, BodyEnd);
     }
 
     internal void Expect(HostRecordKind kind)

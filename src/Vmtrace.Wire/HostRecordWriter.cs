@@ -10,6 +10,7 @@ namespace Vmtrace.Wire;
 public sealed class HostRecordWriter
 {
     private readonly byte[] _prefix;
+    private readonly byte[] _agentHealthPrefix;
     private readonly ProtoBuffer _body = new();
 
     public HostRecordWriter(string hostId, string sessionId = "", ulong firstSequence = 0)
@@ -18,12 +19,21 @@ public sealed class HostRecordWriter
         HostId = hostId;
         SessionId = sessionId ?? "";
         NextSequence = firstSequence;
-        var p = new ProtoBuffer();
-        p.WriteVarintField(WireSchema.RecordVersion, WireSchema.Version);
-        p.WriteStringField(WireSchema.RecordHostId, hostId);
-        p.WriteStringField(WireSchema.RecordSessionId, SessionId);
-        _prefix = p.Written.ToArray();
+        _prefix = Prefix(WireSchema.FirstVersion, hostId, SessionId);
+        _agentHealthPrefix = Prefix(WireSchema.AgentHealthVersion, hostId, SessionId);
     }
+
+    // A record carries the lowest schema version that can read it (see events.proto).
+    private static byte[] Prefix(uint version, string hostId, string sessionId)
+    {
+        var p = new ProtoBuffer();
+        p.WriteVarintField(WireSchema.RecordVersion, version);
+        p.WriteStringField(WireSchema.RecordHostId, hostId);
+        p.WriteStringField(WireSchema.RecordSessionId, sessionId);
+        return p.Written.ToArray();
+    }
+
+    private byte[] PrefixOf(int bodyField) => bodyField == WireSchema.RecordAgentHealth ? _agentHealthPrefix : _prefix;
 
     /// <summary>Also the Kafka key of every record.</summary>
     public string HostId { get; }
@@ -46,6 +56,14 @@ public sealed class HostRecordWriter
         return Wrap(WireSchema.RecordInventory, _body.Written);
     }
 
+    /// <summary>The agent's counters (schema version 2).</summary>
+    public byte[] AgentHealth(WireAgentHealth health)
+    {
+        _body.Clear();
+        AgentHealthCodec.Encode(health, _body);
+        return Wrap(WireSchema.RecordAgentHealth, _body.Written);
+    }
+
     internal byte[] Wrap(int bodyField, ReadOnlySpan<byte> body)
     {
         var record = new byte[Size(bodyField, body.Length)];
@@ -61,12 +79,13 @@ public sealed class HostRecordWriter
     }
 
     private int Size(int bodyField, int bodyLength) =>
-        _prefix.Length + (NextSequence == 0 ? 0 : 1 + Varint.Size(NextSequence)) + ProtoBuffer.FieldSize(bodyField, bodyLength);
+        PrefixOf(bodyField).Length + (NextSequence == 0 ? 0 : 1 + Varint.Size(NextSequence)) + ProtoBuffer.FieldSize(bodyField, bodyLength);
 
     private int Write(int bodyField, ReadOnlySpan<byte> body, Span<byte> dest)
     {
-        _prefix.CopyTo(dest);
-        int p = _prefix.Length;
+        var prefix = PrefixOf(bodyField);
+        prefix.CopyTo(dest);
+        int p = prefix.Length;
         if (NextSequence != 0)
         {
             p += PutVarint(dest[p..], (WireSchema.RecordSequence << 3) | (ulong)WireType.Varint);

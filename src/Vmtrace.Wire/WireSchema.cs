@@ -3,7 +3,14 @@ namespace Vmtrace.Wire;
 /// <summary>Version and field numbers of proto/vmtrace/v1/events.proto, the one schema of the wire format.</summary>
 internal static class WireSchema
 {
-    public const uint Version = 1;
+    /// <summary>The newest schema version this code reads and writes (version 2 added <c>AgentHealth</c>).</summary>
+    public const uint Version = 2;
+
+    /// <summary>Records every reader can read (events, inventory, heartbeat) keep version 1, so version-1 workers still read them.</summary>
+    public const uint FirstVersion = 1;
+
+    /// <summary>The version an <c>AgentHealth</c> record carries: a version-1 worker refuses it with a clear message instead of misreading it.</summary>
+    public const uint AgentHealthVersion = 2;
 
     // HostRecord
     public const int RecordVersion = 1;
@@ -13,9 +20,28 @@ internal static class WireSchema
     public const int RecordEvents = 10;
     public const int RecordInventory = 11;
     public const int RecordHeartbeat = 12;
+    public const int RecordAgentHealth = 13;
 
     // Heartbeat
     public const int HeartbeatWatermark = 1;
+
+    // AgentHealth
+    public const int HealthSampledAt = 1;
+    public const int HealthEventsRead = 2;
+    public const int HealthEventsSent = 3;
+    public const int HealthEventsSkipped = 4;
+    public const int HealthTracerLost = 5;
+    public const int HealthBatches = 6;
+    public const int HealthBatchBytes = 7;
+    public const int HealthRecordsProduced = 8;
+    public const int HealthRecordsDelivered = 9;
+    public const int HealthDeliveryErrors = 10;
+    public const int HealthBufferedRecords = 11;
+    public const int HealthBufferedBytes = 12;
+    public const int HealthBufferedBytesPeak = 13;
+    public const int HealthBufferCapacity = 14;
+    public const int HealthBufferFullWaits = 15;
+    public const int HealthBufferFullWaitNs = 16;
 
     // Inventory, Vm, VmThread, ThreadName
     public const int InventoryVms = 1;

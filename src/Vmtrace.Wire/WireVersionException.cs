@@ -4,7 +4,7 @@ namespace Vmtrace.Wire;
 public sealed class WireVersionException : WireFormatException
 {
     public WireVersionException(long offset, uint version)
-        : base(offset, $"schema version {version} is not supported (this reader understands version {WireSchema.Version}); upgrade the worker or pin the agent")
+        : base(offset, $"schema version {version} is not supported (this reader understands versions {WireSchema.FirstVersion} to {WireSchema.Version}); upgrade the worker or pin the agent")
     {
         Version = version;
     }

@@ -42,6 +42,9 @@ internal sealed class RecordProcessor
             return RecordOutcome.Dead("not a vmtrace record: " + ex.Message, ex);
         }
 
+        if (record.Kind == HostRecordKind.AgentHealth)
+            return ProcessAgentHealth(record, points); // counters only: no analysis or session state is touched
+
         var host = state.Host(record.HostId);
         if (host.SessionId != record.SessionId)
         {
@@ -107,6 +110,34 @@ internal sealed class RecordProcessor
             case HostRecordKind.EventBatch:
                 return ProcessBatch(host, record, points);
         }
+        return RecordOutcome.Ok;
+    }
+
+    /// <summary>
+    /// The agent's counters as one <c>pipeline_health</c> point (component=agent, host) at the agent's sampling time:
+    /// the time comes from the record, so reprocessing it after a restart rewrites the same point.
+    /// </summary>
+    private RecordOutcome ProcessAgentHealth(HostRecord record, List<string> points)
+    {
+        WireAgentHealth h;
+        try
+        {
+            h = record.ReadAgentHealth();
+        }
+        catch (WireFormatException ex)
+        {
+            return RecordOutcome.Dead("damaged agent health: " + ex.Message, ex);
+        }
+        _text.Clear();
+        _lines.Begin("pipeline_health").Tag("component", "agent").Tag("host", record.HostId)
+            .Field("events_read", h.EventsRead).Field("events_sent", h.EventsSent).Field("events_skipped", h.EventsSkipped)
+            .Field("tracer_lost_events", h.TracerLostEvents).Field("batches", h.Batches).Field("batch_bytes", h.BatchBytes)
+            .Field("records_produced", h.RecordsProduced).Field("records_delivered", h.RecordsDelivered).Field("delivery_errors", h.DeliveryErrors)
+            .Field("buffered_records", h.BufferedRecords).Field("buffered_bytes", h.BufferedBytes).Field("buffered_bytes_peak", h.BufferedBytesPeak)
+            .Field("buffer_capacity_bytes", h.BufferCapacityBytes).Field("buffer_full_waits", h.BufferFullWaits).Field("buffer_full_wait_ns", h.BufferFullWaitNs)
+            .End(h.SampledAtUnixNs);
+        points.Add(_text.ToString().TrimEnd('\n'));
+        Counters.AgentHealthRecords++;
         return RecordOutcome.Ok;
     }
 

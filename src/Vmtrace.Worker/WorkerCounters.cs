@@ -5,7 +5,7 @@ public sealed class WorkerCounters
 {
     private long _recordsIn, _eventsIn, _tracerSkipped, _inventories, _heartbeats, _windowsClosed, _pointsWritten, _deadLettered;
     private long _checkpoints, _checkpointBytes, _writeFailures, _sessionsEnded, _sessionsCutShort, _restoredPartitions;
-    private long _pointsQueued, _pendingPoints, _assigned;
+    private long _pointsQueued, _pendingPoints, _assigned, _agentHealthRecords, _paused;
     private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
 
     public long RecordsIn { get => Interlocked.Read(ref _recordsIn); internal set => Interlocked.Exchange(ref _recordsIn, value); }
@@ -13,6 +13,8 @@ public sealed class WorkerCounters
     /// <summary>Events the agent's selection dropped, as reported in the batches.</summary>
     public long TracerSkippedEvents { get => Interlocked.Read(ref _tracerSkipped); internal set => Interlocked.Exchange(ref _tracerSkipped, value); }
     public long Inventories { get => Interlocked.Read(ref _inventories); internal set => Interlocked.Exchange(ref _inventories, value); }
+    /// <summary>Agent health records turned into pipeline_health points (component=agent).</summary>
+    public long AgentHealthRecords { get => Interlocked.Read(ref _agentHealthRecords); internal set => Interlocked.Exchange(ref _agentHealthRecords, value); }
     public long Heartbeats { get => Interlocked.Read(ref _heartbeats); internal set => Interlocked.Exchange(ref _heartbeats, value); }
     public long WindowsClosed { get => Interlocked.Read(ref _windowsClosed); internal set => Interlocked.Exchange(ref _windowsClosed, value); }
     public long PointsWritten { get => Interlocked.Read(ref _pointsWritten); internal set => Interlocked.Exchange(ref _pointsWritten, value); }
@@ -25,6 +27,8 @@ public sealed class WorkerCounters
     /// <summary>Agent sessions replaced by a new one without an end marker (agent crash): their last window was closed at their last event.</summary>
     public long SessionsCutShort { get => Interlocked.Read(ref _sessionsCutShort); internal set => Interlocked.Exchange(ref _sessionsCutShort, value); }
     public long RestoredPartitions { get => Interlocked.Read(ref _restoredPartitions); internal set => Interlocked.Exchange(ref _restoredPartitions, value); }
+    /// <summary>Consumption is paused because InfluxDB does not take the pending points (nothing more is read meanwhile).</summary>
+    public bool ConsumptionPaused { get => Interlocked.Read(ref _paused) != 0; internal set => Interlocked.Exchange(ref _paused, value ? 1 : 0); }
     public long WriteCount => Interlocked.Read(ref _writes);
     /// <summary>Partitions of the events topic this worker owns now.</summary>
     public long AssignedPartitions { get => Interlocked.Read(ref _assigned); internal set => Interlocked.Exchange(ref _assigned, value); }

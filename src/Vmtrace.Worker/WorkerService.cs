@@ -192,6 +192,7 @@ public sealed class WorkerService : BackgroundService
                 {
                     _consumer!.Resume(_consumer.Assignment);
                     _paused = false;
+                    _processor.Counters.ConsumptionPaused = false;
                     WorkerLog.Resumed(_logger, failures);
                 }
                 return;
@@ -206,6 +207,7 @@ public sealed class WorkerService : BackgroundService
                 {
                     _consumer!.Pause(_consumer.Assignment);
                     _paused = true;
+                    _processor.Counters.ConsumptionPaused = true;
                 }
                 WorkerLog.Paused(_logger, _pending.Count, _options.OutageRetryDelay, ex.Message);
                 WaitWhilePaused(stop);

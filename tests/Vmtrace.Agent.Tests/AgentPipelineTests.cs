@@ -70,6 +70,14 @@ public class AgentPipelineTests
         var last = HostRecord.Read(sink.Records[^1].Value);
         Assert.Equal(HostRecordKind.Heartbeat, last.Kind);
         Assert.Equal(maxTs, last.ReadWatermark());
+
+        // The final agent health record, just before the session end, carries the replay's totals.
+        var health = HostRecord.Read(sink.Records[^2].Value);
+        Assert.Equal(HostRecordKind.AgentHealth, health.Kind);
+        var counters = health.ReadAgentHealth();
+        Assert.Equal(expectedEvents, counters.EventsRead);
+        Assert.Equal(expectedEvents, counters.EventsSent);
+        Assert.Equal(sink.Records.Count(r => HostRecord.Read(r.Value).Kind == HostRecordKind.EventBatch), counters.Batches);
     }
 
     [Fact]

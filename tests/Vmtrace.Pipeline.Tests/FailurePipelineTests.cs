@@ -13,8 +13,8 @@ public sealed class FailurePipelineTests(InfluxServer influx) : IClassFixture<In
     private const string Host = "tcg-3vms";
 
     /// <summary>
-    /// The issue asks for influxd stopped 30 s; here a proxy in front of it refuses connections for 5 s (the same
-    /// code path: connection refused → client retries → circuit open → worker pauses its partitions and retries).
+    /// A quick variant of <see cref="InfluxOutagePipelineTests"/> (influxd itself killed for 30 s): a proxy in front of
+    /// influxd refuses connections for 5 s (connection refused → client retries → circuit open → worker pauses its partitions and retries).
     /// </summary>
     [InfluxFact]
     public async Task InfluxUnreachableForSeconds_WorkerPausesAndResumes_InfluxHoldsExactlyTheAnalyzePoints()

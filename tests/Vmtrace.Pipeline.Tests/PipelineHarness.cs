@@ -76,9 +76,14 @@ internal sealed class PipelineHarness : IDisposable
 
     public IHost Worker(string instance = "test") => PipelineHarnessHosts.Worker(Settings(instance));
 
-    public IHost Agent(IReadOnlyList<string> inputs, string host)
+    /// <summary>The mock cluster, or null when KAFKA_BOOTSTRAP_SERVERS points at a real broker.</summary>
+    public MockKafkaCluster? MockKafka => _mock;
+
+    public IHost Agent(IReadOnlyList<string> inputs, string host, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var settings = Settings();
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            settings[key] = value;
         settings["Agent:HostId"] = host;
         for (int i = 0; i < inputs.Count; i++)
             settings[$"Agent:Inputs:{i}"] = inputs[i];

@@ -26,6 +26,7 @@ public sealed class InfluxServer : IDisposable
     private readonly StringBuilder _log = new();
     private Process? _process;
     private string? _directory;
+    private string? _config;
 
     public InfluxServer()
     {
@@ -76,7 +77,34 @@ public sealed class InfluxServer : IDisposable
         int rpcPort = FreePort();
         string config = System.IO.Path.Combine(_directory, "influxdb.conf");
         File.WriteAllText(config, Config(_directory, httpPort, rpcPort));
+        _config = config;
+        return Launch(config, $"http://127.0.0.1:{httpPort}");
+    }
 
+    /// <summary>
+    /// Kills influxd (SIGKILL: no shutdown of its own, like a crash or an OOM kill) and keeps its directory and
+    /// ports, so that <see cref="Restart"/> brings the same databases back on the same address.
+    /// </summary>
+    public void Kill()
+    {
+        _ = Url;
+        var p = _process ?? throw new InvalidOperationException("influxd is not running");
+        p.Kill(entireProcessTree: true);
+        p.WaitForExit(10_000);
+        p.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts influxd again after <see cref="Kill"/>, on the same data directory and ports; returns once it answers /ping.</summary>
+    public void Restart()
+    {
+        if (_process is not null)
+            throw new InvalidOperationException("influxd is still running: Kill() it first");
+        Launch(_config ?? throw new InvalidOperationException("influxd was never started"), Url);
+    }
+
+    private string Launch(string config, string url)
+    {
         var psi = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
@@ -91,7 +119,6 @@ public sealed class InfluxServer : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        string url = $"http://127.0.0.1:{httpPort}";
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < s_startTimeout)
@@ -196,6 +223,7 @@ public sealed class InfluxServer : IDisposable
                 // a file still held open: the temp directory is cleaned by the system
             }
             _directory = null;
+            _config = null;
         }
     }
 

@@ -182,13 +182,23 @@ public sealed class CorruptionTests
     }
 
     [Fact]
-    public void Read_OtherSchemaVersion_ThrowsVersionException()
+    public void Read_NewerSchemaVersion_ThrowsVersionException()
     {
         var record = Google.Protobuf.MessageExtensions.ToByteArray(
-            new Proto.HostRecord { SchemaVersion = 2, HostId = "h", Heartbeat = new Proto.Heartbeat { WatermarkNs = 1 } });
+            new Proto.HostRecord { SchemaVersion = 3, HostId = "h", Heartbeat = new Proto.Heartbeat { WatermarkNs = 1 } });
         var ex = Assert.Throws<WireVersionException>(() => HostRecord.Read(record));
-        Assert.Equal(2u, ex.Version);
-        Assert.Contains("schema version 2 is not supported (this reader understands version 1)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(3u, ex.Version);
+        Assert.Contains("schema version 3 is not supported (this reader understands versions 1 to 2)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_AgentHealthMarkedVersion1_Refused()
+    {
+        // A version-1 reader cannot know agent_health: a record claiming version 1 with it is damaged.
+        var record = Google.Protobuf.MessageExtensions.ToByteArray(
+            new Proto.HostRecord { SchemaVersion = 1, HostId = "h", AgentHealth = new Proto.AgentHealth { EventsRead = 1 } });
+        var ex = Assert.ThrowsAny<WireFormatException>(() => HostRecord.Read(record));
+        Assert.Contains("agent_health in a schema version 1 record", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -157,5 +157,38 @@ public sealed class GeneratedCodeTests
         Assert.Equal(1_700_000_000_123_456_789, HostRecord.Read(record).ReadWatermark());
     }
 
+    [Fact]
+    public void AgentHealth_BothDirections_SameCountersVersion2WhileEventRecordsStayVersion1()
+    {
+        // No session id: the hand writer puts session_id before sequence, so only then are the bytes protoc's canonical order.
+        var host = new HostRecordWriter("host-3", firstSequence: 2);
+        var health = new WireAgentHealth
+        {
+            SampledAtUnixNs = 1_763_800_000_000_000_001, EventsRead = 1, EventsSent = 2, EventsSkipped = 3, TracerLostEvents = 4,
+            Batches = 5, BatchBytes = 6, RecordsProduced = 7, RecordsDelivered = 8, DeliveryErrors = 9, BufferedRecords = 10,
+            BufferedBytes = 11, BufferedBytesPeak = 12, BufferCapacityBytes = 13, BufferFullWaits = 14, BufferFullWaitNs = long.MaxValue,
+        };
+        byte[] record = host.AgentHealth(health);
+        byte[] heartbeat = host.Heartbeat(7);
+
+        var parsed = WireProto.HostRecord.Parser.ParseFrom(record);
+        Assert.Equal(2u, parsed.SchemaVersion);
+        Assert.Equal(1u, WireProto.HostRecord.Parser.ParseFrom(heartbeat).SchemaVersion);
+        Assert.Equal(WireProto.HostRecord.BodyOneofCase.AgentHealth, parsed.BodyCase);
+        var p = parsed.AgentHealth;
+        Assert.Equal(
+            [1_763_800_000_000_000_001, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, long.MaxValue],
+            new[] { p.SampledAtUnixNs, (long)p.EventsRead, (long)p.EventsSent, (long)p.EventsSkipped, (long)p.TracerLostEvents, (long)p.Batches,
+                (long)p.BatchBytes, (long)p.RecordsProduced, (long)p.RecordsDelivered, (long)p.DeliveryErrors, (long)p.BufferedRecords,
+                (long)p.BufferedBytes, (long)p.BufferedBytesPeak, (long)p.BufferCapacityBytes, (long)p.BufferFullWaits, (long)p.BufferFullWaitNs });
+        Assert.Equal(record, parsed.ToByteArray());
+
+        var read = HostRecord.Read(record);
+        Assert.Equal(HostRecordKind.AgentHealth, read.Kind);
+        Assert.Equal(2ul, read.Sequence);
+        Assert.Equal(health, read.ReadAgentHealth());
+        Assert.Equal(3ul, HostRecord.Read(heartbeat).Sequence);
+    }
+
     private static string Json(WireInventory inventory) => System.Text.Json.JsonSerializer.Serialize(inventory);
 }
