@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Vmtrace.Kafka;
 
@@ -19,6 +20,9 @@ public static class AgentServiceCollectionExtensions
             var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             return new ReplaySource(o.Inputs, o.HostId, o.Inventory);
         });
+        // The host waits for a stopping agent to drain its source and flush Kafka before giving up on it.
+        services.AddOptions<HostOptions>().Configure<IOptions<AgentOptions>>((host, agent) =>
+            host.ShutdownTimeout = agent.Value.ShutdownFlushTimeout + TimeSpan.FromSeconds(30));
         services.AddSingleton<AgentService>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentService>());
         return services;
