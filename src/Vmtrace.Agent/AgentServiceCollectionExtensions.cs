@@ -20,9 +20,15 @@ public static class AgentServiceCollectionExtensions
             var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             return new ReplaySource(o.Inputs, o.HostId, o.Inventory);
         });
-        // The host waits for a stopping agent to drain its source and flush Kafka before giving up on it.
-        services.AddOptions<HostOptions>().Configure<IOptions<AgentOptions>>((host, agent) =>
-            host.ShutdownTimeout = agent.Value.ShutdownFlushTimeout + TimeSpan.FromSeconds(30));
+        // The host waits for a stopping agent to drain its source and flush Kafka before giving up on it. Read from
+        // the configuration, not IOptions<AgentOptions>: the host builds HostOptions before options are validated.
+        services.Configure<HostOptions>(host =>
+        {
+            string? text = configuration.GetSection(AgentOptions.Section)[nameof(AgentOptions.ShutdownFlushTimeout)];
+            var flush = TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var t) && t > TimeSpan.Zero
+                ? t : new AgentOptions().ShutdownFlushTimeout;
+            host.ShutdownTimeout = flush + TimeSpan.FromSeconds(30);
+        });
         services.AddSingleton<AgentService>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentService>());
         return services;

@@ -195,8 +195,16 @@ public sealed class LiveAgentProcessTests : IDisposable
         }
         finally
         {
+            // A failed run must not leave an agent or its ftrace instance behind: SIGTERM first, SIGKILL if that fails.
             if (!agent.HasExited)
-                agent.Kill(entireProcessTree: true);
+            {
+                using (var kill = Process.Start("kill", ["-TERM", agent.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                    kill.WaitForExit();
+                if (!agent.WaitForExit(TimeSpan.FromSeconds(30)))
+                    agent.Kill(entireProcessTree: true);
+            }
+            if (Directory.Exists(instance))
+                Directory.Delete(instance); // rmdir removes an ftrace instance
         }
     }
 }
