@@ -192,7 +192,8 @@ public sealed class AgentPipeline
             lastSent = batchMax;
         }
         Counters.TracerLostEvents = live.CollectDiagnostics().LostEvents;
-        // The session ends where its events end (as a replay's), or at the last heartbeat of a host that sent none.
+        // The session ends at its last event (as a replay's) or, if later, at its last heartbeat: windows up to there
+        // were closed already.
         long end = Math.Max(lastSent, heartbeatMark);
         if (end != long.MinValue)
         {
