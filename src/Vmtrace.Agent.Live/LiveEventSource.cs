@@ -9,7 +9,7 @@ namespace Vmtrace.Agent.Live;
 /// several live sources can be merged in order (<see cref="LiveMergedSource"/>). <see cref="MoveNext"/>
 /// blocks until an event or the end, for consumers of the plain <see cref="EventSource"/> contract.
 /// </summary>
-public abstract class LiveEventSource : EventSource
+public abstract class LiveEventSource : EventSource, ILiveEventSource
 {
     /// <summary>Releases the next event, waiting up to <paramref name="maxWait"/> for one.</summary>
     public abstract LiveReadResult TryMoveNext(TimeSpan maxWait);
@@ -19,6 +19,9 @@ public abstract class LiveEventSource : EventSource
 
     /// <summary>Asks the source to deliver what it has, then end. Thread-safe.</summary>
     public abstract void RequestStop();
+
+    /// <summary>This source's own diagnostics; a source that merges others adds theirs.</summary>
+    public virtual SourceDiagnostics CollectDiagnostics() => Diagnostics;
 
     public override TraceClockKind Clock => TraceClockKind.Realtime;
 

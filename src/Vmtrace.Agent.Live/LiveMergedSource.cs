@@ -77,6 +77,8 @@ public sealed class LiveMergedSource : LiveEventSource
         return all;
     }
 
+    public override SourceDiagnostics CollectDiagnostics() => InputDiagnostics();
+
     public override LiveReadResult TryMoveNext(TimeSpan maxWait)
     {
         if (_current >= 0)

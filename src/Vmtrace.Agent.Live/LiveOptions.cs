@@ -56,4 +56,38 @@ public sealed class LiveOptions
         if (Tracefs && tracefsProblem is not null)
             yield return tracefsProblem;
     }
+
+    /// <summary>
+    /// What this machine lacks for the selected sources, checked when the agent starts so that it stops with a
+    /// clear message instead of failing on its first read: tracefs needs root (or CAP_SYS_ADMIN) and a kernel
+    /// with tracing. <paramref name="procSelfStatus"/> is /proc/self/status (tests give another).
+    /// </summary>
+    public IEnumerable<string> HostProblems(string procSelfStatus = "/proc/self/status")
+    {
+        if (!Tracefs)
+            yield break;
+        var (euid, capEff) = ReadIdentity(procSelfStatus);
+        const int CapSysAdmin = 21;
+        if (euid != 0 && (capEff >> CapSysAdmin & 1) == 0)
+            yield return $"Live:Tracefs: not root (euid {euid}) and no CAP_SYS_ADMIN: the tracefs source cannot make its ftrace instance or read the ring buffers; run as root (see deploy/systemd/vmtrace-agent.service) or set Live:Tracefs=false";
+        string root = TracefsSettings.Root;
+        if (root.Length > 0 ? !Directory.Exists(root) : !Directory.Exists(TracefsMount.DefaultRoot) && !Directory.Exists("/sys/kernel/debug/tracing"))
+            yield return $"Live:Tracefs: tracefs is missing ({(root.Length > 0 ? root : TracefsMount.DefaultRoot)} does not exist): this kernel has no tracing (CONFIG_TRACING) or /sys is not mounted; set Live:TracefsSettings:Root or Live:Tracefs=false";
+    }
+
+    private static (long Euid, ulong CapEff) ReadIdentity(string procSelfStatus)
+    {
+        long euid = -1;
+        ulong capEff = 0;
+        foreach (string line in File.ReadLines(procSelfStatus))
+        {
+            // "Uid:\treal\teffective\tsaved\tfs", "CapEff:\t000001ffffffffff"
+            var parts = line.Split('\t', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length > 2 && parts[0] == "Uid:")
+                euid = long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
+            else if (parts.Length > 1 && parts[0] == "CapEff:")
+                capEff = ulong.Parse(parts[1], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return (euid, capEff);
+    }
 }

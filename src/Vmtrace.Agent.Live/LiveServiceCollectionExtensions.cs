@@ -15,7 +15,13 @@ public static class LiveServiceCollectionExtensions
     {
         services.AddOptions<LiveOptions>().Bind(configuration.GetSection(LiveOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LiveOptions>, LiveOptionsValidation>();
-        services.AddSingleton<IAgentSource>(sp => new LiveHostSource(sp.GetRequiredService<IOptions<LiveOptions>>().Value));
+        services.AddSingleton<IAgentSource>(sp =>
+        {
+            var live = sp.GetRequiredService<IOptions<LiveOptions>>().Value;
+            // Agent:HostId names the host for a live agent too, unless Live:HostId says otherwise.
+            live.HostId ??= sp.GetRequiredService<IOptions<AgentOptions>>().Value.HostId;
+            return new LiveHostSource(live);
+        });
         return services;
     }
 
@@ -23,7 +29,7 @@ public static class LiveServiceCollectionExtensions
     {
         public ValidateOptionsResult Validate(string? name, LiveOptions options)
         {
-            var problems = options.Problems().ToList();
+            var problems = options.Problems().Concat(options.HostProblems()).ToList();
             return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
         }
     }

@@ -14,6 +14,12 @@ internal static partial class AgentLog
     [LoggerMessage(3, LogLevel.Information, "Replay of {Source} done: {Events} events in {Batches} records ({BytesPerEvent:F2} bytes/event), all acknowledged by Kafka")]
     public static partial void Done(ILogger logger, string source, long events, long batches, double bytesPerEvent);
 
+    [LoggerMessage(6, LogLevel.Information, "Agent tracing this host ({Source}) as host {Host}")]
+    public static partial void StartingLive(ILogger logger, string source, string host);
+
+    [LoggerMessage(7, LogLevel.Information, "Live agent stopped: {Events} events in {Batches} records ({BytesPerEvent:F2} bytes/event), all acknowledged by Kafka; tracer lost {Lost}")]
+    public static partial void StoppedLive(ILogger logger, long events, long batches, double bytesPerEvent, long lost);
+
     [LoggerMessage(4, LogLevel.Error, "Agent stopped: {Error}")]
     public static partial void Failed(ILogger logger, Exception exception, string error);
 

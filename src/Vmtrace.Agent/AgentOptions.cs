@@ -8,6 +8,12 @@ public sealed class AgentOptions
     /// <summary>The host id (Kafka key and InfluxDB <c>host</c> tag). Default: the name of the directory holding the first input, as <c>vmtrace analyze</c> does.</summary>
     public string? HostId { get; set; }
 
+    /// <summary>
+    /// Trace this host (sources in section <c>Live</c>, <c>vmtrace agent --live</c>) instead of replaying
+    /// <see cref="Inputs"/>. The agent then runs until stopped.
+    /// </summary>
+    public bool Live { get; set; }
+
     /// <summary>Trace files or directories to replay (a trace.dat and the qemu logs beside it are merged by time).</summary>
     public List<string> Inputs { get; set; } = [];
 
@@ -32,6 +38,9 @@ public sealed class AgentOptions
     /// <summary>How often (wall clock) the inventory is sent again, so a worker starting mid-stream learns it.</summary>
     public TimeSpan InventoryInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often (wall clock) a live agent rescans the host for VMs: a changed inventory is sent at once.</summary>
+    public TimeSpan InventoryCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Bounded in-memory buffer: records produced but not yet acknowledged by Kafka, in KiB. When full the source waits (nothing is dropped).</summary>
     public int MaxBufferedKiB { get; set; } = 64 * 1024;
 
@@ -46,8 +55,17 @@ public sealed class AgentOptions
 
     public IEnumerable<string> Problems()
     {
-        if (Inputs.Count == 0)
-            yield return "Agent:Inputs is empty: give at least one trace file or directory to replay";
+        if (Live)
+        {
+            if (Inputs.Count > 0)
+                yield return "Agent:Inputs must be empty when Agent:Live is set: a live agent traces this host (section Live), it replays nothing";
+            if (Speed != 0)
+                yield return "Agent:Speed applies to replays only: leave it 0 with Agent:Live";
+        }
+        else if (Inputs.Count == 0)
+        {
+            yield return "Agent:Inputs is empty: give at least one trace file or directory to replay, or trace this host with Agent:Live=true (vmtrace agent --live)";
+        }
         foreach (var input in Inputs)
         {
             if (!File.Exists(input) && !Directory.Exists(input))
@@ -69,6 +87,8 @@ public sealed class AgentOptions
             yield return "Agent:HeartbeatInterval must be positive";
         if (InventoryInterval <= TimeSpan.Zero)
             yield return "Agent:InventoryInterval must be positive";
+        if (InventoryCheckInterval <= TimeSpan.Zero)
+            yield return "Agent:InventoryCheckInterval must be positive";
         if (MaxBufferedKiB < 1024)
             yield return "Agent:MaxBufferedKiB must be at least 1024 (one record can be 1 MiB)";
         if (ShutdownFlushTimeout <= TimeSpan.Zero)

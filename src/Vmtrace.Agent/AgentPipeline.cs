@@ -13,6 +13,7 @@ namespace Vmtrace.Agent;
 /// The agent's counters go along as agent health records every <see cref="AgentOptions.HealthInterval"/>, and
 /// once more at the end of a replay once Kafka acknowledged everything before it (the agent has no InfluxDB
 /// of its own: the worker writes them to <c>pipeline_health</c>).
+/// A live source (<see cref="ILiveEventSource"/>) runs until cancelled, then drains and ends the session the same way.
 /// </summary>
 public sealed class AgentPipeline
 {
@@ -68,6 +69,11 @@ public sealed class AgentPipeline
         var inventory = _source.Inventory(opened);
         _sink.Send(key, records.Inventory(inventory), false, cancellationToken);
         Counters.Inventories++;
+        if (opened is ILiveEventSource live)
+        {
+            RunLive(opened, live, records, batches, inventory, cancellationToken);
+            return;
+        }
 
         long started = Stopwatch.GetTimestamp();
         long lastHeartbeat = started, lastInventory = started, lastHealth = started;
@@ -125,6 +131,134 @@ public sealed class AgentPipeline
             _sink.Send(key, records.Heartbeat(maxSeen), true, cancellationToken);
             Counters.Heartbeats++;
         }
+    }
+
+    /// <summary>
+    /// A live source never ends by itself: reads wait at most a short time, so that while the host is quiet
+    /// the batch still goes out and a heartbeat at the source's watermark closes the worker's windows. The
+    /// host is rescanned for VMs every <see cref="AgentOptions.InventoryCheckInterval"/>. Cancellation asks the
+    /// source to stop; what it still holds is drained and sent, then a session-end heartbeat.
+    /// </summary>
+    private void RunLive(EventSource events, ILiveEventSource live, HostRecordWriter records, EventBatchWriter batches,
+        WireInventory inventory, CancellationToken cancellationToken)
+    {
+        string key = _source.HostId;
+        // Sends go on while the source drains after a stop; they give up only if Kafka takes nothing for
+        // ShutdownFlushTimeout (a full buffer blocks a send).
+        using var sendCancel = new CancellationTokenSource();
+        using var onStop = cancellationToken.Register(() => sendCancel.CancelAfter(_options.ShutdownFlushTimeout));
+        var send = sendCancel.Token;
+        var wait = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.TicksPerMillisecond, 100 * TimeSpan.TicksPerMillisecond));
+        string sentInventory = InventoryKey(inventory);
+        long lastHeartbeat = Stopwatch.GetTimestamp(), lastInventory = lastHeartbeat, lastScan = lastHeartbeat, lastHealth = lastHeartbeat;
+        long lastSent = long.MinValue, batchMax = long.MinValue, heartbeatMark = long.MinValue, read = 0;
+        bool stopping = false;
+        while (true)
+        {
+            if (!stopping && cancellationToken.IsCancellationRequested)
+            {
+                live.RequestStop();
+                stopping = true;
+            }
+            var result = live.TryMoveNext(wait);
+            if (result == LiveReadResult.End)
+                break;
+            if (result == LiveReadResult.Event)
+            {
+                long t = events.Current.Timestamp;
+                if (t > batchMax)
+                    batchMax = t;
+                batches.Append(events.Current);
+                read++;
+                if (batches.IsFull)
+                {
+                    Counters.EventsRead = read;
+                    SendBatch(key, batches, send);
+                    lastSent = batchMax;
+                }
+                else if ((read & 1023) != 0)
+                {
+                    continue; // the clock is read once per 1024 events on a busy host, and on every idle read
+                }
+            }
+            long now = Stopwatch.GetTimestamp();
+            if (Stopwatch.GetElapsedTime(lastHeartbeat, now) >= _options.HeartbeatInterval)
+            {
+                // Events read are sent before the heartbeat: its watermark may then be the newest one sent and,
+                // after an idle read, the source's watermark (every event at or before it has been read).
+                Counters.EventsRead = read;
+                if (batches.EventCount > 0)
+                {
+                    SendBatch(key, batches, send);
+                    lastSent = batchMax;
+                }
+                long mark = lastSent;
+                if (result == LiveReadResult.Idle && live.Watermark != long.MaxValue)
+                    mark = Math.Max(mark, live.Watermark);
+                if (mark > heartbeatMark)
+                {
+                    _sink.Send(key, records.Heartbeat(mark), false, send);
+                    Counters.Heartbeats++;
+                    heartbeatMark = mark;
+                }
+                Counters.TracerLostEvents = live.CollectDiagnostics().LostEvents;
+                lastHeartbeat = now;
+            }
+            if (Stopwatch.GetElapsedTime(lastHealth, now) >= _options.HealthInterval)
+            {
+                Counters.EventsRead = read;
+                _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, send);
+                lastHealth = now;
+            }
+            if (!stopping && Stopwatch.GetElapsedTime(lastScan, now) >= _options.InventoryCheckInterval)
+            {
+                // The scan also makes the source follow the trace log of a VM started since.
+                var current = _source.Inventory(events);
+                string currentKey = InventoryKey(current);
+                if (currentKey != sentInventory || Stopwatch.GetElapsedTime(lastInventory, now) >= _options.InventoryInterval)
+                {
+                    _sink.Send(key, records.Inventory(current), false, send);
+                    Counters.Inventories++;
+                    sentInventory = currentKey;
+                    lastInventory = now;
+                }
+                lastScan = now;
+            }
+        }
+        Counters.EventsRead = read;
+        if (batches.EventCount > 0)
+        {
+            SendBatch(key, batches, send);
+            lastSent = batchMax;
+        }
+        Counters.TracerLostEvents = live.CollectDiagnostics().LostEvents;
+        // Final counters, once Kafka acknowledged everything before them (as at the end of a replay).
+        _sink.Flush(_options.ShutdownFlushTimeout);
+        _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, send);
+        // The session ends at its last event (as a replay's) or, if later, at its last heartbeat: windows up to there
+        // were closed already.
+        long end = Math.Max(lastSent, heartbeatMark);
+        if (end != long.MinValue)
+        {
+            _sink.Send(key, records.Heartbeat(end), true, send);
+            Counters.Heartbeats++;
+        }
+    }
+
+    /// <summary>What an inventory says, without its sampling time: two scans that found the same VMs give the same key.</summary>
+    private static string InventoryKey(WireInventory inventory)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var vm in inventory.Vms)
+        {
+            text.Append(vm.Name).Append('|').Append(vm.Pid).Append('|').Append(vm.Uuid).Append('|').AppendJoin(',', vm.TapDevices).Append('|');
+            foreach (var t in vm.Threads)
+                text.Append(t.Tid).Append(':').Append(t.Comm).Append(':').Append(t.VcpuIndex).Append(',');
+            text.Append('\n');
+        }
+        foreach (var n in inventory.ThreadNames)
+            text.Append(n.Tid).Append(':').Append(n.Comm).Append(',');
+        return text.ToString();
     }
 
     private void SendBatch(string key, EventBatchWriter batches, CancellationToken cancellationToken)

@@ -39,16 +39,23 @@ public sealed class AgentService : BackgroundService
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // ExecuteAsync runs on a thread of its own: the blocking replay loop runs here.
-        AgentLog.Starting(_logger, _source.Description, _source.HostId, _options.Speed);
+        if (_source.IsLive)
+            AgentLog.StartingLive(_logger, _source.Description, _source.HostId);
+        else
+            AgentLog.Starting(_logger, _source.Description, _source.HostId, _options.Speed);
         using var sink = new KafkaRecordSink(_kafka, _options.MaxBufferedKiB, Counters, e => AgentLog.KafkaError(_logger, e.Reason));
         using var health = new Timer(_ => LogHealth(), null, _options.HealthInterval, _options.HealthInterval);
         try
         {
+            // A live source returns only once stopped, drained and sent (its ftrace instance removed).
             new AgentPipeline(_source, sink, _options, Counters).Run(stoppingToken);
             sink.Flush(_options.ShutdownFlushTimeout);
             LogHealth();
-            AgentLog.Done(_logger, _source.Description, Counters.EventsSent, Counters.Batches,
-                Counters.EventsSent == 0 ? 0 : (double)Counters.BatchBytes / Counters.EventsSent);
+            double bytesPerEvent = Counters.EventsSent == 0 ? 0 : (double)Counters.BatchBytes / Counters.EventsSent;
+            if (_source.IsLive)
+                AgentLog.StoppedLive(_logger, Counters.EventsSent, Counters.Batches, bytesPerEvent, Counters.TracerLostEvents);
+            else
+                AgentLog.Done(_logger, _source.Description, Counters.EventsSent, Counters.Batches, bytesPerEvent);
             _done.TrySetResult();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

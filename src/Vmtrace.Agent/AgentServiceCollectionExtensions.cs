@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Vmtrace.Kafka;
 
@@ -18,6 +19,15 @@ public static class AgentServiceCollectionExtensions
         {
             var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             return new ReplaySource(o.Inputs, o.HostId, o.Inventory);
+        });
+        // The host waits for a stopping agent to drain its source and flush Kafka before giving up on it. Read from
+        // the configuration, not IOptions<AgentOptions>: the host builds HostOptions before options are validated.
+        services.Configure<HostOptions>(host =>
+        {
+            string? text = configuration.GetSection(AgentOptions.Section)[nameof(AgentOptions.ShutdownFlushTimeout)];
+            var flush = TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var t) && t > TimeSpan.Zero
+                ? t : new AgentOptions().ShutdownFlushTimeout;
+            host.ShutdownTimeout = flush + TimeSpan.FromSeconds(30);
         });
         services.AddSingleton<AgentService>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentService>());

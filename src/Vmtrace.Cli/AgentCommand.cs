@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Configuration;
 using Vmtrace.Agent;
+using Vmtrace.Agent.Live;
 
 namespace Vmtrace.Cli;
 
-/// <summary><c>vmtrace agent</c>: replays traces into Kafka as one host's record stream.</summary>
+/// <summary><c>vmtrace agent</c>: replays traces, or traces this host (<c>--live</c>), into Kafka as one host's record stream.</summary>
 internal static class AgentCommand
 {
     public const string Usage = """
@@ -13,14 +15,24 @@ internal static class AgentCommand
               Speed repeats them), --Agent:Replay:Shift=-7.00:00:00 by a fixed amount (multiples of
               --Agent:Replay:Align, default 1 s = the worker's default window).
               Settings: Kafka:*, Agent:* (env VMTRACE__AGENT__…).
+          agent --live [--config agent.json] [--Section:Key=value…]
+              trace this host until SIGTERM/Ctrl-C (root): its own ftrace instance, qemu trace logs, an
+              LTTng session (Live:Tracefs, Live:QemuLogs, Live:LttngSessionOutput), VMs from /proc; on stop
+              the buffers are drained and sent and the instance removed. Same as Agent:Live=true.
+              Settings: Kafka:*, Agent:*, Live:* (env VMTRACE__LIVE__…). See docs/live-agent.md.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stderr)
     {
         var builder = ServiceHost.Builder(args, out var positional);
+        if (positional.Remove("--live"))
+            builder.Configuration[$"{AgentOptions.Section}:{nameof(AgentOptions.Live)}"] = "true";
         for (int i = 0; i < positional.Count; i++)
             builder.Configuration[$"{AgentOptions.Section}:Inputs:{i}"] = positional[i];
         builder.Services.AddVmtraceAgent(builder.Configuration);
+        // The live source is chosen in configuration (appsettings, VMTRACE__AGENT__LIVE, --live); it replaces the replay source.
+        if (builder.Configuration.GetValue<bool>($"{AgentOptions.Section}:{nameof(AgentOptions.Live)}"))
+            builder.Services.AddVmtraceLiveSource(builder.Configuration);
         return await ServiceHost.RunAsync(builder.Build(), stderr).ConfigureAwait(false);
     }
 }

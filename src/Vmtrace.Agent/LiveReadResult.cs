@@ -1,4 +1,4 @@
-namespace Vmtrace.Agent.Live;
+namespace Vmtrace.Agent;
 
 /// <summary>What a live source's <c>TryMoveNext</c> produced.</summary>
 public enum LiveReadResult
