@@ -29,6 +29,7 @@ public class LiveAgentPipelineTests
         HeartbeatInterval = TimeSpan.Zero,
         InventoryCheckInterval = TimeSpan.Zero,
         InventoryInterval = TimeSpan.FromDays(1),
+        HealthInterval = TimeSpan.FromDays(1), // only the final health record, after the drain
     };
 
     private static List<long> Timestamps(HostRecord batch)
@@ -41,10 +42,11 @@ public class LiveAgentPipelineTests
         return list;
     }
 
-    /// <summary>The record stream as text: I = inventory, B[t…] = batch with its event times (offsets from T0), H t = heartbeat, E t = session end.</summary>
+    /// <summary>The record stream as text: I = inventory, B[t…] = batch with its event times (offsets from T0), H t = heartbeat, A = agent health, E t = session end.</summary>
     private static List<string> Describe(ListSink sink) => sink.Records.Select(r => r.Record.Kind switch
     {
         HostRecordKind.Inventory => "I",
+        HostRecordKind.AgentHealth => "A",
         HostRecordKind.EventBatch => "B[" + string.Join(",", Timestamps(r.Record).Select(t => t - T0)) + "]",
         _ => (r.SessionEnd ? "E " : "H ") + (r.Record.ReadWatermark() - T0),
     }).ToList();
@@ -71,7 +73,7 @@ public class LiveAgentPipelineTests
         // The batch goes out before each heartbeat; an idle heartbeat is at the source's watermark (5000, 9000:
         // beyond every event sent, which is what closes a quiet host's windows), a busy one at the newest event
         // sent (9500, the source was still at 9000); events drained after the stop come before the session end.
-        Assert.Equal(["I", "B[100,200]", "H 5000", "H 9000", "B[9500]", "H 9500", "B[9600,9700]", "E 9700"], Describe(sink));
+        Assert.Equal(["I", "B[100,200]", "H 5000", "H 9000", "B[9500]", "H 9500", "B[9600,9700]", "A", "E 9700"], Describe(sink));
         Assert.Equal(5, pipeline.Counters.EventsSent);
         Assert.Equal(5, pipeline.Counters.EventsRead);
     }
@@ -91,7 +93,7 @@ public class LiveAgentPipelineTests
 
         new AgentPipeline(source, sink, Options()).Run(cts.Token);
 
-        Assert.Equal(["I", "H 1000", "H 2000", "H 3000", "I", "H 4000", "E 4000"], Describe(sink));
+        Assert.Equal(["I", "H 1000", "H 2000", "H 3000", "I", "H 4000", "A", "E 4000"], Describe(sink));
         Assert.True(source.InventoryCalls >= 5, $"the host is rescanned at every check ({source.InventoryCalls} scans)");
         var sent = sink.Records.Where(r => r.Record.Kind == HostRecordKind.Inventory).Select(r => r.Record.ReadInventory()).ToList();
         Assert.Equal(["web"], sent[0].Vms.Select(v => v.Name));
