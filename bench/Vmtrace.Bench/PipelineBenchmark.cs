@@ -70,7 +70,7 @@ internal static class PipelineBenchmark
 
         o.WriteLine();
         o.WriteLine("2. end to end, as fast as possible, from the (unpacked) trace files, 3 runs each; times in s from the agent's start");
-        o.WriteLine($"  {"trace",-11} {"events",9} {"seconds",8} {"events/s",10} {"wire B/ev",9} {"agent read",10} {"Kafka acked",11} {"consumed",8} {"last point",10} {"cpu s",6} {"points",7}  load");
+        o.WriteLine($"  {"trace",-11} {"events",9} {"seconds",8} {"events/s",10} {"wire B/ev",9} {"agent read",10} {"Kafka acked",11} {"consumed",8} {"last point",10} {"cpu s",6} {"points",7} {"writes",6}  load");
         foreach (var (host, inputs, inventory) in prepared)
         {
             for (int run = 0; run < 3; run++)
@@ -112,7 +112,7 @@ internal static class PipelineBenchmark
             // Shorter than a whole pass at recorded speed: the stream stops after `seconds` of wall time.
             var r = RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, speed, probe, TimeSpan.FromSeconds(seconds));
             o.WriteLine(string.Create(Inv,
-                $"  paced at {speed:F2}× recorded ({target:N0} events/s): {r.Events:N0} events in {r.Seconds:F2} s = {r.Events / r.Seconds:N0} events/s, wire {r.WireBytesPerEvent:F2} B/event, cpu {r.CpuSeconds:F2} s, {Load()}{r.Problem}"));
+                $"  paced at {speed:F2}× recorded ({target:N0} events/s): {r.Events:N0} events in {r.Seconds:F2} s = {r.Events / r.Seconds:N0} events/s, wire {r.WireBytesPerEvent:F2} B/event, cpu {r.CpuSeconds:F2} s, {r.Writes} InfluxDB writes, {Load()}{r.Problem}"));
             o.WriteLine(string.Create(Inv,
                 $"    {r.Lags.Count} windows: lag p50 {Percentile(r.Lags, 0.5):F3} s  p90 {Percentile(r.Lags, 0.9):F3} s  max {Percentile(r.Lags, 1):F3} s"));
         }
@@ -120,10 +120,10 @@ internal static class PipelineBenchmark
     }
 
     private static void Row(TextWriter o, string host, RunResult r) => o.WriteLine(string.Create(Inv,
-        $"  {host,-11} {r.Events,9} {r.Seconds,8:F2} {r.Events / r.Seconds,10:N0} {r.WireBytesPerEvent,9:F2} {r.AgentReadSeconds,10:F2} {r.AgentAckedSeconds,11:F2} {r.ConsumedSeconds,8:F2} {r.Seconds,10:F2} {r.CpuSeconds,6:F2} {r.Points,7}  {Load()}{r.Problem}"));
+        $"  {host,-11} {r.Events,9} {r.Seconds,8:F2} {r.Events / r.Seconds,10:N0} {r.WireBytesPerEvent,9:F2} {r.AgentReadSeconds,10:F2} {r.AgentAckedSeconds,11:F2} {r.ConsumedSeconds,8:F2} {r.Seconds,10:F2} {r.CpuSeconds,6:F2} {r.Points,7} {r.Writes,6}  {Load()}{r.Problem}"));
 
     private sealed record RunResult(long Events, double Seconds, double WireBytesPerEvent, double AgentReadSeconds, double AgentAckedSeconds,
-        double ConsumedSeconds, double CpuSeconds, long Points, List<double> Lags, string Problem);
+        double ConsumedSeconds, double CpuSeconds, long Points, long Writes, List<double> Lags, string Problem);
 
     private static RunResult RunOnce(string influxUrl, string db, string host, List<string> inputs, string? inventory,
         LoopedAgentSource? looped, double speed, ReadProbe? probe, TimeSpan? stopAfter = null)
@@ -211,7 +211,7 @@ internal static class PipelineBenchmark
         }
         double S(long t) => t == 0 ? double.NaN : Stopwatch.GetElapsedTime(start, t).TotalSeconds;
         return new RunResult(a.EventsSent, Stopwatch.GetElapsedTime(start, end).TotalSeconds, (double)a.BatchBytes / Math.Max(1, a.EventsSent),
-            S(readDone), S(acked), S(consumed), cpu, counters.PointsQueued, lags, problem);
+            S(readDone), S(acked), S(consumed), cpu, counters.PointsQueued, counters.WriteCount, lags, problem);
     }
 
     private static double Percentile(List<double> values, double p)

@@ -80,8 +80,8 @@ internal sealed class PipelineStages
         s.Stages.Add(("zstd decompress (librdkafka's job)", unzstd, true, "managed ZstdSharp, per record"));
 
         var (produce, consume) = Kafka(records);
-        s.Stages.Add(("Kafka: produce + flush (mock, TCP)", produce, false, "KafkaRecordSink, acks=all, zstd"));
-        s.Stages.Add(("Kafka: consume all (mock, TCP)", consume, false, "one consumer, assigned partitions"));
+        s.Stages.Add(("Kafka: produce + flush (mock, TCP)", produce, false, "KafkaRecordSink, acks=all, zstd; after a first record"));
+        s.Stages.Add(("Kafka: consume (mock, TCP)", consume, false, "one consumer, assigned partitions; after a first record"));
 
         var cache = new WireTypeCache();
         double decode = Best(runs, () =>
@@ -175,32 +175,41 @@ internal sealed class PipelineStages
         }
     }
 
+    /// <summary>
+    /// Wall time to produce (and have acknowledged) and to consume every record but the first: the first one, sent
+    /// and read before the clock starts, pays for connections, metadata and the idempotent producer's id.
+    /// </summary>
     private static (double Produce, double Consume) Kafka(List<byte[]> records)
     {
         using var mock = new MockKafkaCluster();
         var kafka = new KafkaOptions { BootstrapServers = mock.BootstrapServers };
         mock.CreateVmtraceTopics(3, kafka);
-        var sw = Stopwatch.StartNew();
+        double produce;
         using (var sink = new KafkaRecordSink(kafka, 64 * 1024, new AgentCounters()))
         {
-            foreach (var r in records)
+            sink.Send("bench", records[0], false, CancellationToken.None);
+            sink.Flush(TimeSpan.FromMinutes(1));
+            var sw = Stopwatch.StartNew();
+            foreach (var r in records.Skip(1))
                 sink.Send("bench", r, false, CancellationToken.None);
             sink.Flush(TimeSpan.FromMinutes(1));
+            produce = sw.Elapsed.TotalSeconds;
         }
-        double produce = sw.Elapsed.TotalSeconds;
         using var consumer = new ConsumerBuilder<string?, byte[]>(kafka.Apply(new ConsumerConfig { GroupId = "stages", EnableAutoCommit = false })).Build();
         consumer.Assign(Enumerable.Range(0, 3).Select(p => new TopicPartitionOffset(kafka.EventsTopic, p, Offset.Beginning)));
-        sw.Restart();
-        int got = 0;
         var limit = DateTime.UtcNow.AddMinutes(1);
+        int got = 0;
+        var clock = new Stopwatch();
         while (got < records.Count && DateTime.UtcNow < limit)
         {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false })
-                got++;
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } && ++got == 1)
+                clock.Start();
         }
-        double consume = sw.Elapsed.TotalSeconds;
+        double consume = clock.Elapsed.TotalSeconds;
         consumer.Close();
-        return (produce, got == records.Count ? consume : double.NaN);
+        // Per event of the records timed (all but the first), scaled to all events by the caller's division.
+        double share = (double)records.Count / Math.Max(1, records.Count - 1);
+        return (produce * share, got == records.Count ? consume * share : double.NaN);
     }
 
     /// <summary>
