@@ -5,6 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vmtrace.Agent;
+using Vmtrace.Analysis;
+using Vmtrace.Decoding;
+using Vmtrace.Decoding.Archives;
+using Vmtrace.InfluxDb;
 using Vmtrace.Kafka;
 using Vmtrace.TestSupport;
 using Vmtrace.Worker;
@@ -12,69 +16,230 @@ using Vmtrace.Worker;
 namespace Vmtrace.Bench;
 
 /// <summary>
-/// End to end on this machine: agent replay (as fast as possible) → Kafka (librdkafka mock cluster over TCP, or
-/// KAFKA_BOOTSTRAP_SERVERS) → worker → a real influxd. Prints events/s from the agent's first read until every
-/// window point is acknowledged by InfluxDB, bytes/event of the records on the wire (before Kafka's zstd), and
-/// the tail: time from the agent's last record to the last point stored.
+/// <c>pipeline</c>: agent → Kafka (librdkafka mock cluster over TCP) → worker → a real influxd, on this machine.
+/// 1. Stage rates: each stage alone on one thread (<see cref="PipelineStages"/>).
+/// 2. End to end, as fast as possible, from the trace files (compressed inputs are unpacked before timing, so
+///    the agent decodes plain files as it would on a host): events/s from the agent's start until InfluxDB
+///    acknowledged the last point, bytes/event on the wire, and when each side finished.
+/// 3. Window lag under a steady stream: one trace looped from memory, paced at a fixed rate; for each 1 s window,
+///    lag = wall time InfluxDB acknowledged the window's points − wall time the agent read its last event.
 /// </summary>
 internal static class PipelineBenchmark
 {
-    public static int Run(string traces, TextWriter o)
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static int Run(string traces, double rate, double seconds, TextWriter o)
     {
         var cases = new (string Host, string[] Inputs)[]
         {
-            ("s3", [Path.Combine(traces, "tcg-qemu/s3-disk-vs-cpu/trace.dat.xz"), Path.Combine(traces, "tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz"), Path.Combine(traces, "tcg-qemu/s3-disk-vs-cpu/qemu-vmE.log")]),
-            ("hip24-2vms", [Path.Combine(traces, "hip24-kvm-host-2vms-46s/host.trace.dat")]),
+            ("s3", ["tcg-qemu/s3-disk-vs-cpu/trace.dat.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmE.log"]),
+            ("hip24-2vms", ["hip24-kvm-host-2vms-46s/host.trace.dat"]),
         };
+        o.WriteLine($"pipeline benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, {Load()}");
         using var influx = new InfluxServer();
-        o.WriteLine("pipeline (agent → Kafka mock over TCP → worker → influxd), replay as fast as possible");
-        o.WriteLine("trace        events   seconds  events/s  bytes/event  tail_s  points");
-        int n = 0;
+        using var temp = new TempDirectory();
+        int db = 0;
+        var prepared = new List<(string Host, List<string> Inputs, string? Inventory)>();
         foreach (var (host, inputs) in cases)
         {
-            using var mock = new MockKafkaCluster();
-            var kafka = new KafkaOptions { BootstrapServers = mock.BootstrapServers };
-            mock.CreateVmtraceTopics(3, kafka);
-            string db = "bench" + (++n).ToString(CultureInfo.InvariantCulture);
-            using (var http = new HttpClient())
-                http.PostAsync($"{influx.Url}/query?q={Uri.EscapeDataString("CREATE DATABASE " + db)}", null).GetAwaiter().GetResult().EnsureSuccessStatusCode();
-            var settings = new Dictionary<string, string?>
+            var originals = inputs.Select(i => Path.Combine(traces, i)).ToList();
+            // Unpacked once, before any timing: a host's agent reads plain trace files, not .xz archives.
+            var unpacked = originals.Select(p => Decompression.IsXz(p) ? Decompression.Unpack(p, temp) : p).ToList();
+            prepared.Add((host, unpacked, RecordingDirectory.FindInventory(originals)));
+        }
+
+        o.WriteLine();
+        o.WriteLine("1. stages alone, same events: thread CPU s (least of 5) for in-process stages; wall s of one pass for Kafka and InfluxDB");
+        foreach (var (host, inputs, inventory) in prepared)
+        {
+            var vms = inventory is null ? [] : VmMapJson.Parse(File.ReadAllText(inventory));
+            string name = "stages" + (++db).ToString(Inv);
+            CreateDatabase(influx.Url, name);
+            var s = PipelineStages.Measure(inputs, vms, influx.Url, name, 5);
+            o.WriteLine(string.Create(Inv, $"{host}: {s.Events:N0} events, {s.Records} records, wire {(double)s.RawBytes / s.Events:F2} B/event before zstd, {(double)s.ZstdBytes / s.Events:F2} after; {s.Points:N0} points; {Load()}"));
+            o.WriteLine($"  {"stage",-38} {"seconds",8} {"events/s",12}  note");
+            double sum = 0;
+            foreach (var (stage, sec, cpu, note) in s.Stages)
             {
-                ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
-                ["Worker:GroupId"] = "bench",
-                ["Influx:Url"] = influx.Url,
-                ["Influx:Database"] = db,
-                ["Influx:RetentionPolicy"] = "",
-                ["Agent:HostId"] = host,
-                ["Agent:StopWhenDone"] = "false",
-            };
-            for (int i = 0; i < inputs.Length; i++)
-                settings[$"Agent:Inputs:{i}"] = inputs[i];
-            using var worker = Build(settings, (s, c) => s.AddVmtraceWorker(c));
-            using var agent = Build(settings, (s, c) => s.AddVmtraceAgent(c));
-            worker.StartAsync().GetAwaiter().GetResult();
-            var counters = worker.Services.GetRequiredService<WorkerService>().Counters;
-            // The group join (a few seconds on the mock) is not part of the pipeline's speed.
-            var joined = DateTime.UtcNow.AddMinutes(1);
-            while (counters.AssignedPartitions < 3 && DateTime.UtcNow < joined)
-                Thread.Sleep(10);
-            var start = Stopwatch.GetTimestamp();
-            agent.StartAsync().GetAwaiter().GetResult();
-            var agentService = agent.Services.GetRequiredService<AgentService>();
-            agentService.Completion.GetAwaiter().GetResult();
-            var agentDone = Stopwatch.GetTimestamp();
-            var limit = DateTime.UtcNow.AddMinutes(5);
-            while (!(counters.SessionsEnded == 1 && counters.PendingPoints == 0) && DateTime.UtcNow < limit)
-                Thread.Sleep(5);
-            var end = Stopwatch.GetTimestamp();
-            agent.StopAsync().GetAwaiter().GetResult();
-            worker.StopAsync().GetAwaiter().GetResult();
-            var a = agentService.Counters;
-            double seconds = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{host,-11} {a.EventsSent,8} {seconds,8:F2} {a.EventsSent / seconds,9:F0} {(double)a.BatchBytes / Math.Max(1, a.EventsSent),12:F2} {Stopwatch.GetElapsedTime(agentDone, end).TotalSeconds,7:F2} {counters.PointsQueued,7}"));
+                if (cpu)
+                    sum += sec;
+                o.WriteLine(string.Create(Inv, $"  {stage,-38} {sec,8:F4} {s.Events / sec,12:N0}  {note}"));
+            }
+            o.WriteLine(string.Create(Inv, $"  {"CPU stages in series (one core)",-38} {sum,8:F4} {s.Events / sum,12:N0}  agent + zstd + worker, without Kafka's and InfluxDB's own work"));
+        }
+
+        o.WriteLine();
+        o.WriteLine("2. end to end, as fast as possible, from the (unpacked) trace files, 3 runs each; times in s from the agent's start");
+        o.WriteLine($"  {"trace",-11} {"events",9} {"seconds",8} {"events/s",10} {"wire B/ev",9} {"agent read",10} {"Kafka acked",11} {"consumed",8} {"last point",10} {"cpu s",6} {"points",7} {"writes",6}  load");
+        foreach (var (host, inputs, inventory) in prepared)
+        {
+            for (int run = 0; run < 3; run++)
+            {
+                string name = "e2e" + (++db).ToString(Inv);
+                CreateDatabase(influx.Url, name);
+                Row(o, host, RunOnce(influx.Url, name, host, inputs, inventory, null, 0, null));
+            }
+        }
+
+        var (lagHost, lagInputs, lagInventory) = prepared[0];
+        ReplaySource replay;
+        using (var source = TraceOpener.OpenAll(lagInputs))
+            replay = ReplaySource.Capture(source);
+        var lagVms = lagInventory is null ? [] : VmMapJson.Parse(File.ReadAllText(lagInventory));
+        double span = (replay.LastTimestamp - replay.FirstTimestamp) / 1e9;
+        double recorded = replay.Count / span;
+
+        o.WriteLine();
+        o.WriteLine(string.Create(Inv, $"3. end to end, as fast as possible, steady stream: {lagHost} looped 10× from memory (decoded once: no trace decoding in the agent)"));
+        {
+            var looped = new LoopedAgentSource(lagHost, replay, lagVms, 10, null);
+            string name = "steady" + (++db).ToString(Inv);
+            CreateDatabase(influx.Url, name);
+            Row(o, lagHost + "×10", RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, 0, null));
+        }
+
+        o.WriteLine();
+        o.WriteLine(string.Create(Inv, $"4. window lag under a paced steady stream ({lagHost} looped from memory; recorded rate {recorded:N0} events/s)"));
+        o.WriteLine("   lag of a 1 s window = wall time InfluxDB acknowledged its points − wall time the agent read its last event");
+        foreach (double target in new[] { recorded, rate / 2, rate })
+        {
+            int loops = Math.Max(1, (int)Math.Ceiling(target * seconds / replay.Count));
+            var probe = new ReadProbe(1_000_000_000);
+            var looped = new LoopedAgentSource(lagHost, replay, lagVms, loops, probe);
+            double speed = target / recorded;
+            string name = "lag" + (++db).ToString(Inv);
+            CreateDatabase(influx.Url, name);
+            // Shorter than a whole pass at recorded speed: the stream stops after `seconds` of wall time.
+            var r = RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, speed, probe, TimeSpan.FromSeconds(seconds));
+            o.WriteLine(string.Create(Inv,
+                $"  paced at {speed:F2}× recorded ({target:N0} events/s): {r.Events:N0} events in {r.Seconds:F2} s = {r.Events / r.Seconds:N0} events/s, wire {r.WireBytesPerEvent:F2} B/event, cpu {r.CpuSeconds:F2} s, {r.Writes} InfluxDB writes, {Load()}{r.Problem}"));
+            o.WriteLine(string.Create(Inv,
+                $"    {r.Lags.Count} windows: lag p50 {Percentile(r.Lags, 0.5):F3} s  p90 {Percentile(r.Lags, 0.9):F3} s  max {Percentile(r.Lags, 1):F3} s"));
         }
         return 0;
+    }
+
+    private static void Row(TextWriter o, string host, RunResult r) => o.WriteLine(string.Create(Inv,
+        $"  {host,-11} {r.Events,9} {r.Seconds,8:F2} {r.Events / r.Seconds,10:N0} {r.WireBytesPerEvent,9:F2} {r.AgentReadSeconds,10:F2} {r.AgentAckedSeconds,11:F2} {r.ConsumedSeconds,8:F2} {r.Seconds,10:F2} {r.CpuSeconds,6:F2} {r.Points,7} {r.Writes,6}  {Load()}{r.Problem}"));
+
+    private sealed record RunResult(long Events, double Seconds, double WireBytesPerEvent, double AgentReadSeconds, double AgentAckedSeconds,
+        double ConsumedSeconds, double CpuSeconds, long Points, long Writes, List<double> Lags, string Problem);
+
+    private static RunResult RunOnce(string influxUrl, string db, string host, List<string> inputs, string? inventory,
+        LoopedAgentSource? looped, double speed, ReadProbe? probe, TimeSpan? stopAfter = null)
+    {
+        using var mock = new MockKafkaCluster();
+        var kafka = new KafkaOptions { BootstrapServers = mock.BootstrapServers };
+        mock.CreateVmtraceTopics(3, kafka);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
+            ["Worker:GroupId"] = "bench",
+            ["Influx:Url"] = influxUrl,
+            ["Influx:Database"] = db,
+            ["Influx:RetentionPolicy"] = "",
+            ["Agent:HostId"] = host,
+            ["Agent:StopWhenDone"] = "false",
+            ["Agent:Speed"] = speed.ToString("R", Inv),
+        };
+        if (inventory is not null)
+            settings["Agent:Inventory"] = inventory;
+        for (int i = 0; i < inputs.Count; i++)
+            settings[$"Agent:Inputs:{i}"] = inputs[i];
+        AckProbe? acks = null;
+        using var worker = Build(settings, (s, c) =>
+        {
+            s.AddVmtraceWorker(c);
+            s.AddSingleton<IPointWriter>(sp => acks = new AckProbe(new InfluxPointWriter(sp.GetRequiredService<InfluxClient>())));
+        });
+        using var agent = Build(settings, (s, c) =>
+        {
+            s.AddVmtraceAgent(c);
+            if (looped is not null)
+                s.AddSingleton<IAgentSource>(looped);
+        });
+        worker.StartAsync().GetAwaiter().GetResult();
+        var counters = worker.Services.GetRequiredService<WorkerService>().Counters;
+        // The group join (a few seconds on the mock) is not part of the pipeline's speed.
+        var joined = DateTime.UtcNow.AddMinutes(1);
+        while (counters.AssignedPartitions < 3 && DateTime.UtcNow < joined)
+            Thread.Sleep(10);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var start = Stopwatch.GetTimestamp();
+        agent.StartAsync().GetAwaiter().GetResult();
+        var agentService = agent.Services.GetRequiredService<AgentService>();
+        var a = agentService.Counters;
+        // Polled every millisecond: when the agent last read, when Kafka had acknowledged everything, when the
+        // worker last took events, and when the last point was acknowledged by InfluxDB.
+        long readDone = 0, acked = 0, consumed = 0, lastRead = -1, lastIn = -1;
+        var limit = DateTime.UtcNow.AddMinutes(5);
+        while (DateTime.UtcNow < limit)
+        {
+            if (stopAfter is { } after && Stopwatch.GetElapsedTime(start) >= after)
+                looped?.Stop();
+            long now = Stopwatch.GetTimestamp();
+            if (a.EventsRead != lastRead)
+            {
+                lastRead = a.EventsRead;
+                readDone = now;
+            }
+            if (counters.EventsIn != lastIn)
+            {
+                lastIn = counters.EventsIn;
+                consumed = now;
+            }
+            if (acked == 0 && agentService.Completion.IsCompleted)
+                acked = now;
+            if (counters.SessionsEnded == 1 && counters.PendingPoints == 0)
+                break;
+            Thread.Sleep(1);
+        }
+        var end = Stopwatch.GetTimestamp();
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        probe?.End();
+        agent.StopAsync().GetAwaiter().GetResult();
+        worker.StopAsync().GetAwaiter().GetResult();
+        string problem = counters.EventsIn != a.EventsSent ? $"  PROBLEM: worker took {counters.EventsIn} events of {a.EventsSent}" : "";
+        var lags = new List<double>();
+        if (probe is not null && acks is not null)
+        {
+            foreach (var (window, ackTicks) in acks.Snapshot())
+            {
+                if (probe.LastReadTicks.TryGetValue(window, out long readTicks))
+                    lags.Add(Stopwatch.GetElapsedTime(readTicks, ackTicks).TotalSeconds);
+            }
+        }
+        double S(long t) => t == 0 ? double.NaN : Stopwatch.GetElapsedTime(start, t).TotalSeconds;
+        return new RunResult(a.EventsSent, Stopwatch.GetElapsedTime(start, end).TotalSeconds, (double)a.BatchBytes / Math.Max(1, a.EventsSent),
+            S(readDone), S(acked), S(consumed), cpu, counters.PointsQueued, counters.WriteCount, lags, problem);
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        if (values.Count == 0)
+            return double.NaN;
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    private static void CreateDatabase(string url, string db)
+    {
+        using var http = new HttpClient();
+        http.PostAsync($"{url}/query?q={Uri.EscapeDataString("CREATE DATABASE " + db)}", null).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The machine is shared: every figure is printed with the load average beside it.</summary>
+    internal static string Load()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/loadavg").Split(' ');
+            return $"load {parts[0]} {parts[1]} {parts[2]}";
+        }
+        catch (IOException)
+        {
+            return "load ?";
+        }
     }
 
     private static IHost Build(Dictionary<string, string?> settings, Action<IServiceCollection, IConfiguration> add)

@@ -7,7 +7,22 @@ const string Usage = "usage: Vmtrace.Bench decode [--traces DIR] [--runs N]   (D
 if (args.Length > 0 && args[0] == "analyze")
     return AnalyzeBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), 5, Console.Out);
 if (args.Length > 0 && args[0] == "pipeline")
-    return PipelineBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), Console.Out);
+{
+    // pipeline [--traces DIR] [--rate EVENTS_PER_S] [--seconds S]: the lag runs pace at recorded speed, rate/2 and rate, S each.
+    string dir = BenchPaths.DefaultTracesDirectory();
+    double rate = 1_000_000, seconds = 10;
+    for (int i = 1; i + 1 < args.Length; i += 2)
+    {
+        switch (args[i])
+        {
+            case "--traces": dir = args[i + 1]; break;
+            case "--rate": rate = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+            case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+            default: Console.Error.WriteLine($"unknown option '{args[i]}'"); return 2;
+        }
+    }
+    return PipelineBenchmark.Run(dir, rate, seconds, Console.Out);
+}
 if (args.Length > 0 && args[0] == "wire")
     return WireBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), 5, Console.Out);
 if (args.Length == 0 || args[0] != "decode")

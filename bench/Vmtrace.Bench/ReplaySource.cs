@@ -100,12 +100,21 @@ internal sealed class ReplaySource : EventSource
 
     public override bool MoveNext() => ++_index < _timestamps.Length;
 
+    /// <summary>Added to every timestamp (a looped replay shifts each pass).</summary>
+    public long TimeShift { get; set; }
+
+    public long FirstTimestamp => _timestamps.Length == 0 ? 0 : _timestamps[0];
+
+    public long LastTimestamp => _timestamps.Length == 0 ? 0 : _timestamps[^1];
+
+    public long CurrentTimestamp => _timestamps[_index] + TimeShift;
+
     public override TraceEvent Current
     {
         get
         {
             int i = _index;
-            return new TraceEvent(_timestamps[i], _cpus[i], _tids[i], _types[i],
+            return new TraceEvent(_timestamps[i] + TimeShift, _cpus[i], _tids[i], _types[i],
                 _values.AsSpan(_valueStart[i], _valueStart[i + 1] - _valueStart[i]),
                 _bytes.AsSpan(_byteStart[i], _byteStart[i + 1] - _byteStart[i]),
                 _elements.AsSpan(_elementStart[i], _elementStart[i + 1] - _elementStart[i]));

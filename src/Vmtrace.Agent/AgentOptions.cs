@@ -32,6 +32,9 @@ public sealed class AgentOptions
     /// <summary>Event-time span of a record at most: a worker sees a quiet host's events at least this often.</summary>
     public TimeSpan BatchMaxSpan { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Wall time a record is held at most while its events come in: bounds how late a slow host's events reach the worker.</summary>
+    public TimeSpan BatchMaxDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>How often (wall clock) a watermark heartbeat is sent.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -83,6 +86,8 @@ public sealed class AgentOptions
             yield return "Agent:BatchMaxEvents must be at least 1";
         if (BatchMaxSpan <= TimeSpan.Zero)
             yield return "Agent:BatchMaxSpan must be positive";
+        if (BatchMaxDelay <= TimeSpan.Zero)
+            yield return "Agent:BatchMaxDelay must be positive";
         if (HeartbeatInterval <= TimeSpan.Zero)
             yield return "Agent:HeartbeatInterval must be positive";
         if (InventoryInterval <= TimeSpan.Zero)

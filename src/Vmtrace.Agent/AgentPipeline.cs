@@ -76,26 +76,50 @@ public sealed class AgentPipeline
         }
 
         long started = Stopwatch.GetTimestamp();
-        long lastHeartbeat = started, lastInventory = started, lastHealth = started;
+        long lastHeartbeat = started, lastInventory = started, lastHealth = started, batchStarted = started;
         long firstEvent = long.MinValue, lastSent = long.MinValue, maxSeen = long.MinValue, batchMax = long.MinValue;
         long read = Counters.EventsRead;
+        long maxDelayTicks = (long)(_options.BatchMaxDelay.TotalSeconds * Stopwatch.Frequency);
+        // Replay pacing, per event: an event is read when the wall clock reaches its time (scaled by Speed), as a
+        // live tracer would deliver it, rather than a whole batch early and then a wait.
+        double ticksPerEventNs = _options.Speed > 0 ? Stopwatch.Frequency / 1e9 / _options.Speed : 0;
+        long slackTicks = Stopwatch.Frequency / 1000;
         while (source.MoveNext())
         {
             var e = source.Current;
             long t = e.Timestamp;
             if (firstEvent == long.MinValue)
                 firstEvent = t;
+            if (ticksPerEventNs > 0)
+            {
+                long due = started + (long)((t - firstEvent) * ticksPerEventNs);
+                long ahead = due - Stopwatch.GetTimestamp();
+                if (ahead >= slackTicks)
+                {
+                    // A quiet stretch: what was read goes out before the wait if the wait would hold it too long.
+                    if (batches.EventCount > 0 && due - batchStarted >= maxDelayTicks)
+                        Send();
+                    cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds((double)ahead / Stopwatch.Frequency));
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
             if (t > maxSeen)
                 maxSeen = t;
             if (t > batchMax)
                 batchMax = t;
+            if (batches.EventCount == 0)
+                batchStarted = Stopwatch.GetTimestamp();
             batches.Append(e);
             read++;
-            if (!batches.IsFull)
-                continue;
+            // The wall-clock limit is checked every 64 events (a clock read costs more than appending an event):
+            // a slow host's batch leaves after BatchMaxDelay instead of waiting for BatchMaxSpan of its events.
+            if (batches.IsFull || ((read & 63) == 0 && batches.EventCount > 0 && Stopwatch.GetTimestamp() - batchStarted >= maxDelayTicks))
+                Send();
+        }
+
+        void Send()
+        {
             Counters.EventsRead = read;
-            if (_options.Speed > 0)
-                Pace(started, firstEvent, t, cancellationToken);
             SendBatch(key, batches, cancellationToken);
             lastSent = batchMax;
             long now = Stopwatch.GetTimestamp();
@@ -270,15 +294,5 @@ public sealed class AgentPipeline
         Counters.EventsSkipped = batches.SkippedEvents;
         Counters.Batches++;
         Counters.BatchBytes += record.Length;
-    }
-
-    /// <summary>Recorded speed (or a multiple): waits until the wall clock catches up with the event clock.</summary>
-    private void Pace(long started, long firstEvent, long now, CancellationToken cancellationToken)
-    {
-        double eventSeconds = (now - firstEvent) / 1e9 / _options.Speed;
-        double wallSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        if (eventSeconds > wallSeconds)
-            cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(eventSeconds - wallSeconds));
-        cancellationToken.ThrowIfCancellationRequested();
     }
 }

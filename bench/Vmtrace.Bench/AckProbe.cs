@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using System.Globalization;
+using Vmtrace.Worker;
+
+namespace Vmtrace.Bench;
+
+/// <summary>
+/// Wraps the worker's InfluxDB writer: once a write is acknowledged, notes the wall time (Stopwatch ticks)
+/// for every window whose points it carried (a window point's timestamp is its window start). A window's
+/// time is that of the write that acknowledged its last point.
+/// </summary>
+internal sealed class AckProbe(IPointWriter inner) : IPointWriter
+{
+    private readonly Dictionary<long, long> _acked = [];
+
+    public async Task WriteAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    {
+        await inner.WriteAsync(lines, cancellationToken).ConfigureAwait(false);
+        long now = Stopwatch.GetTimestamp();
+        lock (_acked)
+        {
+            foreach (var line in lines)
+            {
+                if (!line.StartsWith("vmtrace_", StringComparison.Ordinal))
+                    continue; // pipeline_health
+                int space = line.LastIndexOf(' ');
+                if (space > 0 && long.TryParse(line.AsSpan(space + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long ts))
+                    _acked[ts] = now;
+            }
+        }
+    }
+
+    public Dictionary<long, long> Snapshot()
+    {
+        lock (_acked)
+            return new Dictionary<long, long>(_acked);
+    }
+}
