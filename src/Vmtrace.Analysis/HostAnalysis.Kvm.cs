@@ -45,7 +45,8 @@ public sealed partial class HostAnalysis
         if (t.Vcpu is { } vcpu && t.Vm is { } vm)
         {
             vcpu.Window.GuestNs -= t.GuestSinceEntryNs;
-            vm.Window.ThreadsOnCpuNs -= t.GuestSinceEntryNs;
+            if (!_runtimeSeen)
+                vm.Window.ThreadsOnCpuNs -= t.GuestSinceEntryNs;
         }
         t.GuestSinceEntryNs = 0;
         t.InGuest = false;

@@ -14,6 +14,14 @@ public sealed partial class HostAnalysis
 
     private bool _schedulerSeen;
 
+    /// <summary>
+    /// The trace has sched_stat_runtime: threads' on-CPU time (threads_cpu_ns) is then the run time the
+    /// kernel charged, not the time between switches. The two differ per thread: after a wake-up preemption
+    /// the scheduler does not update its run-queue clock at the switch (rq_clock_skip_update), so the gap
+    /// between the wake-up and the switch is charged to the woken thread, not to the one it preempted.
+    /// </summary>
+    private bool _runtimeSeen;
+
     private void OnSchedSwitch(in TraceEvent e, long now)
     {
         _schedulerSeen = true;
@@ -187,6 +195,24 @@ public sealed partial class HostAnalysis
         }
     }
 
+    /// <summary>
+    /// Run time charged to a thread by the scheduler (update_curr), counted in the window of the event: the
+    /// same time and the same split between threads as the thread's schedstat. A running thread's charge lags
+    /// its switches by at most a tick. Switch-based accounting stops counting on-CPU time from the first one.
+    /// </summary>
+    private void OnStatRuntime(in TraceEvent e)
+    {
+        int tid = (int)e.Get(FieldRole.Tid, -1);
+        long runtime = e.Get(FieldRole.Runtime, -1);
+        if (tid <= 0 || runtime < 0)
+            return;
+        _runtimeSeen = true;
+        var t = Thread(tid);
+        Rename(t, e.GetText(FieldRole.Comm));
+        if (t.Vm is { } vm)
+            vm.Window.ThreadsOnCpuNs += runtime;
+    }
+
     private void OnMigrate(in TraceEvent e, long now)
     {
         int tid = (int)e.Get(FieldRole.Tid, -1);
@@ -237,7 +263,8 @@ public sealed partial class HostAnalysis
                 // running or sleeping (HLT): that time is left uncounted; its exit latency tells it.
                 if (vcpu is not null && !t.InGuest && !_schedulerSeen)
                     break;
-                vm.Window.ThreadsOnCpuNs += d;
+                if (!_runtimeSeen)
+                    vm.Window.ThreadsOnCpuNs += d;
                 if (vcpu is not null)
                 {
                     if (t.InGuest)

@@ -140,6 +140,7 @@ public sealed partial class HostAnalysis
             case KnownEvent.SchedWaking:
             case KnownEvent.SchedWakeupNew: OnWakeup(e, t); break;
             case KnownEvent.SchedMigrateTask: OnMigrate(e, t); break;
+            case KnownEvent.SchedStatRuntime: OnStatRuntime(e); break;
             case KnownEvent.TaskNewtask: OnNewTask(e); break;
             case KnownEvent.SchedProcessFork: OnFork(e); break;
             case KnownEvent.SchedProcessExit: OnExit(e, t); break;

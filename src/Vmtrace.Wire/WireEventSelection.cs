@@ -37,6 +37,7 @@ public static class WireEventSelection
         Set([FieldRole.ChildTid, FieldRole.ChildPid, FieldRole.ChildComm], KnownEvent.SchedProcessFork);
         Set([FieldRole.Tid, FieldRole.Pid], KnownEvent.SchedProcessExec);
         Set([FieldRole.Tid], KnownEvent.SchedProcessExit, KnownEvent.SchedProcessFree);
+        Set([FieldRole.Tid, FieldRole.Comm, FieldRole.Runtime], KnownEvent.SchedStatRuntime);
         Set([FieldRole.Tid, FieldRole.Comm, FieldRole.CloneFlags], KnownEvent.TaskNewtask);
         Set([FieldRole.Tid, FieldRole.NewComm], KnownEvent.TaskRename);
         Set([FieldRole.Tid, FieldRole.Pid, FieldRole.Ppid], KnownEvent.StatedumpProcessState);

@@ -32,6 +32,45 @@ public class HostAnalysisSchedulingTests
     }
 
     [Fact]
+    public void OnEvent_WakeupPreemptionWithoutStatRuntime_OnCpuFromSwitches()
+    {
+        var (_, total, _) = Run(WakeupPreemption(withRuntime: false), 100);
+        // vCPU 0-60 and 80-100, worker 60-80: on-CPU time between the switches.
+        Assert.Equal(60 + 20 + 20, Assert.Single(total.Vms, v => v.Vm == "vm1").ThreadsOnCpuNs);
+    }
+
+    [Fact]
+    public void OnEvent_WakeupPreemptionWithStatRuntime_OnCpuIsWhatTheKernelCharged()
+    {
+        var (_, total, _) = Run(WakeupPreemption(withRuntime: true), 100);
+        // The kernel charged the vCPU up to the wake-up (50) and the worker from it: 50 + 30 + 20, not the
+        // switch times' 60 + 20 + 20; the vCPU's own state times stay switch-based.
+        var vm1 = Assert.Single(total.Vms, v => v.Vm == "vm1");
+        Assert.Equal(50 + 30 + 20, vm1.ThreadsOnCpuNs);
+        Assert.Equal(new CpuTimes(0, 80, 20, 0, 0), Vcpu(total, "vm1").Times);
+    }
+
+    /// <summary>
+    /// The worker (101) is woken at 50 and preempts the vCPU (100) at 60; the scheduler's run-queue clock was
+    /// last updated at the wake-up, so it charges the vCPU up to 50 and the worker from 50 (rq_clock_skip_update).
+    /// </summary>
+    private static ScriptedSource WakeupPreemption(bool withRuntime)
+    {
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Wakeup(50, 0, 100, 101, 0);
+        if (withRuntime)
+            s.StatRuntime(60, 0, 100, 100, "CPU 0/KVM", 50);
+        s.Switch(60, 0, 100, "CPU 0/KVM", 0, 101, "worker");
+        if (withRuntime)
+            s.StatRuntime(80, 0, 101, 101, "worker", 30);
+        s.Switch(80, 0, 101, "worker", 1, 100, "CPU 0/KVM");
+        if (withRuntime)
+            s.StatRuntime(100, 0, 100, 100, "CPU 0/KVM", 20);
+        return s;
+    }
+
+    [Fact]
     public void OnEvent_SleepThenWakeup_CountsBlockedThenWait()
     {
         var s = new ScriptedSource()

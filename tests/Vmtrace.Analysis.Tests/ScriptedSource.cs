@@ -14,6 +14,8 @@ internal sealed class ScriptedSource : EventSource
     ]);
     private static readonly EventType WakeupType = new("sched_wakeup",
         [new("comm", FieldKind.String), new("pid", FieldKind.Signed), new("prio", FieldKind.Signed), new("target_cpu", FieldKind.Signed)]);
+    private static readonly EventType RuntimeType = new("sched_stat_runtime",
+        [new("comm", FieldKind.String), new("pid", FieldKind.Signed), new("runtime", FieldKind.Unsigned)]);
     private static readonly EventType EntryType = new("kvm_entry", [new("vcpu_id", FieldKind.Unsigned), new("rip", FieldKind.Unsigned)]);
     private static readonly EventType ExitType = new("kvm_exit",
         [new("exit_reason", FieldKind.Unsigned), new("guest_rip", FieldKind.Unsigned), new("vcpu_id", FieldKind.Unsigned)]);
@@ -77,6 +79,10 @@ internal sealed class ScriptedSource : EventSource
 
     public ScriptedSource Wakeup(long ts, int cpu, int wakerTid, int tid, int targetCpu) =>
         Add(ts, cpu, wakerTid, WakeupType, "x", tid, 120, targetCpu);
+
+    /// <summary>sched_stat_runtime: the scheduler charged <paramref name="runtime"/> ns to <paramref name="tid"/> (emitted by <paramref name="cpuTid"/>).</summary>
+    public ScriptedSource StatRuntime(long ts, int cpu, int cpuTid, int tid, string comm, long runtime) =>
+        Add(ts, cpu, cpuTid, RuntimeType, comm, tid, runtime);
 
     public ScriptedSource Entry(long ts, int cpu, int tid, int vcpu) => Add(ts, cpu, tid, EntryType, vcpu, 0);
 

@@ -22,6 +22,7 @@ public static class EventCatalog
         ["sched_process_exec"] = KnownEvent.SchedProcessExec,
         ["sched_process_exit"] = KnownEvent.SchedProcessExit,
         ["sched_process_free"] = KnownEvent.SchedProcessFree,
+        ["sched_stat_runtime"] = KnownEvent.SchedStatRuntime,
         ["task_newtask"] = KnownEvent.TaskNewtask,
         ["task_rename"] = KnownEvent.TaskRename,
         ["lttng_statedump_process_state"] = KnownEvent.StatedumpProcessState,
@@ -140,6 +141,7 @@ public static class EventCatalog
         (FieldRole.State, ["state"]),
         (FieldRole.Count, ["count"]),
         (FieldRole.Buf, ["buf"]),
+        (FieldRole.Runtime, ["runtime"]),
     ];
 
     private static readonly int RoleCount = Enum.GetValues<FieldRole>().Length;

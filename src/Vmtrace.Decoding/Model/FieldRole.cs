@@ -78,4 +78,7 @@ public enum FieldRole
     State,
     Count,
     Buf,
+
+    // sched_stat_runtime (last, so existing roles keep their numbers)
+    Runtime,
 }

@@ -66,4 +66,10 @@ public enum KnownEvent : byte
 
     /// <summary>Synthetic: the tracer reported events lost on this CPU/stream (field "count", 0 if unknown).</summary>
     LostEvents,
+
+    /// <summary>
+    /// <c>sched_stat_runtime</c>: run time the scheduler has just charged to a thread (the increments of its
+    /// <c>sum_exec_runtime</c>). After <see cref="LostEvents"/> so the existing values keep their numbers.
+    /// </summary>
+    SchedStatRuntime,
 }

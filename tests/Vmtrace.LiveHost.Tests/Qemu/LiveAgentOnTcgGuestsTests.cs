@@ -16,21 +16,24 @@ namespace Vmtrace.LiveHost.Tests.Qemu;
 /// plus qemu's I/O threads on this machine's CPUs, so they interfere. The tracefs source feeds the
 /// analysis while they run; at two instants (on 100 ms window boundaries, marked in the trace) every
 /// qemu thread's /proc/PID/task/TID/schedstat is read.
-/// <para>Bounds: on-CPU time summed over all qemu threads, and the CPU-bound VM's, within 1 %; each VM's
-/// vCPU run-queue wait within 5 % for the CPU-bound VM. I/O VMs' waits get 12 %: after a wake-up
-/// preemption the kernel reuses an earlier run-queue clock value and charges the gap to the woken thread
-/// (often a qemu I/O thread, the guest's vCPU of an I/O VM being woken by it) instead of the thread it
-/// preempted, so schedstat's wait of a thread that wakes often is not what the scheduler events say —
-/// measured on these machines up to ~8 % for a disk-heavy VM. schedstat itself lags by up to a tick for a
-/// thread that is on a CPU when it is read (sum_exec_runtime is brought up to date at ticks and switches):
-/// over 8 s that is a few tenths of a percent, inside the 1 %.</para>
+/// <para>Bounds: on-CPU time summed over all qemu threads, and each VM's (CPU-bound and I/O), within 1 %; the
+/// CPU-bound VM's vCPU run-queue wait within 5 %. I/O VMs' waits get 12 %: after a wake-up preemption the
+/// kernel does not update its run-queue clock at the switch (rq_clock_skip_update) and charges the gap since
+/// the wake-up to the woken thread (often a qemu I/O thread, the guest's vCPU of an I/O VM being woken by it)
+/// instead of the thread it preempted, so schedstat's wait of a thread that wakes often is not what the
+/// switch and wake-up events say — measured on these machines up to ~8 % for a disk-heavy VM. The same effect
+/// made switch-based on-CPU time miss the 1 % in about half the runs (a CPU-bound VM +0.4…+2.6 %, a disk VM
+/// −2…−10 %); the tracefs source therefore records sched_stat_runtime, the run time the kernel charges, and
+/// the analysis takes threads' on-CPU time from it (docs/live-agent.md). What is left is schedstat's lag of
+/// at most a tick for a thread on a CPU when it is read, at both instants: far inside the 1 %.</para>
 /// </summary>
+[Collection(nameof(LiveAgentOnTcgGuestsTests))]
 public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
 {
     private const long WindowNs = 100_000_000;
 
-    // Not in the default run (scripts/test.sh): its 1 % on-CPU bounds fail in about half the runs on
-    // these shared 2-CPU machines (see docs/live-agent.md). Run it with: bash scripts/test.sh --live-qemu
+    // In the default run (scripts/test.sh, CI): root, tracefs and qemu-system-x86 are required there
+    // (scripts/install-deps.sh installs qemu and builds the guest); elsewhere it says it did not run.
     [QemuFact]
     [Trait("Category", "LiveQemu")]
     public void Agent_ThreeTcgGuests_MatchesSchedstatBetweenMarkers()
@@ -77,11 +80,13 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
         }) { IsBackground = true, Name = "analysis" };
         consumer.Start();
 
-        const int duration = 18;
+        // Each guest runs its workload for this long from its own start; on a loaded 2-CPU host (load 40 measured)
+        // the TCG guests boot up to tens of seconds apart, and both instants must fall while all three run.
+        const int duration = 30;
         lab.Launch("web", 2, "cpu", duration);
-        // The I/O guests pause between rounds: every wake-up of their qemu I/O threads that preempts a web vCPU
-        // moves kernel-accounted run time from web to them (the run-queue clock effect above), so unthinned I/O
-        // would make the CPU-bound VM's kernel figure itself off by a few percent.
+        // The I/O guests pause 1 s between rounds: on-CPU time no longer depends on it (sched_stat_runtime), but
+        // the run-queue clock effect on their vCPUs' wait (above) grows with every wake-up, and the 12 % is what
+        // was measured for I/O at this rate.
         lab.Launch("db", 1, "disk", duration, "vmtrace_pause=1");
         lab.Launch("edge", 1, "net", duration, "vmtrace_ip=10.77.0.2/24 vmtrace_peer=10.77.0.1 vmtrace_mib=1 vmtrace_pause=1");
         var scanner = new QemuProcessScanner();
@@ -90,7 +95,7 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
         foreach (var vm in scanner.Scan().Where(v => pids.Contains(v.Pid)))
             inventory.Enqueue(vm.ToInventory());
 
-        lab.WaitForWorkloads(TimeSpan.FromSeconds(60));
+        lab.WaitForWorkloads(TimeSpan.FromSeconds(240));
         var discovered = scanner.Scan().Where(v => pids.Contains(v.Pid)).ToList();
         foreach (var vm in discovered)
             inventory.Enqueue(vm.ToInventory());
@@ -100,6 +105,9 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
         var (t1, s1) = SampleOnBoundary(tracefs, pids, "t1");
         Thread.Sleep(TimeSpan.FromSeconds(8));
         var (t2, s2) = SampleOnBoundary(tracefs, pids, "t2");
+        // The guests interfered between the instants: none had ended its workload (else the boot skew ate the overlap).
+        var ended = lab.Vms.Where(v => v.Process.HasExited || File.ReadAllText(v.SerialLog).Contains("VMTRACE_WL end", StringComparison.Ordinal)).Select(v => v.Name).ToList();
+        Assert.True(ended.Count == 0, $"workload of {string.Join(", ", ended)} ended before the second instant");
         output.WriteLine($"instants {t1} → {t2} ({(t2 - t1) / 1e9:F1} s); schedstat read in {Spans[^2] / 1e3:F0} µs and {Spans[^1] / 1e3:F0} µs");
 
         lab.WaitForPowerOff(TimeSpan.FromSeconds(90));
@@ -170,9 +178,10 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
         Assert.InRange(net.RxBytes, downloaded, downloaded * 1.08 + uploaded * 0.05 + 100_000);
         Assert.InRange(net.TxBytes, uploaded, uploaded * 1.08 + downloaded * 0.06 + 100_000);
 
-        Assert.InRange(Diff(traceTotal, kernelTotal), -1.0, 1.0);
+        Assert.True(Math.Abs(Diff(traceTotal, kernelTotal)) <= 1.0, $"all qemu threads on-CPU trace {traceTotal} ns vs schedstat {kernelTotal} ns ({Diff(traceTotal, kernelTotal):F2} %)");
         CheckVm("web", 1.0, 5.0);
         CheckVm("db", 1.0, 12.0);
+        CheckVm("edge", 1.0, 12.0);
 
         void CheckVm(string name, double onCpuPct, double waitPct)
         {
@@ -183,9 +192,8 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
             long wait = threads.Where(t => QemuProcessScanner.VcpuIndex(t.Comm) >= 0).Sum(t => t.WaitNs - (s1.TryGetValue(t.Tid, out var a) ? a.WaitNs : 0));
             long onCpu = byVm[name].Sum(v => v.ThreadsOnCpuNs);
             long stolen = byVm[name].Sum(v => v.VcpuTimes.StolenNs);
-            if (vm.Workload == "cpu")
-                Assert.InRange(Diff(onCpu, run), -onCpuPct, onCpuPct);
-            Assert.InRange(Diff(stolen, wait), -waitPct, waitPct);
+            Assert.True(Math.Abs(Diff(onCpu, run)) <= onCpuPct, $"{name} on-CPU trace {onCpu} ns vs schedstat {run} ns ({Diff(onCpu, run):F2} %)");
+            Assert.True(Math.Abs(Diff(stolen, wait)) <= waitPct, $"{name} vCPU wait trace {stolen} ns vs schedstat {wait} ns ({Diff(stolen, wait):F2} %)");
         }
     }
 
@@ -222,3 +230,10 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
         return (boundary, sample);
     }
 }
+
+/// <summary>
+/// Runs the QEMU test alone, after the other tests of this assembly: its guests fill the host's scheduler with
+/// events, and the tracefs tests beside it (1 MiB buffers) would lose some.
+/// </summary>
+[CollectionDefinition(nameof(LiveAgentOnTcgGuestsTests), DisableParallelization = true)]
+public sealed class LiveAgentOnTcgGuestsCollection;
