@@ -207,8 +207,28 @@ b.write("capacity-planning.json")
 
 # ---------------------------------------------------------------- pipeline health
 b = Board("vmtrace-pipeline", "vmtrace / Pipeline health",
-          "Worker counters written every health interval to pipeline_health: records and events in, windows and points out, lag, retries, dead letters, tracer-lost events.",
-          [var("instance", 'SHOW TAG VALUES FROM "pipeline_health" WITH KEY = "instance"', "worker")], time_from="now-1h", tags=["pipeline"])
+          "Worker and agent counters written every health interval to pipeline_health: events read and sent by each host's agent, its buffer and "
+          "blocked time, tracer-lost events; records and events in, windows and points out, lag, retries, dead letters at the workers.",
+          [var("instance", 'SHOW TAG VALUES FROM "pipeline_health" WITH KEY = "instance"', "worker"),
+           var("host", 'SHOW TAG VALUES FROM "pipeline_health" WITH KEY = "host"', "agent host")], time_from="now-1h", tags=["pipeline"])
+A = '"component" = \'agent\' AND ' + H
+# Agents (component=agent, one series per host): their counters travel in the wire stream and the worker writes them.
+b.panel("timeseries", "Agent: events read and sent (trace → Kafka)", "ops",
+        [(f'SELECT non_negative_derivative(max("events_read"), 1s) AS "read", non_negative_derivative(max("events_sent"), 1s) AS "sent" FROM "pipeline_health" WHERE {A} AND $timeFilter GROUP BY time($__interval), "host" fill(none)', "$tag_host $col")],
+        w=12, interval="10s", options=LEGEND_TABLE)
+b.panel("timeseries", "Agent: buffer waiting for Kafka", "decbytes",
+        [(f'SELECT max("buffered_bytes") AS "buffered", max("buffer_capacity_bytes") AS "capacity" FROM "pipeline_health" WHERE {A} AND $timeFilter GROUP BY time($__interval), "host" fill(none)', "$tag_host $col")],
+        w=12, interval="10s", options=LEGEND_TABLE,
+        description="What the agent holds for Kafka; at capacity its trace source is blocked (nothing is dropped).")
+b.panel("timeseries", "Agent: time the source was blocked by a full buffer", "percentunit",
+        [(f'SELECT non_negative_derivative(max("buffer_full_wait_ns"), 1s) / 1000000000 FROM "pipeline_health" WHERE {A} AND $timeFilter GROUP BY time($__interval), "host" fill(none)', "$tag_host")],
+        w=8, interval="10s")
+b.panel("timeseries", "Agent: tracer-lost events and delivery errors (totals)", "short",
+        [(f'SELECT max("tracer_lost_events") AS "tracer-lost events", max("delivery_errors") AS "Kafka delivery errors", max("events_skipped") AS "events not sent (not used by the analysis)" FROM "pipeline_health" WHERE {A} AND $timeFilter GROUP BY time($__interval), "host" fill(none)', "$tag_host $col")],
+        w=8, interval="10s")
+b.panel("timeseries", "Agent: records produced and delivered (totals)", "short",
+        [(f'SELECT max("records_produced") AS "produced", max("records_delivered") AS "delivered" FROM "pipeline_health" WHERE {A} AND $timeFilter GROUP BY time($__interval), "host" fill(none)', "$tag_host $col")],
+        w=8, interval="10s")
 I = '"instance" =~ /^$instance$/'
 b.panel("timeseries", "Records and events in (Kafka → worker)", "ops",
         [(f'SELECT non_negative_derivative(max("records_in"), 1s) AS "records in", non_negative_derivative(max("events_in"), 1s) AS "events in" FROM "pipeline_health" WHERE {I} AND $timeFilter GROUP BY time($__interval), "instance" fill(none)', "$tag_instance $col")],
