@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 
@@ -12,13 +13,55 @@ public sealed partial class HostAnalysis
     private int IdleCulprit { get; }
     private int UnknownCulprit { get; }
 
+    /// <summary>Slots in <see cref="_threadCache"/>; a power of two.</summary>
+    private const int ThreadCacheSize = 256;
+
+    /// <summary>
+    /// Direct-mapped cache in front of <see cref="_threads"/>, slot = tid mod size: nearly every event
+    /// (switches, wake-ups) looks a thread up by tid, and a few threads recur, so most lookups skip the
+    /// dictionary. Holds only threads that are in <see cref="_threads"/> (a removed thread is evicted).
+    /// </summary>
+    private readonly ThreadInfo?[] _threadCache = new ThreadInfo?[ThreadCacheSize];
+
     /// <summary>The thread with that tid, created on first sight (once per thread).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ThreadInfo Thread(int tid)
     {
-        if (_threads.TryGetValue(tid, out var t))
-            return t;
-        return NewThread(tid, createdNow: false);
+        var cached = _threadCache[tid & (ThreadCacheSize - 1)];
+        if (cached is not null && cached.Tid == tid)
+            return cached;
+        return ThreadSlow(tid);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ThreadInfo ThreadSlow(int tid)
+    {
+        if (!_threads.TryGetValue(tid, out var t))
+            t = NewThread(tid, createdNow: false);
+        _threadCache[tid & (ThreadCacheSize - 1)] = t;
+        return t;
+    }
+
+    /// <summary>The thread with that tid when the model knows it (creates nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryGetThread(int tid, [NotNullWhen(true)] out ThreadInfo? thread)
+    {
+        var cached = _threadCache[tid & (ThreadCacheSize - 1)];
+        if (cached is not null && cached.Tid == tid)
+        {
+            thread = cached;
+            return true;
+        }
+        return _threads.TryGetValue(tid, out thread);
+    }
+
+    /// <summary>Forgets a thread (its tid is being reused by a new task).</summary>
+    private void RemoveThread(ThreadInfo t)
+    {
+        _threads.Remove(t.Tid);
+        ref var slot = ref _threadCache[t.Tid & (ThreadCacheSize - 1)];
+        if (slot == t)
+            slot = null;
     }
 
     /// <param name="createdNow">A task created during the trace: the names known from before the trace belong to an older task of that tid.</param>

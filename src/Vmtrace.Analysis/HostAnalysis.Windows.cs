@@ -63,7 +63,7 @@ public sealed partial class HostAnalysis
             int active = vcpus.Count(v => v.Times.OnCpuNs > 0);
             vms.Add(new VmMetrics(vm.Name, vm.Pid, vm.Origin, times, onCpu, share, active, vcpus, exits,
                 vm.Window.QemuDisk.Snapshot(), vm.Window.BlockDisk.Snapshot(), vm.Window.Network,
-                MetricsMerge.Top(vm.Window.Interference.Select(kv => new Interference(_culpritNames[kv.Key], kv.Value)), _options.TopInterferers)));
+                MetricsMerge.Top(vm.Window.InterferenceCulprits.Select(id => new Interference(_culpritNames[id], vm.Window.InterferenceNs(id))), _options.TopInterferers)));
         }
         return new WindowMetrics(start, end, cpus, vms);
     }
