@@ -21,7 +21,7 @@ internal sealed class VmAccumulator
         && QemuDisk.IsEmpty && BlockDisk.IsEmpty && _interferenceCulprits.Count == 0;
 
     /// <summary>Culprit ids charged this window, in first-charge order.</summary>
-    public IReadOnlyList<int> InterferenceCulprits => _interferenceCulprits;
+    public ReadOnlySpan<int> InterferenceCulprits => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_interferenceCulprits);
 
     /// <summary>Preempted ns charged to a culprit this window.</summary>
     public long InterferenceNs(int culprit) => culprit < _interferenceNs.Length ? _interferenceNs[culprit] : 0;
