@@ -68,7 +68,7 @@ internal static class AnalyzeBenchmark
                 $"{name,-26} {replay.Count,10:N0} {cpuBest,15} {cpuMedian,9} {n / wall[0] / 1e6,11:F2} {n / Median(wall) / 1e6,9:F2} {cpuNs,10} {replayOnly * 1e9 / n,12:F1} {best.RunBytes / n,12:F2} {best.SteadyBytes / (n - n / 2),15:F3} {outsideCloses / n,26:F3}"));
         }
         o.WriteLine($"load average after: {DecodeBenchmark.LoadAverage()}");
-        o.WriteLine("Mev/s/core cpu: events over the analysing thread's CPU time (getrusage; steadier than wall time on a shared machine),");
+        o.WriteLine("Mev/s/core cpu: events over the analysing thread's CPU time (CLOCK_THREAD_CPUTIME_ID; steadier than wall time on a shared machine),");
         o.WriteLine("best and median of the runs; Mev/s wall: the same over wall time. Each run includes the window snapshots and the final flush.");
         o.WriteLine("replay ns/ev: the in-memory replay loop alone, included in the figures before it.");
         o.WriteLine("B/event: bytes allocated on the analysing thread (GC.GetAllocatedBytesForCurrentThread) per event: over a whole run;");
@@ -132,7 +132,7 @@ internal static class AnalyzeBenchmark
         replay.Rewind();
         long half = replay.Count / 2;
         long startBytes = GC.GetAllocatedBytesForCurrentThread();
-        double? cpuStart = CpuTime.Thread();
+        double? cpuStart = CpuTime.ThreadPrecise();
         var clock = Stopwatch.StartNew();
         var analysis = new HostAnalysis(new AnalysisOptions { CpuCount = replay.CpuCount });
         analysis.AddThreadNames(replay.InitialThreadNames);
@@ -153,7 +153,7 @@ internal static class AnalyzeBenchmark
         analysis.Flush(last);
         windows += analysis.TakeClosedWindows().Count;
         clock.Stop();
-        double? cpuEnd = CpuTime.Thread();
+        double? cpuEnd = CpuTime.ThreadPrecise();
         GC.KeepAlive(windows);
         return new Result(clock.Elapsed.TotalSeconds, cpuEnd - cpuStart, endBytes - startBytes, endBytes - halfBytes);
     }
