@@ -155,7 +155,32 @@ public sealed partial class HostAnalysis
                 t.Vcpu = VcpuOf(vm, vcpuId);
             t.Vcpu.Tid = t.Tid;
         }
-        t.CulpritId = vm?.CulpritId ?? Culprit("host:" + (t.Comm.Length > 0 ? t.Comm : t.Tid.ToString(CultureInfo.InvariantCulture)));
+        t.CulpritId = vm?.CulpritId ?? HostCulprit(t);
+    }
+
+    /// <summary>
+    /// The culprit "host:&lt;comm&gt;" (or "host:&lt;tid&gt;" while unnamed). Looked up from a stack buffer:
+    /// every new host thread is classified, and most share a name already known, so no string is built for them.
+    /// </summary>
+    private int HostCulprit(ThreadInfo t)
+    {
+        const string Prefix = "host:";
+        Span<char> name = stackalloc char[Prefix.Length + 64];
+        Prefix.CopyTo(name);
+        int length = 0;
+        if (t.Comm.Length > 0 && t.Comm.Length <= 64)
+        {
+            t.Comm.CopyTo(name[Prefix.Length..]);
+            length = Prefix.Length + t.Comm.Length;
+        }
+        else if (t.Comm.Length == 0 && t.Tid.TryFormat(name[Prefix.Length..], out int written, default, CultureInfo.InvariantCulture))
+        {
+            length = Prefix.Length + written;
+        }
+        if (length > 0 && _culpritIds.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup)
+            && lookup.TryGetValue(name[..length], out int known))
+            return known;
+        return Culprit(Prefix + (t.Comm.Length > 0 ? t.Comm : t.Tid.ToString(CultureInfo.InvariantCulture)));
     }
 
     private static VcpuInfo VcpuOf(VmInfo vm, int vcpuId)
