@@ -97,7 +97,7 @@ internal static class DecodeBenchmark
         return dest;
     }
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try
         {

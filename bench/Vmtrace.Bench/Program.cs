@@ -1,11 +1,9 @@
 using System.Globalization;
 using Vmtrace.Bench;
 
-// vmtrace-bench decode [--traces DIR] [--runs N]
-const string Usage = "usage: Vmtrace.Bench decode [--traces DIR] [--runs N]   (DIR defaults to ../shared/traces beside the repository)";
+// vmtrace-bench decode|analyze [--traces DIR] [--runs N] [--scenario TEXT]
+const string Usage = "usage: Vmtrace.Bench decode|analyze [--traces DIR] [--runs N] [--scenario TEXT (analyze only)]   (DIR defaults to ../shared/traces beside the repository)";
 
-if (args.Length > 0 && args[0] == "analyze")
-    return AnalyzeBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), 5, Console.Out);
 if (args.Length > 0 && args[0] == "pipeline")
 {
     // pipeline [--traces DIR] [--rate EVENTS_PER_S] [--seconds S]: the lag runs pace at recorded speed, rate/2 and rate, S each.
@@ -25,12 +23,13 @@ if (args.Length > 0 && args[0] == "pipeline")
 }
 if (args.Length > 0 && args[0] == "wire")
     return WireBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), 5, Console.Out);
-if (args.Length == 0 || args[0] != "decode")
+if (args.Length == 0 || args[0] is not ("decode" or "analyze"))
 {
     Console.Error.WriteLine(Usage);
     return 2;
 }
 string? traces = null;
+string? scenario = null;
 int runs = 5;
 for (int i = 1; i < args.Length; i++)
 {
@@ -38,6 +37,9 @@ for (int i = 1; i < args.Length; i++)
     {
         case "--traces" when i + 1 < args.Length:
             traces = args[++i];
+            break;
+        case "--scenario" when args[0] == "analyze" && i + 1 < args.Length:
+            scenario = args[++i];
             break;
         case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0:
             runs = n;
@@ -50,4 +52,4 @@ for (int i = 1; i < args.Length; i++)
     }
 }
 traces ??= BenchPaths.DefaultTracesDirectory();
-return DecodeBenchmark.Run(traces, runs, Console.Out);
+return args[0] == "analyze" ? AnalyzeBenchmark.Run(traces, runs, scenario, Console.Out) : DecodeBenchmark.Run(traces, runs, Console.Out);

@@ -8,15 +8,13 @@ namespace Vmtrace.Bench;
 /// </summary>
 internal sealed class ReplaySource : EventSource
 {
-    private readonly long[] _timestamps;
-    private readonly int[] _cpus;
-    private readonly int[] _tids;
-    private readonly EventType[] _types;
-    private readonly int[] _valueStart;
+    /// <summary>
+    /// One entry per event plus an end sentinel (whose starts end the last event's data): a single
+    /// array read per event, so replaying costs little beside the analysis it feeds.
+    /// </summary>
+    private readonly Header[] _headers;
     private readonly long[] _values;
-    private readonly int[] _byteStart;
     private readonly byte[] _bytes;
-    private readonly int[] _elementStart;
     private readonly long[] _elements;
     private readonly IReadOnlyDictionary<int, string> _names;
     private readonly int _cpuCount;
@@ -72,15 +70,12 @@ internal sealed class ReplaySource : EventSource
             byteStart.Add(bytes.Count);
             elementStart.Add(elements.Count);
         }
-        _timestamps = [.. ts];
-        _cpus = [.. cpus];
-        _tids = [.. tids];
-        _types = [.. types];
-        _valueStart = [.. valueStart];
+        _headers = new Header[ts.Count + 1];
+        for (int i = 0; i < ts.Count; i++)
+            _headers[i] = new Header(ts[i], cpus[i], tids[i], types[i], valueStart[i], byteStart[i], elementStart[i]);
+        _headers[ts.Count] = new Header(0, -1, -1, null, valueStart[ts.Count], byteStart[ts.Count], elementStart[ts.Count]);
         _values = [.. values];
-        _byteStart = [.. byteStart];
         _bytes = [.. bytes];
-        _elementStart = [.. elementStart];
         _elements = [.. elements];
         _names = new Dictionary<int, string>(from.InitialThreadNames);
         _cpuCount = from.CpuCount;
@@ -89,7 +84,7 @@ internal sealed class ReplaySource : EventSource
     /// <summary>Reads a whole source into memory.</summary>
     public static ReplaySource Capture(EventSource from) => new(from, null);
 
-    public int Count => _timestamps.Length;
+    public int Count => _headers.Length - 1;
 
     /// <summary>Starts over from the first event.</summary>
     public void Rewind() => _index = -1;
@@ -98,26 +93,30 @@ internal sealed class ReplaySource : EventSource
     public override int CpuCount => _cpuCount;
     public override IReadOnlyDictionary<int, string> InitialThreadNames => _names;
 
-    public override bool MoveNext() => ++_index < _timestamps.Length;
+    public override bool MoveNext() => ++_index < _headers.Length - 1;
 
     /// <summary>Added to every timestamp (a looped replay shifts each pass).</summary>
     public long TimeShift { get; set; }
 
-    public long FirstTimestamp => _timestamps.Length == 0 ? 0 : _timestamps[0];
+    public long FirstTimestamp => Count == 0 ? 0 : _headers[0].Timestamp;
 
-    public long LastTimestamp => _timestamps.Length == 0 ? 0 : _timestamps[^1];
+    public long LastTimestamp => Count == 0 ? 0 : _headers[Count - 1].Timestamp;
 
-    public long CurrentTimestamp => _timestamps[_index] + TimeShift;
+    public long CurrentTimestamp => _headers[_index].Timestamp + TimeShift;
 
     public override TraceEvent Current
     {
         get
         {
-            int i = _index;
-            return new TraceEvent(_timestamps[i] + TimeShift, _cpus[i], _tids[i], _types[i],
-                _values.AsSpan(_valueStart[i], _valueStart[i + 1] - _valueStart[i]),
-                _bytes.AsSpan(_byteStart[i], _byteStart[i + 1] - _byteStart[i]),
-                _elements.AsSpan(_elementStart[i], _elementStart[i + 1] - _elementStart[i]));
+            ref readonly var h = ref _headers[_index];
+            ref readonly var next = ref _headers[_index + 1];
+            return new TraceEvent(h.Timestamp + TimeShift, h.Cpu, h.Tid, h.Type!,
+                _values.AsSpan(h.ValueStart, next.ValueStart - h.ValueStart),
+                _bytes.AsSpan(h.ByteStart, next.ByteStart - h.ByteStart),
+                _elements.AsSpan(h.ElementStart, next.ElementStart - h.ElementStart));
         }
     }
+
+    /// <summary>An event's header and where its values, string bytes and array elements start.</summary>
+    private readonly record struct Header(long Timestamp, int Cpu, int Tid, EventType? Type, int ValueStart, int ByteStart, int ElementStart);
 }

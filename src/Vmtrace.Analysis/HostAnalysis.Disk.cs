@@ -89,7 +89,7 @@ public sealed partial class HostAnalysis
 
     private void OnBlockIssue(in TraceEvent e, long now)
     {
-        if (e.Tid <= 0 || !_threads.TryGetValue(e.Tid, out var t) || t.Vm is not { } vm)
+        if (e.Tid <= 0 || !TryGetThread(e.Tid, out var t) || t.Vm is not { } vm)
             return;
         long bytes = e.Has(FieldRole.Bytes) ? e.Get(FieldRole.Bytes, 0) : e.Get(FieldRole.NrSector, 0) * SectorBytes;
         if (_openBlockRequests.Count >= MaxOpenRequests)

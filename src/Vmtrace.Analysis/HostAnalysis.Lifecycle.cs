@@ -46,7 +46,7 @@ public sealed partial class HostAnalysis
             if (old.State is RunState.Running or RunState.Preempted)
                 return old; // still in use: the create event came after it ran, keep the model consistent
             Charge(old, _now);
-            _threads.Remove(tid);
+            RemoveThread(old);
             _vmThreads.Remove(old);
         }
         return NewThread(tid, createdNow: true);
@@ -55,7 +55,7 @@ public sealed partial class HostAnalysis
     private void OnExit(in TraceEvent e, long now)
     {
         int tid = (int)e.Get(FieldRole.Tid, e.Tid);
-        if (tid <= 0 || !_threads.TryGetValue(tid, out var t))
+        if (tid <= 0 || !TryGetThread(tid, out var t))
             return;
         Charge(t, now);
         t.PendingExitTime = -1;

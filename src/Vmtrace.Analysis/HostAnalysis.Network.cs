@@ -40,7 +40,7 @@ public sealed partial class HostAnalysis
         if (name.IsEmpty)
             return;
         var dev = DeviceOf(name);
-        if (dev.Vm is null && dev.TapLike && e.Tid > 0 && _threads.TryGetValue(e.Tid, out var t) && t.Role == ThreadRole.Vhost)
+        if (dev.Vm is null && dev.TapLike && e.Tid > 0 && TryGetThread(e.Tid, out var t) && t.Role == ThreadRole.Vhost)
             dev.Vm = t.Vm;
         if (dev.Vm is not { } vm)
             return;
@@ -58,7 +58,7 @@ public sealed partial class HostAnalysis
         if (name.IsEmpty)
             return;
         var dev = DeviceOf(name);
-        if (dev.Vm is null && dev.TapLike && e.Tid > 0 && _threads.TryGetValue(e.Tid, out var t) && t.Vm is not null
+        if (dev.Vm is null && dev.TapLike && e.Tid > 0 && TryGetThread(e.Tid, out var t) && t.Vm is not null
             && (t.Role == ThreadRole.Vhost || t.Tid == t.Vm.Pid))
             dev.Vm = t.Vm;
         if (dev.Vm is not { } vm)

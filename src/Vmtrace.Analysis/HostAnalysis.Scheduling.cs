@@ -33,8 +33,12 @@ public sealed partial class HostAnalysis
         if (prevTid >= 0)
         {
             EnsureOnCpu(cpu, prevTid, now);
+            // EnsureOnCpu made prevTid the CPU's current thread: usually no lookup needed.
             if (prevTid != 0)
-                Rename(Thread(prevTid), e.GetText(FieldRole.PrevComm));
+            {
+                var current = _cpus[cpu].Current;
+                Rename(current is not null && current.Tid == prevTid ? current : Thread(prevTid), e.GetText(FieldRole.PrevComm));
+            }
         }
         bool runnable = (e.Get(FieldRole.PrevState, 1) & TaskStateMask) == 0;
         var next = nextTid == 0 ? null : Thread(nextTid);
@@ -139,7 +143,16 @@ public sealed partial class HostAnalysis
         {
             var from = _cpus[t.Cpu];
             AttributeInterference(from, now);
-            from.Preempted.Remove(t);
+            // By reference, in place: List.Remove goes through EqualityComparer, slow on this hot path.
+            var preempted = from.Preempted;
+            for (int i = 0; i < preempted.Count; i++)
+            {
+                if (ReferenceEquals(preempted[i], t))
+                {
+                    preempted.RemoveAt(i);
+                    break;
+                }
+            }
         }
     }
 
@@ -156,16 +169,16 @@ public sealed partial class HostAnalysis
     private void AttributeInterferenceSlow(CpuInfo c, long now)
     {
         int culprit = c.Current?.CulpritId ?? (c.Known ? IdleCulprit : UnknownCulprit);
-        foreach (var w in c.Preempted)
+        long attributedUntil = c.AttributedUntil;
+        foreach (var w in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(c.Preempted))
         {
             var vm = w.Vm;
             if (vm is null)
                 continue;
-            long start = Math.Max(c.AttributedUntil, w.StateStart);
+            long start = Math.Max(attributedUntil, w.StateStart);
             if (now <= start)
                 continue;
-            ref long slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(vm.Window.Interference, culprit, out _);
-            slot += now - start;
+            vm.Window.AddInterference(culprit, now - start);
         }
     }
 
@@ -217,7 +230,7 @@ public sealed partial class HostAnalysis
     {
         int tid = (int)e.Get(FieldRole.Tid, -1);
         int dest = ValidCpu((int)e.Get(FieldRole.DestCpu, -1));
-        if (tid <= 0 || dest < 0 || !_threads.TryGetValue(tid, out var t))
+        if (tid <= 0 || dest < 0 || !TryGetThread(tid, out var t))
             return;
         if (t.State == RunState.Preempted && t.Cpu != dest)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 
@@ -12,13 +13,55 @@ public sealed partial class HostAnalysis
     private int IdleCulprit { get; }
     private int UnknownCulprit { get; }
 
+    /// <summary>Slots in <see cref="_threadCache"/>; a power of two.</summary>
+    private const int ThreadCacheSize = 256;
+
+    /// <summary>
+    /// Direct-mapped cache in front of <see cref="_threads"/>, slot = tid mod size: nearly every event
+    /// (switches, wake-ups) looks a thread up by tid, and a few threads recur, so most lookups skip the
+    /// dictionary. Holds only threads that are in <see cref="_threads"/> (a removed thread is evicted).
+    /// </summary>
+    private readonly ThreadInfo?[] _threadCache = new ThreadInfo?[ThreadCacheSize];
+
     /// <summary>The thread with that tid, created on first sight (once per thread).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ThreadInfo Thread(int tid)
     {
-        if (_threads.TryGetValue(tid, out var t))
-            return t;
-        return NewThread(tid, createdNow: false);
+        var cached = _threadCache[tid & (ThreadCacheSize - 1)];
+        if (cached is not null && cached.Tid == tid)
+            return cached;
+        return ThreadSlow(tid);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ThreadInfo ThreadSlow(int tid)
+    {
+        if (!_threads.TryGetValue(tid, out var t))
+            t = NewThread(tid, createdNow: false);
+        _threadCache[tid & (ThreadCacheSize - 1)] = t;
+        return t;
+    }
+
+    /// <summary>The thread with that tid when the model knows it (creates nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryGetThread(int tid, [NotNullWhen(true)] out ThreadInfo? thread)
+    {
+        var cached = _threadCache[tid & (ThreadCacheSize - 1)];
+        if (cached is not null && cached.Tid == tid)
+        {
+            thread = cached;
+            return true;
+        }
+        return _threads.TryGetValue(tid, out thread);
+    }
+
+    /// <summary>Forgets a thread (its tid is being reused by a new task).</summary>
+    private void RemoveThread(ThreadInfo t)
+    {
+        _threads.Remove(t.Tid);
+        ref var slot = ref _threadCache[t.Tid & (ThreadCacheSize - 1)];
+        if (slot == t)
+            slot = null;
     }
 
     /// <param name="createdNow">A task created during the trace: the names known from before the trace belong to an older task of that tid.</param>
@@ -112,7 +155,32 @@ public sealed partial class HostAnalysis
                 t.Vcpu = VcpuOf(vm, vcpuId);
             t.Vcpu.Tid = t.Tid;
         }
-        t.CulpritId = vm?.CulpritId ?? Culprit("host:" + (t.Comm.Length > 0 ? t.Comm : t.Tid.ToString(CultureInfo.InvariantCulture)));
+        t.CulpritId = vm?.CulpritId ?? HostCulprit(t);
+    }
+
+    /// <summary>
+    /// The culprit "host:&lt;comm&gt;" (or "host:&lt;tid&gt;" while unnamed). Looked up from a stack buffer:
+    /// every new host thread is classified, and most share a name already known, so no string is built for them.
+    /// </summary>
+    private int HostCulprit(ThreadInfo t)
+    {
+        const string Prefix = "host:";
+        Span<char> name = stackalloc char[Prefix.Length + 64];
+        Prefix.CopyTo(name);
+        int length = 0;
+        if (t.Comm.Length > 0 && t.Comm.Length <= 64)
+        {
+            t.Comm.CopyTo(name[Prefix.Length..]);
+            length = Prefix.Length + t.Comm.Length;
+        }
+        else if (t.Comm.Length == 0 && t.Tid.TryFormat(name[Prefix.Length..], out int written, default, CultureInfo.InvariantCulture))
+        {
+            length = Prefix.Length + written;
+        }
+        if (length > 0 && _culpritIds.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup)
+            && lookup.TryGetValue(name[..length], out int known))
+            return known;
+        return Culprit(Prefix + (t.Comm.Length > 0 ? t.Comm : t.Tid.ToString(CultureInfo.InvariantCulture)));
     }
 
     private static VcpuInfo VcpuOf(VmInfo vm, int vcpuId)

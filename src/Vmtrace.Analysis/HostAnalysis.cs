@@ -48,6 +48,8 @@ public sealed partial class HostAnalysis
     /// <summary>Windows closed since the last call, oldest first.</summary>
     public IReadOnlyList<WindowMetrics> TakeClosedWindows()
     {
+        if (_closed.Count == 0)
+            return []; // polled often (every batch of events): nothing allocated when no window closed
         var taken = _closed.ToArray();
         _closed.Clear();
         return taken;

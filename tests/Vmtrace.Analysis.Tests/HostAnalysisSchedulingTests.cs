@@ -193,4 +193,36 @@ public class HostAnalysisSchedulingTests
         Assert.Equal(1, analysis.Counters.OutOfOrderEvents);
         Assert.Equal(20, Vcpu(total, "vm1").Times.GuestNs); // entry taken at 50
     }
+
+    [Fact]
+    public void OnEvent_TidsSharingAThreadCacheSlot_StayDistinctThreads()
+    {
+        // 100 and 356 = 100 + 256 fall in the same slot of the analysis's tid cache; switches alternate them.
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Switch(10, 0, 100, "CPU 0/KVM", 0, 356, "stress")   // preempted
+            .Switch(40, 0, 356, "stress", 1, 100, "CPU 0/KVM")
+            .Switch(50, 0, 100, "CPU 0/KVM", 0, 356, "stress")   // preempted again
+            .Switch(60, 0, 356, "stress", 1, 100, "CPU 0/KVM");
+        var (_, total, _) = Run(s, 70);
+        // on CPU 0-10, 40-50, 60-70; preempted 10-40 and 50-60, both times by stress.
+        Assert.Equal(new CpuTimes(0, 30, 40, 0, 0), Vcpu(total, "vm1").Times);
+        Assert.Equal([new Interference("host:stress", 40)], Assert.Single(total.Vms, v => v.Vm == "vm1").Interferers);
+    }
+
+    [Fact]
+    public void OnEvent_TidReusedByNewTask_LaterEventsReachTheNewThread()
+    {
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 300, "stress")
+            .Switch(10, 0, 300, "stress", 1, 99, "qemu-system-x86")   // the host task 300 sleeps (and is gone)
+            .NewThread(20, 0, 99, 300, "CPU 1/KVM")                   // tid 300 reused: a vCPU thread of vm1
+            .Switch(30, 0, 99, "qemu-system-x86", 1, 300, "CPU 1/KVM");
+        var (_, total, _) = Run(s, 50);
+        // The new thread is vm1's vCPU 1 (pid from its creator), on CPU 30-50; the old task's model is not reused.
+        var vcpu = Vcpu(total, "vm1");
+        Assert.Equal((1, 300), (vcpu.VcpuId, vcpu.Tid));
+        Assert.Equal(new CpuTimes(0, 20, 0, 0, 0), vcpu.Times);
+        Assert.DoesNotContain(total.Vms, v => v.Vm == "qemu-t300");
+    }
 }

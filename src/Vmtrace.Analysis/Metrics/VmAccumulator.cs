@@ -12,11 +12,30 @@ internal sealed class VmAccumulator
     public long TxBytes;
     public readonly DiskLayerAccumulator QemuDisk = new();
     public readonly DiskLayerAccumulator BlockDisk = new();
-    /// <summary>Preempted ns by culprit id.</summary>
-    public readonly Dictionary<int, long> Interference = [];
+    /// <summary>Preempted ns by culprit id (an array: charged on most context switches, a dictionary was too slow).</summary>
+    private long[] _interferenceNs = new long[16];
+    /// <summary>Culprit ids with preempted time in this window, in first-charge order.</summary>
+    private readonly List<int> _interferenceCulprits = [];
 
     public bool IsEmpty => ThreadsOnCpuNs == 0 && VhostBusyNs == 0 && VhostWaitNs == 0 && RxPackets == 0 && TxPackets == 0
-        && QemuDisk.IsEmpty && BlockDisk.IsEmpty && Interference.Count == 0;
+        && QemuDisk.IsEmpty && BlockDisk.IsEmpty && _interferenceCulprits.Count == 0;
+
+    /// <summary>Culprit ids charged this window, in first-charge order.</summary>
+    public ReadOnlySpan<int> InterferenceCulprits => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_interferenceCulprits);
+
+    /// <summary>Preempted ns charged to a culprit this window.</summary>
+    public long InterferenceNs(int culprit) => culprit < _interferenceNs.Length ? _interferenceNs[culprit] : 0;
+
+    /// <summary>Charges <paramref name="ns"/> (&gt; 0) of this VM's preempted time to <paramref name="culprit"/>.</summary>
+    public void AddInterference(int culprit, long ns)
+    {
+        if (culprit >= _interferenceNs.Length)
+            Array.Resize(ref _interferenceNs, Math.Max(culprit + 1, _interferenceNs.Length * 2));
+        ref long slot = ref _interferenceNs[culprit];
+        if (slot == 0)
+            _interferenceCulprits.Add(culprit);
+        slot += ns;
+    }
 
     public NetworkMetrics Network => new(RxPackets, RxBytes, TxPackets, TxBytes, VhostBusyNs, VhostWaitNs);
 
@@ -25,6 +44,8 @@ internal sealed class VmAccumulator
         ThreadsOnCpuNs = VhostBusyNs = VhostWaitNs = RxPackets = RxBytes = TxPackets = TxBytes = 0;
         QemuDisk.ClearWindow();
         BlockDisk.ClearWindow();
-        Interference.Clear();
+        foreach (int culprit in _interferenceCulprits)
+            _interferenceNs[culprit] = 0;
+        _interferenceCulprits.Clear();
     }
 }
