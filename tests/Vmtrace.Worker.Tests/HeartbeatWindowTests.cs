@@ -57,15 +57,19 @@ public class HeartbeatWindowTests
             Live = true,
             HeartbeatInterval = TimeSpan.Zero,
             InventoryCheckInterval = TimeSpan.FromDays(1),
+            HealthInterval = TimeSpan.FromDays(1), // only the final health record, after the drain
         }).Run(cts.Token);
 
         var fed = Feed(sink);
 
         // The events (all in window 0) close nothing; the idle heartbeat closes windows 0, 1 and 2 (its watermark
         // is in window 3, which stays open until the session ends).
-        Assert.Equal([HostRecordKind.Inventory, HostRecordKind.EventBatch, HostRecordKind.Heartbeat, HostRecordKind.Heartbeat], fed.Select(f => f.Kind));
+        Assert.Equal([HostRecordKind.Inventory, HostRecordKind.EventBatch, HostRecordKind.Heartbeat, HostRecordKind.AgentHealth, HostRecordKind.Heartbeat],
+            fed.Select(f => f.Kind));
         Assert.Empty(fed[1].Windows);
         Assert.Equal([T0, T0 + Second, T0 + 2 * Second], fed[2].Windows);
-        Assert.Equal([T0 + 3 * Second], fed[3].Windows); // the session end closes the last, partial window
+        // The agent's final counters become one pipeline_health point at the agent's wall-clock time, no window.
+        Assert.True(Assert.Single(fed[3].Windows) > T0 + 10 * Second);
+        Assert.Equal([T0 + 3 * Second], fed[4].Windows); // the session end closes the last, partial window
     }
 }
