@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Vmtrace.Decoding;
+using Vmtrace.TestSupport.Wire;
 using Vmtrace.Wire;
 
 namespace Vmtrace.Bench;
@@ -13,30 +14,7 @@ namespace Vmtrace.Bench;
 /// </summary>
 internal static class WireBenchmark
 {
-    private const int RecordsPerMessageSet = 4;
 
-    private static readonly string[] Traces =
-    [
-        "tcg-qemu/s2-cpu-contention/trace.dat.xz",
-        "tcg-qemu/s3-disk-vs-cpu/trace.dat.xz",
-        "tcg-qemu/s4-net/trace.dat.xz",
-        "tcg-qemu/s2-cpu-contention/perf-ctf.tar.xz",
-        "tcg-qemu/s3-disk-vs-cpu/perf-ctf.tar.xz",
-        "tcg-qemu/s4-net/perf-ctf.tar.xz",
-        "tcg-qemu/s2-cpu-contention/qemu-vmA.log",
-        "tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz",
-        "tcg-qemu/s4-net/qemu-vmN.log.xz",
-        "hip24-kvm-host-guest-pair/host.trace.dat",
-        "hip24-kvm-host-guest-pair/guest-Salamander4.trace.dat",
-        "hip24-kvm-host-allkvm/host.trace.dat",
-        "hip24-kvm-host-2vms-46s/host.trace.dat",
-        "tracecompass-test-traces-ctf/flipping-endianness",
-        "tracecompass-test-traces-ctf/synctraces/scp_src",
-        "tracecompass-test-traces-ctf/synctraces/scp_dest",
-        "tracecompass-test-traces-ctf/bug446190",
-        "tracecompass-test-traces-ctf/many-threads",
-        "tracecompass-vm-xml-stubs/OneQemuKvm/host.xml",
-    ];
 
     public static int Run(string tracesDir, int runs, TextWriter output)
     {
@@ -44,7 +22,7 @@ internal static class WireBenchmark
         output.WriteLine(string.Format(inv, "{0,-58} {1,9} {2,5} {3,8} {4,9} {5,9} {6,12} {7,12}",
             "trace", "events", "recs", "raw B/ev", "zstd/rec", "zstd/set4", "encode ev/s", "decode ev/s"));
         long totalEvents = 0, totalRaw = 0, totalZstd = 0, totalSet = 0;
-        foreach (var t in Traces)
+        foreach (var t in WireCorpus.Traces)
         {
             string path = Path.Combine(tracesDir, t);
             if (!File.Exists(path) && !Directory.Exists(path))
@@ -52,8 +30,8 @@ internal static class WireBenchmark
                 output.WriteLine($"{t,-58} missing");
                 continue;
             }
-            var records = Encode(path, out long events);
-            var (raw, zstd, set) = Sizes(records);
+            var records = WireSize.Encode(path, new EventBatchWriterOptions(), out long events);
+            var (raw, zstd, set) = WireSize.Sizes(records);
             double decode = Best(runs, () => ReplayOnly(records)) is var d && d > 0 ? events / d : 0;
             double both = Best(runs, () => ReplayAndEncode(records));
             double encodeSeconds = both - Best(runs, () => ReplayOnly(records));
@@ -71,46 +49,6 @@ internal static class WireBenchmark
                 "all traces", totalEvents, "", (double)totalRaw / totalEvents, (double)totalZstd / totalEvents, (double)totalSet / totalEvents));
         }
         return 0;
-    }
-
-    private static List<byte[]> Encode(string path, out long events)
-    {
-        var records = new List<byte[]>();
-        events = 0;
-        using var source = TraceOpener.Open(path);
-        var writer = new EventBatchWriter(new HostRecordWriter("host-0001.example")) { Clock = source.Clock, CpuCount = source.CpuCount };
-        while (source.MoveNext())
-        {
-            if (writer.Append(source.Current))
-                events++;
-            if (writer.IsFull)
-                records.Add(writer.Flush());
-        }
-        if (writer.EventCount > 0)
-            records.Add(writer.Flush());
-        return records;
-    }
-
-    private static (long Raw, long Zstd, long Set) Sizes(List<byte[]> records)
-    {
-        using var zstd = new ZstdSharp.Compressor(3);
-        long raw = 0, perRecord = 0, perSet = 0;
-        foreach (var r in records)
-        {
-            raw += r.Length;
-            perRecord += zstd.Wrap(r).Length;
-        }
-        for (int i = 0; i < records.Count; i += RecordsPerMessageSet)
-        {
-            using var set = new MemoryStream();
-            foreach (var r in records.Skip(i).Take(RecordsPerMessageSet))
-            {
-                set.Write(BitConverter.GetBytes(r.Length));
-                set.Write(r);
-            }
-            perSet += zstd.Wrap(set.ToArray()).Length;
-        }
-        return (raw, perRecord, perSet);
     }
 
     private static readonly WireTypeCache Cache = new();

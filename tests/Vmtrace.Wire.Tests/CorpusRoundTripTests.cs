@@ -1,5 +1,6 @@
 using Vmtrace.Decoding;
 using Vmtrace.TestSupport;
+using Vmtrace.TestSupport.Wire;
 
 namespace Vmtrace.Wire.Tests;
 

@@ -1,6 +1,7 @@
 using Vmtrace.Decoding;
 using Vmtrace.TestSupport;
 using Xunit.Abstractions;
+using Vmtrace.TestSupport.Wire;
 
 namespace Vmtrace.Wire.Tests;
 

@@ -1,6 +1,8 @@
-namespace Vmtrace.Wire.Tests;
+using Xunit;
 
-/// <summary>The real traces of the corpus that open today, by format, for the round-trip and size tests.</summary>
+namespace Vmtrace.TestSupport.Wire;
+
+/// <summary>The real traces of the corpus that open today, by format, for the wire round-trip and size tests and the wire benchmark.</summary>
 public static class WireCorpus
 {
     public static readonly string[] Traces =

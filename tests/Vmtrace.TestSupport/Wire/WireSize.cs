@@ -1,9 +1,10 @@
 using Vmtrace.Decoding;
+using Vmtrace.Wire;
 
-namespace Vmtrace.Wire.Tests;
+namespace Vmtrace.TestSupport.Wire;
 
 /// <summary>Encodes a whole trace and measures its records raw and compressed the way the Kafka producer would.</summary>
-internal sealed record WireSize(string Trace, long Events, int Records, long RawBytes, long ZstdRecordBytes, long ZstdMessageSetBytes)
+public sealed record WireSize(string Trace, long Events, int Records, long RawBytes, long ZstdRecordBytes, long ZstdMessageSetBytes)
 {
     public const int RecordsPerMessageSet = 4;
 
@@ -13,21 +14,34 @@ internal sealed record WireSize(string Trace, long Events, int Records, long Raw
 
     public static WireSize Measure(string path, EventBatchWriterOptions options)
     {
+        var records = Encode(path, options, out long events);
+        var (raw, perRecord, perSet) = Sizes(records);
+        return new WireSize(System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(path)) + "/" + System.IO.Path.GetFileName(path),
+            events, records.Count, raw, perRecord, perSet);
+    }
+
+    /// <summary>The trace's events as wire records; <paramref name="events"/> counts those the wire selection kept.</summary>
+    public static List<byte[]> Encode(string path, EventBatchWriterOptions options, out long events)
+    {
         var records = new List<byte[]>();
-        long events = 0;
-        using (var source = TraceOpener.Open(path))
+        events = 0;
+        using var source = TraceOpener.Open(path);
+        var writer = new EventBatchWriter(new HostRecordWriter("host-0001.example"), options) { Clock = source.Clock, CpuCount = source.CpuCount };
+        while (source.MoveNext())
         {
-            var writer = new EventBatchWriter(new HostRecordWriter("host-0001.example"), options) { Clock = source.Clock, CpuCount = source.CpuCount };
-            while (source.MoveNext())
-            {
-                if (writer.Append(source.Current))
-                    events++;
-                if (writer.IsFull)
-                    records.Add(writer.Flush());
-            }
-            if (writer.EventCount > 0)
+            if (writer.Append(source.Current))
+                events++;
+            if (writer.IsFull)
                 records.Add(writer.Flush());
         }
+        if (writer.EventCount > 0)
+            records.Add(writer.Flush());
+        return records;
+    }
+
+    /// <summary>Bytes raw, zstd level 3 per record, and zstd per message set of <see cref="RecordsPerMessageSet"/> records.</summary>
+    public static (long Raw, long ZstdPerRecord, long ZstdPerMessageSet) Sizes(List<byte[]> records)
+    {
         using var zstd = new ZstdSharp.Compressor(3);
         long raw = 0, perRecord = 0, perSet = 0;
         foreach (var r in records)
@@ -46,8 +60,7 @@ internal sealed record WireSize(string Trace, long Events, int Records, long Raw
             }
             perSet += zstd.Wrap(set.ToArray()).Length;
         }
-        return new WireSize(System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(path)) + "/" + System.IO.Path.GetFileName(path),
-            events, records.Count, raw, perRecord, perSet);
+        return (raw, perRecord, perSet);
     }
 
     public override string ToString() =>
