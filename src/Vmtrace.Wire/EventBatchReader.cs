@@ -24,8 +24,7 @@ public sealed class EventBatchReader : EventSource
     private int _stringCount;
     private Column[] _columns = new Column[64];
     private int _columnCount;
-    private int[] _lastTidByCpu = new int[8];
-    private int _cpuSlotsUsed;
+    private LastTidByCpu _lastTid = new();
     private Column _timestamps, _typeIndexes, _cpus, _tids;
     private int _eventCount;
     private int _index;
@@ -95,8 +94,7 @@ public sealed class EventBatchReader : EventSource
         _clock = TraceClockKind.Unknown;
         _cpuCountOfBatch = 0;
         SkippedEvents = 0;
-        Array.Clear(_lastTidByCpu, 0, _cpuSlotsUsed);
-        _cpuSlotsUsed = 0;
+        _lastTid.Reset();
         _timestamps = _typeIndexes = _cpus = _tids = default;
         int columnsSeen = 0;
         var r = new ProtoReader(data, start, end, "EventBatch");
@@ -245,7 +243,7 @@ public sealed class EventBatchReader : EventSource
         long cpu = Varint.UnZigZag(Varint.Read(data, ref _cpus.Pos, _cpus.End, "EventBatch.cpus"));
         if (cpu < -1 || cpu > WireSchema.MaxCpu)
             throw new WireFormatException(_cpus.Pos - 1, $"EventBatch.cpus: event {_index} has CPU {cpu}, outside -1..{WireSchema.MaxCpu}");
-        ref int lastTid = ref LastTid((int)cpu);
+        ref int lastTid = ref _lastTid.For((int)cpu);
         long tid = lastTid + Varint.UnZigZag(Varint.Read(data, ref _tids.Pos, _tids.End, "EventBatch.tid_deltas"));
         if (tid is < int.MinValue or > int.MaxValue)
             throw new WireFormatException(_tids.Pos - 1, $"EventBatch.tid_deltas: event {_index} has tid {tid}, outside int32");
@@ -348,22 +346,5 @@ public sealed class EventBatchReader : EventSource
     {
         if (c.Pos < c.End)
             throw new WireFormatException(c.Pos, $"EventBatch.{name}: {c.End - c.Pos} bytes left after the batch's {_eventCount} events");
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref int LastTid(int cpu)
-    {
-        int i = cpu + 1;
-        if (i >= _cpuSlotsUsed)
-            GrowCpuSlots(i);
-        return ref _lastTidByCpu[i];
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void GrowCpuSlots(int i)
-    {
-        if (i >= _lastTidByCpu.Length)
-            Array.Resize(ref _lastTidByCpu, Math.Max(i + 1, _lastTidByCpu.Length * 2));
-        _cpuSlotsUsed = i + 1;
     }
 }

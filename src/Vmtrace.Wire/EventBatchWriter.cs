@@ -24,8 +24,7 @@ public sealed class EventBatchWriter
     private readonly List<WireTypePlan> _batchTypes = [];
     private readonly Dictionary<string, WireTypePlan> _plansBySignature = new(StringComparer.Ordinal);
     private WireTypePlan?[] _plans = new WireTypePlan?[64];
-    private int[] _lastTidByCpu = new int[8];
-    private int _cpuSlotsUsed;
+    private LastTidByCpu _lastTid = new();
     private long _generation;
     private long _previousTimestamp;
     private long _firstTimestamp;
@@ -93,7 +92,7 @@ public sealed class EventBatchWriter
         _typeIndexes.WriteVarint((uint)plan.BatchIndex);
         _cpus.WriteSigned(cpu);
         int tid = e.Tid;
-        ref int lastTid = ref LastTid(cpu);
+        ref int lastTid = ref _lastTid.For(cpu);
         _tids.WriteSigned((long)tid - lastTid);
         lastTid = tid;
 
@@ -206,29 +205,11 @@ public sealed class EventBatchWriter
         _typeIndexes.Clear();
         _cpus.Clear();
         _tids.Clear();
-        Array.Clear(_lastTidByCpu, 0, _cpuSlotsUsed);
-        _cpuSlotsUsed = 0;
+        _lastTid.Reset();
         _previousTimestamp = 0;
         _fieldBytes = 0;
         _skippedInBatch = 0;
         EventCount = 0;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref int LastTid(int cpu)
-    {
-        int i = cpu + 1;
-        if (i >= _cpuSlotsUsed)
-            GrowCpuSlots(i);
-        return ref _lastTidByCpu[i];
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void GrowCpuSlots(int i)
-    {
-        if (i >= _lastTidByCpu.Length)
-            Array.Resize(ref _lastTidByCpu, Math.Max(i + 1, _lastTidByCpu.Length * 2));
-        _cpuSlotsUsed = i + 1;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
