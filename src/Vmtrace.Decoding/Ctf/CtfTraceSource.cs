@@ -9,11 +9,9 @@ namespace Vmtrace.Decoding.Ctf;
 public sealed class CtfTraceSource : EventSource
 {
     private readonly CtfStreamReader[] _streams;
-    private readonly PriorityQueue<int, (long Timestamp, int Index)> _heap;
+    private readonly TimeOrderedMerge _merge;
     private readonly long _totalBytes;
     private readonly int _firstCpuCount;
-    private bool _started;
-    private int _current = -1;
 
     private CtfTraceSource(string directory, CtfMetadata metadata, CtfTraceLayout layout, IReadOnlyList<string> files)
     {
@@ -33,7 +31,7 @@ public sealed class CtfTraceSource : EventSource
             throw;
         }
         _streams = [.. streams];
-        _heap = new PriorityQueue<int, (long, int)>(_streams.Length);
+        _merge = new TimeOrderedMerge(_streams.Length);
         _totalBytes = _streams.Sum(s => s.Length);
         _firstCpuCount = _streams.Length == 0 ? 0 : _streams.Max(s => s.ProbeFirstPacketCpu()) + 1;
         var clock = layout.Streams.Values.Select(s => s.Clock).FirstOrDefault();
@@ -82,7 +80,7 @@ public sealed class CtfTraceSource : EventSource
 
     public override TraceClockKind Clock { get; }
 
-    public override TraceEvent Current => _streams[_current].Current;
+    public override TraceEvent Current => _streams[_merge.Current].Current;
 
     public override double Progress
     {
@@ -100,34 +98,13 @@ public sealed class CtfTraceSource : EventSource
     /// <summary>The highest cpu_id of the streams' first packets (or of packets read since) + 1; 0 when packets name no CPU.</summary>
     public override int CpuCount => _streams.Length == 0 ? 0 : Math.Max(_firstCpuCount, _streams.Max(s => s.PacketCpu) + 1);
 
-    public override bool MoveNext()
-    {
-        if (!_started)
-        {
-            _started = true;
-            for (int i = 0; i < _streams.Length; i++)
-            {
-                if (_streams[i].MoveNext())
-                    _heap.Enqueue(i, (_streams[i].CurrentTimestamp, i));
-            }
-        }
-        else if (_current >= 0 && _streams[_current].MoveNext())
-        {
-            long timestamp = _streams[_current].CurrentTimestamp;
-            // Events come in runs per stream: while the current stream stays first, leave the heap alone.
-            if (!_heap.TryPeek(out _, out var first) || timestamp < first.Timestamp
-                || (timestamp == first.Timestamp && _current < first.Index))
-                return true;
-            _heap.Enqueue(_current, (timestamp, _current));
-        }
+    public override bool MoveNext() => _merge.MoveNext(new Inputs(_streams));
 
-        if (_heap.TryDequeue(out int next, out _))
-        {
-            _current = next;
-            return true;
-        }
-        _current = -1;
-        return false;
+    private readonly struct Inputs(CtfStreamReader[] streams) : IMergeInputs
+    {
+        public int Count => streams.Length;
+        public bool Advance(int index) => streams[index].MoveNext();
+        public long Timestamp(int index) => streams[index].CurrentTimestamp;
     }
 
     protected override void Dispose(bool disposing)

@@ -13,10 +13,8 @@ public sealed class FtraceFileSource : EventSource
     private readonly SafeFileHandle _file;
     private readonly TraceDatCompression? _compression;
     private readonly FtraceCpuStream[] _streams;
-    private readonly PriorityQueue<int, (long Timestamp, int Stream)> _heap;
+    private readonly TimeOrderedMerge _merge;
     private readonly long _totalBytes;
-    private bool _started;
-    private int _current = -1;
 
     private FtraceFileSource(TraceDatMetadata metadata)
     {
@@ -52,7 +50,7 @@ public sealed class FtraceFileSource : EventSource
                 }
             }
             _streams = streams.ToArray();
-            _heap = new PriorityQueue<int, (long, int)>(Math.Max(1, _streams.Length));
+            _merge = new TimeOrderedMerge(_streams.Length);
         }
         catch
         {
@@ -102,34 +100,15 @@ public sealed class FtraceFileSource : EventSource
         }
     }
 
-    public override TraceEvent Current => _streams[_current].Current;
+    public override TraceEvent Current => _streams[_merge.Current].Current;
 
-    public override bool MoveNext()
+    public override bool MoveNext() => _merge.MoveNext(new Inputs(_streams));
+
+    private readonly struct Inputs(FtraceCpuStream[] streams) : IMergeInputs
     {
-        if (!_started)
-        {
-            _started = true;
-            for (int i = 0; i < _streams.Length; i++)
-            {
-                if (_streams[i].MoveNext())
-                    _heap.Enqueue(i, (_streams[i].Timestamp, i));
-            }
-        }
-        else if (_current >= 0 && _streams[_current].MoveNext())
-        {
-            // Most events follow one from the same CPU: skip the heap while this stream stays first.
-            var key = (_streams[_current].Timestamp, _current);
-            if (!_heap.TryPeek(out _, out var top) || key.CompareTo(top) <= 0)
-                return true;
-            _heap.Enqueue(_current, key);
-        }
-        if (_heap.TryDequeue(out int next, out _))
-        {
-            _current = next;
-            return true;
-        }
-        _current = -1;
-        return false;
+        public int Count => streams.Length;
+        public bool Advance(int index) => streams[index].MoveNext();
+        public long Timestamp(int index) => streams[index].Timestamp;
     }
 
     /// <summary>

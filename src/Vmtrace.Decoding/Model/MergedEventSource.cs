@@ -8,14 +8,12 @@ namespace Vmtrace.Decoding;
 public sealed class MergedEventSource : EventSource
 {
     private readonly EventSource[] _inputs;
-    private readonly PriorityQueue<int, (long Timestamp, int Index)> _heap;
-    private bool _started;
-    private int _current = -1;
+    private readonly TimeOrderedMerge _merge;
 
     public MergedEventSource(IReadOnlyList<EventSource> inputs, string? description = null)
     {
         _inputs = inputs.ToArray();
-        _heap = new PriorityQueue<int, (long, int)>(_inputs.Length);
+        _merge = new TimeOrderedMerge(_inputs.Length);
         Description = description ?? string.Join(" + ", _inputs.Select(s => s.Description));
     }
 
@@ -23,7 +21,7 @@ public sealed class MergedEventSource : EventSource
 
     public IReadOnlyList<EventSource> Inputs => _inputs;
 
-    public override TraceEvent Current => _inputs[_current].Current;
+    public override TraceEvent Current => _inputs[_merge.Current].Current;
 
     public override double Progress => _inputs.Length == 0 ? 1 : _inputs.Average(s => s.Progress);
 
@@ -45,29 +43,13 @@ public sealed class MergedEventSource : EventSource
         }
     }
 
-    public override bool MoveNext()
-    {
-        if (!_started)
-        {
-            _started = true;
-            for (int i = 0; i < _inputs.Length; i++)
-            {
-                if (_inputs[i].MoveNext())
-                    _heap.Enqueue(i, (_inputs[i].Current.Timestamp, i));
-            }
-        }
-        else if (_current >= 0 && _inputs[_current].MoveNext())
-        {
-            _heap.Enqueue(_current, (_inputs[_current].Current.Timestamp, _current));
-        }
+    public override bool MoveNext() => _merge.MoveNext(new MergeInputs(_inputs));
 
-        if (_heap.TryDequeue(out int next, out _))
-        {
-            _current = next;
-            return true;
-        }
-        _current = -1;
-        return false;
+    private readonly struct MergeInputs(EventSource[] inputs) : IMergeInputs
+    {
+        public int Count => inputs.Length;
+        public bool Advance(int index) => inputs[index].MoveNext();
+        public long Timestamp(int index) => inputs[index].Current.Timestamp;
     }
 
     protected override void Dispose(bool disposing)
