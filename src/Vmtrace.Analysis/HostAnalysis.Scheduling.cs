@@ -19,6 +19,8 @@ public sealed partial class HostAnalysis
     /// kernel charged, not the time between switches. The two differ per thread: after a wake-up preemption
     /// the scheduler does not update its run-queue clock at the switch (rq_clock_skip_update), so the gap
     /// between the wake-up and the switch is charged to the woken thread, not to the one it preempted.
+    /// Threads that never report run time (real-time policies: the kernel has no tracepoint for them) keep
+    /// the time between their switches.
     /// </summary>
     private bool _runtimeSeen;
 
@@ -44,7 +46,28 @@ public sealed partial class HostAnalysis
         var next = nextTid == 0 ? null : Thread(nextTid);
         if (next is not null)
             Rename(next, e.GetText(FieldRole.NextComm));
-        Switch(cpu, runnable ? RunState.Preempted : RunState.Blocked, next, now, now);
+        long at = KernelSwitchTime(_cpus[cpu].Current, now);
+        Switch(cpu, runnable ? RunState.Preempted : RunState.Blocked, next, now, at, at, observed: true);
+    }
+
+    /// <summary>A scheduler clock older than this at a switch is not the skipped-update effect (a tick updates it): the switch time stands.</summary>
+    private const long MaxClockLagNs = 10_000_000;
+
+    /// <summary>
+    /// When the switch away from <paramref name="prev"/> happened in the kernel's books. After a wake-up
+    /// preemption the scheduler skips its clock update at the switch (rq_clock_skip_update): the leaving
+    /// thread's run time stops, and the next thread's run and the leaving thread's run-queue wait
+    /// (schedstat, the steal time KVM reports to the guest) start, at the clock of the wake-up, before the
+    /// sched_switch event. The run time the kernel charged the leaving thread since its own switch-in
+    /// (sched_stat_runtime) says where that clock stood. Without those events, or for RT threads (no
+    /// sched_stat_runtime), the event's time stands.
+    /// </summary>
+    private long KernelSwitchTime(ThreadInfo? prev, long now)
+    {
+        if (!_runtimeSeen || prev is null || !prev.ReportsRuntime || prev.KernelRunStart == long.MinValue)
+            return now;
+        long start = prev.KernelRunStart;
+        return Math.Clamp(start + prev.StintRuntimeNs, Math.Min(now, Math.Max(start, now - MaxClockLagNs)), now);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -81,24 +104,28 @@ public sealed partial class HostAnalysis
         if (next is not null && c.Known && c.Current is null && next.State == RunState.WaitingAfterWakeup
             && next.WakeCpu == cpu && next.WakeTime >= c.SwitchTime)
             at = Math.Max(next.WakeTime, next.Since);
-        Switch(cpu, RunState.Unknown, next, now, at);
+        Switch(cpu, RunState.Unknown, next, now, at, now, observed: false);
     }
 
     /// <summary>
-    /// Puts <paramref name="next"/> (null = idle) on <paramref name="cpu"/> at <paramref name="now"/> (its run starts at
-    /// <paramref name="nextStart"/> ≤ now when inferred); the previous occupant leaves in state <paramref name="prevState"/>.
+    /// Puts <paramref name="next"/> (null = idle) on <paramref name="cpu"/> at <paramref name="now"/>: the previous
+    /// occupant leaves in state <paramref name="prevState"/> at <paramref name="switchAt"/> ≤ now (the kernel's switch
+    /// time, see <see cref="KernelSwitchTime"/>); next's run starts at <paramref name="nextStart"/> ≤ now (earlier when
+    /// inferred). <paramref name="observed"/>: a sched_switch event, not an inferred switch.
     /// </summary>
-    private void Switch(int cpu, RunState prevState, ThreadInfo? next, long now, long nextStart)
+    private void Switch(int cpu, RunState prevState, ThreadInfo? next, long now, long nextStart, long switchAt, bool observed)
     {
         var c = _cpus[cpu];
-        AttributeInterference(c, now);
+        // The vCPUs already waiting on this CPU: to the leaving thread until the switch, to the next one after.
+        AttributeInterference(c, switchAt);
         var prev = c.Current;
         if (prev is not null && prev != next)
         {
-            Charge(prev, now);
+            Charge(prev, switchAt);
             prev.State = prevState;
-            prev.StateStart = now;
+            prev.StateStart = prev.Since;
             prev.InGuest = false;
+            prev.KernelRunStart = long.MinValue;
             if (prevState == RunState.Preempted)
             {
                 prev.Cpu = cpu;
@@ -113,7 +140,7 @@ public sealed partial class HostAnalysis
         if (next is not null && (prev != next || !c.Known))
         {
             if (next.State == RunState.Preempted)
-                LeavePreemptedList(next, now);
+                LeavePreemptedList(next, switchAt);
             else if (next.State == RunState.Running && next.Cpu >= 0 && next.Cpu != cpu)
             {
                 // Believed running elsewhere: that CPU's switch away from it was lost, so what it did
@@ -130,6 +157,9 @@ public sealed partial class HostAnalysis
             Charge(next, Math.Max(nextStart, next.Since));
             next.State = RunState.Running;
             next.Cpu = cpu;
+            next.KernelRunStart = observed ? nextStart : long.MinValue;
+            next.StintRuntimeNs = 0;
+            next.StintSwitchOnCpuNs = 0;
             Charge(next, now);
         }
         c.Current = next;
@@ -222,8 +252,18 @@ public sealed partial class HostAnalysis
         _runtimeSeen = true;
         var t = Thread(tid);
         Rename(t, e.GetText(FieldRole.Comm));
+        // Also when another CPU's wake-up charged it (the waker holds this thread's run queue): it is still this run's time.
+        if (t.State == RunState.Running)
+            t.StintRuntimeNs += runtime;
+        long counted = runtime;
+        if (!t.ReportsRuntime)
+        {
+            // Its first report covers this run from its start, which its switches have counted so far.
+            counted = Math.Max(0, runtime - t.StintSwitchOnCpuNs);
+            t.ReportsRuntime = true;
+        }
         if (t.Vm is { } vm)
-            vm.Window.ThreadsOnCpuNs += runtime;
+            vm.Window.ThreadsOnCpuNs += counted;
     }
 
     private void OnMigrate(in TraceEvent e, long now)
@@ -276,8 +316,11 @@ public sealed partial class HostAnalysis
                 // running or sleeping (HLT): that time is left uncounted; its exit latency tells it.
                 if (vcpu is not null && !t.InGuest && !_schedulerSeen)
                     break;
-                if (!_runtimeSeen)
+                if (!_runtimeSeen || !t.ReportsRuntime)
+                {
                     vm.Window.ThreadsOnCpuNs += d;
+                    t.StintSwitchOnCpuNs += d;
+                }
                 if (vcpu is not null)
                 {
                     if (t.InGuest)

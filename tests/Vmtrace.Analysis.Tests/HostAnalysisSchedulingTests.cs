@@ -44,10 +44,65 @@ public class HostAnalysisSchedulingTests
     {
         var (_, total, _) = Run(WakeupPreemption(withRuntime: true), 100);
         // The kernel charged the vCPU up to the wake-up (50) and the worker from it: 50 + 30 + 20, not the
-        // switch times' 60 + 20 + 20; the vCPU's own state times stay switch-based.
+        // switch times' 60 + 20 + 20.
         var vm1 = Assert.Single(total.Vms, v => v.Vm == "vm1");
         Assert.Equal(50 + 30 + 20, vm1.ThreadsOnCpuNs);
-        Assert.Equal(new CpuTimes(0, 80, 20, 0, 0), Vcpu(total, "vm1").Times);
+        // The vCPU's states follow the kernel's books too: run 0-50 (its charged 50) and 80-100, run-queue
+        // wait 50-80 (what its schedstat wait, the guest's steal time, counts), preempted by its own VM's worker.
+        Assert.Equal(new CpuTimes(0, 50 + 20, 30, 0, 0), Vcpu(total, "vm1").Times);
+        Assert.Equal([new Interference("vm1", 30)], vm1.Interferers);
+    }
+
+    [Fact]
+    public void OnEvent_WakeupFromAnotherCpuChargesTheRunningVcpu_SwitchAtThatClock()
+    {
+        // The waker on CPU 1 holds CPU 0's run queue: its update charges the running vCPU 40 (0-40) in an event
+        // recorded on CPU 1. The switch at 60 charges nothing more (the clock stayed at 40): in the kernel's books
+        // the vCPU ran 0-40 and waited 40-80 while the worker (vm1's, charged 40 at 80) ran.
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Wakeup(40, 1, 555, 101, 0)
+            .StatRuntime(40, 1, 555, 100, "CPU 0/KVM", 40)
+            .Switch(60, 0, 100, "CPU 0/KVM", 0, 101, "worker")
+            .StatRuntime(80, 0, 101, 101, "worker", 40)
+            .Switch(80, 0, 101, "worker", 1, 100, "CPU 0/KVM")
+            .StatRuntime(100, 0, 100, 100, "CPU 0/KVM", 20);
+        var (_, total, _) = Run(s, 100);
+        Assert.Equal(new CpuTimes(0, 40 + 20, 40, 0, 0), Vcpu(total, "vm1").Times);
+        Assert.Equal(40 + 40 + 20, Assert.Single(total.Vms, v => v.Vm == "vm1").ThreadsOnCpuNs);
+    }
+
+    [Fact]
+    public void OnEvent_RealTimeVcpuWithoutStatRuntime_KeepsSwitchTimesAndOnCpu()
+    {
+        // vm2's vCPU (200) runs SCHED_FIFO: the kernel has no run-time tracepoint for it, while the host's other
+        // threads report theirs. Its on-CPU time is the time between its switches, 0-60 and 90-100 (no run time
+        // of its own moves them); the worker's is what the kernel charged it, 60-90.
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 200, "CPU 0/KVM")
+            .Wakeup(50, 0, 200, 101, 0)
+            .Switch(60, 0, 200, "CPU 0/KVM", 0, 101, "worker")
+            .StatRuntime(90, 0, 101, 101, "worker", 30)
+            .Switch(90, 0, 101, "worker", 1, 200, "CPU 0/KVM");
+        var (_, total, _) = Run(s, 100);
+        Assert.Equal(new CpuTimes(0, 60 + 10, 30, 0, 0), Vcpu(total, "vm2").Times);
+        Assert.Equal(60 + 10, Assert.Single(total.Vms, v => v.Vm == "vm2").ThreadsOnCpuNs);
+        Assert.Equal(30, Assert.Single(total.Vms, v => v.Vm == "vm1").ThreadsOnCpuNs);
+    }
+
+    [Fact]
+    public void OnEvent_RunTimeFarShortOfTheSwitch_SwitchTimeStandsBeyondTheClockLagBound()
+    {
+        // The vCPU's run time says its clock stopped at 5 ms, but it switched out at 30 ms: a tick would have moved
+        // the kernel's clock long before (reports lost or filtered), so at most 10 ms is moved from run to wait.
+        const long ms = 1_000_000;
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .StatRuntime(5 * ms, 0, 100, 100, "CPU 0/KVM", 5 * ms)
+            .Switch(30 * ms, 0, 100, "CPU 0/KVM", 0, 300, "stress")
+            .Switch(50 * ms, 0, 300, "stress", 1, 100, "CPU 0/KVM");
+        var (_, total, _) = Run(s, 50 * ms);
+        Assert.Equal(new CpuTimes(0, 20 * ms, 30 * ms, 0, 0), Vcpu(total, "vm1").Times);
     }
 
     /// <summary>

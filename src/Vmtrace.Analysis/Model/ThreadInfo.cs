@@ -45,6 +45,15 @@ internal sealed class ThreadInfo
     public long WakeTime { get; set; } = -1;
     public int WakeCpu { get; set; } = -1;
 
+    /// <summary>The thread has had sched_stat_runtime events: the kernel charges it CFS run time (RT threads never do).</summary>
+    public bool ReportsRuntime { get; set; }
+    /// <summary>Where the kernel's books start its current run on a CPU (the switch time as the kernel's clock had it), or long.MinValue when its switch-in was not seen.</summary>
+    public long KernelRunStart { get; set; } = long.MinValue;
+    /// <summary>Run time the kernel charged it (sched_stat_runtime) since <see cref="KernelRunStart"/>.</summary>
+    public long StintRuntimeNs { get; set; }
+    /// <summary>On-CPU time counted from its switches in its current run, before it reported any run time.</summary>
+    public long StintSwitchOnCpuNs { get; set; }
+
     /// <summary>Replaces the name when it differs; true when it changed (the caller reclassifies).</summary>
     public bool SetComm(ReadOnlySpan<byte> utf8)
     {

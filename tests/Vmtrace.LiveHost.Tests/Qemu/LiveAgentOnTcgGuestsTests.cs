@@ -144,6 +144,19 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
             report.AppendLine(CultureInfo.InvariantCulture,
                 $"{vm.Name,-5} {vm.Workload,-4} on-CPU trace {onCpu / 1e6,9:F1} ms schedstat {run / 1e6,9:F1} ms ({Diff(onCpu, run),6:F2} %)  vCPU wait trace {stolen / 1e6,9:F1} ms schedstat {wait / 1e6,9:F1} ms ({Diff(stolen, wait),6:F2} %)");
         }
+        // Per vCPU thread: the kernel's run and wait against the trace's split, and the time the trace could not place.
+        foreach (var vm in lab.Vms)
+        {
+            int pid = TcgLab.QemuPid(vm);
+            foreach (var t in s2.Values.Where(t => t.Pid == pid && QemuProcessScanner.VcpuIndex(t.Comm) >= 0).OrderBy(t => t.Tid))
+            {
+                var a = s1.TryGetValue(t.Tid, out var x) ? x : default;
+                var per = byVm[vm.Name].SelectMany(v => v.Vcpus).Where(v => v.Tid == t.Tid).Aggregate(new CpuTimes(0, 0, 0, 0, 0), (acc, v) => acc.Add(v.Times));
+                long placed = per.OnCpuNs + per.PreemptedNs + per.WaitNs + per.BlockedNs;
+                report.AppendLine(CultureInfo.InvariantCulture,
+                    $"  {vm.Name,-5} {t.Comm,-10} tid {t.Tid}: run kernel {(t.RunNs - a.RunNs) / 1e6,8:F1} trace {per.OnCpuNs / 1e6,8:F1}; wait kernel {(t.WaitNs - a.WaitNs) / 1e6,8:F1} trace preempted {per.PreemptedNs / 1e6,8:F1} + woken {per.WaitNs / 1e6,7:F1}; blocked {per.BlockedNs / 1e6,8:F1}; unplaced {(t2 - t1 - placed) / 1e6,7:F1} ms");
+            }
+        }
         report.AppendLine(CultureInfo.InvariantCulture, $"inferred switches {analysis.Counters.InferredSwitches}, events {events}, out of order {diagnostics.OutOfOrderEvents}, late qemu lines {source.Diagnostics.OutOfOrderEvents}");
         report.AppendLine(CultureInfo.InvariantCulture, $"schedstat samples read in {Spans[^2] / 1e3:F0} µs and {Spans[^1] / 1e3:F0} µs; host load {File.ReadAllText("/proc/loadavg").Trim()}");
         report.AppendLine(CultureInfo.InvariantCulture, $"all qemu threads on-CPU trace {traceTotal / 1e6:F1} ms schedstat {kernelTotal / 1e6:F1} ms ({Diff(traceTotal, kernelTotal):F2} %)");
