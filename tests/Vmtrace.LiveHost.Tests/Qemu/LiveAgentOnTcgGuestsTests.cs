@@ -16,16 +16,16 @@ namespace Vmtrace.LiveHost.Tests.Qemu;
 /// plus qemu's I/O threads on this machine's CPUs, so they interfere. The tracefs source feeds the
 /// analysis while they run; at two instants (on 100 ms window boundaries, marked in the trace) every
 /// qemu thread's /proc/PID/task/TID/schedstat is read.
-/// <para>Bounds: on-CPU time summed over all qemu threads, and each VM's (CPU-bound and I/O), within 1 %; the
-/// CPU-bound VM's vCPU run-queue wait within 5 %. I/O VMs' waits get 12 %: after a wake-up preemption the
-/// kernel does not update its run-queue clock at the switch (rq_clock_skip_update) and charges the gap since
-/// the wake-up to the woken thread (often a qemu I/O thread, the guest's vCPU of an I/O VM being woken by it)
-/// instead of the thread it preempted, so schedstat's wait of a thread that wakes often is not what the
-/// switch and wake-up events say — measured on these machines up to ~8 % for a disk-heavy VM. The same effect
-/// made switch-based on-CPU time miss the 1 % in about half the runs (a CPU-bound VM +0.4…+2.6 %, a disk VM
-/// −2…−10 %); the tracefs source therefore records sched_stat_runtime, the run time the kernel charges, and
-/// the analysis takes threads' on-CPU time from it (docs/live-agent.md). What is left is schedstat's lag of
-/// at most a tick for a thread on a CPU when it is read, at both instants: far inside the 1 %.</para>
+/// <para>Bounds: on-CPU time summed over all qemu threads, and each VM's (CPU-bound and I/O), within 1 %; each VM's vCPU
+/// run-queue wait within 5 %. Both need the kernel's books, not the switch events' times: after a wake-up preemption
+/// the kernel does not update its run-queue clock at the switch (rq_clock_skip_update), so it ends the preempted
+/// thread's run, and starts its wait, at the clock of the wake-up, and starts the woken thread's run there. From the
+/// switch events alone, on-CPU time missed the 1 % in about half the runs (a CPU-bound VM +0.4…+2.6 %, a disk VM
+/// −2…−10 %) and the CPU-bound VM's wait missed the 5 % on a quiet machine (−5.00 % in CI at load 2.6: each of its
+/// vCPUs had ~55 ms of wait counted as run). The tracefs source therefore records sched_stat_runtime, the run time
+/// the kernel charges: the analysis takes threads' on-CPU time from it and places each switch where the kernel's
+/// clock stood (docs/live-agent.md). What is left is schedstat's lag of at most a tick for a thread on a CPU when it
+/// is read, at both instants, and the switches the trace lacks (inferred): measured at most +1.9 % for the wait.</para>
 /// </summary>
 [Collection(nameof(LiveAgentOnTcgGuestsTests))]
 public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
@@ -84,9 +84,7 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
         // the TCG guests boot up to tens of seconds apart, and both instants must fall while all three run.
         const int duration = 30;
         lab.Launch("web", 2, "cpu", duration);
-        // The I/O guests pause 1 s between rounds: on-CPU time no longer depends on it (sched_stat_runtime), but
-        // the run-queue clock effect on their vCPUs' wait (above) grows with every wake-up, and the 12 % is what
-        // was measured for I/O at this rate.
+        // The I/O guests pause 1 s between rounds, as in every run recorded in docs/live-agent.md.
         lab.Launch("db", 1, "disk", duration, "vmtrace_pause=1");
         lab.Launch("edge", 1, "net", duration, "vmtrace_ip=10.77.0.2/24 vmtrace_peer=10.77.0.1 vmtrace_mib=1 vmtrace_pause=1");
         var scanner = new QemuProcessScanner();
@@ -193,8 +191,8 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
 
         Assert.True(Math.Abs(Diff(traceTotal, kernelTotal)) <= 1.0, $"all qemu threads on-CPU trace {traceTotal} ns vs schedstat {kernelTotal} ns ({Diff(traceTotal, kernelTotal):F2} %)");
         CheckVm("web", 1.0, 5.0);
-        CheckVm("db", 1.0, 12.0);
-        CheckVm("edge", 1.0, 12.0);
+        CheckVm("db", 1.0, 5.0);
+        CheckVm("edge", 1.0, 5.0);
 
         void CheckVm(string name, double onCpuPct, double waitPct)
         {
