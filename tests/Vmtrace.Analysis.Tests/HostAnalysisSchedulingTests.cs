@@ -91,6 +91,21 @@ public class HostAnalysisSchedulingTests
     }
 
     [Fact]
+    public void OnEvent_FirstRunTimeReportAfterAWindowClose_CountsTheRunOnce()
+    {
+        // The vCPU runs from 0; the window closing at 50 counts its 50 ns from the switch (no report yet). Its
+        // first report, at 80, covers 0-80: only the 30 not yet counted go to the second window, then its
+        // reports (15 at 95) as they come. The whole run counts once: 50 + 30 + 15.
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .StatRuntime(80, 0, 100, 100, "CPU 0/KVM", 80)
+            .StatRuntime(95, 0, 100, 100, "CPU 0/KVM", 15);
+        var (windows, total, _) = Run(s, 100, window: 50);
+        Assert.Equal([50L, 30L + 15L], windows.Select(w => Assert.Single(w.Vms).ThreadsOnCpuNs).ToArray());
+        Assert.Equal(95, Assert.Single(total.Vms).ThreadsOnCpuNs);
+    }
+
+    [Fact]
     public void OnEvent_RunTimeFarShortOfTheSwitch_SwitchTimeStandsBeyondTheClockLagBound()
     {
         // The vCPU's run time says its clock stopped at 5 ms, but it switched out at 30 ms: a tick would have moved
