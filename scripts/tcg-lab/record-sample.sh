@@ -87,7 +87,7 @@ ORIG_ON=$(cat $TRACEFS/tracing_on)
 KEVENTS=""
 for e in sched:sched_switch sched:sched_wakeup sched:sched_waking sched:sched_wakeup_new \
          sched:sched_migrate_task sched:sched_process_fork sched:sched_process_exec \
-         sched:sched_process_exit sched:sched_process_free task:task_newtask task:task_rename \
+         sched:sched_process_exit sched:sched_process_free sched:sched_stat_runtime task:task_newtask task:task_rename \
          block:block_rq_issue block:block_rq_complete block:block_rq_insert \
          net:net_dev_xmit net:netif_receive_skb net:netif_rx; do
   if [ -d "$TRACEFS/events/${e%%:*}/${e#*:}" ]; then KEVENTS="$KEVENTS $e"; else log "kernel event $e missing: skipped"; fi
