@@ -45,8 +45,12 @@ public sealed partial class HostAnalysis
         if (t.Vcpu is { } vcpu && t.Vm is { } vm)
         {
             vcpu.Window.GuestNs -= t.GuestSinceEntryNs;
-            if (!_runtimeSeen)
+            if (!t.ReportsRuntime)
+            {
+                // Counted from switches (Charge): taken back there too.
                 vm.Window.ThreadsOnCpuNs -= t.GuestSinceEntryNs;
+                t.StintSwitchOnCpuNs = Math.Max(0, t.StintSwitchOnCpuNs - t.GuestSinceEntryNs);
+            }
         }
         t.GuestSinceEntryNs = 0;
         t.InGuest = false;

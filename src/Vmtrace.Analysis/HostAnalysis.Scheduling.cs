@@ -14,16 +14,6 @@ public sealed partial class HostAnalysis
 
     private bool _schedulerSeen;
 
-    /// <summary>
-    /// The trace has sched_stat_runtime: threads' on-CPU time (threads_cpu_ns) is then the run time the
-    /// kernel charged, not the time between switches. The two differ per thread: after a wake-up preemption
-    /// the scheduler does not update its run-queue clock at the switch (rq_clock_skip_update), so the gap
-    /// between the wake-up and the switch is charged to the woken thread, not to the one it preempted.
-    /// Threads that never report run time (real-time policies: the kernel has no tracepoint for them) keep
-    /// the time between their switches.
-    /// </summary>
-    private bool _runtimeSeen;
-
     private void OnSchedSwitch(in TraceEvent e, long now)
     {
         _schedulerSeen = true;
@@ -64,7 +54,7 @@ public sealed partial class HostAnalysis
     /// </summary>
     private long KernelSwitchTime(ThreadInfo? prev, long now)
     {
-        if (!_runtimeSeen || prev is null || !prev.ReportsRuntime || prev.KernelRunStart == long.MinValue)
+        if (prev is null || !prev.ReportsRuntime || prev.KernelRunStart == long.MinValue)
             return now;
         long start = prev.KernelRunStart;
         return Math.Clamp(start + prev.StintRuntimeNs, Math.Min(now, Math.Max(start, now - MaxClockLagNs)), now);
@@ -240,8 +230,11 @@ public sealed partial class HostAnalysis
 
     /// <summary>
     /// Run time charged to a thread by the scheduler (update_curr), counted in the window of the event: the
-    /// same time and the same split between threads as the thread's schedstat. A running thread's charge lags
-    /// its switches by at most a tick. Switch-based accounting stops counting on-CPU time from the first one.
+    /// same time and the same split between threads as the thread's schedstat, which differs from the time
+    /// between switches after a wake-up preemption (see <see cref="KernelSwitchTime"/>). A running thread's
+    /// charge lags its switches by at most a tick. A thread's on-CPU time is counted from its switches until its
+    /// first report, from its reports after; threads that never report (real-time policies: the kernel has no
+    /// such event for them) keep the time between their switches.
     /// </summary>
     private void OnStatRuntime(in TraceEvent e)
     {
@@ -249,7 +242,6 @@ public sealed partial class HostAnalysis
         long runtime = e.Get(FieldRole.Runtime, -1);
         if (tid <= 0 || runtime < 0)
             return;
-        _runtimeSeen = true;
         var t = Thread(tid);
         Rename(t, e.GetText(FieldRole.Comm));
         // Also when another CPU's wake-up charged it (the waker holds this thread's run queue): it is still this run's time.
@@ -316,7 +308,7 @@ public sealed partial class HostAnalysis
                 // running or sleeping (HLT): that time is left uncounted; its exit latency tells it.
                 if (vcpu is not null && !t.InGuest && !_schedulerSeen)
                     break;
-                if (!_runtimeSeen || !t.ReportsRuntime)
+                if (!t.ReportsRuntime)
                 {
                     vm.Window.ThreadsOnCpuNs += d;
                     t.StintSwitchOnCpuNs += d;
