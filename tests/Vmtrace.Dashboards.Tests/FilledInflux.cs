@@ -32,6 +32,9 @@ public sealed class FilledInflux : IDisposable
         ["hip24"] = ["hip24-kvm-host-2vms-46s/host.trace.dat"],
     };
 
+    /// <summary>The host whose agent replays at 3× recorded speed, reporting its health every second over ~15 s.</summary>
+    public const string PacedHost = "hip24";
+
     /// <summary>The host whose trace is also replayed on earlier days.</summary>
     public const string HistoryHost = "tcg-s2";
 
@@ -83,6 +86,14 @@ public sealed class FilledInflux : IDisposable
         var replays = Hosts.Select(async h =>
         {
             var agentSettings = new Dictionary<string, string?>(settings) { ["Agent:HostId"] = h.Key };
+            if (h.Key == PacedHost)
+            {
+                // The agent health panels show rates (non_negative_derivative per ≥ 10 s bucket): one host's agent
+                // must report over more than a bucket, which the other replays, as fast as possible, do not
+                // (whether their few points straddle a boundary was chance). 46 s of trace at 3× = ~15 s.
+                agentSettings["Agent:Speed"] = "3";
+                agentSettings["Agent:HealthInterval"] = "00:00:01";
+            }
             for (int i = 0; i < h.Value.Length; i++)
                 agentSettings[$"Agent:Inputs:{i}"] = Corpus.Path(h.Value[i]);
             using var agent = Build(agentSettings, (s, c) => s.AddVmtraceAgent(c));
@@ -119,6 +130,9 @@ public sealed class FilledInflux : IDisposable
         await worker.StopAsync();
         if (counters.SessionsEnded < sessions)
             throw new InvalidOperationException($"the worker ended {counters.SessionsEnded} of {sessions} host sessions in 3 minutes");
+        long pacedSpan = AgentHealthSpanNs(PacedHost);
+        if (pacedSpan < 11_000_000_000)
+            throw new InvalidOperationException($"{PacedHost}'s agent health points span {pacedSpan / 1e9:F1} s, not the 11 s the agent rate panels need");
 
         // The continuous queries' own SELECT, run over each host's time range (CQs only cover recent time).
         foreach (var host in Hosts.Keys)
@@ -144,6 +158,18 @@ public sealed class FilledInflux : IDisposable
 
     /// <summary>Time between the first and the last pipeline_health point (ns), 0 while there are fewer than two.</summary>
     private long HealthSpanNs() => Count("SELECT count(\"records_in\") FROM \"pipeline_health\"") < 2 ? 0 : HealthRange().To - 1_000_000_000 - HealthRange().From;
+
+    /// <summary>Time between the first and the last agent health point of a host (ns).</summary>
+    private long AgentHealthSpanNs(string host)
+    {
+        string where = $"WHERE \"component\" = 'agent' AND \"host\" = '{host}'";
+        using var a = JsonDocument.Parse(Query($"SELECT first(\"events_read\") FROM \"pipeline_health\" {where}"));
+        using var b = JsonDocument.Parse(Query($"SELECT last(\"events_read\") FROM \"pipeline_health\" {where}"));
+        if (!a.RootElement.GetProperty("results")[0].TryGetProperty("series", out var first))
+            return 0;
+        long to = b.RootElement.GetProperty("results")[0].GetProperty("series")[0].GetProperty("values")[0][0].GetInt64();
+        return to - first[0].GetProperty("values")[0][0].GetInt64();
+    }
 
     /// <summary>First and last pipeline_health time (ns).</summary>
     public (long From, long To) HealthRange()
