@@ -115,9 +115,13 @@ b = Board("vmtrace-vm", "vmtrace / VM detail",
 b.panel("timeseries", "vCPU time split", "suffix: vCPU",
         [(f'SELECT sum("guest_ns") / sum("window_ns") AS "guest", sum("host_ns") / sum("window_ns") AS "hypervisor", '
           f'sum("preempted_ns") / sum("window_ns") AS "preempted", sum("wait_ns") / sum("window_ns") AS "waiting", '
-          f'sum("blocked_ns") / sum("window_ns") AS "idle" FROM "vmtrace_vm" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval) fill(none)', None)],
+          f'(sum("blocked_ns") - sum("blocked_queued_ns")) / sum("window_ns") AS "idle", '
+          f'sum("blocked_queued_ns") / sum("window_ns") AS "idle, counted as steal by the kernel" '
+          f'FROM "vmtrace_vm" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval) fill(none)', None)],
         w=24, h=8, interval="1s", stacked=True, options=LEGEND_TABLE,
-        description="vCPUs' worth of time in each state: guest mode, hypervisor (exit handling, qemu; all on-CPU time under TCG), preempted, waiting after wake-up, idle (blocked).")
+        description="vCPUs' worth of time in each state: guest mode, hypervisor (exit handling, qemu; all on-CPU time under TCG), preempted, "
+                    "waiting after wake-up, idle (blocked). The guest's steal time is preempted + waiting + the idle time the kernel counts as "
+                    "run-queue wait (a sleeping vCPU it moved while still queued: docs/metrics.md).")
 STATE_STEPS = [{"color": "#d0d0d0", "value": None}, {"color": "#fade2a", "value": 0.05}, {"color": "#73bf69", "value": 0.5}]
 b.panel("state-timeline", "vCPU on CPU (share of the interval)", "percentunit",
         [(f'SELECT (sum("guest_ns") + sum("host_ns")) {FRACTION} FROM "vmtrace_vcpu" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "vcpu" fill(none)', "vCPU $tag_vcpu")],

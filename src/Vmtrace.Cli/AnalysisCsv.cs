@@ -10,7 +10,7 @@ internal static class AnalysisCsv
     private static readonly string[] Columns =
     [
         "window_start_ns", "window_end_ns", "host", "vm", "pid", "active_vcpus", "threads_cpu_ns", "pcpu_share",
-        "guest_ns", "host_ns", "preempted_ns", "wait_ns", "blocked_ns", "exits", "exit_latency_sum_ns",
+        "guest_ns", "host_ns", "preempted_ns", "wait_ns", "blocked_ns", "blocked_queued_ns", "exits", "exit_latency_sum_ns",
         "qemu_disk_submitted", "qemu_disk_completed", "qemu_disk_latency_sum_ns", "qemu_disk_in_flight",
         "block_submitted", "block_completed", "block_read_bytes", "block_write_bytes", "block_latency_sum_ns", "block_in_flight",
         "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "top_culprit", "top_culprit_preempted_ns",
@@ -32,7 +32,7 @@ internal static class AnalysisCsv
                 row.Add(Quote(vm.Vm));
                 Add(row, vm.Pid, vm.ActiveVcpus, vm.ThreadsOnCpuNs);
                 row.Add(vm.PcpuShare.ToString("R", CultureInfo.InvariantCulture));
-                Add(row, t.GuestNs, t.HostNs, t.PreemptedNs, t.WaitNs, t.BlockedNs, vm.ExitCount, vm.Exits.Sum(x => x.Latency.SumNs));
+                Add(row, t.GuestNs, t.HostNs, t.PreemptedNs, t.WaitNs, t.BlockedNs, t.BlockedQueuedNs, vm.ExitCount, vm.Exits.Sum(x => x.Latency.SumNs));
                 Add(row, vm.QemuDisk.Submitted, vm.QemuDisk.Completed, vm.QemuDisk.Latency.SumNs, vm.QemuDisk.InFlight);
                 Add(row, vm.BlockDisk.Submitted, vm.BlockDisk.Completed, vm.BlockDisk.ReadBytes, vm.BlockDisk.WriteBytes, vm.BlockDisk.Latency.SumNs, vm.BlockDisk.InFlight);
                 Add(row, vm.Network.RxPackets, vm.Network.RxBytes, vm.Network.TxPackets, vm.Network.TxBytes);

@@ -109,6 +109,7 @@ internal static class AnalysisJson
         j.WriteNumber("preempted_ns", t.PreemptedNs);
         j.WriteNumber("wait_ns", t.WaitNs);
         j.WriteNumber("blocked_ns", t.BlockedNs);
+        j.WriteNumber("blocked_queued_ns", t.BlockedQueuedNs);
         j.WriteEndObject();
     }
 

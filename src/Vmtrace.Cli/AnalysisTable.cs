@@ -57,6 +57,11 @@ internal static class AnalysisTable
             var t = v.Times;
             o.WriteLine($"  {v.VcpuId,-5} {v.Tid,8} {Units.Duration(t.GuestNs),12} {Units.Duration(t.HostNs),12} {Units.Duration(t.PreemptedNs),12} {Units.Duration(t.WaitNs),12} {Units.Duration(t.BlockedNs),12} {Units.Count(v.Exits.Sum(x => x.Latency.Count)),10}");
         }
+        // The kernel's books differ from what happened here: users comparing with the guest's steal time need to see it.
+        var queued = vm.Vcpus.Where(v => v.Times.BlockedQueuedNs > 0).ToList();
+        if (queued.Count > 0)
+            o.WriteLine("  of blocked, still queued by the kernel (it counts this as run-queue wait, the guest as steal): " +
+                string.Join("   ", queued.Select(v => $"vCPU {v.VcpuId} {Units.Duration(v.Times.BlockedQueuedNs)}")));
     }
 
     private static void WriteExits(TextWriter o, VmMetrics vm)

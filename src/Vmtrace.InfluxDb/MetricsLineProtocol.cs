@@ -22,14 +22,15 @@ public static class MetricsLineProtocol
                 .Field("threads_cpu_ns", vm.ThreadsOnCpuNs).Field("pcpu_share", vm.PcpuShare)
                 .Field("active_vcpus", (long)vm.ActiveVcpus)
                 .Field("guest_ns", t.GuestNs).Field("host_ns", t.HostNs).Field("preempted_ns", t.PreemptedNs)
-                .Field("wait_ns", t.WaitNs).Field("blocked_ns", t.BlockedNs).Field("exits", vm.ExitCount)
+                .Field("wait_ns", t.WaitNs).Field("blocked_ns", t.BlockedNs).Field("blocked_queued_ns", t.BlockedQueuedNs)
+                .Field("exits", vm.ExitCount)
                 .End(ts);
             foreach (var v in vm.Vcpus)
             {
                 w.Begin("vmtrace_vcpu").Tag("host", host).Tag("vm", vm.Vm).Tag("vcpu", Int(v.VcpuId))
                     .Field("tid", (long)v.Tid)
                     .Field("guest_ns", v.Times.GuestNs).Field("host_ns", v.Times.HostNs).Field("preempted_ns", v.Times.PreemptedNs)
-                    .Field("wait_ns", v.Times.WaitNs).Field("blocked_ns", v.Times.BlockedNs)
+                    .Field("wait_ns", v.Times.WaitNs).Field("blocked_ns", v.Times.BlockedNs).Field("blocked_queued_ns", v.Times.BlockedQueuedNs)
                     .Field("exits", v.Exits.Sum(x => x.Latency.Count))
                     .End(ts);
             }

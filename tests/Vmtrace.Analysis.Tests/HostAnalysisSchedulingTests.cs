@@ -25,7 +25,7 @@ public class HostAnalysisSchedulingTests
         var (_, total, _) = Run(s, 100);
 
         var v = Vcpu(total, "vm1");
-        Assert.Equal(new CpuTimes(GuestNs: 40, HostNs: 10 + 10 + 10, PreemptedNs: 30, WaitNs: 0, BlockedNs: 0), v.Times);
+        Assert.Equal(new CpuTimes(GuestNs: 40, HostNs: 10 + 10 + 10, PreemptedNs: 30, WaitNs: 0, BlockedNs: 0, BlockedQueuedNs: 0), v.Times);
         var exit = Assert.Single(v.Exits);
         Assert.Equal((1, 1L, 50L), (exit.Reason, exit.Latency.Count, exit.Latency.SumNs)); // exit 50 → entry 100
         Assert.Equal([new Interference("host:stress", 30)], Assert.Single(total.Vms, x => x.Vm == "vm1").Interferers);
@@ -49,7 +49,7 @@ public class HostAnalysisSchedulingTests
         Assert.Equal(50 + 30 + 20, vm1.ThreadsOnCpuNs);
         // The vCPU's states follow the kernel's books too: run 0-50 (its charged 50) and 80-100, run-queue
         // wait 50-80 (what its schedstat wait, the guest's steal time, counts), preempted by its own VM's worker.
-        Assert.Equal(new CpuTimes(0, 50 + 20, 30, 0, 0), Vcpu(total, "vm1").Times);
+        Assert.Equal(new CpuTimes(0, 50 + 20, 30, 0, 0, 0), Vcpu(total, "vm1").Times);
         Assert.Equal([new Interference("vm1", 30)], vm1.Interferers);
     }
 
@@ -68,7 +68,7 @@ public class HostAnalysisSchedulingTests
             .Switch(80, 0, 101, "worker", 1, 100, "CPU 0/KVM")
             .StatRuntime(100, 0, 100, 100, "CPU 0/KVM", 20);
         var (_, total, _) = Run(s, 100);
-        Assert.Equal(new CpuTimes(0, 40 + 20, 40, 0, 0), Vcpu(total, "vm1").Times);
+        Assert.Equal(new CpuTimes(0, 40 + 20, 40, 0, 0, 0), Vcpu(total, "vm1").Times);
         Assert.Equal(40 + 40 + 20, Assert.Single(total.Vms, v => v.Vm == "vm1").ThreadsOnCpuNs);
     }
 
@@ -85,7 +85,7 @@ public class HostAnalysisSchedulingTests
             .StatRuntime(90, 0, 101, 101, "worker", 30)
             .Switch(90, 0, 101, "worker", 1, 200, "CPU 0/KVM");
         var (_, total, _) = Run(s, 100);
-        Assert.Equal(new CpuTimes(0, 60 + 10, 30, 0, 0), Vcpu(total, "vm2").Times);
+        Assert.Equal(new CpuTimes(0, 60 + 10, 30, 0, 0, 0), Vcpu(total, "vm2").Times);
         Assert.Equal(60 + 10, Assert.Single(total.Vms, v => v.Vm == "vm2").ThreadsOnCpuNs);
         Assert.Equal(30, Assert.Single(total.Vms, v => v.Vm == "vm1").ThreadsOnCpuNs);
     }
@@ -117,7 +117,7 @@ public class HostAnalysisSchedulingTests
             .Switch(30 * ms, 0, 100, "CPU 0/KVM", 0, 300, "stress")
             .Switch(50 * ms, 0, 300, "stress", 1, 100, "CPU 0/KVM");
         var (_, total, _) = Run(s, 50 * ms);
-        Assert.Equal(new CpuTimes(0, 20 * ms, 30 * ms, 0, 0), Vcpu(total, "vm1").Times);
+        Assert.Equal(new CpuTimes(0, 20 * ms, 30 * ms, 0, 0, 0), Vcpu(total, "vm1").Times);
     }
 
     /// <summary>
@@ -150,7 +150,84 @@ public class HostAnalysisSchedulingTests
             .Switch(70, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM");
         var (_, total, _) = Run(s, 80);
         // on CPU 0-20 and 70-80; blocked 20-50; waiting for the pCPU 50-70.
-        Assert.Equal(new CpuTimes(0, 30, 0, 20, 30), Vcpu(total, "vm1").Times);
+        Assert.Equal(new CpuTimes(0, 30, 0, 20, 30, 0), Vcpu(total, "vm1").Times);
+    }
+
+    [Fact]
+    public void OnEvent_SleepingThreadMigratedBeforeItsWaking_BlockedTimeFromTheMoveIsQueued()
+    {
+        // The shape measured on 6.18 (docs/metrics.md): a vCPU blocks while still queued (delayed dequeue), the kernel
+        // moves it to CPU 1 at 40, it is woken at 70 and runs at 80. Its run_delay counts 40-80; it slept until 70.
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Switch(20, 0, 100, "CPU 0/KVM", 1, 0, "swapper/0")
+            .Waking(30, 0, 0, 555, 0)
+            .Migrate(40, 1, 0, 100, 0, 1)
+            .Waking(70, 1, 0, 100, 1)
+            .Switch(80, 1, 0, "swapper/1", 0, 100, "CPU 0/KVM");
+        var (_, total, _) = Run(s, 90);
+        var times = Vcpu(total, "vm1").Times;
+        Assert.Equal(new CpuTimes(0, 20 + 10, 0, 10, 50, 30), times);
+        Assert.Equal(40, times.RunDelayNs);
+        Assert.Equal(10, times.StolenNs);
+    }
+
+    [Fact]
+    public void RunDelayStarts_WaitsInProgress_StartWhereTheKernelStartsThem()
+    {
+        // schedstat adds a wait to run_delay when it ends; comparisons need where the one in progress began.
+        var analysis = new HostAnalysis(new AnalysisOptions { WindowNs = 1_000_000_000L });
+        analysis.AddInventory(Vm1);
+        analysis.AddInventory(Vm2);
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Switch(0, 1, 0, "swapper/1", 0, 200, "CPU 0/KVM")
+            .Switch(20, 0, 100, "CPU 0/KVM", 1, 0, "swapper/0")    // vm1 sleeps
+            .Switch(25, 1, 200, "CPU 0/KVM", 0, 300, "stress")     // vm2 preempted
+            .Waking(30, 1, 300, 555, 1)                            // the trace records sched_waking
+            .Migrate(40, 1, 300, 100, 0, 1)                        // vm1 moved while queued asleep
+            .Waking(70, 1, 300, 100, 1)
+            .Switch(80, 1, 300, "stress", 0, 100, "CPU 0/KVM");
+        var seen = new List<Dictionary<int, long>>();
+        while (s.MoveNext())
+        {
+            analysis.OnEvent(s.Current);
+            seen.Add(analysis.RunDelayStarts());
+        }
+        Assert.Empty(seen[2]);                                         // asleep: no wait
+        Assert.Equal(new Dictionary<int, long> { [200] = 25 }, seen[3]);
+        Assert.Equal(new Dictionary<int, long> { [200] = 25 }, seen[4]);
+        Assert.Equal(new Dictionary<int, long> { [100] = 40, [200] = 25 }, seen[5]);
+        Assert.Equal(new Dictionary<int, long> { [100] = 40, [200] = 25 }, seen[6]); // the wake-up keeps the move's start
+        Assert.Equal(new Dictionary<int, long> { [200] = 25 }, seen[7]);
+    }
+
+    [Fact]
+    public void OnEvent_WakeupMovesTheThread_NothingQueuedWhileAsleep()
+    {
+        // A wake-up that picks another CPU migrates the thread after sched_waking: that is ordinary wake-up wait.
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Switch(20, 0, 100, "CPU 0/KVM", 1, 0, "swapper/0")
+            .Waking(50, 0, 0, 100, 1)
+            .Migrate(50, 0, 0, 100, 0, 1)
+            .Switch(60, 1, 0, "swapper/1", 0, 100, "CPU 0/KVM");
+        var (_, total, _) = Run(s, 70);
+        Assert.Equal(new CpuTimes(0, 20 + 10, 0, 10, 30, 0), Vcpu(total, "vm1").Times);
+    }
+
+    [Fact]
+    public void OnEvent_TraceWithoutWaking_MigrationOfASleeperIsTheWakeupsOwn()
+    {
+        // Without sched_waking, a wake-up's migration comes before its sched_wakeup: it says nothing about queues.
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .Switch(20, 0, 100, "CPU 0/KVM", 1, 0, "swapper/0")
+            .Migrate(50, 0, 0, 100, 0, 1)
+            .Wakeup(51, 0, 0, 100, 1)
+            .Switch(60, 1, 0, "swapper/1", 0, 100, "CPU 0/KVM");
+        var (_, total, _) = Run(s, 70);
+        Assert.Equal(new CpuTimes(0, 20 + 10, 0, 9, 31, 0), Vcpu(total, "vm1").Times);
     }
 
     [Fact]
@@ -182,7 +259,7 @@ public class HostAnalysisSchedulingTests
         var (_, total, analysis) = Run(s, 60);
         Assert.Equal(1, analysis.Counters.InferredSwitches);
         // Runs from the wake-up at 30 (the CPU was idle): host 0-10 and 30-50, guest 50-60, blocked 10-30.
-        Assert.Equal(new CpuTimes(10, 30, 0, 0, 20), Vcpu(total, "vm1").Times);
+        Assert.Equal(new CpuTimes(10, 30, 0, 0, 20, 0), Vcpu(total, "vm1").Times);
     }
 
     [Fact]
@@ -194,7 +271,7 @@ public class HostAnalysisSchedulingTests
         var (_, total, analysis) = Run(s, 50);
         Assert.Equal(1, analysis.Counters.InferredSwitches);
         // Counted on CPU until the contradiction at 20, then unknown (not charged anywhere).
-        Assert.Equal(new CpuTimes(0, 20, 0, 0, 0), Vcpu(total, "vm1").Times);
+        Assert.Equal(new CpuTimes(0, 20, 0, 0, 0, 0), Vcpu(total, "vm1").Times);
     }
 
     [Fact]
@@ -276,7 +353,7 @@ public class HostAnalysisSchedulingTests
             .Switch(60, 0, 356, "stress", 1, 100, "CPU 0/KVM");
         var (_, total, _) = Run(s, 70);
         // on CPU 0-10, 40-50, 60-70; preempted 10-40 and 50-60, both times by stress.
-        Assert.Equal(new CpuTimes(0, 30, 40, 0, 0), Vcpu(total, "vm1").Times);
+        Assert.Equal(new CpuTimes(0, 30, 40, 0, 0, 0), Vcpu(total, "vm1").Times);
         Assert.Equal([new Interference("host:stress", 40)], Assert.Single(total.Vms, v => v.Vm == "vm1").Interferers);
     }
 
@@ -292,7 +369,7 @@ public class HostAnalysisSchedulingTests
         // The new thread is vm1's vCPU 1 (pid from its creator), on CPU 30-50; the old task's model is not reused.
         var vcpu = Vcpu(total, "vm1");
         Assert.Equal((1, 300), (vcpu.VcpuId, vcpu.Tid));
-        Assert.Equal(new CpuTimes(0, 20, 0, 0, 0), vcpu.Times);
+        Assert.Equal(new CpuTimes(0, 20, 0, 0, 0, 0), vcpu.Times);
         Assert.DoesNotContain(total.Vms, v => v.Vm == "qemu-t300");
     }
 }

@@ -14,6 +14,10 @@ internal sealed class ScriptedSource : EventSource
     ]);
     private static readonly EventType WakeupType = new("sched_wakeup",
         [new("comm", FieldKind.String), new("pid", FieldKind.Signed), new("prio", FieldKind.Signed), new("target_cpu", FieldKind.Signed)]);
+    private static readonly EventType WakingType = new("sched_waking",
+        [new("comm", FieldKind.String), new("pid", FieldKind.Signed), new("prio", FieldKind.Signed), new("target_cpu", FieldKind.Signed)]);
+    private static readonly EventType MigrateType = new("sched_migrate_task",
+        [new("comm", FieldKind.String), new("pid", FieldKind.Signed), new("prio", FieldKind.Signed), new("orig_cpu", FieldKind.Signed), new("dest_cpu", FieldKind.Signed)]);
     private static readonly EventType RuntimeType = new("sched_stat_runtime",
         [new("comm", FieldKind.String), new("pid", FieldKind.Signed), new("runtime", FieldKind.Unsigned)]);
     private static readonly EventType EntryType = new("kvm_entry", [new("vcpu_id", FieldKind.Unsigned), new("rip", FieldKind.Unsigned)]);
@@ -79,6 +83,13 @@ internal sealed class ScriptedSource : EventSource
 
     public ScriptedSource Wakeup(long ts, int cpu, int wakerTid, int tid, int targetCpu) =>
         Add(ts, cpu, wakerTid, WakeupType, "x", tid, 120, targetCpu);
+
+    public ScriptedSource Waking(long ts, int cpu, int wakerTid, int tid, int targetCpu) =>
+        Add(ts, cpu, wakerTid, WakingType, "t", tid, 120, targetCpu);
+
+    /// <summary>sched_migrate_task of <paramref name="tid"/>, emitted by <paramref name="cpuTid"/> on <paramref name="cpu"/> (a balancer, a stopper).</summary>
+    public ScriptedSource Migrate(long ts, int cpu, int cpuTid, int tid, int origCpu, int destCpu) =>
+        Add(ts, cpu, cpuTid, MigrateType, "t", tid, 120, origCpu, destCpu);
 
     /// <summary>sched_stat_runtime: the scheduler charged <paramref name="runtime"/> ns to <paramref name="tid"/> (emitted by <paramref name="cpuTid"/>).</summary>
     public ScriptedSource StatRuntime(long ts, int cpu, int cpuTid, int tid, string comm, long runtime) =>

@@ -47,7 +47,7 @@ public class AnalyzeCommandTests
     {
         var r = await CliRun.RunAsync("analyze", Stub, "--format", "line-protocol", "--host", "lab 1");
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains("vmtrace_vcpu,host=lab\\ 1,vm=qemu-t31,vcpu=0 tid=31i,guest_ns=185i,host_ns=65i,preempted_ns=100i,wait_ns=0i,blocked_ns=0i,exits=5i 0", r.StdoutLines);
+        Assert.Contains("vmtrace_vcpu,host=lab\\ 1,vm=qemu-t31,vcpu=0 tid=31i,guest_ns=185i,host_ns=65i,preempted_ns=100i,wait_ns=0i,blocked_ns=0i,blocked_queued_ns=0i,exits=5i 0", r.StdoutLines);
         Assert.Contains("vmtrace_interference,host=lab\\ 1,vm=qemu-t31,culprit=host:any preempted_ns=100i 0", r.StdoutLines);
     }
 

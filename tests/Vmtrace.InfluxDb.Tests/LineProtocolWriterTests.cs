@@ -47,14 +47,14 @@ public class LineProtocolWriterTests
     public void Format_Window_WritesVmVcpuExitAndInterferencePoints()
     {
         var latency = new LatencyMetrics(2, 30, 10, 20, new LatencyHistogram());
-        var vcpu = new VcpuMetrics(0, 31, new CpuTimes(100, 20, 5, 0, 0), [new ExitMetrics(12, latency)]);
+        var vcpu = new VcpuMetrics(0, 31, new CpuTimes(100, 20, 5, 0, 0, 0), [new ExitMetrics(12, latency)]);
         var vm = new VmMetrics("vm A", 7, "inventory", vcpu.Times, 120, 0.12, 1, [vcpu], [new ExitMetrics(12, latency)],
             DiskLayerMetrics.Empty, DiskLayerMetrics.Empty, NetworkMetrics.Empty, [new Interference("host:bash", 5)]);
         var text = MetricsLineProtocol.Format(new WindowMetrics(1000, 2000, 1, [vm]), "h1");
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, lines.Length);
         Assert.StartsWith("vmtrace_vm,host=h1,vm=vm\\ A window_ns=1000i,threads_cpu_ns=120i,pcpu_share=0.12,active_vcpus=1i,guest_ns=100i,", lines[0], StringComparison.Ordinal);
-        Assert.Equal("vmtrace_vcpu,host=h1,vm=vm\\ A,vcpu=0 tid=31i,guest_ns=100i,host_ns=20i,preempted_ns=5i,wait_ns=0i,blocked_ns=0i,exits=2i 1000", lines[1]);
+        Assert.Equal("vmtrace_vcpu,host=h1,vm=vm\\ A,vcpu=0 tid=31i,guest_ns=100i,host_ns=20i,preempted_ns=5i,wait_ns=0i,blocked_ns=0i,blocked_queued_ns=0i,exits=2i 1000", lines[1]);
         Assert.StartsWith("vmtrace_exit,host=h1,vm=vm\\ A,reason=12 count=2i,latency_sum_ns=30i,latency_min_ns=10i,latency_max_ns=20i,", lines[2], StringComparison.Ordinal);
         Assert.Equal("vmtrace_interference,host=h1,vm=vm\\ A,culprit=host:bash preempted_ns=5i 1000", lines[3]);
     }

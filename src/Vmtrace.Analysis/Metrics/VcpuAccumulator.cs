@@ -11,9 +11,10 @@ internal sealed class VcpuAccumulator
     public long PreemptedNs;
     public long WaitNs;
     public long BlockedNs;
+    public long BlockedQueuedNs;
     private LatencyAccumulator?[] _exits = new LatencyAccumulator?[64];
 
-    public CpuTimes Times => new(GuestNs, HostNs, PreemptedNs, WaitNs, BlockedNs);
+    public CpuTimes Times => new(GuestNs, HostNs, PreemptedNs, WaitNs, BlockedNs, BlockedQueuedNs);
 
     public bool IsEmpty => GuestNs == 0 && HostNs == 0 && PreemptedNs == 0 && WaitNs == 0 && BlockedNs == 0 && !HasExits();
 
@@ -41,7 +42,7 @@ internal sealed class VcpuAccumulator
 
     public void Clear()
     {
-        GuestNs = HostNs = PreemptedNs = WaitNs = BlockedNs = 0;
+        GuestNs = HostNs = PreemptedNs = WaitNs = BlockedNs = BlockedQueuedNs = 0;
         foreach (var a in _exits)
             a?.Clear();
     }

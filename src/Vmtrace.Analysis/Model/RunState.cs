@@ -13,4 +13,10 @@ internal enum RunState : byte
     WaitingAfterWakeup,
     /// <summary>Switched out sleeping (e.g. a vCPU after HLT) until woken.</summary>
     Blocked,
+    /// <summary>
+    /// Blocked, but moved to another CPU before its wake-up: the kernel had kept it queued (EEVDF's delayed dequeue)
+    /// and counts its sleep from that move as run-queue wait (run_delay). Only a queued task is migrated; a sleeping
+    /// one moves at its wake-up, after sched_waking.
+    /// </summary>
+    BlockedQueued,
 }

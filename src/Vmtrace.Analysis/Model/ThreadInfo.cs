@@ -53,6 +53,8 @@ internal sealed class ThreadInfo
     public long StintRuntimeNs { get; set; }
     /// <summary>On-CPU time counted from its switches in its current run, before it reported any run time.</summary>
     public long StintSwitchOnCpuNs { get; set; }
+    /// <summary>Where the kernel's books start its current run-queue wait (schedstat's last_queued), or long.MinValue when it is not waiting.</summary>
+    public long RunDelaySince { get; set; } = long.MinValue;
 
     /// <summary>Replaces the name when it differs; true when it changed (the caller reclassifies).</summary>
     public bool SetComm(ReadOnlySpan<byte> utf8)
