@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Vmtrace.Agent.Live;
@@ -7,6 +6,7 @@ using Vmtrace.Agent.Live.QemuLog;
 using Vmtrace.Agent.Live.Tracefs;
 using Vmtrace.Analysis;
 using Xunit.Abstractions;
+using static Vmtrace.LiveHost.Tests.Qemu.SchedstatOnBoundary;
 
 namespace Vmtrace.LiveHost.Tests.Qemu;
 
@@ -25,7 +25,10 @@ namespace Vmtrace.LiveHost.Tests.Qemu;
 /// vCPUs had ~55 ms of wait counted as run). The tracefs source therefore records sched_stat_runtime, the run time
 /// the kernel charges: the analysis takes threads' on-CPU time from it and places each switch where the kernel's
 /// clock stood (docs/live-agent.md). What is left is schedstat's lag of at most a tick for a thread on a CPU when it
-/// is read, at both instants, and the switches the trace lacks (inferred): measured at most +1.9 % for the wait.</para>
+/// is read, at both instants, and the switches the trace lacks (inferred): measured at most +1.9 % for the wait.
+/// The wait compared is the kernel's run_delay, which also counts the sleep of a vCPU moved while still queued
+/// (delayed dequeue): CI once found the disk VM's wait −23.9 % short of it without that term
+/// (<see cref="QueuedSleepVsSchedstatTests"/>).</para>
 /// </summary>
 [Collection(nameof(LiveAgentOnTcgGuestsTests))]
 public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
@@ -46,39 +49,7 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
         using var source = new LiveMergedSource([tracefs, .. new[] { "web", "db", "edge" }.Select(n =>
             new QemuLogFollower(Path.Combine(lab.Work, $"qemu-{n}.log"), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(20), tracefs.NowRealtime))],
             TimeSpan.FromMilliseconds(20));
-        var analysis = new HostAnalysis(new AnalysisOptions { WindowNs = WindowNs, CpuCount = source.CpuCount });
-        analysis.AddThreadNames(source.InitialThreadNames);
-        var inventory = new ConcurrentQueue<VmInventory>();
-        long events = 0;
-        Exception? consumerError = null;
-        var consumer = new Thread(() =>
-        {
-            try
-            {
-                while (true)
-                {
-                    while (inventory.TryDequeue(out var inv))
-                        analysis.AddInventory(inv);
-                    var r = source.TryMoveNext(TimeSpan.FromMilliseconds(50));
-                    if (r == LiveReadResult.End)
-                        break;
-                    if (r == LiveReadResult.Event)
-                    {
-                        analysis.OnEvent(source.Current);
-                        events++;
-                    }
-                    else if (source.Watermark > long.MinValue)
-                    {
-                        analysis.AdvanceWatermark(source.Watermark);
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                consumerError = ex;
-            }
-        }) { IsBackground = true, Name = "analysis" };
-        consumer.Start();
+        var live = new LiveAnalysisThread(source, new HostAnalysis(new AnalysisOptions { WindowNs = WindowNs, CpuCount = source.CpuCount }), WindowNs);
 
         // Each guest runs its workload for this long from its own start; on a loaded 2-CPU host (load 40 measured)
         // the TCG guests boot up to tens of seconds apart, and both instants must fall while all three run.
@@ -91,29 +62,27 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
         var pids = lab.Vms.Select(TcgLab.QemuPid).ToHashSet();
         Thread.Sleep(300);
         foreach (var vm in scanner.Scan().Where(v => pids.Contains(v.Pid)))
-            inventory.Enqueue(vm.ToInventory());
+            live.AddInventory(vm.ToInventory());
 
         lab.WaitForWorkloads(TimeSpan.FromSeconds(240));
         var discovered = scanner.Scan().Where(v => pids.Contains(v.Pid)).ToList();
         foreach (var vm in discovered)
-            inventory.Enqueue(vm.ToInventory());
+            live.AddInventory(vm.ToInventory());
         Assert.Equal(["db", "edge", "web"], discovered.Select(v => v.Name).Order().ToArray());
         Assert.Equal(["tap0"], discovered.Single(v => v.Name == "edge").TapDevices);
 
-        var (t1, s1) = SampleOnBoundary(tracefs, pids, "t1");
+        var (t1, s1, read1) = SchedstatOnBoundary.Take(tracefs, pids, "t1", WindowNs);
         Thread.Sleep(TimeSpan.FromSeconds(8));
-        var (t2, s2) = SampleOnBoundary(tracefs, pids, "t2");
+        var (t2, s2, read2) = SchedstatOnBoundary.Take(tracefs, pids, "t2", WindowNs);
         // The guests interfered between the instants: none had ended its workload (else the boot skew ate the overlap).
         var ended = lab.Vms.Where(v => v.Process.HasExited || File.ReadAllText(v.SerialLog).Contains("VMTRACE_WL end", StringComparison.Ordinal)).Select(v => v.Name).ToList();
         Assert.True(ended.Count == 0, $"workload of {string.Join(", ", ended)} ended before the second instant");
-        output.WriteLine($"instants {t1} → {t2} ({(t2 - t1) / 1e9:F1} s); schedstat read in {Spans[^2] / 1e3:F0} µs and {Spans[^1] / 1e3:F0} µs");
+        output.WriteLine($"instants {t1} → {t2} ({(t2 - t1) / 1e9:F1} s); schedstat read in {read1 / 1e3:F0} µs and {read2 / 1e3:F0} µs");
 
         lab.WaitForPowerOff(TimeSpan.FromSeconds(90));
-        source.RequestStop();
-        Assert.True(consumer.Join(TimeSpan.FromSeconds(60)), "analysis thread did not finish");
-        Assert.Null(consumerError);
-        analysis.Flush(analysis.Now);
-        var windows = analysis.TakeClosedWindows();
+        var windows = live.StopAndFlush();
+        var analysis = live.Analysis;
+        long events = live.Events;
         var diagnostics = source.InputDiagnostics();
         output.WriteLine($"{events} events, diagnostics: lost {diagnostics.LostEvents}, errors {diagnostics.ErrorCount}, out of order {diagnostics.OutOfOrderEvents}");
         Assert.True(diagnostics.LostEvents == 0 && diagnostics.ErrorCount == 0, $"lost {diagnostics.LostEvents} events, {diagnostics.ErrorCount} errors: {string.Join("; ", diagnostics.Errors.Take(3).Select(e => e.Message))}");
@@ -128,19 +97,28 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
 
         var report = new StringBuilder();
         long traceTotal = 0, kernelTotal = 0;
-        foreach (var vm in lab.Vms)
+        // Per VM: all its threads' on-CPU time, and its vCPUs' run-queue wait in the kernel's books (runnable time, plus the
+        // sleep it counts as waiting after moving a still-queued vCPU), with the waits in progress at the samples moved
+        // to the side of them where schedstat counts them (it adds a wait when the wait ends).
+        (long Run, long OnCpu, long Wait, long TraceWait, long QueuedAsleep, long InProgress1, long InProgress2) Figures(TcgVm vm)
         {
             int pid = TcgLab.QemuPid(vm);
             var threads = s2.Values.Where(t => t.Pid == pid).ToList();
             long run = threads.Sum(t => t.RunNs - (s1.TryGetValue(t.Tid, out var a) ? a.RunNs : 0));
             var vcpus = threads.Where(t => QemuProcessScanner.VcpuIndex(t.Comm) >= 0).ToList();
             long wait = vcpus.Sum(t => t.WaitNs - (s1.TryGetValue(t.Tid, out var a) ? a.WaitNs : 0));
-            long onCpu = byVm[vm.Name].Sum(v => v.ThreadsOnCpuNs);
-            long stolen = byVm[vm.Name].Sum(v => v.VcpuTimes.StolenNs);
-            traceTotal += onCpu;
-            kernelTotal += run;
+            long inProgress1 = vcpus.Sum(t => live.WaitInProgress(t1, t.Tid)), inProgress2 = vcpus.Sum(t => live.WaitInProgress(t2, t.Tid));
+            long runDelay = byVm[vm.Name].Sum(v => v.VcpuTimes.RunDelayNs);
+            return (run, byVm[vm.Name].Sum(v => v.ThreadsOnCpuNs), wait, runDelay - inProgress2 + inProgress1,
+                byVm[vm.Name].Sum(v => v.VcpuTimes.BlockedQueuedNs), inProgress1, inProgress2);
+        }
+        foreach (var vm in lab.Vms)
+        {
+            var f = Figures(vm);
+            traceTotal += f.OnCpu;
+            kernelTotal += f.Run;
             report.AppendLine(CultureInfo.InvariantCulture,
-                $"{vm.Name,-5} {vm.Workload,-4} on-CPU trace {onCpu / 1e6,9:F1} ms schedstat {run / 1e6,9:F1} ms ({Diff(onCpu, run),6:F2} %)  vCPU wait trace {stolen / 1e6,9:F1} ms schedstat {wait / 1e6,9:F1} ms ({Diff(stolen, wait),6:F2} %)");
+                $"{vm.Name,-5} {vm.Workload,-4} on-CPU trace {f.OnCpu / 1e6,9:F1} ms schedstat {f.Run / 1e6,9:F1} ms ({Diff(f.OnCpu, f.Run),6:F2} %)  vCPU wait trace {f.TraceWait / 1e6,9:F1} ms schedstat {f.Wait / 1e6,9:F1} ms ({Diff(f.TraceWait, f.Wait),6:F2} %; asleep but queued {f.QueuedAsleep / 1e6:F1} ms, in progress at t1 {f.InProgress1 / 1e6:F1} at t2 {f.InProgress2 / 1e6:F1} ms)");
         }
         // Per vCPU thread: the kernel's run and wait against the trace's split, and the time the trace could not place.
         foreach (var vm in lab.Vms)
@@ -149,14 +127,14 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
             foreach (var t in s2.Values.Where(t => t.Pid == pid && QemuProcessScanner.VcpuIndex(t.Comm) >= 0).OrderBy(t => t.Tid))
             {
                 var a = s1.TryGetValue(t.Tid, out var x) ? x : default;
-                var per = byVm[vm.Name].SelectMany(v => v.Vcpus).Where(v => v.Tid == t.Tid).Aggregate(new CpuTimes(0, 0, 0, 0, 0), (acc, v) => acc.Add(v.Times));
+                var per = byVm[vm.Name].SelectMany(v => v.Vcpus).Where(v => v.Tid == t.Tid).Aggregate(new CpuTimes(0, 0, 0, 0, 0, 0), (acc, v) => acc.Add(v.Times));
                 long placed = per.OnCpuNs + per.PreemptedNs + per.WaitNs + per.BlockedNs;
                 report.AppendLine(CultureInfo.InvariantCulture,
-                    $"  {vm.Name,-5} {t.Comm,-10} tid {t.Tid}: run kernel {(t.RunNs - a.RunNs) / 1e6,8:F1} trace {per.OnCpuNs / 1e6,8:F1}; wait kernel {(t.WaitNs - a.WaitNs) / 1e6,8:F1} trace preempted {per.PreemptedNs / 1e6,8:F1} + woken {per.WaitNs / 1e6,7:F1}; blocked {per.BlockedNs / 1e6,8:F1}; unplaced {(t2 - t1 - placed) / 1e6,7:F1} ms");
+                    $"  {vm.Name,-5} {t.Comm,-10} tid {t.Tid}: run kernel {(t.RunNs - a.RunNs) / 1e6,8:F1} trace {per.OnCpuNs / 1e6,8:F1}; wait kernel {(t.WaitNs - a.WaitNs) / 1e6,8:F1} trace preempted {per.PreemptedNs / 1e6,8:F1} + woken {per.WaitNs / 1e6,7:F1} + asleep queued {per.BlockedQueuedNs / 1e6,6:F1} (in progress t1 {live.WaitInProgress(t1, t.Tid) / 1e6:F1}, t2 {live.WaitInProgress(t2, t.Tid) / 1e6:F1}); blocked {per.BlockedNs / 1e6,8:F1}; unplaced {(t2 - t1 - placed) / 1e6,7:F1} ms");
             }
         }
         report.AppendLine(CultureInfo.InvariantCulture, $"inferred switches {analysis.Counters.InferredSwitches}, events {events}, out of order {diagnostics.OutOfOrderEvents}, late qemu lines {source.Diagnostics.OutOfOrderEvents}");
-        report.AppendLine(CultureInfo.InvariantCulture, $"schedstat samples read in {Spans[^2] / 1e3:F0} µs and {Spans[^1] / 1e3:F0} µs; host load {File.ReadAllText("/proc/loadavg").Trim()}");
+        report.AppendLine(CultureInfo.InvariantCulture, $"schedstat samples read in {read1 / 1e3:F0} µs and {read2 / 1e3:F0} µs; host load {File.ReadAllText("/proc/loadavg").Trim()}");
         report.AppendLine(CultureInfo.InvariantCulture, $"all qemu threads on-CPU trace {traceTotal / 1e6:F1} ms schedstat {kernelTotal / 1e6:F1} ms ({Diff(traceTotal, kernelTotal):F2} %)");
         output.WriteLine(report.ToString());
         File.WriteAllText(Path.Combine(Path.GetTempPath(), "vmtrace-live-schedstat.txt"), report.ToString());
@@ -196,49 +174,10 @@ public sealed class LiveAgentOnTcgGuestsTests(ITestOutputHelper output)
 
         void CheckVm(string name, double onCpuPct, double waitPct)
         {
-            var vm = lab.Vms.Single(v => v.Name == name);
-            int pid = TcgLab.QemuPid(vm);
-            var threads = s2.Values.Where(t => t.Pid == pid).ToList();
-            long run = threads.Sum(t => t.RunNs - (s1.TryGetValue(t.Tid, out var a) ? a.RunNs : 0));
-            long wait = threads.Where(t => QemuProcessScanner.VcpuIndex(t.Comm) >= 0).Sum(t => t.WaitNs - (s1.TryGetValue(t.Tid, out var a) ? a.WaitNs : 0));
-            long onCpu = byVm[name].Sum(v => v.ThreadsOnCpuNs);
-            long stolen = byVm[name].Sum(v => v.VcpuTimes.StolenNs);
-            Assert.True(Math.Abs(Diff(onCpu, run)) <= onCpuPct, $"{name} on-CPU trace {onCpu} ns vs schedstat {run} ns ({Diff(onCpu, run):F2} %)");
-            Assert.True(Math.Abs(Diff(stolen, wait)) <= waitPct, $"{name} vCPU wait trace {stolen} ns vs schedstat {wait} ns ({Diff(stolen, wait):F2} %)");
+            var f = Figures(lab.Vms.Single(v => v.Name == name));
+            Assert.True(Math.Abs(Diff(f.OnCpu, f.Run)) <= onCpuPct, $"{name} on-CPU trace {f.OnCpu} ns vs schedstat {f.Run} ns ({Diff(f.OnCpu, f.Run):F2} %)");
+            Assert.True(Math.Abs(Diff(f.TraceWait, f.Wait)) <= waitPct, $"{name} vCPU wait trace {f.TraceWait} ns vs schedstat {f.Wait} ns ({Diff(f.TraceWait, f.Wait):F2} %)");
         }
-    }
-
-    private static readonly List<long> Spans = [];
-
-    private static double Diff(long trace, long kernel) => kernel == 0 ? (trace == 0 ? 0 : 100) : 100.0 * (trace - kernel) / kernel;
-
-    /// <summary>Waits for the next window boundary (realtime, the trace's time scale), reads schedstat, marks the trace.</summary>
-    private static (long At, Dictionary<int, ThreadSchedstat> Sample) SampleOnBoundary(TracefsEventSource source, IEnumerable<int> pids, string label)
-    {
-        // The whole wait runs SCHED_FIFO: a normal thread on this loaded host wakes from a sleep tens of ms late,
-        // and a sample read late but filed under the boundary is a systematic error. A sample that still ends
-        // more than 2 ms after its boundary is taken again at the next one.
-        long boundary = 0, end = 0;
-        Dictionary<int, ThreadSchedstat> sample = [];
-        for (int attempt = 0; attempt < 10; attempt++)
-        {
-            boundary = (source.NowRealtime() / WindowNs + 2) * WindowNs;
-            (sample, end) = SchedstatSample.AtRealtimePriority(() =>
-            {
-                while (source.NowRealtime() < boundary - 3_000_000)
-                    Thread.Sleep(1);
-                while (source.NowRealtime() < boundary)
-                {
-                }
-                var s = SchedstatSample.Read(pids);
-                return (s, source.NowRealtime());
-            });
-            if (end - boundary < 2_000_000)
-                break;
-        }
-        source.Mark($"vmtrace_schedstat {label} boundary={boundary} read_ns={end - boundary}");
-        Spans.Add(end - boundary);
-        return (boundary, sample);
     }
 }
 
