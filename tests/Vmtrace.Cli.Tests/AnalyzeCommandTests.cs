@@ -27,6 +27,24 @@ public class AnalyzeCommandTests
         Assert.Contains(r.StdoutLines, l => l.StartsWith("VM qemu-t31", StringComparison.Ordinal) && l.Contains("fallback", StringComparison.Ordinal));
     }
 
+    /// <summary>samples/queued-sleep (scripts/queued-sleep/record.sh): sleep the kernel counts as run-queue wait, shown apart.</summary>
+    [Fact]
+    public async Task Analyze_QueuedSleepSample_TableShowsTheSleepTheKernelCountsAsWait()
+    {
+        string trace = Path.Combine(Corpus.RepoRoot, "samples", "queued-sleep", "trace.dat.xz");
+        var json = await CliRun.RunAsync("analyze", trace, "--format", "json");
+        Assert.Equal(0, json.ExitCode);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        var vm = Assert.Single(doc.RootElement.GetProperty("total").GetProperty("vms").EnumerateArray());
+        long queued = vm.GetProperty("vcpus")[0].GetProperty("times").GetProperty("blocked_queued_ns").GetInt64();
+        Assert.True(queued > 0 && queued <= vm.GetProperty("vcpus")[0].GetProperty("times").GetProperty("blocked_ns").GetInt64());
+
+        var table = await CliRun.RunAsync("analyze", trace, "--no-progress");
+        Assert.Equal(0, table.ExitCode);
+        var line = Assert.Single(table.StdoutLines, l => l.Contains("still queued by the kernel", StringComparison.Ordinal));
+        Assert.EndsWith($"vCPU 0 {Units.Duration(queued)}", line, StringComparison.Ordinal);
+    }
+
     [CorpusFact]
     public async Task Analyze_JsonFormat_CarriesTheSameFigures()
     {

@@ -18,6 +18,7 @@ public sealed class InProcessPipelineTests(InfluxServer influx) : IClassFixture<
     public static TheoryData<string, string[]> Traces => new()
     {
         { "samples", ["samples/tcg-3vms/trace.dat.xz"] },
+        { "queued-sleep", ["samples/queued-sleep/trace.dat.xz"] },  // blocked_queued_ns through the wire and the worker
         { "s2", ["tcg-qemu/s2-cpu-contention/trace.dat.xz", "tcg-qemu/s2-cpu-contention/qemu-vmA.log", "tcg-qemu/s2-cpu-contention/qemu-vmB.log", "tcg-qemu/s2-cpu-contention/qemu-vmC.log"] },
         { "s2-perf-ctf", ["tcg-qemu/s2-cpu-contention/perf-ctf.tar.xz"] },
         { "s3", ["tcg-qemu/s3-disk-vs-cpu/trace.dat.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmE.log"] },
