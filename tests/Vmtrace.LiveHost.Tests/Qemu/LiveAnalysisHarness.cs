@@ -14,11 +14,11 @@ internal sealed class LiveAnalysisThread
     private readonly LiveEventSource _source;
     private readonly ConcurrentQueue<VmInventory> _inventory = new();
     private readonly Thread _thread;
-    private Exception? _error;
     private readonly long _boundaryNs;
     private readonly ConcurrentDictionary<long, Dictionary<int, long>> _waitStarts = new();
     private long _lastBoundary = long.MinValue;
     private long _events;
+    private Exception? _error;
 
     /// <param name="boundaryNs">The analysis window: at each boundary the vCPU threads' waits in progress are noted (<see cref="WaitInProgress"/>).</param>
     public LiveAnalysisThread(LiveEventSource source, HostAnalysis analysis, long boundaryNs)
@@ -34,7 +34,6 @@ internal sealed class LiveAnalysisThread
     public HostAnalysis Analysis { get; }
 
     public long Events => Interlocked.Read(ref _events);
-
 
     public void AddInventory(VmInventory vm) => _inventory.Enqueue(vm);
 
