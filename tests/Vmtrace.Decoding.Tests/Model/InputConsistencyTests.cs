@@ -124,6 +124,19 @@ public partial class InputConsistencyTests
     }
 
     [CorpusFact]
+    public void OpenAll_LttngTracesOfTwoHosts_RefusedByTheirHostNames()
+    {
+        // synctraces: an scp between two machines, each traced by LTTng (CTF env hostname "VM1" and "VM3").
+        string src = Corpus.Path("tracecompass-test-traces-ctf/synctraces/scp_src");
+        string dest = Corpus.Path("tracecompass-test-traces-ctf/synctraces/scp_dest");
+
+        var ex = Assert.Throws<InconsistentInputsException>(() => TraceOpener.OpenAll([src, dest]));
+
+        Assert.Contains("(machine 'VM1')", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("(machine 'VM3')", ex.Message, StringComparison.Ordinal);
+    }
+
+    [CorpusFact]
     public void Machine_GuestTraceWithoutHostNames_StillTiedToItsHostByTraceIds()
     {
         using var host = Vmtrace.Decoding.Ftrace.FtraceFileSource.OpenTraceDat(Corpus.Path("hip24-kvm-host-guest-pair/host.trace.dat"));
