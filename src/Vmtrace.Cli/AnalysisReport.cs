@@ -21,6 +21,9 @@ internal sealed record AnalysisReport(
     /// <summary>A duration in the report's unit.</summary>
     public string Duration(double value) => InCycles ? Units.Cycles(value) : Units.Duration(value);
 
+    /// <summary>The unit of a time axis counted in 10⁹ of the report's unit.</summary>
+    public string AxisUnit => InCycles ? " Gcyc" : " s";
+
     /// <summary>A point in time in the report's unit.</summary>
     public string Time(long value) => InCycles ? value.ToString(System.Globalization.CultureInfo.InvariantCulture) + " cyc" : Units.Seconds(value);
 }

@@ -32,6 +32,26 @@ public partial class AnalyzeClockTests
         Assert.Contains("every time and duration is in TSC cycles, not ns", r.Stderr, StringComparison.Ordinal);
     }
 
+    [CorpusFact]
+    public async Task Analyze_RawTscTraceAsHtml_CyclesOnEveryFigureAndAxis()
+    {
+        string html = Path.Combine(Path.GetTempPath(), $"vmtrace-cycles-{Guid.NewGuid():N}.html");
+        try
+        {
+            var r = await CliRun.RunAsync("analyze", Corpus.Path("hip24-kvm-host-allkvm/host.trace.dat"), "--no-progress", "--html", html);
+
+            Assert.Equal(0, r.ExitCode);
+            string page = File.ReadAllText(html);
+            Assert.Contains(" Mcyc", page, StringComparison.Ordinal);
+            Assert.Contains(" Gcyc</text>", page, StringComparison.Ordinal);
+            Assert.DoesNotMatch(TimeUnit(), page);
+        }
+        finally
+        {
+            File.Delete(html);
+        }
+    }
+
     [Fact]
     public async Task Analyze_NanosecondTrace_NoCycleLabels()
     {
