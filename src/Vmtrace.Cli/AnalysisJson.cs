@@ -20,6 +20,8 @@ internal static class AnalysisJson
             j.WriteNumber("first_event_ns", r.FirstNs);
             j.WriteNumber("last_event_ns", r.LastNs);
             j.WriteNumber("window_ns", r.WindowNs);
+            if (r.InCycles)
+                j.WriteString("time_unit", "tsc_cycles");
             j.WriteStartObject("counters");
             j.WriteNumber("inferred_switches", r.Counters.InferredSwitches);
             j.WriteNumber("lost_exits", r.Counters.LostExits);

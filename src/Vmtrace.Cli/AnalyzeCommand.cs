@@ -57,6 +57,9 @@ internal static class AnalyzeCommand
             default: AnalysisTable.Write(stdout, report, top); break;
         }
         if (o.Value("--html") is { } html) HtmlReport.WriteFile(html, report);
+        // Machine formats keep their "_ns" field names: say once that they hold cycles.
+        if (report.InCycles && (format != "table" || o.Value("--html") is not null))
+            stderr.WriteLine($"vmtrace: warning: {report.CyclesNotice}");
         foreach (var err in report.Diagnostics.Errors)
             stderr.WriteLine($"vmtrace: warning: {err.Message}");
         return 0;
@@ -107,7 +110,7 @@ internal static class AnalyzeCommand
         }
         string description = inputs.Count == 1 ? inputs[0] : string.Join(" + ", inputs);
         return new AnalysisReport(description, host, windowNs, events, first, last, windows, MetricsMerge.Total(windows, top),
-            counters, TraceOpener.DiagnosticsOf(source), inventoryPath);
+            counters, TraceOpener.DiagnosticsOf(source), inventoryPath, source.Clock, source.ClockName);
     }
 
     private static AnalysisReport Filter(AnalysisReport r, HashSet<string> vms)

@@ -39,6 +39,11 @@ public static class CommandLine
         {
             return UsageError(stderr, ex.Message);
         }
+        catch (InconsistentInputsException ex)
+        {
+            await stderr.WriteLineAsync($"vmtrace: {ex.Message}");
+            return 1;
+        }
         catch (TraceFormatException ex)
         {
             await stderr.WriteLineAsync($"vmtrace: {ex.Message}");
