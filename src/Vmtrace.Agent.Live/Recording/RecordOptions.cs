@@ -1,0 +1,58 @@
+using System.Globalization;
+using Vmtrace.Agent.Live.Tracefs;
+
+namespace Vmtrace.Agent.Live.Recording;
+
+/// <summary>What <c>vmtrace record</c> records, where, and for how long.</summary>
+public sealed class RecordOptions
+{
+    /// <summary>The recording directory: trace.dat, vmmap.json and the qemu logs go there.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>How long to record; null records until the token given to the recorder is cancelled (Ctrl-C).</summary>
+    public TimeSpan? Duration { get; init; }
+
+    /// <summary>Kernel events ("system:event"); empty means <see cref="TracefsEventList.Default"/>. Events the kernel lacks are skipped and listed in vmmap.json.</summary>
+    public IReadOnlyList<string> Events { get; init; } = [];
+
+    /// <summary>Ring-buffer size per CPU, KiB.</summary>
+    public int BufferSizeKb { get; init; } = 8192;
+
+    /// <summary>ftrace clock: tai (default: realtime plus the kernel's whole-second TAI offset), mono or boot.</summary>
+    public string Clock { get; init; } = "tai";
+
+    /// <summary>The ftrace instance recorded into (removed at the end); one per recorder process by default.</summary>
+    public string InstanceName { get; init; } = "vmtrace-record-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>trace-cmd to run; null looks it up on PATH.</summary>
+    public string? TraceCmd { get; init; }
+
+    /// <summary>tracefs root; empty finds (or mounts) it.</summary>
+    public string TracefsRoot { get; init; } = "";
+
+    /// <summary>Where /proc is (tests point it elsewhere).</summary>
+    public string Proc { get; init; } = "/proc";
+
+    /// <summary>Copy the part of each running qemu's trace log (-D FILE) written while recording into the directory.</summary>
+    public bool CopyQemuLogs { get; init; } = true;
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(OutputDirectory))
+            throw new ArgumentException("the output directory is empty");
+        if (Duration is { } d && d <= TimeSpan.Zero)
+            throw new ArgumentException($"the duration must be positive, got {d}");
+        if (string.IsNullOrWhiteSpace(InstanceName) || InstanceName.Contains('/', StringComparison.Ordinal) || InstanceName is "." or "..")
+            throw new ArgumentException($"instance name '{InstanceName}' is not a usable directory name");
+        if (BufferSizeKb < 4)
+            throw new ArgumentException($"buffer size {BufferSizeKb} KiB is below one page");
+        if (Clock is not ("tai" or "mono" or "boot"))
+            throw new ArgumentException($"clock '{Clock}' is not supported: use tai, mono or boot (clocks whose offset to realtime user space can measure)");
+        foreach (var e in Events)
+        {
+            int colon = e.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || colon == e.Length - 1 || e.IndexOfAny([' ', '/']) >= 0)
+                throw new ArgumentException($"event '{e}' is not 'system:event'");
+        }
+    }
+}

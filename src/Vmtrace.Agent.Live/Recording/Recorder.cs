@@ -1,0 +1,272 @@
+using System.Globalization;
+using Vmtrace.Agent.Live.Native;
+using Vmtrace.Agent.Live.Tracefs;
+
+namespace Vmtrace.Agent.Live.Recording;
+
+/// <summary>What a finished recording holds.</summary>
+public sealed record RecordResult(string TracePath, long TraceBytes, VmMap Map, TimeSpan Recorded, bool StoppedEarly, int TraceCmdExitCode);
+
+/// <summary>
+/// <c>vmtrace record</c>: records this host's kernel trace the way the analysis needs it. The VM map is taken
+/// from /proc first (written as vmmap.json before tracing starts, completed at the end with threads and VMs
+/// that appeared meanwhile); the events go into an ftrace instance of the recorder's own (other ftrace users
+/// are not disturbed), recorded by trace-cmd with the offset to realtime stored in the file, so the trace
+/// lines up with qemu's trace log; that log, when a qemu writes one, is copied beside the trace for the time
+/// recorded. The instance is removed whatever happens.
+/// </summary>
+public sealed class Recorder
+{
+    public const string TraceFileName = "trace.dat";
+    public const string MapFileName = "vmmap.json";
+    private const string InstancePrefix = "vmtrace-record-";
+
+    private readonly RecordOptions _options;
+    private readonly TimeProvider _time;
+    private readonly TextWriter _log;
+
+    public Recorder(RecordOptions options, TimeProvider time, TextWriter log)
+    {
+        _options = options;
+        _time = time;
+        _log = log;
+    }
+
+    /// <summary>Records until the duration is over or <paramref name="stop"/> is cancelled (both end a recording normally).</summary>
+    public async Task<RecordResult> RunAsync(CancellationToken stop)
+    {
+        try
+        {
+            _options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new RecordException(ex.Message, ex);
+        }
+        if (LibC.GetEuid() != 0)
+            throw new RecordException("vmtrace record needs root (tracefs and /proc of other users' processes)");
+        string traceCmd = TraceCmd.Locate(_options.TraceCmd)
+            ?? throw new RecordException(_options.TraceCmd is { Length: > 0 }
+                ? $"trace-cmd not found at {_options.TraceCmd}"
+                : "trace-cmd is not installed (apt-get install trace-cmd / dnf install trace-cmd): vmtrace record needs it, recording straight from tracefs without it is not implemented");
+        string dir = Path.GetFullPath(_options.OutputDirectory);
+        PrepareDirectory(dir);
+        string tracePath = Path.Combine(dir, TraceFileName);
+        string mapPath = Path.Combine(dir, MapFileName);
+
+        var clock = TraceClockChoice.Parse(_options.Clock);
+        long offset = clock.MeasureRealtimeOffset();
+        // CLOCK_TAI differs from realtime by the kernel's whole-second TAI offset (0 until NTP sets it, 37 s on
+        // synced hosts): rounding takes out the measurement's jitter.
+        if (clock.Name == "tai")
+            offset = (long)Math.Round(offset / 1e9) * 1_000_000_000L;
+
+        string root = TracefsMount.Locate(_options.TracefsRoot);
+        RemoveStaleInstances(root);
+        var tracefs = new TracefsOptions
+        {
+            Root = root,
+            InstanceName = _options.InstanceName,
+            BufferSizeKb = _options.BufferSizeKb,
+            Clock = _options.Clock,
+            Events = [.. _options.Events],
+        };
+        using var instance = CreateInstance(tracefs, clock);
+        var map = new VmMap
+        {
+            Host = Environment.MachineName,
+            Kernel = ReadKernelRelease(),
+            Cpus = instance.CpuCount,
+            StartRealtimeNs = RealtimeNs(),
+            Clock = new RecordedClock(clock.Name, offset, OffsetStoredInTrace: true),
+            TraceWriter = TraceCmd.Version(traceCmd),
+            Instance = instance.Name,
+            BufferSizeKb = _options.BufferSizeKb,
+            Events = [.. instance.EnabledEvents],
+            MissingEvents = [.. instance.MissingEvents],
+            Vms = VmMap.ScanVms(_options.Proc, atStart: true),
+        };
+        await File.WriteAllTextAsync(mapPath, map.ToJson(), CancellationToken.None).ConfigureAwait(false);
+        string vms = map.Vms.Count == 0 ? "no VM running" : $"{map.Vms.Count} VM(s) running ({string.Join(", ", map.Vms.Select(v => $"{v.Name} pid {v.Pid}, {v.Threads.Count(t => t.Role == "vcpu")} vCPU"))})";
+        await _log.WriteLineAsync($"vmtrace record: {vms}; " +
+            $"{map.Events.Count} events{(map.MissingEvents.Count > 0 ? $" ({map.MissingEvents.Count} this kernel lacks: {string.Join(" ", map.MissingEvents)})" : "")}").ConfigureAwait(false);
+
+        var args = TraceCmd.RecordArguments(instance.Name, clock.Name, -offset, _options.BufferSizeKb, instance.EnabledEvents, tracePath);
+        var started = _time.GetTimestamp();
+        bool stoppedEarly = false;
+        using (var recorder = TraceCmd.Start(traceCmd, args, dir))
+        {
+            try
+            {
+                if (!await WaitArmedAsync(recorder, instance, stop).ConfigureAwait(false))
+                {
+                    if (recorder.HasExited)
+                        throw new RecordException($"trace-cmd record exited with code {recorder.ExitCode} before recording: {recorder.Tail()}");
+                    throw new RecordException($"trace-cmd record did not start recording within 60 s: {recorder.Tail()}");
+                }
+                started = _time.GetTimestamp();
+                await _log.WriteLineAsync($"vmtrace record: recording into {dir} ({(_options.Duration is { } d ? "for " + d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s" : "until Ctrl-C")})").ConfigureAwait(false);
+                stoppedEarly = await WaitAsync(recorder, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                await StopAsync(recorder).ConfigureAwait(false);
+            }
+            var recorded = _time.GetElapsedTime(started);
+
+            map.EndRealtimeNs = RealtimeNs();
+            map.Merge(VmMap.ScanVms(_options.Proc, atStart: false));
+            if (_options.CopyQemuLogs)
+                CopyQemuLogs(map, dir);
+            await File.WriteAllTextAsync(mapPath, map.ToJson(), CancellationToken.None).ConfigureAwait(false);
+
+            var info = new FileInfo(tracePath);
+            if (!info.Exists || info.Length == 0)
+                throw new RecordException($"trace-cmd wrote no {tracePath} (exit code {recorder.ExitCode}): {recorder.Tail()}");
+            File.WriteAllText(Path.Combine(dir, "trace-cmd.log"), recorder.Output);
+            return new RecordResult(tracePath, info.Length, map, recorded, stoppedEarly, recorder.ExitCode);
+        }
+    }
+
+    private long RealtimeNs() => (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    private static void PrepareDirectory(string dir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RecordException($"cannot create the output directory {dir}: {ex.Message}", ex);
+        }
+        foreach (var name in new[] { TraceFileName, MapFileName })
+        {
+            if (File.Exists(Path.Combine(dir, name)))
+                throw new RecordException($"{Path.Combine(dir, name)} exists: record into a new directory (nothing is overwritten)");
+        }
+        if (Directory.EnumerateFiles(dir, "qemu-*.log").Any())
+            throw new RecordException($"{dir} already holds qemu-*.log files: record into a new directory (they would be read with the new trace)");
+    }
+
+    private static TracefsInstance CreateInstance(TracefsOptions tracefs, TraceClockChoice clock)
+    {
+        try
+        {
+            return TracefsInstance.Create(tracefs, clock);
+        }
+        catch (TracefsException ex)
+        {
+            throw new RecordException(ex.Message, ex);
+        }
+    }
+
+    /// <summary>
+    /// Waits until trace-cmd switched tracing on in the instance (its "Hit Ctrl^C" line sits in a pipe buffer
+    /// until it exits, so the instance is watched instead). False when it exited first or took over 60 s.
+    /// </summary>
+    private async Task<bool> WaitArmedAsync(TraceCmd recorder, TracefsInstance instance, CancellationToken stop)
+    {
+        string tracingOn = Path.Combine(instance.InstancePath, "tracing_on");
+        long since = _time.GetTimestamp();
+        while (!recorder.HasExited && _time.GetElapsedTime(since) < TimeSpan.FromSeconds(60) && !stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (File.ReadAllText(tracingOn).Trim() == "1")
+                    return true;
+            }
+            catch (IOException)
+            {
+                // Being reset by trace-cmd: look again.
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, CancellationToken.None).ConfigureAwait(false);
+        }
+        return stop.IsCancellationRequested && !recorder.HasExited;
+    }
+
+    /// <summary>True when stopped before the duration was over (Ctrl-C, SIGTERM).</summary>
+    private async Task<bool> WaitAsync(TraceCmd recorder, CancellationToken stop)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var exited = recorder.WaitForExitAsync(linked.Token);
+        var timer = _options.Duration is { } d ? Task.Delay(d, _time, linked.Token) : Task.Delay(Timeout.InfiniteTimeSpan, linked.Token);
+        var first = await Task.WhenAny(exited, timer).ConfigureAwait(false);
+        bool cancelled = stop.IsCancellationRequested;
+        await linked.CancelAsync().ConfigureAwait(false);
+        if (first == exited && !cancelled && recorder.HasExited)
+            throw new RecordException($"trace-cmd record stopped by itself with code {recorder.ExitCode}: {recorder.Tail()}");
+        return cancelled && _options.Duration is not null;
+    }
+
+    /// <summary>SIGINT, then up to 2 minutes to write the buffers out (a large buffer on a slow disk takes a while).</summary>
+    private static async Task StopAsync(TraceCmd recorder)
+    {
+        recorder.Interrupt();
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await recorder.WaitForExitAsync(patience.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            recorder.Kill();
+            throw new RecordException("trace-cmd did not stop within 2 minutes of SIGINT: killed (the trace may be incomplete)");
+        }
+    }
+
+    private void CopyQemuLogs(VmMap map, string dir)
+    {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var vm in map.Vms)
+        {
+            if (vm.QemuLogSource is null || !File.Exists(vm.QemuLogSource))
+                continue;
+            string name = QemuLogCopy.FileName(vm.Name, vm.Pid, taken);
+            try
+            {
+                QemuLogCopy.CopyAppended(vm.QemuLogSource, vm.SeenAtStart ? vm.QemuLogStartOffset : 0, Path.Combine(dir, name));
+                vm.QemuLog = name;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _log.WriteLine($"vmtrace record: qemu log of {vm.Name} ({vm.QemuLogSource}) not copied: {ex.Message}");
+            }
+        }
+    }
+
+    /// <summary>Instances of recorders that died (their pid is gone) are removed: nothing else would.</summary>
+    private static void RemoveStaleInstances(string root)
+    {
+        string instances = Path.Combine(root, "instances");
+        if (!Directory.Exists(instances))
+            return;
+        foreach (var path in Directory.EnumerateDirectories(instances, InstancePrefix + "*"))
+        {
+            string suffix = Path.GetFileName(path)[InstancePrefix.Length..];
+            if (!int.TryParse(suffix, NumberStyles.None, CultureInfo.InvariantCulture, out _) || Directory.Exists("/proc/" + suffix))
+                continue;
+            try
+            {
+                File.WriteAllText(Path.Combine(path, "tracing_on"), "0");
+                Directory.Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Still in use: left alone.
+            }
+        }
+    }
+
+    private static string ReadKernelRelease()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+}
