@@ -225,8 +225,12 @@ public sealed class Recorder
             string name = QemuLogCopy.FileName(vm.Name, vm.Pid, taken);
             try
             {
-                QemuLogCopy.CopyAppended(vm.QemuLogSource, vm.SeenAtStart ? vm.QemuLogStartOffset : 0, Path.Combine(dir, name));
-                vm.QemuLog = name;
+                string copy = Path.Combine(dir, name);
+                // Nothing logged while recording: no file (an empty one is not a trace anything can read).
+                if (QemuLogCopy.CopyAppended(vm.QemuLogSource, vm.SeenAtStart ? vm.QemuLogStartOffset : 0, copy) == 0)
+                    File.Delete(copy);
+                else
+                    vm.QemuLog = name;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
