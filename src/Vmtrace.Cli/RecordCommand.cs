@@ -8,15 +8,16 @@ namespace Vmtrace.Cli;
 internal static class RecordCommand
 {
     private static readonly HashSet<string> Flags = ["--no-qemu-logs"];
-    private static readonly HashSet<string> Valued = ["--output", "--duration", "--events", "--buffer-kb", "--clock", "--trace-cmd"];
+    private static readonly HashSet<string> Valued = ["--output", "--duration", "--events", "--buffer-kb", "--clock", "--trace-cmd", "--writer"];
 
     public const string Usage = """
           record -o DIR [--duration 30s] [--events sys:event,…] [--buffer-kb 8192] [--clock tai|mono|boot]
-                 [--trace-cmd PATH] [--no-qemu-logs]
-              record this host (root, trace-cmd) into DIR for a duration or until Ctrl-C: trace.dat (the
-              kernel events the analysis uses, in an ftrace instance of its own, timestamps aligned to
-              realtime), vmmap.json (the VMs from /proc: names, vCPU and vhost threads, taps, clock) and the
-              part of each qemu's trace log (-D FILE) written meanwhile. See docs/recording.md.
+                 [--writer auto|trace-cmd|tracefs] [--trace-cmd PATH] [--no-qemu-logs]
+              record this host (root) into DIR for a duration or until Ctrl-C: trace.dat (the kernel events
+              the analysis uses, from an ftrace instance of its own, timestamps aligned to realtime; written
+              by trace-cmd when installed, else by vmtrace from the raw ring buffers), vmmap.json (the VMs
+              from /proc: names, vCPU and vhost threads, taps, clock) and the part of each qemu's trace log
+              (-D FILE) written meanwhile. See docs/recording.md.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
@@ -84,6 +85,7 @@ internal static class RecordCommand
             BufferSizeKb = bufferKb,
             Clock = o.Value("--clock") ?? "tai",
             TraceCmd = o.Value("--trace-cmd"),
+            Writer = o.Value("--writer") ?? RecordOptions.WriterAuto,
             CopyQemuLogs = !o.Flag("--no-qemu-logs"),
         };
         try

@@ -24,6 +24,13 @@ public sealed class RecordOptions
     /// <summary>The ftrace instance recorded into (removed at the end); one per recorder process by default.</summary>
     public string InstanceName { get; init; } = "vmtrace-record-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
 
+    public const string WriterAuto = "auto";
+    public const string WriterTraceCmd = "trace-cmd";
+    public const string WriterTracefs = "tracefs";
+
+    /// <summary>Who writes trace.dat: "trace-cmd", "tracefs" (vmtrace itself, from trace_pipe_raw), or "auto" (trace-cmd when installed).</summary>
+    public string Writer { get; init; } = WriterAuto;
+
     /// <summary>trace-cmd to run; null looks it up on PATH.</summary>
     public string? TraceCmd { get; init; }
 
@@ -44,6 +51,8 @@ public sealed class RecordOptions
             throw new ArgumentException($"the duration must be positive, got {d}");
         if (string.IsNullOrWhiteSpace(InstanceName) || InstanceName.Contains('/', StringComparison.Ordinal) || InstanceName is "." or "..")
             throw new ArgumentException($"instance name '{InstanceName}' is not a usable directory name");
+        if (Writer is not (WriterAuto or WriterTraceCmd or WriterTracefs))
+            throw new ArgumentException($"writer '{Writer}' is not one of auto, trace-cmd, tracefs");
         if (BufferSizeKb < 4)
             throw new ArgumentException($"buffer size {BufferSizeKb} KiB is below one page");
         if (Clock is not ("tai" or "mono" or "boot"))

@@ -45,10 +45,13 @@ public sealed class Recorder
         }
         if (LibC.GetEuid() != 0)
             throw new RecordException("vmtrace record needs root (tracefs and /proc of other users' processes)");
-        string traceCmd = TraceCmd.Locate(_options.TraceCmd)
-            ?? throw new RecordException(_options.TraceCmd is { Length: > 0 }
+        string? traceCmd = _options.Writer == RecordOptions.WriterTracefs ? null : TraceCmd.Locate(_options.TraceCmd);
+        if (traceCmd is null && (_options.Writer == RecordOptions.WriterTraceCmd || _options.TraceCmd is { Length: > 0 }))
+        {
+            throw new RecordException(_options.TraceCmd is { Length: > 0 }
                 ? $"trace-cmd not found at {_options.TraceCmd}"
-                : "trace-cmd is not installed (apt-get install trace-cmd / dnf install trace-cmd): vmtrace record needs it, recording straight from tracefs without it is not implemented");
+                : "trace-cmd is not installed (apt-get install trace-cmd): install it, or record without it with --writer tracefs");
+        }
         string dir = Path.GetFullPath(_options.OutputDirectory);
         PrepareDirectory(dir);
         string tracePath = Path.Combine(dir, TraceFileName);
@@ -79,7 +82,7 @@ public sealed class Recorder
             Cpus = instance.CpuCount,
             StartRealtimeNs = RealtimeNs(),
             Clock = new RecordedClock(clock.Name, offset, OffsetStoredInTrace: true),
-            TraceWriter = TraceCmd.Version(traceCmd),
+            TraceWriter = traceCmd is null ? "vmtrace (tracefs trace_pipe_raw)" : TraceCmd.Version(traceCmd),
             Instance = instance.Name,
             BufferSizeKb = _options.BufferSizeKb,
             Events = [.. instance.EnabledEvents],
@@ -91,41 +94,75 @@ public sealed class Recorder
         await _log.WriteLineAsync($"vmtrace record: {vms}; " +
             $"{map.Events.Count} events{(map.MissingEvents.Count > 0 ? $" ({map.MissingEvents.Count} this kernel lacks: {string.Join(" ", map.MissingEvents)})" : "")}").ConfigureAwait(false);
 
-        var args = TraceCmd.RecordArguments(instance.Name, clock.Name, -offset, _options.BufferSizeKb, instance.EnabledEvents, tracePath);
         var started = _time.GetTimestamp();
-        bool stoppedEarly = false;
-        using (var recorder = TraceCmd.Start(traceCmd, args, dir))
+        var (stoppedEarly, exitCode, traceCmdLog) = traceCmd is null
+            ? await RecordRawAsync(instance, dir, tracePath, offset, stop, () => started = _time.GetTimestamp()).ConfigureAwait(false)
+            : await RecordWithTraceCmdAsync(traceCmd, instance, clock, offset, dir, tracePath, stop, () => started = _time.GetTimestamp()).ConfigureAwait(false);
+        var recorded = _time.GetElapsedTime(started);
+
+        map.EndRealtimeNs = RealtimeNs();
+        map.Merge(VmMap.ScanVms(_options.Proc, atStart: false));
+        if (_options.CopyQemuLogs)
+            CopyQemuLogs(map, dir);
+        await File.WriteAllTextAsync(mapPath, map.ToJson(), CancellationToken.None).ConfigureAwait(false);
+
+        var info = new FileInfo(tracePath);
+        if (!info.Exists || info.Length == 0)
+            throw new RecordException($"no {tracePath} was written (exit code {exitCode}): {traceCmdLog}");
+        return new RecordResult(tracePath, info.Length, map, recorded, stoppedEarly, exitCode);
+    }
+
+    private Task LogRecordingAsync(string dir) =>
+        _log.WriteLineAsync($"vmtrace record: recording into {dir} ({(_options.Duration is { } d ? "for " + d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s" : "until Ctrl-C")})");
+
+    private async Task<(bool StoppedEarly, int ExitCode, string Log)> RecordWithTraceCmdAsync(string traceCmd, TracefsInstance instance, TraceClockChoice clock,
+        long offset, string dir, string tracePath, CancellationToken stop, Action onArmed)
+    {
+        var args = TraceCmd.RecordArguments(instance.Name, clock.Name, -offset, _options.BufferSizeKb, instance.EnabledEvents, tracePath);
+        using var recorder = TraceCmd.Start(traceCmd, args, dir);
+        bool stoppedEarly;
+        try
         {
-            try
+            if (!await WaitArmedAsync(recorder, instance, stop).ConfigureAwait(false))
             {
-                if (!await WaitArmedAsync(recorder, instance, stop).ConfigureAwait(false))
-                {
-                    if (recorder.HasExited)
-                        throw new RecordException($"trace-cmd record exited with code {recorder.ExitCode} before recording: {recorder.Tail()}");
-                    throw new RecordException($"trace-cmd record did not start recording within 60 s: {recorder.Tail()}");
-                }
-                started = _time.GetTimestamp();
-                await _log.WriteLineAsync($"vmtrace record: recording into {dir} ({(_options.Duration is { } d ? "for " + d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s" : "until Ctrl-C")})").ConfigureAwait(false);
-                stoppedEarly = await WaitAsync(recorder, stop).ConfigureAwait(false);
+                if (recorder.HasExited)
+                    throw new RecordException($"trace-cmd record exited with code {recorder.ExitCode} before recording: {recorder.Tail()}");
+                throw new RecordException($"trace-cmd record did not start recording within 60 s: {recorder.Tail()}");
             }
-            finally
-            {
-                await StopAsync(recorder).ConfigureAwait(false);
-            }
-            var recorded = _time.GetElapsedTime(started);
-
-            map.EndRealtimeNs = RealtimeNs();
-            map.Merge(VmMap.ScanVms(_options.Proc, atStart: false));
-            if (_options.CopyQemuLogs)
-                CopyQemuLogs(map, dir);
-            await File.WriteAllTextAsync(mapPath, map.ToJson(), CancellationToken.None).ConfigureAwait(false);
-
-            var info = new FileInfo(tracePath);
-            if (!info.Exists || info.Length == 0)
-                throw new RecordException($"trace-cmd wrote no {tracePath} (exit code {recorder.ExitCode}): {recorder.Tail()}");
-            File.WriteAllText(Path.Combine(dir, "trace-cmd.log"), recorder.Output);
-            return new RecordResult(tracePath, info.Length, map, recorded, stoppedEarly, recorder.ExitCode);
+            onArmed();
+            await LogRecordingAsync(dir).ConfigureAwait(false);
+            stoppedEarly = await WaitAsync(recorder.WaitForExitAsync, stop).ConfigureAwait(false);
+            // (Without setsid a Ctrl-C at the terminal reaches trace-cmd too: then its exit is no surprise.)
+            if (recorder.HasExited && !stop.IsCancellationRequested)
+                throw new RecordException($"trace-cmd record stopped by itself with code {recorder.ExitCode}: {recorder.Tail()}");
         }
+        finally
+        {
+            await StopAsync(recorder).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(dir, "trace-cmd.log"), recorder.Output, CancellationToken.None).ConfigureAwait(false);
+        }
+        return (stoppedEarly, recorder.ExitCode, recorder.Tail());
+    }
+
+    /// <summary>Without trace-cmd: the raw pages of trace_pipe_raw, then trace.dat written from them and the instance's formats.</summary>
+    private async Task<(bool StoppedEarly, int ExitCode, string Log)> RecordRawAsync(TracefsInstance instance, string dir, string tracePath, long offset,
+        CancellationToken stop, Action onArmed)
+    {
+        using var raw = new RawPageRecorder(instance, dir, TimeSpan.FromMilliseconds(100));
+        bool stoppedEarly;
+        try
+        {
+            raw.Start();
+            onArmed();
+            await LogRecordingAsync(dir).ConfigureAwait(false);
+            stoppedEarly = await WaitAsync(token => Task.Delay(Timeout.InfiniteTimeSpan, token), stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            raw.Stop();
+        }
+        TraceDatWriter.Write(tracePath, TraceDatWriter.ReadMetadata(instance), -offset, raw.PagePaths);
+        return (stoppedEarly, 0, $"{raw.Pages} pages");
     }
 
     private long RealtimeNs() => (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
@@ -185,17 +222,15 @@ public sealed class Recorder
         return stop.IsCancellationRequested && !recorder.HasExited;
     }
 
-    /// <summary>True when stopped before the duration was over (Ctrl-C, SIGTERM).</summary>
-    private async Task<bool> WaitAsync(TraceCmd recorder, CancellationToken stop)
+    /// <summary>True when stopped before the duration was over (Ctrl-C, SIGTERM). Returns early when the recorder exits by itself.</summary>
+    private async Task<bool> WaitAsync(Func<CancellationToken, Task> exit, CancellationToken stop)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var exited = recorder.WaitForExitAsync(linked.Token);
+        var exitTask = exit(linked.Token);
         var timer = _options.Duration is { } d ? Task.Delay(d, _time, linked.Token) : Task.Delay(Timeout.InfiniteTimeSpan, linked.Token);
-        var first = await Task.WhenAny(exited, timer).ConfigureAwait(false);
+        await Task.WhenAny(exitTask, timer).ConfigureAwait(false);
         bool cancelled = stop.IsCancellationRequested;
         await linked.CancelAsync().ConfigureAwait(false);
-        if (first == exited && !cancelled && recorder.HasExited)
-            throw new RecordException($"trace-cmd record stopped by itself with code {recorder.ExitCode}: {recorder.Tail()}");
         return cancelled && _options.Duration is not null;
     }
 

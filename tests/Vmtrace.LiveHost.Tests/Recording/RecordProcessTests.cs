@@ -117,6 +117,43 @@ public sealed class RecordProcessTests : IDisposable
     }
 
     /// <summary>
+    /// Without trace-cmd (<c>--writer tracefs</c>): vmtrace writes trace.dat itself from the raw ring-buffer pages. Lines
+    /// written into the instance's trace_marker while it records come back, as many and in order, through vmtrace's
+    /// reader and through trace-cmd's own (the reference reader of the format), with realtime timestamps.
+    /// </summary>
+    [LiveHostFact]
+    public void Record_TracefsWriter_TraceDatReadByVmtraceAndTraceCmd()
+    {
+        string output = Path.Combine(_dir, "raw");
+        using (var child = new Child("record", "-o", output, "--writer", "tracefs", "--duration", "4s", "--events", "sched:sched_switch,sched:sched_process_exec", "--buffer-kb", "1024"))
+        {
+            string marker = $"/sys/kernel/tracing/instances/vmtrace-record-{child.Process.Id}/trace_marker";
+            child.WaitFor("recording into", TimeSpan.FromSeconds(90));
+            for (int i = 0; i < 50; i++)
+                File.AppendAllText(marker, $"vmtrace-raw-test {i}");
+            Assert.True(child.Wait(TimeSpan.FromMinutes(2)) == 0, child.Stderr);
+            Assert.False(Directory.Exists(Path.GetDirectoryName(marker)), "the ftrace instance was removed");
+        }
+        Assert.Empty(Directory.EnumerateFiles(output, ".cpu*"));
+        using var map = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "vmmap.json")));
+        long start = map.RootElement.GetProperty("start_realtime_ns").GetInt64();
+        long end = map.RootElement.GetProperty("end_realtime_ns").GetInt64();
+        Assert.StartsWith("vmtrace", map.RootElement.GetProperty("trace").GetProperty("writer").GetString(), StringComparison.Ordinal);
+
+        using var dump = new Child("dump", Path.Combine(output, "trace.dat"));
+        Assert.True(dump.Wait(TimeSpan.FromMinutes(2)) == 0, dump.Stderr);
+        var ours = dump.Stdout.Split('\n').Where(l => l.Contains("vmtrace-raw-test ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Enumerable.Range(0, 50), ours.Select(l => int.Parse(System.Text.RegularExpressions.Regex.Match(l, @"vmtrace-raw-test (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Contains(dump.Stdout.Split('\n'), l => l.Contains(" sched_switch: ", StringComparison.Ordinal));
+        long firstNs = (long)(decimal.Parse(ours[0].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1_000_000_000m);
+        Assert.InRange(firstNs, start, end);
+
+        string report = TcgLab.Run("trace-cmd", $"report -i {Path.Combine(output, "trace.dat")}", TimeSpan.FromMinutes(2));
+        Assert.Equal(50, report.Split('\n').Count(l => l.Contains("vmtrace-raw-test ", StringComparison.Ordinal)));
+        Assert.Contains(report.Split('\n'), l => l.Contains("sched_switch:", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// Two real TCG guests (web: 2 vCPUs busy, db: 1 vCPU doing O_DIRECT disk I/O through qemu's thread pool, traced by
     /// qemu's log backend), recorded for 3 s by the real <c>vmtrace record</c> and analysed: each VM once, named, with
     /// all its vCPUs; no thread of theirs blamed as a host process; db's qemu log copied and merged (pool requests).
