@@ -8,10 +8,10 @@ namespace Vmtrace.Cli;
 internal static class RecordCommand
 {
     private static readonly HashSet<string> Flags = ["--no-qemu-logs"];
-    private static readonly HashSet<string> Valued = ["--output", "--duration", "--events", "--buffer-kb", "--clock", "--trace-cmd", "--writer"];
+    private static readonly HashSet<string> Valued = ["--output", "--duration", "--events", "--buffer-kb", "--trace-cmd", "--writer"];
 
     public const string Usage = """
-          record -o DIR [--duration 30s] [--events sys:event,…] [--buffer-kb 8192] [--clock tai|mono|boot]
+          record -o DIR [--duration 30s] [--events sys:event,…] [--buffer-kb 8192]
                  [--writer auto|trace-cmd|tracefs] [--trace-cmd PATH] [--no-qemu-logs]
               record this host (root) into DIR for a duration or until Ctrl-C: trace.dat (the kernel events
               the analysis uses, from an ftrace instance of its own, timestamps aligned to realtime; written
@@ -83,7 +83,6 @@ internal static class RecordCommand
             Duration = duration,
             Events = events,
             BufferSizeKb = bufferKb,
-            Clock = o.Value("--clock") ?? "tai",
             TraceCmd = o.Value("--trace-cmd"),
             Writer = o.Value("--writer") ?? RecordOptions.WriterAuto,
             CopyQemuLogs = !o.Flag("--no-qemu-logs"),

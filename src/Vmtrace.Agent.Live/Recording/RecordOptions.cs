@@ -18,8 +18,11 @@ public sealed class RecordOptions
     /// <summary>Ring-buffer size per CPU, KiB.</summary>
     public int BufferSizeKb { get; init; } = 8192;
 
-    /// <summary>ftrace clock: tai (default: realtime plus the kernel's whole-second TAI offset), mono or boot.</summary>
-    public string Clock { get; init; } = "tai";
+    /// <summary>
+    /// The ftrace clock: always tai (realtime plus the kernel's whole-second TAI offset, stored in the file), the one
+    /// clock whose trace.dat readers take for realtime, the clock of qemu's log lines, without trace-cmd's --date.
+    /// </summary>
+    public const string Clock = "tai";
 
     /// <summary>The ftrace instance recorded into (removed at the end); one per recorder process by default.</summary>
     public string InstanceName { get; init; } = "vmtrace-record-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
@@ -55,8 +58,6 @@ public sealed class RecordOptions
             throw new ArgumentException($"writer '{Writer}' is not one of auto, trace-cmd, tracefs");
         if (BufferSizeKb < 4)
             throw new ArgumentException($"buffer size {BufferSizeKb} KiB is below one page");
-        if (Clock is not ("tai" or "mono" or "boot"))
-            throw new ArgumentException($"clock '{Clock}' is not supported: use tai, mono or boot (clocks whose offset to realtime user space can measure)");
         foreach (var e in Events)
         {
             int colon = e.IndexOf(':', StringComparison.Ordinal);

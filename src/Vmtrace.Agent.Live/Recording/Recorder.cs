@@ -57,21 +57,25 @@ public sealed class Recorder
         string tracePath = Path.Combine(dir, TraceFileName);
         string mapPath = Path.Combine(dir, MapFileName);
 
-        var clock = TraceClockChoice.Parse(_options.Clock);
-        long offset = clock.MeasureRealtimeOffset();
+        var clock = TraceClockChoice.Parse(RecordOptions.Clock);
         // CLOCK_TAI differs from realtime by the kernel's whole-second TAI offset (0 until NTP sets it, 37 s on
         // synced hosts): rounding takes out the measurement's jitter.
-        if (clock.Name == "tai")
-            offset = (long)Math.Round(offset / 1e9) * 1_000_000_000L;
+        long offset = (long)Math.Round(clock.MeasureRealtimeOffset() / 1e9) * 1_000_000_000L;
 
-        string root = TracefsMount.Locate(_options.TracefsRoot);
+        string root = LocateTracefs(_options.TracefsRoot);
+        string clocks = File.ReadAllText(Path.Combine(root, "trace_clock"));
+        if (!clocks.Replace("[", " ", StringComparison.Ordinal).Replace("]", " ", StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(RecordOptions.Clock))
+        {
+            throw new RecordException($"this kernel's ftrace has no tai clock ({Path.Combine(root, "trace_clock")}: {clocks.Trim()}): vmtrace record needs it to align the trace " +
+                "with qemu's realtime logs; record by hand with trace-cmd record --date (docs/recording.md)");
+        }
         RemoveStaleInstances(root);
         var tracefs = new TracefsOptions
         {
             Root = root,
             InstanceName = _options.InstanceName,
             BufferSizeKb = _options.BufferSizeKb,
-            Clock = _options.Clock,
+            Clock = RecordOptions.Clock,
             Events = [.. _options.Events],
         };
         using var instance = CreateInstance(tracefs, clock);
@@ -118,7 +122,7 @@ public sealed class Recorder
     private async Task<(bool StoppedEarly, int ExitCode, string Log)> RecordWithTraceCmdAsync(string traceCmd, TracefsInstance instance, TraceClockChoice clock,
         long offset, string dir, string tracePath, CancellationToken stop, Action onArmed)
     {
-        var args = TraceCmd.RecordArguments(instance.Name, clock.Name, -offset, _options.BufferSizeKb, instance.EnabledEvents, tracePath);
+        var args = TraceCmd.RecordArguments(instance.Name, clock.Name, offset, _options.BufferSizeKb, instance.EnabledEvents, tracePath);
         using var recorder = TraceCmd.Start(traceCmd, args, dir);
         bool stoppedEarly;
         try
@@ -161,7 +165,7 @@ public sealed class Recorder
         {
             raw.Stop();
         }
-        TraceDatWriter.Write(tracePath, TraceDatWriter.ReadMetadata(instance), -offset, raw.PagePaths);
+        TraceDatWriter.Write(tracePath, TraceDatWriter.ReadMetadata(instance), offset, raw.PagePaths);
         return (stoppedEarly, 0, $"{raw.Pages} pages");
     }
 
@@ -184,6 +188,18 @@ public sealed class Recorder
         }
         if (Directory.EnumerateFiles(dir, "qemu-*.log").Any())
             throw new RecordException($"{dir} already holds qemu-*.log files: record into a new directory (they would be read with the new trace)");
+    }
+
+    private static string LocateTracefs(string configured)
+    {
+        try
+        {
+            return TracefsMount.Locate(configured);
+        }
+        catch (TracefsException ex)
+        {
+            throw new RecordException(ex.Message, ex);
+        }
     }
 
     private static TracefsInstance CreateInstance(TracefsOptions tracefs, TraceClockChoice clock)

@@ -47,7 +47,14 @@ public static class TraceDatWriter
         for (int cpu = 0; cpu < instance.CpuCount; cpu++)
             stats.Add($"CPU: {cpu.ToString(CultureInfo.InvariantCulture)}\n" + (File.Exists(instance.PerCpu(cpu, "stats")) ? Read(instance.PerCpu(cpu, "stats")) : ""));
         string cmdlines = File.Exists(Path.Combine(instance.Root, "saved_cmdlines")) ? Read(Path.Combine(instance.Root, "saved_cmdlines")) : "";
-        string uname = "Linux " + Environment.MachineName + " " + ReadOr("/proc/sys/kernel/osrelease") + " " + ReadOr("/proc/sys/kernel/version") + " " + System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+        // As trace-cmd writes it, "sysname nodename release machine": readers take the node name as the host.
+        string machine = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.X64 => "x86_64",
+            System.Runtime.InteropServices.Architecture.Arm64 => "aarch64",
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        string uname = $"Linux {Environment.MachineName} {ReadOr("/proc/sys/kernel/osrelease")} {machine}";
         return new Metadata(instance.PageSize, Read(Path.Combine(instance.Root, "events", "header_page")), Read(Path.Combine(instance.Root, "events", "header_event")),
             ftrace, systems, cmdlines, Read(Path.Combine(instance.InstancePath, "trace_clock")).Trim(), stats, uname);
     }

@@ -59,13 +59,13 @@ public sealed class RecordingPartsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("", null, 8192, "tai", "output directory")]
-    [InlineData("/tmp/x", -1, 8192, "tai", "duration")]
-    [InlineData("/tmp/x", null, 2, "tai", "buffer size")]
-    [InlineData("/tmp/x", null, 8192, "local", "clock 'local'")]
-    public void Validate_BadOptions_SayWhich(string dir, int? seconds, int bufferKb, string clock, string expected)
+    [InlineData("", null, 8192, "auto", "output directory")]
+    [InlineData("/tmp/x", -1, 8192, "auto", "duration")]
+    [InlineData("/tmp/x", null, 2, "auto", "buffer size")]
+    [InlineData("/tmp/x", null, 8192, "perf", "writer 'perf'")]
+    public void Validate_BadOptions_SayWhich(string dir, int? seconds, int bufferKb, string writer, string expected)
     {
-        var o = new RecordOptions { OutputDirectory = dir, Duration = seconds is { } s ? TimeSpan.FromSeconds(s) : null, BufferSizeKb = bufferKb, Clock = clock };
+        var o = new RecordOptions { OutputDirectory = dir, Duration = seconds is { } s ? TimeSpan.FromSeconds(s) : null, BufferSizeKb = bufferKb, Writer = writer };
         var ex = Assert.Throws<ArgumentException>(o.Validate);
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }

@@ -34,7 +34,7 @@ public sealed class VmMapTests : IDisposable
         Kernel = "6.18.0",
         Cpus = 2,
         StartRealtimeNs = 1_796_585_472_000_000_000,
-        Clock = new RecordedClock("tai", 37_000_000_000, OffsetStoredInTrace: true),
+        Clock = new RecordedClock("tai", -37_000_000_000, OffsetStoredInTrace: true),
         TraceWriter = "trace-cmd 3.1.6",
         Instance = "vmtrace-record-1",
         BufferSizeKb = 8192,
@@ -96,7 +96,7 @@ public sealed class VmMapTests : IDisposable
         var root = doc.RootElement;
         Assert.Equal("vmtrace-vmmap/1", root.GetProperty("format").GetString());
         Assert.Equal("tai", root.GetProperty("clock").GetProperty("trace_clock").GetString());
-        Assert.Equal(37_000_000_000, root.GetProperty("clock").GetProperty("realtime_minus_trace_clock_ns").GetInt64());
+        Assert.Equal(-37_000_000_000, root.GetProperty("clock").GetProperty("realtime_minus_trace_clock_ns").GetInt64());
         Assert.True(root.GetProperty("clock").GetProperty("offset_stored_in_trace").GetBoolean());
         Assert.Equal(1_796_585_475_000_000_000, root.GetProperty("end_realtime_ns").GetInt64());
         Assert.Equal("kvm:kvm_entry", root.GetProperty("trace").GetProperty("missing_events")[0].GetString());
