@@ -54,7 +54,7 @@ internal static class RecordCommand
             int logs = result.Map.Vms.Count(v => v.QemuLog is not null);
             await stdout.WriteLineAsync(
                 $"recorded {result.Recorded.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s into {Path.GetDirectoryName(result.TracePath)}: " +
-                $"{Path.GetFileName(result.TracePath)} {Units.Bytes(result.TraceBytes)}, {result.Map.Vms.Count} VM(s) with {vcpus} vCPU(s) in vmmap.json, {logs} qemu log(s) " +
+                $"{Path.GetFileName(result.TracePath)} {Units.Bytes(result.TraceBytes)}, {result.Map.Vms.Count} VM(s) with {vcpus} vCPU(s) in vmmap.json, {logs} qemu log(s), {result.Map.LostEvents ?? 0} event(s) lost " +
                 $"(vmtrace analyze {Path.GetDirectoryName(result.TracePath)})").ConfigureAwait(false);
             return 0;
         }

@@ -105,6 +105,7 @@ public sealed class Recorder
         var recorded = _time.GetElapsedTime(started);
 
         map.EndRealtimeNs = RealtimeNs();
+        map.LostEvents = instance.ReadStats().Lost;
         map.Merge(VmMap.ScanVms(_options.Proc, atStart: false));
         if (_options.CopyQemuLogs)
             CopyQemuLogs(map, dir);

@@ -52,6 +52,10 @@ public sealed class VmMap
     public int BufferSizeKb { get; init; }
     public List<string> Events { get; init; } = [];
     public List<string> MissingEvents { get; init; } = [];
+
+    /// <summary>Events the kernel lost in the instance (overwritten before read, or dropped), from its per-CPU stats at the stop; null while recording.</summary>
+    public long? LostEvents { get; set; }
+
     public List<RecordedVm> Vms { get; init; } = [];
 
     /// <summary>The VMs /proc shows now: qemu processes, their threads, taps, command lines, and the kernel's vhost workers for them.</summary>
@@ -197,6 +201,10 @@ public sealed class VmMap
             w.WriteNumber("buffer_size_kb", BufferSizeKb);
             WriteStrings(w, "events", Events);
             WriteStrings(w, "missing_events", MissingEvents);
+            if (LostEvents is { } lost)
+                w.WriteNumber("lost_events", lost);
+            else
+                w.WriteNull("lost_events");
             w.WriteEndObject();
             w.WriteStartArray("vms");
             foreach (var vm in Vms)

@@ -105,6 +105,7 @@ public sealed class RecordProcessTests : IDisposable
         long start = map.RootElement.GetProperty("start_realtime_ns").GetInt64();
         long end = map.RootElement.GetProperty("end_realtime_ns").GetInt64();
         Assert.True(end - start >= 1_000_000_000, $"recorded {end - start} ns, slept 1 s");
+        Assert.Equal(JsonValueKind.Number, map.RootElement.GetProperty("trace").GetProperty("lost_events").ValueKind);
 
         using var dump = new Child("dump", output, "--stats");
         Assert.Equal(0, dump.Wait(TimeSpan.FromSeconds(120)));
