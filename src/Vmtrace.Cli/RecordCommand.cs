@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Vmtrace.Agent.Live.Recording;
+using Vmtrace.Agent.Live.Tracefs;
 
 namespace Vmtrace.Cli;
 
@@ -58,8 +59,9 @@ internal static class RecordCommand
                 $"(vmtrace analyze {Path.GetDirectoryName(result.TracePath)})").ConfigureAwait(false);
             return 0;
         }
-        catch (RecordException ex)
+        catch (Exception ex) when (ex is RecordException or TracefsException or IOException or UnauthorizedAccessException)
         {
+            // The instance is already removed (the recorder disposes it on every path); the message names what failed.
             await stderr.WriteLineAsync($"vmtrace record: {ex.Message}").ConfigureAwait(false);
             return 1;
         }

@@ -11,9 +11,10 @@ public sealed record RecordResult(string TracePath, long TraceBytes, VmMap Map, 
 /// <c>vmtrace record</c>: records this host's kernel trace the way the analysis needs it. The VM map is taken
 /// from /proc first (written as vmmap.json before tracing starts, completed at the end with threads and VMs
 /// that appeared meanwhile); the events go into an ftrace instance of the recorder's own (other ftrace users
-/// are not disturbed), recorded by trace-cmd with the offset to realtime stored in the file, so the trace
-/// lines up with qemu's trace log; that log, when a qemu writes one, is copied beside the trace for the time
-/// recorded. The instance is removed whatever happens.
+/// are not disturbed), on the tai clock, recorded by trace-cmd (or, without it, read as raw pages and written
+/// by <see cref="TraceDatWriter"/>) with the offset to realtime stored in the file, so the trace lines up with
+/// qemu's trace log; that log, when a qemu writes one, is copied beside the trace for the time recorded. The
+/// instance is removed whatever happens.
 /// </summary>
 public sealed class Recorder
 {
