@@ -36,7 +36,7 @@ internal static class RecordCommand
         }
         if (options is null)
         {
-            await stdout.WriteLineAsync("usage: vmtrace " + Usage.TrimStart()).ConfigureAwait(false);
+            await stdout.WriteLineAsync("usage: vmtrace\n" + Usage).ConfigureAwait(false);
             return 0;
         }
 
