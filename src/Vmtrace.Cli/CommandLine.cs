@@ -13,7 +13,7 @@ public static class CommandLine
               one line per event (time, cpu, tid, name, fields); --stats prints counts per event name
               and lost events instead. A trace is a CTF directory, a trace-cmd trace.dat, a qemu trace
               log, a Trace Compass XML stub, or an .xz/.tar.xz of one.
-        """ + "\n" + AnalyzeCommand.Usage + "\n" + InfluxCommand.Usage + "\n" + AgentCommand.Usage + "\n" + WorkerCommand.Usage + "\n" + DevKafkaCommand.Usage;
+        """ + "\n" + AnalyzeCommand.Usage + "\n" + InfluxCommand.Usage + "\n" + RecordCommand.Usage + "\n" + AgentCommand.Usage + "\n" + WorkerCommand.Usage + "\n" + DevKafkaCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -29,6 +29,7 @@ public static class CommandLine
                 "dump" => DumpCommand.Run(args[1..], stdout, stderr),
                 "analyze" => AnalyzeCommand.Run(args[1..], stdout, stderr),
                 "influx" => await InfluxCommand.RunAsync(args[1..], stdout, stderr),
+                "record" => await RecordCommand.RunAsync(args[1..], stdout, stderr),
                 "agent" => await AgentCommand.RunAsync(args[1..], stderr),
                 "worker" => await WorkerCommand.RunAsync(args[1..], stderr),
                 "dev-kafka" => await DevKafkaCommand.RunAsync(args[1..], stdout),

@@ -22,7 +22,7 @@ public static partial class VmMapJson
         foreach (var vm in vms.EnumerateArray())
         {
             string name = vm.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "";
-            if (!vm.TryGetProperty("pid", out var p) || !p.TryGetInt32(out int pid) || pid <= 0)
+            if (!vm.TryGetProperty("pid", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetInt32(out int pid) || pid <= 0)
                 throw new FormatException($"vmmap.json: VM '{name}' has no valid pid");
             if (name.Length == 0)
                 name = "qemu-" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -31,7 +31,7 @@ public static partial class VmMapJson
             {
                 foreach (var th in ths.EnumerateArray())
                 {
-                    if (th.TryGetProperty("tid", out var t) && t.TryGetInt32(out int tid) && tid > 0)
+                    if (th.TryGetProperty("tid", out var t) && t.ValueKind == JsonValueKind.Number && t.TryGetInt32(out int tid) && tid > 0)
                     {
                         string comm = th.TryGetProperty("comm", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "";
                         threads.Add(new InventoryThread(tid, comm));
