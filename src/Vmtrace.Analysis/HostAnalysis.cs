@@ -151,6 +151,10 @@ public sealed partial class HostAnalysis
             case KnownEvent.QemuThreadPoolSubmit: OnThreadPoolSubmit(e, t); break;
             case KnownEvent.QemuThreadPoolComplete: OnThreadPoolComplete(e, t); break;
             case KnownEvent.QemuBdrvCoIoEm: OnBdrvCoIoEm(e); break;
+            case KnownEvent.QemuVirtioBlkHandleRead:
+            case KnownEvent.QemuVirtioBlkHandleWrite:
+            case KnownEvent.QemuBlkCoPreadv:
+            case KnownEvent.QemuBlkCoPwritev: OnQemuRequestDirection(e, known); break;
             case KnownEvent.BlockRqIssue: OnBlockIssue(e, t); break;
             case KnownEvent.BlockRqComplete: OnBlockComplete(e, t); break;
             case KnownEvent.NetDevXmit: OnNetDevXmit(e); break;

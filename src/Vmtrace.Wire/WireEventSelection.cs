@@ -55,6 +55,8 @@ public static class WireEventSelection
 
         Set([FieldRole.Req], KnownEvent.QemuThreadPoolSubmit, KnownEvent.QemuThreadPoolComplete);
         Set([FieldRole.IsWrite, FieldRole.NbSectors], KnownEvent.QemuBdrvCoIoEm);
+        Set([FieldRole.NbSectors], KnownEvent.QemuVirtioBlkHandleRead, KnownEvent.QemuVirtioBlkHandleWrite);
+        Set([FieldRole.Bytes], KnownEvent.QemuBlkCoPreadv, KnownEvent.QemuBlkCoPwritev);
 
         Set([FieldRole.Count], KnownEvent.LostEvents);
         return table;
