@@ -73,5 +73,7 @@ public sealed partial class HostAnalysis
             Counters.UnfinishedExits++;
         t.PendingExitTime = now;
         t.PendingExitReason = (int)e.Get(FieldRole.ExitReason, -1);
+        if (e.Get(FieldRole.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
+            t.Vcpu!.Window.Isa = (ExitIsa)isa;
     }
 }

@@ -120,6 +120,10 @@ internal static class AnalysisJson
         {
             j.WriteStartObject();
             j.WriteNumber("reason", x.Reason);
+            if (ExitReasons.Tag(x.Isa) is { } isa)
+                j.WriteString("isa", isa);
+            if (x.Name is { } name)
+                j.WriteString("name", name);
             Latency(j, x.Latency);
             j.WriteEndObject();
         }

@@ -72,7 +72,7 @@ internal static class AnalysisTable
         foreach (var x in vm.Exits.OrderByDescending(x => x.Latency.Count).ThenBy(x => x.Reason).Take(TopExitReasons))
         {
             var l = x.Latency;
-            o.WriteLine($"  {ExitReasonNames.Describe(x.Reason),-24} {Units.Count(l.Count),10} {Units.Duration(l.SumNs),12} {Units.Duration(l.MeanNs),10} {Units.Duration(l.P50Ns),10} {Units.Duration(l.P95Ns),10} {Units.Duration(l.P99Ns),10} {Units.Duration(l.MaxNs),10}");
+            o.WriteLine($"  {x.Description,-24} {Units.Count(l.Count),10} {Units.Duration(l.SumNs),12} {Units.Duration(l.MeanNs),10} {Units.Duration(l.P50Ns),10} {Units.Duration(l.P95Ns),10} {Units.Duration(l.P99Ns),10} {Units.Duration(l.MaxNs),10}");
         }
         if (vm.Exits.Count > TopExitReasons)
             o.WriteLine($"  … {vm.Exits.Count - TopExitReasons} more reasons ({Units.Count(vm.Exits.OrderByDescending(x => x.Latency.Count).Skip(TopExitReasons).Sum(x => x.Latency.Count))} exits)");

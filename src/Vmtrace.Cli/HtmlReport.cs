@@ -110,7 +110,7 @@ internal static class HtmlReport
             foreach (var x in vm.Exits.OrderByDescending(x => x.Latency.Count).Take(TopExitReasons))
             {
                 var l = x.Latency;
-                o.WriteLine($"<tr><td class=\"l\">{E(vm.Vm)}</td><td class=\"l\">{E(ExitReasonNames.Describe(x.Reason))}</td><td>{Units.Count(l.Count)}</td>" +
+                o.WriteLine($"<tr><td class=\"l\">{E(vm.Vm)}</td><td class=\"l\">{E(x.Description)}</td><td>{Units.Count(l.Count)}</td>" +
                             $"<td>{N(l.Count / seconds)}</td><td>{Units.Duration(l.MeanNs)}</td><td>{Units.Duration(l.P50Ns)}</td><td>{Units.Duration(l.P95Ns)}</td>" +
                             $"<td>{Units.Duration(l.P99Ns)}</td><td>{Units.Duration(l.MaxNs)}</td></tr>");
             }
