@@ -119,7 +119,16 @@ public sealed partial class HostAnalysis
 
     private void OnBlockIssue(in TraceEvent e, long now)
     {
-        if (e.Tid <= 0 || !TryGetThread(e.Tid, out var t) || t.Vm is not { } vm)
+        ThreadInfo? t = null;
+        if (e.Tid > 0)
+            _ = TryGetThread(e.Tid, out t);
+        else if (e.Tid < 0)
+        {
+            t = CurrentThreadOn(e.Cpu, out bool known);
+            if (!known)
+                Counters.BlockIssuesWithoutThread++; // no tid context and no sched_switch on that CPU yet
+        }
+        if (t?.Vm is not { } vm)
             return;
         long bytes = e.Has(FieldRole.Bytes) ? e.Get(FieldRole.Bytes, 0) : e.Get(FieldRole.NrSector, 0) * SectorBytes;
         if (_openBlockRequests.Count >= MaxOpenRequests)

@@ -125,7 +125,11 @@ public sealed partial class HostAnalysis
             OnSchedSwitch(e, t);
             return;
         }
-        if (cpu >= 0 && e.Tid >= 0)
+        if (e.Tid < 0 && known != KnownEvent.LostEvents)
+        {
+            Counters.EventsWithoutTid++;
+        }
+        else if (cpu >= 0 && e.Tid >= 0)
         {
             EnsureOnCpu(cpu, e.Tid, t);
             // A recognised host event in a thread the model has in guest means its kvm_exit was lost.

@@ -59,6 +59,11 @@ internal static class AnalyzeCommand
         if (o.Value("--html") is { } html) HtmlReport.WriteFile(html, report);
         foreach (var err in report.Diagnostics.Errors)
             stderr.WriteLine($"vmtrace: warning: {err.Message}");
+        if (format != "table")
+        {
+            foreach (var note in AnalysisNotes.Of(report.Counters))
+                stderr.WriteLine($"vmtrace: note: {note}");
+        }
         return 0;
     }
 
