@@ -4,9 +4,9 @@ namespace Vmtrace.Analysis;
 
 /// <summary>
 /// Disk per VM at two layers: qemu's thread pool (thread_pool_submit/complete paired on <c>req</c>; direction
-/// and size from virtio_blk_handle_read/_write, blk_co_preadv/_pwritev or, in old qemu, bdrv_co_io_em) and the host block layer (block_rq_issue by a VM's thread,
-/// paired with block_rq_complete on device and sector, so the completion is charged to the issuing VM
-/// whatever thread the interrupt happened to run on).
+/// and size from virtio_blk_handle_read/_write, blk_co_preadv/_pwritev or, in old qemu, bdrv_co_io_em) and
+/// the host block layer (block_rq_issue by a VM's thread, paired with block_rq_complete on device and
+/// sector, so the completion is charged to the issuing VM whatever thread the interrupt happened to run on).
 /// </summary>
 public sealed partial class HostAnalysis
 {

@@ -52,7 +52,7 @@ internal sealed class RecordProcessor
             if (host.Analysis is { } old)
             {
                 old.Flush(old.Now);
-                Emit(host, points, -1, final: true);
+                Emit(host, points, long.MinValue, final: true);
                 Counters.SessionsCutShort++;
             }
             host.Analysis = null;
