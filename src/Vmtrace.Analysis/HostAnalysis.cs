@@ -125,7 +125,11 @@ public sealed partial class HostAnalysis
             OnSchedSwitch(e, t);
             return;
         }
-        if (cpu >= 0 && e.Tid >= 0)
+        if (e.Tid < 0 && known != KnownEvent.LostEvents)
+        {
+            Counters.EventsWithoutTid++;
+        }
+        else if (cpu >= 0 && e.Tid >= 0)
         {
             EnsureOnCpu(cpu, e.Tid, t);
             // A recognised host event in a thread the model has in guest means its kvm_exit was lost.
@@ -151,6 +155,10 @@ public sealed partial class HostAnalysis
             case KnownEvent.QemuThreadPoolSubmit: OnThreadPoolSubmit(e, t); break;
             case KnownEvent.QemuThreadPoolComplete: OnThreadPoolComplete(e, t); break;
             case KnownEvent.QemuBdrvCoIoEm: OnBdrvCoIoEm(e); break;
+            case KnownEvent.QemuVirtioBlkHandleRead:
+            case KnownEvent.QemuVirtioBlkHandleWrite:
+            case KnownEvent.QemuBlkCoPreadv:
+            case KnownEvent.QemuBlkCoPwritev: OnQemuRequestDirection(e, known); break;
             case KnownEvent.BlockRqIssue: OnBlockIssue(e, t); break;
             case KnownEvent.BlockRqComplete: OnBlockComplete(e, t); break;
             case KnownEvent.NetDevXmit: OnNetDevXmit(e); break;

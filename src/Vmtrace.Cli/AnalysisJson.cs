@@ -31,7 +31,16 @@ internal static class AnalysisJson
             j.WriteNumber("lost_events", r.Diagnostics.LostEvents);
             j.WriteNumber("decode_errors", r.Diagnostics.ErrorCount);
             j.WriteNumber("unmatched_completions", r.Counters.UnmatchedCompletions);
+            j.WriteNumber("kvm_events_without_thread", r.Counters.KvmEventsWithoutThread);
+            j.WriteNumber("unattributed_qemu_disk_events", r.Counters.UnattributedQemuDiskEvents);
+            j.WriteNumber("events_without_tid", r.Counters.EventsWithoutTid);
+            j.WriteNumber("block_issues_without_thread", r.Counters.BlockIssuesWithoutThread);
+            j.WriteNumber("net_events_without_thread", r.Counters.NetEventsWithoutThread);
             j.WriteEndObject();
+            j.WriteStartArray("notes");
+            foreach (var note in AnalysisNotes.Of(r.Counters))
+                j.WriteStringValue(note);
+            j.WriteEndArray();
             j.WritePropertyName("total");
             Window(j, r.Total);
             j.WriteStartArray("windows");
@@ -122,6 +131,10 @@ internal static class AnalysisJson
         {
             j.WriteStartObject();
             j.WriteNumber("reason", x.Reason);
+            if (ExitReasons.Tag(x.Isa) is { } isa)
+                j.WriteString("isa", isa);
+            if (x.Name is { } name)
+                j.WriteString("name", name);
             Latency(j, x.Latency);
             j.WriteEndObject();
         }

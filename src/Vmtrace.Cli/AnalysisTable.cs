@@ -19,6 +19,8 @@ internal static class AnalysisTable
             o.WriteLine($"clock: {r.ClockName}: every time and duration here is in TSC cycles (cyc), not ns");
         var c = r.Counters;
         o.WriteLine($"inferred switches: {Units.Count(c.InferredSwitches)}   lost kvm_exit: {Units.Count(c.LostExits)}   lost-event reports: {Units.Count(c.LossReports + r.Diagnostics.LossReports)} ({Units.Count(r.Diagnostics.LostEvents)} events)   out-of-order: {Units.Count(c.OutOfOrderEvents)}   decode errors: {Units.Count(r.Diagnostics.ErrorCount)}");
+        foreach (var note in AnalysisNotes.Of(c))
+            o.WriteLine($"note: {note}");
         if (total.Vms.Count == 0)
         {
             o.WriteLine();
@@ -74,7 +76,7 @@ internal static class AnalysisTable
         foreach (var x in vm.Exits.OrderByDescending(x => x.Latency.Count).ThenBy(x => x.Reason).Take(TopExitReasons))
         {
             var l = x.Latency;
-            o.WriteLine($"  {ExitReasonNames.Describe(x.Reason),-24} {Units.Count(l.Count),10} {r.Duration(l.SumNs),12} {r.Duration(l.MeanNs),10} {r.Duration(l.P50Ns),10} {r.Duration(l.P95Ns),10} {r.Duration(l.P99Ns),10} {r.Duration(l.MaxNs),10}");
+            o.WriteLine($"  {x.Description,-24} {Units.Count(l.Count),10} {r.Duration(l.SumNs),12} {r.Duration(l.MeanNs),10} {r.Duration(l.P50Ns),10} {r.Duration(l.P95Ns),10} {r.Duration(l.P99Ns),10} {r.Duration(l.MaxNs),10}");
         }
         if (vm.Exits.Count > TopExitReasons)
             o.WriteLine($"  … {vm.Exits.Count - TopExitReasons} more reasons ({Units.Count(vm.Exits.OrderByDescending(x => x.Latency.Count).Skip(TopExitReasons).Sum(x => x.Latency.Count))} exits)");

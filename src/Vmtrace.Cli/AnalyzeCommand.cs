@@ -62,6 +62,11 @@ internal static class AnalyzeCommand
             stderr.WriteLine($"vmtrace: warning: {report.CyclesNotice}");
         foreach (var err in report.Diagnostics.Errors)
             stderr.WriteLine($"vmtrace: warning: {err.Message}");
+        if (format != "table")
+        {
+            foreach (var note in AnalysisNotes.Of(report.Counters))
+                stderr.WriteLine($"vmtrace: note: {note}");
+        }
         return 0;
     }
 
@@ -74,6 +79,7 @@ internal static class AnalyzeCommand
         HostAnalysis? analysis = null;
         var windows = new List<WindowMetrics>();
         long events = 0, first = 0, last = 0, end = long.MaxValue;
+        int maxCpu = -1;
         while (source.MoveNext())
         {
             var e = source.Current;
@@ -94,6 +100,7 @@ internal static class AnalyzeCommand
             if (e.Timestamp >= end)
                 break;
             last = Math.Max(last, e.Timestamp);
+            maxCpu = Math.Max(maxCpu, e.Cpu);
             events++;
             analysis.OnEvent(e);
             if ((events & 0x3FF) == 0)
@@ -102,14 +109,21 @@ internal static class AnalyzeCommand
         }
         bar.Dispose();
         var counters = new AnalysisCounters();
+        long rangeStart = first, rangeEnd = last;
         if (analysis is not null)
         {
-            analysis.Flush(end != long.MaxValue ? end : last);
+            rangeEnd = end != long.MaxValue ? end : last;
+            analysis.Flush(rangeEnd);
             windows.AddRange(analysis.TakeClosedWindows());
             counters = analysis.Counters;
+            if (from is { } fb)
+                rangeStart = Math.Min(rangeEnd, Math.Max(first, fb.Relative ? first + fb.Ns : fb.Ns));
         }
+        // A trace without VMs closes no window: its total still spans the range analysed, on the CPUs it had.
+        var total = windows.Count > 0 ? MetricsMerge.Total(windows, top)
+            : new WindowMetrics(rangeStart, rangeEnd, analysis is null ? 0 : cpus > 0 ? cpus : Math.Max(source.CpuCount, maxCpu + 1), []);
         string description = inputs.Count == 1 ? inputs[0] : string.Join(" + ", inputs);
-        return new AnalysisReport(description, host, windowNs, events, first, last, windows, MetricsMerge.Total(windows, top),
+        return new AnalysisReport(description, host, windowNs, events, first, last, windows, total,
             counters, TraceOpener.DiagnosticsOf(source), inventoryPath, source.Clock, source.ClockName);
     }
 

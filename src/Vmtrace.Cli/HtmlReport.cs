@@ -43,7 +43,8 @@ internal static class HtmlReport
         o.WriteLine($"<div class=\"meta\">trace {E(r.Trace)}<br>{Units.Count(r.Events)} events, {r.Time(t0)} .. {r.Time(t1)} " +
                     $"({r.Duration(t1 - t0)}), {r.Windows.Count} windows × {r.Duration(r.WindowNs)}, {total.CpuCount} pCPUs, {total.Vms.Count} VMs<br>" +
                     $"inferred switches {Units.Count(r.Counters.InferredSwitches)}, lost kvm_exit {Units.Count(r.Counters.LostExits)}, " +
-                    $"lost events {Units.Count(r.Diagnostics.LostEvents)}, decode errors {Units.Count(r.Diagnostics.ErrorCount)}</div>");
+                    $"lost events {Units.Count(r.Diagnostics.LostEvents)}, decode errors {Units.Count(r.Diagnostics.ErrorCount)}" +
+                    string.Concat(AnalysisNotes.Of(r.Counters).Select(n => $"<br>note: {E(n)}")) + "</div>");
         if (r.InCycles)
             o.WriteLine($"<p class=\"empty\">{E(r.CyclesNotice)}; rates are per 10⁹ cycles</p>");
 
@@ -112,7 +113,7 @@ internal static class HtmlReport
             foreach (var x in vm.Exits.OrderByDescending(x => x.Latency.Count).Take(TopExitReasons))
             {
                 var l = x.Latency;
-                o.WriteLine($"<tr><td class=\"l\">{E(vm.Vm)}</td><td class=\"l\">{E(ExitReasonNames.Describe(x.Reason))}</td><td>{Units.Count(l.Count)}</td>" +
+                o.WriteLine($"<tr><td class=\"l\">{E(vm.Vm)}</td><td class=\"l\">{E(x.Description)}</td><td>{Units.Count(l.Count)}</td>" +
                             $"<td>{N(l.Count / seconds)}</td><td>{r.Duration(l.MeanNs)}</td><td>{r.Duration(l.P50Ns)}</td><td>{r.Duration(l.P95Ns)}</td>" +
                             $"<td>{r.Duration(l.P99Ns)}</td><td>{r.Duration(l.MaxNs)}</td></tr>");
             }

@@ -36,7 +36,9 @@ public static class MetricsLineProtocol
             }
             foreach (var x in vm.Exits)
             {
-                w.Begin("vmtrace_exit").Tag("host", host).Tag("vm", vm.Vm).Tag("reason", Int(x.Reason));
+                // isa and reason_name only when the trace says which ISA it is (a null tag is left out).
+                w.Begin("vmtrace_exit").Tag("host", host).Tag("vm", vm.Vm).Tag("reason", Int(x.Reason))
+                    .Tag("isa", ExitReasons.Tag(x.Isa)).Tag("reason_name", x.Name);
                 Latency(w, x.Latency, "count", "latency_");
                 w.End(ts);
             }

@@ -42,6 +42,7 @@ internal static class WireSchema
     public const int HealthBufferCapacity = 14;
     public const int HealthBufferFullWaits = 15;
     public const int HealthBufferFullWaitNs = 16;
+    public const int HealthDecodeErrors = 17;
 
     // Inventory, Vm, VmThread, ThreadName
     public const int InventoryVms = 1;

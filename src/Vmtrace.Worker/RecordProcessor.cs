@@ -52,7 +52,7 @@ internal sealed class RecordProcessor
             if (host.Analysis is { } old)
             {
                 old.Flush(old.Now);
-                Emit(host, points);
+                Emit(host, points, long.MinValue, final: true);
                 Counters.SessionsCutShort++;
             }
             host.Analysis = null;
@@ -93,12 +93,13 @@ internal sealed class RecordProcessor
                 Counters.Heartbeats++;
                 if (host.Analysis is { } analysis)
                 {
+                    long openWindow = analysis.OpenWindowStart;
                     if (sessionEnd)
                         analysis.Flush(watermark);
                     else
                         analysis.AdvanceWatermark(watermark);
                     Counters.NoteWatermark(watermark);
-                    Emit(host, points);
+                    Emit(host, points, openWindow, final: sessionEnd);
                 }
                 if (sessionEnd)
                 {
@@ -135,6 +136,7 @@ internal sealed class RecordProcessor
             .Field("records_produced", h.RecordsProduced).Field("records_delivered", h.RecordsDelivered).Field("delivery_errors", h.DeliveryErrors)
             .Field("buffered_records", h.BufferedRecords).Field("buffered_bytes", h.BufferedBytes).Field("buffered_bytes_peak", h.BufferedBytesPeak)
             .Field("buffer_capacity_bytes", h.BufferCapacityBytes).Field("buffer_full_waits", h.BufferFullWaits).Field("buffer_full_wait_ns", h.BufferFullWaitNs)
+            .Field("decode_errors", h.DecodeErrors)
             .End(h.SampledAtUnixNs);
         points.Add(_text.ToString().TrimEnd('\n'));
         Counters.AgentHealthRecords++;
@@ -144,6 +146,7 @@ internal sealed class RecordProcessor
     private RecordOutcome ProcessBatch(HostStream host, HostRecord record, List<string> points)
     {
         long fed = 0;
+        long openWindow = long.MinValue; // the analysis's open window before this batch (none yet: MinValue)
         try
         {
             _reader.Load(record);
@@ -162,6 +165,8 @@ internal sealed class RecordProcessor
             }
             if (analysis is null)
                 return RecordOutcome.Ok;
+            if (analysis.Counters.Events > 0)
+                openWindow = analysis.OpenWindowStart;
             long last = long.MinValue;
             while (_reader.MoveNext())
             {
@@ -174,14 +179,14 @@ internal sealed class RecordProcessor
             Counters.TracerSkippedEvents += _reader.SkippedEvents;
             if (last != long.MinValue)
                 Counters.NoteEventTime(last);
-            Emit(host, points);
+            Emit(host, points, openWindow, final: false);
             return RecordOutcome.Ok;
         }
         catch (WireFormatException ex)
         {
             Counters.EventsIn += fed;
             if (host.Analysis is not null)
-                Emit(host, points);
+                Emit(host, points, openWindow, final: false);
             // Deterministic: a reprocessed damaged batch feeds the same events before failing at the same place.
             return RecordOutcome.Dead($"damaged event batch (host {record.HostId}, sequence {record.Sequence}, {fed} events used before the damage): {ex.Message}", ex);
         }
@@ -197,10 +202,19 @@ internal sealed class RecordProcessor
         host.AppliedInventory = canonical;
     }
 
-    private void Emit(HostStream host, List<string> points)
+    /// <param name="openWindowBefore">
+    /// The analysis's open window before the record was applied (<see cref="long.MinValue"/> when it started with
+    /// this record). When windows closed, the host's analysis counters are written once, in event time at the last
+    /// closed window's start: the same point again when the same records are processed again.
+    /// </param>
+    /// <param name="final">The analysis was flushed: its final counters are written.</param>
+    private void Emit(HostStream host, List<string> points, long openWindowBefore, bool final)
     {
-        foreach (var window in host.Analysis!.TakeClosedWindows())
+        var analysis = host.Analysis!;
+        long lastWindowStart = long.MinValue;
+        foreach (var window in analysis.TakeClosedWindows())
         {
+            lastWindowStart = window.StartNs;
             _text.Clear();
             MetricsLineProtocol.Write(_lines, window, host.HostId);
             foreach (var line in _text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -210,6 +224,17 @@ internal sealed class RecordProcessor
             }
             Counters.WindowsClosed++;
             Counters.NoteWindowClosed(window.EndNs);
+        }
+        // Windows without VMs close without a point: the window boundary moving on says they closed.
+        bool moved = openWindowBefore != long.MinValue && analysis.OpenWindowStart != openWindowBefore;
+        if (final || moved || lastWindowStart != long.MinValue)
+        {
+            long at = lastWindowStart != long.MinValue ? lastWindowStart
+                : final ? analysis.Now : analysis.OpenWindowStart - _options.Window.Ticks * 100;
+            _text.Clear();
+            AnalysisHealthLineProtocol.Write(_lines, host.HostId, analysis.Counters, at);
+            points.Add(_text.ToString().TrimEnd('\n'));
+            Counters.PointsQueued++;
         }
     }
 }

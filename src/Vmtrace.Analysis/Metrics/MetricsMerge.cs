@@ -4,7 +4,7 @@ namespace Vmtrace.Analysis;
 public static class MetricsMerge
 {
     public static IReadOnlyList<ExitMetrics> Exits(IEnumerable<ExitMetrics> exits) =>
-        exits.GroupBy(x => x.Reason).OrderBy(g => g.Key)
+        exits.GroupBy(x => (x.Reason, x.Isa)).OrderBy(g => g.Key.Reason).ThenBy(g => g.Key.Isa)
             .Select(g => g.Aggregate((a, b) => a.Merge(b))).ToList();
 
     public static IReadOnlyList<ExitMetrics> Exits(IEnumerable<ExitMetrics> a, IEnumerable<ExitMetrics> b) => Exits(a.Concat(b));
