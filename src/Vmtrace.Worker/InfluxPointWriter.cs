@@ -7,5 +7,5 @@ public sealed class InfluxPointWriter(InfluxClient client) : IPointWriter
 {
     public InfluxClient Client { get; } = client;
 
-    public Task WriteAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken) => Client.WriteAsync(lines, cancellationToken);
+    public Task<InfluxWriteResult> WriteAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken) => Client.WriteAsync(lines, cancellationToken);
 }

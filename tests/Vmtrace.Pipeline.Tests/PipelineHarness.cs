@@ -38,6 +38,7 @@ internal sealed class PipelineHarness : IDisposable
             _mock.CreateVmtraceTopics(partitions, Kafka);
         }
         GroupId = "workers_" + suffix;
+        DeadLetterDirectory = Path.Combine(Path.GetTempPath(), "vmtrace-deadletter-" + suffix);
         Query("CREATE DATABASE " + Database);
     }
 
@@ -48,6 +49,9 @@ internal sealed class PipelineHarness : IDisposable
     public KafkaOptions Kafka { get; }
 
     public string GroupId { get; }
+
+    /// <summary>The workers' dead-letter directory (points InfluxDB rejected).</summary>
+    public string DeadLetterDirectory { get; }
 
     /// <summary>Settings shared by in-process hosts and worker processes (Section:Key → value).</summary>
     public Dictionary<string, string?> Settings(string? instance = null) => new()
@@ -62,6 +66,7 @@ internal sealed class PipelineHarness : IDisposable
         ["Worker:HealthInterval"] = "00:00:02",
         ["Worker:OutageRetryDelay"] = "00:00:00.500",
         ["Worker:InstanceName"] = instance ?? "test",
+        ["Worker:DeadLetterDirectory"] = DeadLetterDirectory,
         ["Influx:Url"] = Influx.Url,
         ["Influx:Database"] = Database,
         ["Influx:RetentionPolicy"] = "",
@@ -172,6 +177,8 @@ internal sealed class PipelineHarness : IDisposable
     {
         _http.Dispose();
         _mock?.Dispose();
+        if (Directory.Exists(DeadLetterDirectory))
+            Directory.Delete(DeadLetterDirectory, recursive: true);
     }
 }
 
