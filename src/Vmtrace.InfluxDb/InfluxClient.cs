@@ -143,12 +143,11 @@ public sealed partial class InfluxClient : IDisposable
             // Not a rejection of the lines' content: InfluxDB keeps nothing older than the policy's duration.
             Counters.DroppedByRetention(unidentified);
             await LogRetentionOnceAsync(unidentified, answer, cancellationToken).ConfigureAwait(false);
-            int kept = Math.Max(0, lines.Count - rejected.Count - unidentified);
-            await DeadLetterAsync(rejected, 0, cancellationToken).ConfigureAwait(false);
-            Counters.PointsWritten(kept);
-            return new InfluxWriteResult(kept, rejected.Count, 0, unidentified);
         }
-        LogPartialWrite(_logger, _writeUri, lines.Count, rejected.Count, unidentified, answer);
+        else
+        {
+                LogPartialWrite(_logger, _writeUri, lines.Count, rejected.Count, unidentified, answer);
+        }
         await DeadLetterAsync(rejected, unidentified, cancellationToken).ConfigureAwait(false);
         int stored = Math.Max(0, lines.Count - rejected.Count - unidentified);
         Counters.PointsWritten(stored);
@@ -337,9 +336,9 @@ public sealed partial class InfluxClient : IDisposable
 /// <param name="Stored">Lines InfluxDB stored.</param>
 /// <param name="DeadLettered">Lines it rejected by name (or that were too large to send), handed to the dead-letter sink.</param>
 /// <param name="UnidentifiedDropped">Lines a partial write dropped without naming them.</param>
-/// <param name="DroppedByRetention">Lines InfluxDB dropped for being older than the retention policy keeps.</param>
-public readonly record struct InfluxWriteResult(int Stored, int DeadLettered, int UnidentifiedDropped, int DroppedByRetention = 0)
+/// (<see cref="InfluxWriteStats.DroppedByRetention"/> counts those dropped for being older than the retention policy.)</param>
+public readonly record struct InfluxWriteResult(int Stored, int DeadLettered, int UnidentifiedDropped)
 {
     public static InfluxWriteResult operator +(InfluxWriteResult a, InfluxWriteResult b) =>
-        new(a.Stored + b.Stored, a.DeadLettered + b.DeadLettered, a.UnidentifiedDropped + b.UnidentifiedDropped, a.DroppedByRetention + b.DroppedByRetention);
+        new(a.Stored + b.Stored, a.DeadLettered + b.DeadLettered, a.UnidentifiedDropped + b.UnidentifiedDropped);
 }

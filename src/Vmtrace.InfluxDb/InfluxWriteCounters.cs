@@ -83,7 +83,7 @@ public sealed class InfluxWriteCounters
 /// <param name="UnidentifiedDroppedLines">Lines a partial write dropped that the answer did not name (e.g. "points beyond retention policy").</param>
 /// <param name="Splits">Batches cut in halves after 413 (request too large).</param>
 /// <param name="AcknowledgedWrites">WriteAsync calls that completed.</param>
-/// <param name="DroppedByRetention">Lines InfluxDB dropped for being older than the retention policy keeps ("points beyond retention policy").</param>
+/// <param name="DroppedByRetention">Of <paramref name="UnidentifiedDroppedLines"/>, those InfluxDB dropped for being older than the retention policy keeps ("points beyond retention policy").</param>
 public sealed record InfluxWriteStats(
     long PointsWritten, long Requests, long BytesSent, long Retries, long Failures, long DeadLetteredLines,
     long UnidentifiedDroppedLines, long Splits, long AcknowledgedWrites, TimeSpan MeanWriteLatency, TimeSpan MaxWriteLatency,

@@ -7,9 +7,9 @@ namespace Vmtrace.InfluxDb;
 /// Writes InfluxDB line protocol: <c>measurement,tag=v,… field=v,… timestamp</c>, one point per line,
 /// with the escaping the protocol requires: in measurements commas and spaces; in tag keys, tag values
 /// and field keys commas, equals signs and spaces; in string field values double quotes and backslashes.
-/// Integers carry the <c>i</c> suffix; timestamps are ns. In measurements and keys (vmtrace's are fixed
-/// identifiers) newlines become spaces. Tag values come from traces (VM, host and thread names) and must come back
-/// exactly: what InfluxDB 1.x line protocol cannot carry in a tag value is encoded (<see cref="EncodeTagValue"/>).
+/// Integers carry the <c>i</c> suffix; timestamps are ns. In measurements, keys and <see cref="Tag"/> values
+/// (vmtrace's are fixed identifiers) newlines become spaces. Names from traces (VM, host and thread names) go through
+/// <see cref="NameTag"/>: what InfluxDB 1.x line protocol cannot carry in a tag value is encoded (<see cref="EncodeTagValue"/>).
 /// Empty tag values are left out (the protocol forbids them); NaN and infinities are left out.
 /// Use: <c>Begin → Tag* → Field+ → End</c>.
 /// </summary>
@@ -38,6 +38,10 @@ public sealed class LineProtocolWriter
         return this;
     }
 
+    /// <summary>
+    /// A tag whose value vmtrace chooses (a number, a fixed word): escaped, a newline becomes a space. Names from traces
+    /// or configuration (host, VM, thread) go through <see cref="NameTag"/>, which keeps every name apart.
+    /// </summary>
     public LineProtocolWriter Tag(string key, string? value)
     {
         EnsurePoint();
@@ -48,9 +52,16 @@ public sealed class LineProtocolWriter
         _out.Append(',');
         Escape(key, keysAndTags: true);
         _out.Append('=');
-        Escape(EncodeTagValue(value), keysAndTags: true);
+        Escape(value, keysAndTags: true);
         return this;
     }
+
+    /// <summary>
+    /// A tag whose value is a name from a trace or the configuration (host, VM, thread, instance): stored exactly when
+    /// line protocol can carry it, else reversibly encoded (<see cref="EncodeTagValue"/>), so every point is stored and
+    /// no name can reach another tag, field or series.
+    /// </summary>
+    public LineProtocolWriter NameTag(string key, string? value) => Tag(key, value is null ? null : EncodeTagValue(value));
 
     /// <summary>The escape character of <see cref="EncodeTagValue"/>: U+29F5 REVERSE SOLIDUS OPERATOR, "⧵".</summary>
     public const char TagEscape = '\u29F5';

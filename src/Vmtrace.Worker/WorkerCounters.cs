@@ -67,12 +67,12 @@ public sealed class WorkerCounters
             Interlocked.Exchange(ref _lastWindowEnd, end);
     }
 
-    internal void NoteWrite(TimeSpan latency, Vmtrace.InfluxDb.InfluxWriteResult result)
+    internal void NoteWrite(TimeSpan latency, PointWriteResult result)
     {
         Interlocked.Add(ref _writeLatencyTicks, latency.Ticks);
         Interlocked.Increment(ref _writes);
         Interlocked.Add(ref _pointsWritten, result.Stored);
-        Interlocked.Add(ref _pointsRejected, result.DeadLettered + result.UnidentifiedDropped);
+        Interlocked.Add(ref _pointsRejected, result.Rejected);
         Interlocked.Add(ref _droppedByRetention, result.DroppedByRetention);
     }
 }

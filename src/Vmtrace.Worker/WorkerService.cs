@@ -342,7 +342,7 @@ public sealed class WorkerService : BackgroundService
             c.WatermarkLagNs / 1_000_000, c.MeanWriteLatency.TotalMilliseconds, c.WriteFailures);
         var sb = new StringBuilder();
         var w = new LineProtocolWriter(sb);
-        w.Begin("pipeline_health").Tag("component", "worker").Tag("instance", _instance)
+        w.Begin("pipeline_health").Tag("component", "worker").NameTag("instance", _instance)
             .Field("records_in", c.RecordsIn).Field("events_in", c.EventsIn).Field("windows_written", c.WindowsClosed)
             .Field("points_written", c.PointsWritten).Field("dead_lettered", c.DeadLettered)
             .Field("checkpoints", c.Checkpoints).Field("checkpoint_bytes", c.CheckpointBytes)
