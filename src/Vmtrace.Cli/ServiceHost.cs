@@ -43,7 +43,7 @@ internal static class ServiceHost
         catch (InvalidDataException ex)
         {
             // The host's defaults read appsettings.json of the working directory as they start.
-            throw new ConfigurationProblemsException([$"appsettings.json: not valid JSON: {(ex.InnerException ?? ex).Message}"]);
+            throw new ConfigurationProblemsException([$"appsettings.json: not valid JSON: {ex.GetBaseException().Message}"]);
         }
         // The host's default sources put the command line before a --config file; they are replaced by the documented order.
         builder.Configuration.Sources.Clear();
@@ -73,7 +73,7 @@ internal static class ServiceHost
         }
         catch (InvalidDataException ex)
         {
-            throw new ConfigurationProblemsException([$"{name}: not valid JSON: {(ex.InnerException ?? ex).Message}"]);
+            throw new ConfigurationProblemsException([$"{name}: not valid JSON: {ex.GetBaseException().Message}"]);
         }
         catch (FormatException ex)
         {

@@ -25,7 +25,6 @@ public sealed class FileDeadLetterSink : IDeadLetterSink
         Directory = System.IO.Path.GetFullPath(directory);
         MaxBytes = maxBytes;
         _time = time ?? TimeProvider.System;
-        System.IO.Directory.CreateDirectory(Directory);
     }
 
     public string Directory { get; }
@@ -46,6 +45,7 @@ public sealed class FileDeadLetterSink : IDeadLetterSink
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            System.IO.Directory.CreateDirectory(Directory); // on the first letter: a worker with nothing rejected leaves no trace
             var current = new FileInfo(FilePath);
             if (current.Exists && current.Length > 0 && current.Length + bytes.Length > MaxBytes)
                 File.Move(FilePath, System.IO.Path.Combine(Directory, RotatedFileName), overwrite: true);
