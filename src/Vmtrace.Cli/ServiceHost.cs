@@ -86,13 +86,19 @@ internal static class ServiceHost
     {
         try
         {
+            // The options' checks run here, before the host starts: a failure there would also be logged by the host with its stack trace.
+            (host.Services.GetService(typeof(Microsoft.Extensions.Options.IStartupValidator)) as Microsoft.Extensions.Options.IStartupValidator)?.Validate();
             await host.RunAsync().ConfigureAwait(false);
             return Environment.ExitCode;
         }
         catch (Microsoft.Extensions.Options.OptionsValidationException ex)
         {
-            foreach (var failure in ex.Failures)
-                await stderr.WriteLineAsync("vmtrace: invalid configuration: " + failure).ConfigureAwait(false);
+            await WriteFailuresAsync(stderr, ex.Failures).ConfigureAwait(false);
+            return 2;
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is Microsoft.Extensions.Options.OptionsValidationException))
+        {
+            await WriteFailuresAsync(stderr, ex.InnerExceptions.SelectMany(e => ((Microsoft.Extensions.Options.OptionsValidationException)e).Failures)).ConfigureAwait(false);
             return 2;
         }
         catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
@@ -105,6 +111,12 @@ internal static class ServiceHost
         {
             host.Dispose();
         }
+    }
+
+    private static async Task WriteFailuresAsync(TextWriter stderr, IEnumerable<string> failures)
+    {
+        foreach (var failure in failures)
+            await stderr.WriteLineAsync("vmtrace: invalid configuration: " + failure).ConfigureAwait(false);
     }
 }
 

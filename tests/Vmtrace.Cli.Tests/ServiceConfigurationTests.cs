@@ -133,6 +133,8 @@ public sealed partial class ServiceConfigurationTests : IDisposable
         Assert.DoesNotContain("Worker:Window", defaults.Stderr, StringComparison.Ordinal);
         Assert.Contains("Worker:GroupId is empty", defaults.Stderr, StringComparison.Ordinal);
         Assert.All(new[] { all, noArgument, fileOnly, defaults }, r => Assert.Equal(2, r.ExitCode));
+        Assert.All(new[] { all, noArgument, fileOnly, defaults }, r => Assert.False(r.HasStackTrace, r.Stderr));
+        Assert.Equal(["vmtrace: invalid configuration: Worker:Window must be a positive whole number of milliseconds, not -00:00:03"], all.StderrLines);
     }
 
     /// <summary>
