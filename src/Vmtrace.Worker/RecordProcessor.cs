@@ -130,7 +130,7 @@ internal sealed class RecordProcessor
             return RecordOutcome.Dead("damaged agent health: " + ex.Message, ex);
         }
         _text.Clear();
-        _lines.Begin("pipeline_health").Tag("component", "agent").Tag("host", record.HostId)
+        _lines.Begin("pipeline_health").Tag("component", "agent").NameTag("host", record.HostId)
             .Field("events_read", h.EventsRead).Field("events_sent", h.EventsSent).Field("events_skipped", h.EventsSkipped)
             .Field("tracer_lost_events", h.TracerLostEvents).Field("batches", h.Batches).Field("batch_bytes", h.BatchBytes)
             .Field("records_produced", h.RecordsProduced).Field("records_delivered", h.RecordsDelivered).Field("delivery_errors", h.DeliveryErrors)
