@@ -42,7 +42,7 @@ internal static class AnalyzeCommand
         bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.IsTerminal(stderr));
 
         string? inventoryPath = o.Flag("--no-inventory") ? null : o.Value("--inventory") ?? RecordingDirectory.FindInventory(o.Positional);
-        var inventory = inventoryPath is null ? [] : VmMapJson.Parse(File.ReadAllText(inventoryPath));
+        var inventory = inventoryPath is null ? InferInventory(o.Positional) : VmMapJson.Parse(File.ReadAllText(inventoryPath));
         string host = o.Value("--host") ?? RecordingDirectory.DefaultHostName(o.Positional[0]);
 
         var report = Analyze(o.Positional, inventory, inventoryPath, host, windowNs, from, to, top, cpus, progress, stderr);
@@ -59,7 +59,16 @@ internal static class AnalyzeCommand
         if (o.Value("--html") is { } html) HtmlReport.WriteFile(html, report);
         foreach (var err in report.Diagnostics.Errors)
             stderr.WriteLine($"vmtrace: warning: {err.Message}");
+        foreach (var vm in report.Total.Vms.Where(v => v.Identity == VmIdentity.Guess))
+            stderr.WriteLine($"vmtrace: warning: VM {vm.Vm}: identity guessed ({vm.Origin}); a vmmap.json beside the trace (vmtrace record) makes it certain");
         return 0;
+    }
+
+    /// <summary>Without a vmmap.json, the VMs the trace itself shows (a first pass; the agent's replay sends the same).</summary>
+    internal static IReadOnlyList<VmInventory> InferInventory(IReadOnlyList<string> inputs)
+    {
+        using var pass = TraceOpener.OpenAll(inputs);
+        return IdentityInference.Of(pass);
     }
 
     internal static AnalysisReport Analyze(IReadOnlyList<string> inputs, IReadOnlyList<VmInventory> inventory, string? inventoryPath,

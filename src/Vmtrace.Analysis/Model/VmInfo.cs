@@ -21,4 +21,6 @@ internal sealed class VmInfo
     public HashSet<string> TapDevices { get; } = new(StringComparer.Ordinal);
     /// <summary>How the identity was found, for the report ("inventory", "process", "fallback: …").</summary>
     public string Origin { get; set; } = "";
+    /// <summary>How the VM was identified: one of <see cref="VmIdentity"/>.</summary>
+    public string Identity { get; set; } = VmIdentity.Guess;
 }
