@@ -30,8 +30,8 @@ public sealed class IdentityInference
     /// <summary>Fewest wake-ups between two threads to link them (below, too few to tell from chance).</summary>
     internal const int MinEdgeWakeups = 8;
 
-    /// <summary>How many times the background rate of interrupt-time wake-ups an edge must reach.</summary>
-    internal const double EdgeOverBackground = 2.0;
+    /// <summary>How many times the background rate of interrupt-time wake-ups an edge must reach (real traces: noise 0.2-0.7, a VM's own edges 2.6-8).</summary>
+    internal const double EdgeOverBackground = 1.0;
 
     /// <summary>Least share of one of its threads' strongest edge an edge needs to link them.</summary>
     internal const double EdgeOfStrongest = 0.25;
@@ -202,6 +202,10 @@ public sealed class IdentityInference
         int pid = (int)e.Get(FieldRole.Pid, -1);
         node.Tgid = pid > 0 ? pid : tid;
         node.TgidFromFork = true;
+        // A new program: what the task was named before (a qemu helper's child, say) no longer says anything.
+        node.QemuNamed = false;
+        node.QemuHelperNamed = false;
+        node.NamedVcpu = -1;
         if (e.Has(FieldRole.Filename))
         {
             string file = Text(e, FieldRole.Filename);
@@ -283,7 +287,7 @@ public sealed class IdentityInference
             if (n.Tgid > 0)
                 return (n.Tgid, byFork || n.TgidFromFork);
             if (n.Parent <= 0 || n.Execed || !_nodes.TryGetValue(n.Parent, out var parent))
-                return (-1, false);
+                return byFork ? (n.Tid, true) : (-1, false); // threads created by a task the trace saw no origin of: its process
             byFork = true;
             n = parent;
         }
@@ -330,6 +334,15 @@ public sealed class IdentityInference
             how[i] = byFork ? VmIdentity.Fork : VmIdentity.Tgid;
             if (nodes[i].VhostOwner > 0)
                 (statedPid[i], how[i]) = (nodes[i].VhostOwner, VmIdentity.Names); // a kernel thread serving that qemu
+        }
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            // The task threads were seen created by, with no origin of its own: the leader of that process.
+            if (statedPid[i] > 0 && statedPid[i] != nodes[i].Tid && index.TryGetValue(statedPid[i], out int lead) && statedPid[lead] <= 0)
+                (statedPid[lead], how[lead]) = (nodes[lead].Tid, how[i]);
+        }
+        for (int i = 0; i < nodes.Count; i++)
+        {
             if (statedPid[i] <= 0)
                 how[i] = VmIdentity.Guess;
             if (statedPid[i] <= 0)
@@ -464,8 +477,8 @@ public sealed class IdentityInference
             VmIdentity.Fork => "trace: thread creation events",
             VmIdentity.Names => "trace: thread names",
             _ => pidStated
-                ? "guess: threads joined to process " + pidText + " by wake-ups"
-                : "guess: " + list.Count.ToString(CultureInfo.InvariantCulture) + " qemu threads grouped by wake-ups, pid taken as the lowest tid " + pidText,
+                ? "threads joined to process " + pidText + " by wake-ups"
+                : list.Count.ToString(CultureInfo.InvariantCulture) + " qemu threads grouped by wake-ups, pid taken as the lowest tid " + pidText,
         };
         return new VmInventory("qemu-" + pidText, pid, list, [])
         {
