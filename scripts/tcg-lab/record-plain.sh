@@ -16,6 +16,8 @@
 #
 # Env: CACHE (guest kernel/initramfs, default /var/tmp/vmtrace-tcg-lab), REC_SECONDS=3 per recording,
 #      BOOT_WAIT=12 seconds to let the guests boot into their workload before recording.
+#      START_DURING=1: one recording only, during.dat.xz, started BEFORE the guests (1.5 s in) and stopped
+#      BOOT_WAIT s after, so fork/exec events name every qemu thread (identity "fork").
 # Host quirks (see record-sample.sh): trace-cmd needs -d --no-filter, no command, SIGINT to stop.
 set -euo pipefail
 export LC_ALL=C
@@ -56,6 +58,8 @@ trap 'exit 130' INT TERM
 NAMES=(demo3 demo4 demo5); SMPS=(2 2 1)
 NAMEARGS=("demo3" "guest=demo4,debug-threads=off" "demo5")
 : > "$W/vms.txt"
+launch_all() {
+local i
 for ((i = 0; i < N; i++)); do
   qemu-system-x86_64 -name "${NAMEARGS[$i]}" -machine pc -accel tcg,thread=multi \
       -m 160 -smp "${SMPS[$i]}" -nodefaults -display none -no-reboot -monitor none \
@@ -67,8 +71,8 @@ for ((i = 0; i < N; i++)); do
   echo "${NAMES[$i]} $! ${SMPS[$i]}" >> "$W/vms.txt"
   log "started ${NAMES[$i]} pid=$! smp=${SMPS[$i]} (-name ${NAMEARGS[$i]})"
 done
-sleep "$BOOT_WAIT"
-# which thread runs which vCPU, from qemu itself (QMP query-cpus-fast), before any recording
+}
+# which thread runs which vCPU, from qemu itself (QMP query-cpus-fast)
 cat > "$W/qmp.py" <<'EOF2'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
@@ -82,10 +86,12 @@ f.readline(); cmd("qmp_capabilities")
 for c in cmd("query-cpus-fast")["return"]:
     print(c["cpu-index"], c["thread-id"])
 EOF2
+query_vcpus() {
 : > "$W/vcpus.txt"
 while read -r name pid smp; do
   /usr/bin/python3 "$W/qmp.py" "$W/qmp-$name.sock" | while read -r idx tid; do echo "vcpu $pid $idx $tid"; done >> "$W/vcpus.txt"
 done < "$W/vms.txt"
+}
 
 snapshot() {   # labels: vm NAME pid PID smp N / thread PID TID COMM
   local kind=$1 name pid smp t c
@@ -98,22 +104,47 @@ snapshot() {   # labels: vm NAME pid PID smp N / thread PID TID COMM
   done < "$W/vms.txt"
 }
 
-record() {   # record KIND [trace-cmd options...]
+start_trace() {   # start_trace KIND [trace-cmd options...]
   local kind=$1; shift
-  log "recording $kind ($REC_SECONDS s)"
   trace-cmd record -d --no-filter -b 4000 --file-version 6 "$@" -e sched -e block -e net \
       -o "$W/$kind.dat" > "$W/trace-cmd-$kind.log" 2>&1 &
   TC=$!
   sleep 1.5
-  snapshot "$kind" > "$W/labels-$kind.txt"
-  sleep "$REC_SECONDS"
-  snapshot "$kind" > "$W/labels-$kind-end.txt"
+}
+stop_trace() {
+  local kind=$1
   kill -INT "$TC"; wait "$TC" || true; TC=""
   echo 0 > $TRACEFS/options/record-tgid 2>/dev/null || true
   [ -s "$W/$kind.dat" ] || { cat "$W/trace-cmd-$kind.log" >&2; exit 1; }
 }
-record tgid -O record-tgid
-record notgid
+record() {   # record KIND [trace-cmd options...]
+  local kind=$1
+  log "recording $kind ($REC_SECONDS s)"
+  start_trace "$@"
+  snapshot "$kind" > "$W/labels-$kind.txt"
+  sleep "$REC_SECONDS"
+  snapshot "$kind" > "$W/labels-$kind-end.txt"
+  stop_trace "$kind"
+}
+if [ "${START_DURING:-0}" = 1 ]; then
+  # the guests start while recording: fork/exec events name every qemu thread
+  KINDS="during"
+  log "recording during (guests started 1.5 s in, $BOOT_WAIT s of boot)"
+  start_trace during
+  launch_all
+  sleep "$BOOT_WAIT"
+  query_vcpus
+  snapshot during > "$W/labels-during-end.txt"
+  : > "$W/labels-during.txt"
+  stop_trace during
+else
+  KINDS="tgid notgid"
+  launch_all
+  sleep "$BOOT_WAIT"
+  query_vcpus
+  record tgid -O record-tgid
+  record notgid
+fi
 
 for p in $VMPIDS; do tr '\0' ' ' < /proc/$p/cmdline > "$W/cmdline-$p.txt"; echo >> "$W/cmdline-$p.txt"; done
 for p in $VMPIDS; do kill "$p" 2>/dev/null || true; done
@@ -123,9 +154,9 @@ VMPIDS=""
   echo "# ground truth for record-plain.sh $N: the qemu processes and their threads as /proc listed them"
   echo "# during each recording (start and end of the recording); vcpu PID INDEX TID from QMP query-cpus-fast"
   cat "$W/vcpus.txt"
-  cat "$W/labels-tgid.txt" "$W/labels-tgid-end.txt" "$W/labels-notgid.txt" "$W/labels-notgid-end.txt"
+  for k in $KINDS; do cat "$W/labels-$k.txt" "$W/labels-$k-end.txt"; done
 } > "$OUT/labels.txt"
-for k in tgid notgid; do
+for k in $KINDS; do
   xz -9 -T1 -c "$W/$k.dat" > "$OUT/$k.dat.xz"
   cp "$W/trace-cmd-$k.log" "$OUT/"
 done

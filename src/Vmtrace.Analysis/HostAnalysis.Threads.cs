@@ -10,6 +10,9 @@ public sealed partial class HostAnalysis
     private readonly Dictionary<string, int> _culpritIds = new(StringComparer.Ordinal);
     private readonly List<string> _culpritNames = [];
 
+    /// <summary>Every thread an inventory placed, with its VM and vCPU index (-1 when not a vCPU).</summary>
+    private readonly Dictionary<int, (VmInfo Vm, int VcpuIndex)> _inventoryThreads = [];
+
     private int IdleCulprit { get; }
     private int UnknownCulprit { get; }
 
@@ -138,6 +141,19 @@ public sealed partial class HostAnalysis
         {
             role = ThreadRole.Vhost;
             vm ??= VmOfPid(ownerPid, "process: owner of vhost-" + ownerPid.ToString(CultureInfo.InvariantCulture), VmIdentity.Names);
+        }
+
+        // A thread the inventory lists, seen created (ftrace's fork event says no process, task_newtask no vCPU): the inventory's.
+        if (_inventoryThreads.TryGetValue(t.Tid, out var listed) && (vm is null || vm == listed.Vm))
+        {
+            vm = listed.Vm;
+            if (t.Pid < 0)
+                t.Pid = listed.Vm.Pid;
+            if (listed.VcpuIndex >= 0 && role != ThreadRole.Vcpu)
+            {
+                role = ThreadRole.Vcpu;
+                vcpuId = listed.VcpuIndex;
+            }
         }
 
         if (role == ThreadRole.Vcpu && vm is null)

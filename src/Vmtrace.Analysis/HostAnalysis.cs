@@ -82,6 +82,7 @@ public sealed partial class HostAnalysis
         }
         foreach (var th in inventory.Threads)
         {
+            _inventoryThreads[th.Tid] = (vm, th.VcpuIndex);
             var t = Thread(th.Tid);
             t.Pid = inventory.Pid;
             t.SetComm(th.Comm);

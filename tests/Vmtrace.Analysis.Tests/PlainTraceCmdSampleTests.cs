@@ -13,11 +13,16 @@ namespace Vmtrace.Analysis.Tests;
 /// </summary>
 public class PlainTraceCmdSampleTests
 {
-    public static TheoryData<string, string> Recordings => new()
+    /// <summary>
+    /// Scenario, recording, identity expected: trace-cmd 3.1 keeps no tgid table even with -O record-tgid, so the
+    /// guests started before the recording are a guess; started during it, fork and exec events place every thread.
+    /// </summary>
+    public static TheoryData<string, string, string> Recordings => new()
     {
-        { "1vm", "tgid" }, { "1vm", "notgid" },
-        { "2vm", "tgid" }, { "2vm", "notgid" },
-        { "3vm", "tgid" }, { "3vm", "notgid" },
+        { "1vm", "tgid", VmIdentity.Guess }, { "1vm", "notgid", VmIdentity.Guess },
+        { "2vm", "tgid", VmIdentity.Guess }, { "2vm", "notgid", VmIdentity.Guess },
+        { "3vm", "tgid", VmIdentity.Guess }, { "3vm", "notgid", VmIdentity.Guess },
+        { "2vm-started-during", "during", VmIdentity.Fork },
     };
 
     private static string Dir(string scenario) => Path.Combine(Corpus.RepoRoot, "samples", "plain-trace-cmd", scenario);
@@ -52,11 +57,20 @@ public class PlainTraceCmdSampleTests
         return guests.Values.OrderBy(g => g.Pid).ToList();
     }
 
+    /// <summary>
+    /// The vCPUs the trace can show: all of them, except while the guests boot (2vm-started-during): each guest's
+    /// vCPU 1 (tids 8110, 8113) then runs 6 and 7 ms of the 5 s (the guest starts its second CPU late) against
+    /// vCPU 0's 507 and 561 ms (sched_stat_runtime in `trace-cmd report`), and with no name and no kvm event
+    /// nothing tells it from qemu's other idle threads: it stays in its VM as one of its threads, not as a vCPU.
+    /// </summary>
+    private static Dictionary<int, int> Expected(Guest guest, string scenario) =>
+        scenario == "2vm-started-during" ? guest.VcpuByTid.Where(kv => kv.Value == 0).ToDictionary() : guest.VcpuByTid;
+
     private static string Trace(string scenario, string kind) => Path.Combine(Dir(scenario), kind + ".dat.xz");
 
     [Theory]
     [MemberData(nameof(Recordings))]
-    public void Infer_PlainRecording_OneVmPerGuestWithExactlyItsThreadsAndVcpus(string scenario, string kind)
+    public void Infer_PlainRecording_OneVmPerGuestWithExactlyItsThreadsAndVcpus(string scenario, string kind, string identity)
     {
         var guests = Labels(scenario);
         IReadOnlyList<VmInventory> vms;
@@ -70,15 +84,14 @@ public class PlainTraceCmdSampleTests
             Assert.Subset(guest.Threads, vm.Threads.Select(t => t.Tid).ToHashSet());
             Assert.Contains(guest.Pid, vm.Threads.Select(t => t.Tid));
             var vcpus = vm.Threads.Where(t => t.VcpuIndex >= 0).ToDictionary(t => t.Tid, t => t.VcpuIndex);
-            Assert.Equal(guest.VcpuByTid.OrderBy(kv => kv.Key), vcpus.OrderBy(kv => kv.Key));
-            // trace-cmd 3.1 keeps no tgid table even with -O record-tgid, and no thread was created while recording.
-            Assert.Equal(VmIdentity.Guess, vm.Identity);
+            Assert.Equal(Expected(guest, scenario).OrderBy(kv => kv.Key), vcpus.OrderBy(kv => kv.Key));
+            Assert.Equal(identity, vm.Identity);
         }
     }
 
     [Theory]
     [MemberData(nameof(Recordings))]
-    public void Analyze_PlainRecording_VcpusUnderTheirVmAndNoQemuThreadChargedAsHost(string scenario, string kind)
+    public void Analyze_PlainRecording_VcpusUnderTheirVmAndNoQemuThreadChargedAsHost(string scenario, string kind, string identity)
     {
         var guests = Labels(scenario);
         IReadOnlyList<VmInventory> inventory;
@@ -92,15 +105,16 @@ public class PlainTraceCmdSampleTests
         foreach (var guest in guests)
         {
             var vm = Assert.Single(total.Vms, v => v.Pid == guest.Pid);
-            Assert.Equal(VmIdentity.Guess, vm.Identity);
-            Assert.Equal(guest.VcpuByTid.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value)),
+            Assert.Equal(identity, vm.Identity);
+            Assert.Equal(Expected(guest, scenario).OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value)),
                 vm.Vcpus.OrderBy(v => v.Tid).Select(v => (v.Tid, v.VcpuId)));
             Assert.All(vm.Vcpus, v => Assert.True(v.Times.OnCpuNs > 0, $"vCPU {v.VcpuId} of {vm.Vm} never ran"));
         }
         var culprits = total.Vms.SelectMany(v => v.Interferers).Select(i => i.Culprit).ToList();
         Assert.DoesNotContain(culprits, c => c.StartsWith("host:qemu", StringComparison.Ordinal));
-        // With several guests on 2 pCPUs, each is preempted by the others, under their VM names.
-        if (guests.Count > 1)
+        // With several guests in their busy loops on 2 pCPUs, each is preempted by the others, under their VM
+        // names (while booting, 2vm-started-during, they are preempted by the host's builds instead).
+        if (guests.Count > 1 && kind != "during")
         {
             foreach (var vm in total.Vms)
                 Assert.Contains(vm.Interferers, i => i.Culprit.StartsWith("qemu-", StringComparison.Ordinal) && i.Culprit != vm.Vm);
@@ -109,12 +123,13 @@ public class PlainTraceCmdSampleTests
 
     [Theory]
     [MemberData(nameof(Recordings))]
-    public void Analyze_PlainRecordingWithoutInference_FindsNoVm(string scenario, string kind)
+    public void Analyze_PlainRecordingWithoutInference_FindsNoVm(string scenario, string kind, string identity)
     {
         // What the analysis saw before identity inference: nothing names a qemu thread, no kvm event under TCG.
         using var source = TraceOpener.Open(Trace(scenario, kind));
         var (_, total, _) = AnalysisRun.Of(source);
         Assert.Empty(total.Vms);
         Assert.NotEmpty(Labels(scenario));
+        Assert.NotEmpty(identity);
     }
 }
