@@ -20,7 +20,8 @@ internal static class AnalyzeCommand
               per-VM metrics from host events: vCPU time (guest, host, preempted, waiting, blocked), VM exits
               by reason with handling latency, disk, network, and who preempted whom. Several inputs of one
               host are merged by time. T is seconds on the trace clock (as dump prints) or +DURATION from
-              the trace start (+2s, +500ms). A vmmap.json beside the first trace names the VMs.
+              the trace start (+2s, +500ms). A vmmap.json beside the first trace names the VMs; without one
+              (or with --no-inventory) they are found in the trace itself, each VM saying how (identity).
         """;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
