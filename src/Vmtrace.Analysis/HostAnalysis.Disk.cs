@@ -31,7 +31,7 @@ public sealed partial class HostAnalysis
         if (t.Vm is null && t.Pid < 0)
         {
             t.Pid = t.Tid;
-            _ = VmOfPid(t.Tid, "process: emits qemu trace events");
+            _ = VmOfPid(t.Tid, "process: emits qemu trace events", VmIdentity.Guess);
             Reclassify(t);
         }
         return t.Vm;

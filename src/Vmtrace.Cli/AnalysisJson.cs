@@ -65,7 +65,8 @@ internal static class AnalysisJson
             j.WriteStartObject();
             j.WriteString("vm", vm.Vm);
             j.WriteNumber("pid", vm.Pid);
-            j.WriteString("identity", vm.Origin);
+            j.WriteString("identity", vm.Identity);
+            j.WriteString("origin", vm.Origin);
             j.WriteNumber("threads_cpu_ns", vm.ThreadsOnCpuNs);
             j.WriteNumber("pcpu_share", vm.PcpuShare);
             j.WriteNumber("active_vcpus", vm.ActiveVcpus);

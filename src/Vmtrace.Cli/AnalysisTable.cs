@@ -31,7 +31,9 @@ internal static class AnalysisTable
         {
             o.WriteLine();
             string pid = vm.Pid >= 0 ? vm.Pid.ToString(CultureInfo.InvariantCulture) : "?";
-            o.WriteLine($"VM {vm.Vm}  (pid {pid}; {vm.Origin})");
+            o.WriteLine($"VM {vm.Vm}  (pid {pid}; identity {vm.Identity}: {vm.Origin})");
+            if (vm.Identity == VmIdentity.Guess)
+                o.WriteLine("  warning: this VM's identity is a guess (no vmmap.json, and the trace does not say which threads are one process)");
             o.WriteLine($"  pCPU share {Units.Percent(vm.PcpuShare)}   all threads on CPU {r.Duration(vm.ThreadsOnCpuNs)}   active vCPUs {vm.ActiveVcpus}");
             WriteVcpus(o, r, vm);
             WriteExits(o, r, vm);

@@ -20,7 +20,8 @@ internal static class AnalyzeCommand
               per-VM metrics from host events: vCPU time (guest, host, preempted, waiting, blocked), VM exits
               by reason with handling latency, disk, network, and who preempted whom. Several inputs of one
               host are merged by time. T is seconds on the trace clock (as dump prints) or +DURATION from
-              the trace start (+2s, +500ms). A vmmap.json beside the first trace names the VMs.
+              the trace start (+2s, +500ms). A vmmap.json beside the first trace names the VMs; without one
+              (or with --no-inventory) they are found in the trace itself, each VM saying how (identity).
         """;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -42,7 +43,7 @@ internal static class AnalyzeCommand
         bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.IsTerminal(stderr));
 
         string? inventoryPath = o.Flag("--no-inventory") ? null : o.Value("--inventory") ?? RecordingDirectory.FindInventory(o.Positional);
-        var inventory = inventoryPath is null ? [] : VmMapJson.Parse(File.ReadAllText(inventoryPath));
+        var inventory = inventoryPath is null ? InferInventory(o.Positional) : VmMapJson.Parse(File.ReadAllText(inventoryPath));
         string host = o.Value("--host") ?? RecordingDirectory.DefaultHostName(o.Positional[0]);
 
         var report = Analyze(o.Positional, inventory, inventoryPath, host, windowNs, from, to, top, cpus, progress, stderr);
@@ -67,7 +68,16 @@ internal static class AnalyzeCommand
             foreach (var note in AnalysisNotes.Of(report.Counters))
                 stderr.WriteLine($"vmtrace: note: {note}");
         }
+        foreach (var vm in report.Total.Vms.Where(v => v.Identity == VmIdentity.Guess))
+            stderr.WriteLine($"vmtrace: warning: VM {vm.Vm}: identity guessed ({vm.Origin}); a vmmap.json beside the trace (vmtrace record) makes it certain");
         return 0;
+    }
+
+    /// <summary>Without a vmmap.json, the VMs the trace itself shows (a first pass; the agent's replay sends the same).</summary>
+    internal static IReadOnlyList<VmInventory> InferInventory(IReadOnlyList<string> inputs)
+    {
+        using var pass = TraceOpener.OpenAll(inputs);
+        return IdentityInference.Of(pass);
     }
 
     internal static AnalysisReport Analyze(IReadOnlyList<string> inputs, IReadOnlyList<VmInventory> inventory, string? inventoryPath,

@@ -69,6 +69,13 @@ internal static class HtmlReport
 
     private static void WriteCpuSplit(TextWriter o, AnalysisReport r, WindowMetrics total)
     {
+        o.WriteLine("<h2>VMs</h2><ul>");
+        foreach (var vm in total.Vms)
+        {
+            string warning = vm.Identity == VmIdentity.Guess ? " <b>(warning: a guess)</b>" : "";
+            o.WriteLine($"<li>{E(vm.Vm)}: identity {E(vm.Identity)}{warning}, {E(vm.Origin)}</li>");
+        }
+        o.WriteLine("</ul>");
         o.WriteLine("<h2>vCPU time split</h2>");
         o.WriteLine(Legend(States));
         o.WriteLine("<table><tr><th class=\"l\">VM</th><th class=\"l\">vCPU</th><th>tid</th><th class=\"l\">split</th>" +

@@ -26,6 +26,7 @@ public static class MetricsLineProtocol
                 .Field("guest_ns", t.GuestNs).Field("host_ns", t.HostNs).Field("preempted_ns", t.PreemptedNs)
                 .Field("wait_ns", t.WaitNs).Field("blocked_ns", t.BlockedNs).Field("blocked_queued_ns", t.BlockedQueuedNs)
                 .Field("exits", vm.ExitCount)
+                .Field("identity", vm.Identity)
                 .End(ts);
             foreach (var v in vm.Vcpus)
             {

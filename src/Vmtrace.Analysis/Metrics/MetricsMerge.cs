@@ -63,7 +63,8 @@ public static class MetricsMerge
                 vcpus.Aggregate(default(CpuTimes), (acc, v) => acc.Add(v.Times)), onCpu,
                 end > start ? (double)onCpu / ((end - start) * (double)cpus) : 0,
                 vcpus.Count(v => v.Times.OnCpuNs > 0), vcpus, Exits(vcpus.SelectMany(v => v.Exits)),
-                qemu, block, net, Top(parts.SelectMany(p => p.Interferers), topInterferers)));
+                qemu, block, net, Top(parts.SelectMany(p => p.Interferers), topInterferers))
+            { Identity = parts[^1].Identity });
         }
         return new WindowMetrics(start, end, cpus, vms);
     }

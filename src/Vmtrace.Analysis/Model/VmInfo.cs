@@ -26,4 +26,7 @@ internal sealed class VmInfo
     /// emits several per request when several are enabled, and each request must be counted once.
     /// </summary>
     public QemuDirectionSource QemuDirectionSource { get; set; }
+
+    /// <summary>How the VM was identified: one of <see cref="VmIdentity"/>.</summary>
+    public string Identity { get; set; } = VmIdentity.Guess;
 }
