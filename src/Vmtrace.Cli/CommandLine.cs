@@ -82,6 +82,11 @@ public static class CommandLine
         {
             return UsageError(stderr, ex.Message);
         }
+        catch (InconsistentInputsException ex)
+        {
+            await stderr.WriteLineAsync($"vmtrace: {ex.Message}");
+            return 1;
+        }
         catch (ConfigurationProblemsException ex)
         {
             foreach (string problem in ex.Problems)

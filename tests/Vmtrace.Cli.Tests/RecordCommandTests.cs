@@ -23,7 +23,7 @@ public class RecordCommandTests
         var vm = Assert.Single(doc.RootElement.GetProperty("total").GetProperty("vms").EnumerateArray());
         Assert.Equal("web", vm.GetProperty("vm").GetString());
         Assert.Equal(recorded.GetProperty("pid").GetInt32(), vm.GetProperty("pid").GetInt32());
-        Assert.Equal("inventory", vm.GetProperty("identity").GetString());
+        Assert.Equal("vmmap", vm.GetProperty("identity").GetString());
         var vcpuTids = recorded.GetProperty("threads").EnumerateArray().Where(t => t.GetProperty("role").GetString() == "vcpu")
             .Select(t => t.GetProperty("tid").GetInt32()).Order().ToArray();
         Assert.Equal(2, vcpuTids.Length);

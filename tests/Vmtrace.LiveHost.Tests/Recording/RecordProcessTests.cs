@@ -186,7 +186,7 @@ public sealed class RecordProcessTests : IDisposable
         {
             var found = Assert.Single(vms, v => v.GetProperty("vm").GetString() == vm.Name);
             Assert.Equal(TcgLab.QemuPid(vm), found.GetProperty("pid").GetInt32());
-            Assert.Equal("inventory", found.GetProperty("identity").GetString());
+            Assert.Equal("vmmap", found.GetProperty("identity").GetString());
             Assert.Equal(Enumerable.Range(0, vcpus).ToArray(), found.GetProperty("vcpus").EnumerateArray().Select(c => c.GetProperty("vcpu").GetInt32()).Order().ToArray());
         }
         var dbVm = vms.Single(v => v.GetProperty("vm").GetString() == db.Name);
