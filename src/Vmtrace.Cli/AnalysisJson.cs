@@ -29,6 +29,8 @@ internal static class AnalysisJson
             j.WriteNumber("lost_events", r.Diagnostics.LostEvents);
             j.WriteNumber("decode_errors", r.Diagnostics.ErrorCount);
             j.WriteNumber("unmatched_completions", r.Counters.UnmatchedCompletions);
+            j.WriteNumber("time_jumps", r.Counters.TimeJumps);
+            j.WriteNumber("time_jump_ns", r.Counters.TimeJumpNs);
             j.WriteEndObject();
             j.WritePropertyName("total");
             Window(j, r.Total);

@@ -16,7 +16,8 @@ internal static class AnalysisTable
             o.WriteLine($"inventory: {r.Inventory}");
         o.WriteLine($"events: {Units.Count(r.Events)}   range: {Units.Seconds(Math.Max(total.StartNs, r.FirstNs))} .. {Units.Seconds(total.EndNs)} ({Units.Duration(total.EndNs - Math.Max(total.StartNs, r.FirstNs))})   windows: {r.Windows.Count} x {Units.Duration(r.WindowNs)}   pCPUs: {total.CpuCount}");
         var c = r.Counters;
-        o.WriteLine($"inferred switches: {Units.Count(c.InferredSwitches)}   lost kvm_exit: {Units.Count(c.LostExits)}   lost-event reports: {Units.Count(c.LossReports + r.Diagnostics.LossReports)} ({Units.Count(r.Diagnostics.LostEvents)} events)   out-of-order: {Units.Count(c.OutOfOrderEvents)}   decode errors: {Units.Count(r.Diagnostics.ErrorCount)}");
+        o.WriteLine($"inferred switches: {Units.Count(c.InferredSwitches)}   lost kvm_exit: {Units.Count(c.LostExits)}   lost-event reports: {Units.Count(c.LossReports + r.Diagnostics.LossReports)} ({Units.Count(r.Diagnostics.LostEvents)} events)   out-of-order: {Units.Count(c.OutOfOrderEvents)}   decode errors: {Units.Count(r.Diagnostics.ErrorCount)}"
+            + (c.TimeJumps > 0 ? $"   time jumps: {Units.Count(c.TimeJumps)} ({Units.Duration(c.TimeJumpNs)} not analysed)" : ""));
         if (total.Vms.Count == 0)
         {
             o.WriteLine();

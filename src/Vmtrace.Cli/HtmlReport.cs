@@ -43,7 +43,8 @@ internal static class HtmlReport
         o.WriteLine($"<div class=\"meta\">trace {E(r.Trace)}<br>{Units.Count(r.Events)} events, {Units.Seconds(t0)} .. {Units.Seconds(t1)} " +
                     $"({Units.Duration(t1 - t0)}), {r.Windows.Count} windows × {Units.Duration(r.WindowNs)}, {total.CpuCount} pCPUs, {total.Vms.Count} VMs<br>" +
                     $"inferred switches {Units.Count(r.Counters.InferredSwitches)}, lost kvm_exit {Units.Count(r.Counters.LostExits)}, " +
-                    $"lost events {Units.Count(r.Diagnostics.LostEvents)}, decode errors {Units.Count(r.Diagnostics.ErrorCount)}</div>");
+                    $"lost events {Units.Count(r.Diagnostics.LostEvents)}, decode errors {Units.Count(r.Diagnostics.ErrorCount)}" +
+                    (r.Counters.TimeJumps > 0 ? $", time jumps {Units.Count(r.Counters.TimeJumps)} ({Units.Duration(r.Counters.TimeJumpNs)} not analysed)" : "") + "</div>");
 
         if (total.Vms.Count == 0)
         {

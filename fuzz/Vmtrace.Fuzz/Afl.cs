@@ -1,0 +1,25 @@
+using SharpFuzz;
+using Vmtrace.Decoding.Archives;
+
+namespace Vmtrace.Fuzz;
+
+/// <summary>
+/// An afl++ target: afl-fuzz starts this process on the <c>sharpfuzz</c>-instrumented assemblies and hands it
+/// inputs; SharpFuzz reports the branch coverage. A <see cref="Vmtrace.Decoding.TraceFormatException"/> is the
+/// readers' documented refusal; any other exception is a crash afl keeps.
+/// </summary>
+internal static class Afl
+{
+    public static int Run(FuzzTarget target)
+    {
+        using var work = new TempDirectory();
+        var buffer = new MemoryStream();
+        Fuzzer.OutOfProcess.Run(stream =>
+        {
+            buffer.SetLength(0);
+            stream.CopyTo(buffer);
+            target.Run(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), work.Path);
+        });
+        return 0;
+    }
+}
