@@ -1,5 +1,4 @@
 using SharpFuzz;
-using Vmtrace.Decoding.Archives;
 
 namespace Vmtrace.Fuzz;
 
@@ -12,14 +11,23 @@ internal static class Afl
 {
     public static int Run(FuzzTarget target)
     {
-        using var work = new TempDirectory();
-        var buffer = new MemoryStream();
-        Fuzzer.OutOfProcess.Run(stream =>
+        // Instrumented code (the Vmtrace assemblies) may only run inside Fuzzer.Run, where afl's coverage map
+        // exists: the work directory is made with the runtime's own API.
+        var work = Directory.CreateTempSubdirectory("vmtrace-afl-");
+        try
         {
-            buffer.SetLength(0);
-            stream.CopyTo(buffer);
-            target.Run(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), work.Path);
-        });
+            var buffer = new MemoryStream();
+            Fuzzer.OutOfProcess.Run(stream =>
+            {
+                buffer.SetLength(0);
+                stream.CopyTo(buffer);
+                target.Run(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), work.FullName);
+            });
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
         return 0;
     }
 }
