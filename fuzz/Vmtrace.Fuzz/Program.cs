@@ -8,6 +8,7 @@ return args switch
     ["afl", var target] => Afl.Run(FuzzTarget.Find(target)),
     ["replay", var target, .. var paths] when paths.Length > 0 => Replay.Run(target, paths, Console.Out),
     ["mutate", .. var options] => Mutate(options),
+    ["mutate-one", var input, var seed, var output] => MutateOne(input, int.Parse(seed, CultureInfo.InvariantCulture), output),
     _ => Usage(),
 };
 
@@ -16,10 +17,18 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: Vmtrace.Fuzz afl <target>                 one afl++ target (stdin or @@ file), see docs/fuzzing.md
                Vmtrace.Fuzz replay <target|all> <file|dir…>  runs inputs in-process, one line each
+               Vmtrace.Fuzz mutate-one <file> <seed> <out>     one damaged copy, as the experiment makes it (for a directory, the file it damaged)
                Vmtrace.Fuzz mutate --vmtrace PATH [--copies N] [--seed S] [--memory-mb M] [--seconds T] [--report FILE.tsv]
                                                           damaged copies of the corpus traces through vmtrace analyze and dump
         """ + "targets: " + string.Join(", ", FuzzTarget.All.Select(t => t.Name)));
     return 2;
+}
+
+static int MutateOne(string input, int seed, string output)
+{
+    File.WriteAllBytes(output, Mutator.Mutate(File.ReadAllBytes(input), seed));
+    Console.WriteLine($"{output}: {Mutator.KindOf(seed)}");
+    return 0;
 }
 
 static int Mutate(string[] options)
