@@ -35,7 +35,7 @@ public sealed class CorpusReplayTests : IDisposable
     public void Seeds_ThroughTheirOwnTarget_AreRead()
     {
         // A seed its own target refuses would fuzz nothing but the refusal.
-        foreach (var (targetName, file) in FuzzCorpus.Files().Where(f => !Path.GetFileName(f.File).StartsWith("found-", StringComparison.Ordinal)))
+        foreach (var (targetName, file) in FuzzCorpus.Files().Where(f => FuzzCorpus.IsSeed(f.File)))
         {
             var outcome = FuzzTarget.Find(targetName).Run(File.ReadAllBytes(file), _work.Path);
             Assert.True(outcome.Refused is null, $"{file}: {outcome.Refused?.Message}");

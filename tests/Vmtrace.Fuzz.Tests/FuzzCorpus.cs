@@ -23,6 +23,10 @@ internal static class FuzzCorpus
             .SelectMany(d => Directory.EnumerateFiles(d).Order(StringComparer.Ordinal).Select(f => (Path.GetFileName(d), f)))
             .ToList();
 
+    /// <summary>True for the hand-made seeds; inputs afl found (afl-*, found-*) are replayed but not mutated further here.</summary>
+    public static bool IsSeed(string file) =>
+        !Path.GetFileName(file).StartsWith("afl-", StringComparison.Ordinal) && !Path.GetFileName(file).StartsWith("found-", StringComparison.Ordinal);
+
     /// <summary>
     /// Runs one input through one target on this thread: a <see cref="Vmtrace.Decoding.TraceFormatException"/> (the
     /// documented refusal) is an outcome; anything else thrown, or a bound passed, is returned as a problem.
