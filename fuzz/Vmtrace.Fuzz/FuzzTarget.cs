@@ -82,6 +82,15 @@ internal sealed class FuzzTarget
         }
     }
 
+    /// <summary>Reads <paramref name="source"/> through the analysis as the analyze target does (1 s windows).</summary>
+    public static FuzzOutcome AnalyzeAll(EventSource source)
+    {
+        var outcome = new FuzzOutcome();
+        Analyze(source, outcome);
+        outcome.Diagnostics = TraceOpener.DiagnosticsOf(source);
+        return outcome;
+    }
+
     private static void Analyze(EventSource source, FuzzOutcome outcome)
     {
         HostAnalysis? analysis = null;
