@@ -8,6 +8,13 @@ public sealed class AnalysisCounters
     public long InferredSwitches { get; internal set; }
     /// <summary>Events whose timestamp went backwards; they are handled at the latest time seen.</summary>
     public long OutOfOrderEvents { get; internal set; }
+    /// <summary>
+    /// Time jumps: gaps between consecutive events longer than <see cref="AnalysisOptions.MaxGapNs"/> (a corrupt
+    /// timestamp, a clock step). Their time is not analysed and their windows are not made.
+    /// </summary>
+    public long TimeJumps { get; internal set; }
+    /// <summary>Total length of the time jumps, in ns.</summary>
+    public long TimeJumpNs { get; internal set; }
     /// <summary>Places where the tracer reported lost events.</summary>
     public long LossReports { get; internal set; }
     /// <summary>kvm_entry events with no thread known (no tid, no sched_switch on that CPU yet).</summary>

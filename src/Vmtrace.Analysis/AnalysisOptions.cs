@@ -18,12 +18,31 @@ public sealed class AnalysisOptions
     /// </summary>
     public long? FromNs { get; init; }
 
+    /// <summary>
+    /// Longest gap between consecutive events that is analysed as time (its windows made, open intervals charged
+    /// through it). A longer one is a time jump (a corrupt timestamp, a clock step): skipped and counted in
+    /// <see cref="AnalysisCounters.TimeJumps"/>, so that one bad timestamp cannot make millions of windows.
+    /// Default (null): one hour or 100,000 windows, whichever is shorter.
+    /// </summary>
+    public long? MaxGapNs { get; init; }
+
+    /// <summary>Windows a gap may span before it is a time jump, when <see cref="MaxGapNs"/> is not set.</summary>
+    public const long DefaultMaxGapWindows = 100_000;
+
+    /// <summary>One hour: the longest gap analysed as time when <see cref="MaxGapNs"/> is not set.</summary>
+    public const long DefaultMaxGapNs = 3_600_000_000_000L;
+
+    /// <summary>The gap limit in effect.</summary>
+    public long EffectiveMaxGapNs => MaxGapNs ?? Math.Min(DefaultMaxGapNs, WindowNs > long.MaxValue / DefaultMaxGapWindows ? long.MaxValue : WindowNs * DefaultMaxGapWindows);
+
     public void Validate()
     {
         if (WindowNs <= 0)
             throw new ArgumentOutOfRangeException(nameof(WindowNs), WindowNs, "the window length must be positive");
         if (CpuCount < 0)
             throw new ArgumentOutOfRangeException(nameof(CpuCount), CpuCount, "the CPU count cannot be negative");
+        if (MaxGapNs <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxGapNs), MaxGapNs, "the gap limit must be positive");
         if (TopInterferers < 1)
             throw new ArgumentOutOfRangeException(nameof(TopInterferers), TopInterferers, "keep at least one interferer");
     }

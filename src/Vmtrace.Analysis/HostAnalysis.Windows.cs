@@ -3,11 +3,55 @@ namespace Vmtrace.Analysis;
 /// <summary>Closing windows: open intervals are charged up to the boundary, figures are snapshotted, accumulators reset.</summary>
 public sealed partial class HostAnalysis
 {
-    /// <summary>Closes every window that ends at or before <paramref name="t"/>.</summary>
+    /// <summary>
+    /// Closes every window that ends at or before <paramref name="t"/>; across a time jump (see
+    /// <see cref="AnalysisOptions.MaxGapNs"/>) only the open one, and the analysis resumes in the window of <paramref name="t"/>.
+    /// </summary>
     private void CloseWindowsThrough(long t)
     {
-        while (t >= _windowEnd)
+        // t >= _now here: the difference taken unsigned is exact whatever the two values.
+        if ((ulong)(t - _now) > (ulong)_maxGapNs)
+        {
+            SkipGap(t);
+            return;
+        }
+        // The last window of the time line (its end saturated at long.MaxValue) only closes at the end.
+        while (t >= _windowEnd && _windowEnd != long.MaxValue)
             CloseWindow(_windowEnd);
+    }
+
+    /// <summary>
+    /// A gap no trace has (a corrupt timestamp, a clock step): its windows are not made (there could be billions),
+    /// and no time in it is charged to anyone. The open window closes where the events stopped (partial, as the
+    /// last window of a trace is), every interval still open restarts at <paramref name="t"/>, and the jump is counted.
+    /// </summary>
+    private void SkipGap(long t)
+    {
+        Counters.TimeJumps++;
+        ulong gap = (ulong)(t - _now);
+        Counters.TimeJumpNs = (ulong)Counters.TimeJumpNs + gap > long.MaxValue ? long.MaxValue : Counters.TimeJumpNs + (long)gap;
+        if (_now > _windowStart)
+            CloseWindow(_now);
+        foreach (var thread in _threads.Values)
+        {
+            thread.Since = Math.Max(thread.Since, t);
+            thread.StateStart = Math.Max(thread.StateStart, t);
+            if (thread.WakeTime >= 0)
+                thread.WakeTime = Math.Max(thread.WakeTime, t);
+            if (thread.PendingExitTime >= 0)
+                thread.PendingExitTime = Math.Max(thread.PendingExitTime, t);
+            if (thread.KernelRunStart != long.MinValue)
+                thread.KernelRunStart = Math.Max(thread.KernelRunStart, t);
+            if (thread.RunDelaySince != long.MinValue)
+                thread.RunDelaySince = Math.Max(thread.RunDelaySince, t);
+        }
+        for (int i = 0; i <= _maxCpu; i++)
+        {
+            _cpus[i].SwitchTime = Math.Max(_cpus[i].SwitchTime, t);
+            _cpus[i].AttributedUntil = Math.Max(_cpus[i].AttributedUntil, t);
+        }
+        _windowStart = AlignDown(t, _options.WindowNs);
+        _windowEnd = NextWindowEnd(_windowStart);
     }
 
     /// <summary>Closes the open window at <paramref name="end"/> and opens the next one, up to the next aligned boundary.</summary>
@@ -41,7 +85,8 @@ public sealed partial class HostAnalysis
     /// <summary>The next aligned boundary after <paramref name="start"/>, or the start of the reported range when it comes first (an exact cut there).</summary>
     private long NextWindowEnd(long start)
     {
-        long aligned = AlignDown(start, _options.WindowNs) + _options.WindowNs;
+        long down = AlignDown(start, _options.WindowNs);
+        long aligned = down > long.MaxValue - _options.WindowNs ? long.MaxValue : down + _options.WindowNs;
         return _options.FromNs is long from && from > start && from < aligned ? from : aligned;
     }
 

@@ -28,11 +28,13 @@ public sealed partial class HostAnalysis
     private long _now;
     private long _windowStart;
     private long _windowEnd;
+    private readonly long _maxGapNs;
 
     public HostAnalysis(AnalysisOptions? options = null)
     {
         _options = options ?? new AnalysisOptions();
         _options.Validate();
+        _maxGapNs = _options.EffectiveMaxGapNs;
         IdleCulprit = Culprit("idle");
         UnknownCulprit = Culprit("unknown");
     }
@@ -216,7 +218,8 @@ public sealed partial class HostAnalysis
     {
         long r = t % window;
         if (r < 0) r += window;
-        return t - r;
+        // Below the first whole window of the long range (only a corrupt timestamp is there), the range's start.
+        return t < long.MinValue + r ? long.MinValue : t - r;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -36,6 +36,8 @@ internal static class AnalysisJson
             j.WriteNumber("events_without_tid", r.Counters.EventsWithoutTid);
             j.WriteNumber("block_issues_without_thread", r.Counters.BlockIssuesWithoutThread);
             j.WriteNumber("net_events_without_thread", r.Counters.NetEventsWithoutThread);
+            j.WriteNumber("time_jumps", r.Counters.TimeJumps);
+            j.WriteNumber("time_jump_ns", r.Counters.TimeJumpNs);
             j.WriteEndObject();
             j.WriteStartArray("notes");
             foreach (var note in AnalysisNotes.Of(r.Counters))

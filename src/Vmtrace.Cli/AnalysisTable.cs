@@ -18,7 +18,8 @@ internal static class AnalysisTable
         if (r.InCycles)
             o.WriteLine($"clock: {r.ClockName}: every time and duration here is in TSC cycles (cyc), not ns");
         var c = r.Counters;
-        o.WriteLine($"inferred switches: {Units.Count(c.InferredSwitches)}   lost kvm_exit: {Units.Count(c.LostExits)}   lost-event reports: {Units.Count(c.LossReports + r.Diagnostics.LossReports)} ({Units.Count(r.Diagnostics.LostEvents)} events)   out-of-order: {Units.Count(c.OutOfOrderEvents)}   decode errors: {Units.Count(r.Diagnostics.ErrorCount)}");
+        o.WriteLine($"inferred switches: {Units.Count(c.InferredSwitches)}   lost kvm_exit: {Units.Count(c.LostExits)}   lost-event reports: {Units.Count(c.LossReports + r.Diagnostics.LossReports)} ({Units.Count(r.Diagnostics.LostEvents)} events)   out-of-order: {Units.Count(c.OutOfOrderEvents)}   decode errors: {Units.Count(r.Diagnostics.ErrorCount)}"
+            + (c.TimeJumps > 0 ? $"   time jumps: {Units.Count(c.TimeJumps)} ({r.Duration(c.TimeJumpNs)} not analysed)" : ""));
         foreach (var note in AnalysisNotes.Of(c))
             o.WriteLine($"note: {note}");
         if (total.Vms.Count == 0)

@@ -44,6 +44,7 @@ internal static class HtmlReport
                     $"({r.Duration(t1 - t0)}), {r.Windows.Count} windows × {r.Duration(r.WindowNs)}, {total.CpuCount} pCPUs, {total.Vms.Count} VMs<br>" +
                     $"inferred switches {Units.Count(r.Counters.InferredSwitches)}, lost kvm_exit {Units.Count(r.Counters.LostExits)}, " +
                     $"lost events {Units.Count(r.Diagnostics.LostEvents)}, decode errors {Units.Count(r.Diagnostics.ErrorCount)}" +
+                    (r.Counters.TimeJumps > 0 ? $", time jumps {Units.Count(r.Counters.TimeJumps)} ({r.Duration(r.Counters.TimeJumpNs)} not analysed)" : "") +
                     string.Concat(AnalysisNotes.Of(r.Counters).Select(n => $"<br>note: {E(n)}")) + "</div>");
         if (r.InCycles)
             o.WriteLine($"<p class=\"empty\">{E(r.CyclesNotice)}; rates are per 10⁹ cycles</p>");

@@ -13,13 +13,14 @@ public static class AnalysisHealthLineProtocol
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(c);
-        w.Begin("pipeline_health").Tag("component", "analysis").Tag("host", host)
+        w.Begin("pipeline_health").Tag("component", "analysis").NameTag("host", host)
             .Field("analysed_events", c.Events).Field("inferred_switches", c.InferredSwitches).Field("lost_exits", c.LostExits)
             .Field("unfinished_exits", c.UnfinishedExits).Field("out_of_order_events", c.OutOfOrderEvents)
             .Field("loss_reports", c.LossReports).Field("unmatched_completions", c.UnmatchedCompletions)
             .Field("kvm_events_without_thread", c.KvmEventsWithoutThread).Field("unattributed_qemu_disk_events", c.UnattributedQemuDiskEvents)
             .Field("events_without_tid", c.EventsWithoutTid).Field("block_issues_without_thread", c.BlockIssuesWithoutThread)
             .Field("net_events_without_thread", c.NetEventsWithoutThread)
+            .Field("time_jumps", c.TimeJumps).Field("time_jump_ns", c.TimeJumpNs)
             .End(timestamp);
     }
 }

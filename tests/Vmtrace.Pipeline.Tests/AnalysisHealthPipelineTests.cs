@@ -40,7 +40,7 @@ public sealed class AnalysisHealthPipelineTests(InfluxServer influx) : IClassFix
     [
         "inferred_switches", "lost_exits", "unfinished_exits", "out_of_order_events", "unmatched_completions",
         "kvm_events_without_thread", "unattributed_qemu_disk_events", "events_without_tid", "block_issues_without_thread",
-        "net_events_without_thread",
+        "net_events_without_thread", "time_jumps", "time_jump_ns",
     ];
 
     private static async Task<Dictionary<string, long>> AnalyzeCountersAsync(IReadOnlyList<string> inputs, string host)

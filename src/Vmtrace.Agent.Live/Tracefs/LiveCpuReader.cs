@@ -95,6 +95,9 @@ internal sealed class LiveCpuReader : IDisposable
                 }
                 _inPage = true;
                 BytesRead += header.DataLength;
+                if (_reader.CutBytes > 0)
+                    _diagnostics.AddError(new TraceFormatException(_path, PagesRead,
+                        $"CPU {Cpu}: short read of {_pageLength} bytes: the page's last {_reader.CutBytes} committed bytes are missing"), _reader.CutBytes);
                 if (header.EventsMissed)
                 {
                     EmitLostEvents(header);

@@ -209,6 +209,8 @@ internal sealed class CompressedCpuPages : CpuPageSource
             long frameAt = _position + 8;
             if (compressedSize > End - frameAt)
             {
+                if (frameAt + compressedSize > _fileLength && compressedSize <= MaxChunkBytes && plainSize is > 0 and <= MaxChunkBytes)
+                    return LoadCutChunk(frameAt, compressedSize, plainSize);
                 Skip(_position, End - _position, $"CPU {Data.Cpu} chunk of {compressedSize} compressed bytes runs past the end of the CPU data");
                 return false;
             }
@@ -246,6 +248,29 @@ internal sealed class CompressedCpuPages : CpuPageSource
                 return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// The last chunk of a file cut while it was written: what its present bytes decompress to is read (the
+    /// whole pages, and the events of a cut page before the cut), the rest counted lost.
+    /// </summary>
+    private bool LoadCutChunk(long frameAt, uint compressedSize, uint plainSize)
+    {
+        _chunksLeft = 0;
+        int present = (int)(_fileLength - frameAt);
+        if (_compressed.Length < present)
+            _compressed = new byte[present];
+        if (Buffer.Length < plainSize)
+            Buffer = new byte[plainSize];
+        int got = ReadAt(frameAt, _compressed.AsSpan(0, present));
+        int written = _compression.DecompressPrefix(_compressed, got, Buffer.AsSpan(0, (int)plainSize));
+        Diagnostics.AddError(new TraceFormatException(Path, _fileLength,
+            $"CPU {Data.Cpu}: the file ends inside a compressed chunk ({got} of its {compressedSize} bytes, from byte {frameAt}): " +
+            $"{written} of its {plainSize} bytes are read"), plainSize - written);
+        _position = _fileLength;
+        _plainLength = written;
+        _nextPage = 0;
+        return written > 0;
     }
 
     private void Skip(long at, long bytes, string problem) =>

@@ -66,6 +66,9 @@ internal sealed class FtraceCpuStream
                     continue;
                 }
                 _inPage = true;
+                if (_reader.CutBytes > 0)
+                    ReportDamage(_pages.CurrentPage.Length, _reader.CutBytes,
+                        $"page cut after {_pages.CurrentPage.Length} bytes: its last {_reader.CutBytes} committed bytes are missing (the events before the cut are read)");
                 if (header.EventsMissed)
                 {
                     EmitLostEvents(header);

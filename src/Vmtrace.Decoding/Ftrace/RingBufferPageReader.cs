@@ -65,6 +65,9 @@ public struct RingBufferPageReader
     /// <summary>Offset in the page where the committed data ends.</summary>
     public readonly int DataEnd => _end;
 
+    /// <summary>Committed bytes of the current page missing from the span given to <see cref="Begin"/> (a page cut short), 0 for a whole page.</summary>
+    public int CutBytes { get; private set; }
+
     /// <summary>Why the page was found corrupt, after <see cref="RingBufferRecordKind.Corrupt"/>.</summary>
     public string? Problem { get; private set; }
 
@@ -73,6 +76,7 @@ public struct RingBufferPageReader
     {
         Problem = null;
         _position = _end = 0;
+        CutBytes = 0;
         if (page.Length < _layout.DataOffset)
             return Invalid($"page of {page.Length} bytes is shorter than its {_layout.DataOffset}-byte header");
         ulong timestamp = ReadU64(page, 0);
@@ -82,15 +86,18 @@ public struct RingBufferPageReader
         // The kernel adds the flags to a signed local_t: bit 31 comes back sign-extended into the upper half
         // of an 8-byte commit (0xffffffff80000ff0). Only the low 32 bits hold flags and length (kbuffer does the same).
         ulong length = (commit & 0xFFFF_FFFFUL) & ~(MissedEventsFlag | MissedCountStoredFlag);
-        int capacity = Math.Min(page.Length, _layout.PageSize) - _layout.DataOffset;
+        int capacity = _layout.PageSize - _layout.DataOffset;
         if (length > (ulong)capacity)
             return Invalid($"page commit {length} is beyond the page's {capacity} data bytes");
 
         _timestamp = timestamp;
         _position = _layout.DataOffset;
         _end = _layout.DataOffset + (int)length;
+        // A page cut short (a file cut in the middle of it): the records before the cut are read.
+        CutBytes = Math.Max(0, _end - page.Length);
+        _end -= CutBytes;
         long missedCount = -1;
-        if (missed && stored && _end + _layout.CommitSize <= page.Length)
+        if (missed && stored && CutBytes == 0 && _end + _layout.CommitSize <= page.Length)
         {
             ulong count = _layout.CommitSize == 8 ? ReadU64(page, _end) : ReadU32(page, _end);
             missedCount = count > long.MaxValue ? -1 : (long)count;

@@ -14,6 +14,35 @@ public abstract class TraceDatCompression : IDisposable
     /// <summary>Decompresses one frame into <paramref name="destination"/>; returns the bytes written. Throws InvalidDataException when the frame is damaged.</summary>
     public abstract int Decompress(byte[] source, int sourceLength, Span<byte> destination);
 
+    /// <summary>
+    /// Decompresses what a frame cut short holds (the start of its data) into <paramref name="destination"/>;
+    /// returns the bytes written, 0 when nothing could be recovered. Never throws for damaged data.
+    /// </summary>
+    public int DecompressPrefix(byte[] source, int sourceLength, Span<byte> destination)
+    {
+        using var input = new MemoryStream(source, 0, sourceLength, writable: false);
+        using var plain = OpenDecompressionStream(input);
+        int total = 0;
+        try
+        {
+            while (total < destination.Length)
+            {
+                int n = plain.Read(destination[total..]);
+                if (n == 0)
+                    break;
+                total += n;
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or ZstdException)
+        {
+            // The frame ends here: what was written before is good.
+        }
+        return total;
+    }
+
+    /// <summary>A stream decompressing <paramref name="input"/> as far as it goes.</summary>
+    protected abstract Stream OpenDecompressionStream(Stream input);
+
     /// <summary>The algorithm named in the file header, or null when vmtrace does not know it.</summary>
     public static TraceDatCompression? Create(string name) => name switch
     {
@@ -51,6 +80,8 @@ public abstract class TraceDatCompression : IDisposable
             }
             return total;
         }
+
+        protected override Stream OpenDecompressionStream(Stream input) => new ZLibStream(input, CompressionMode.Decompress);
     }
 
     private sealed class ZstdCompression : TraceDatCompression
@@ -70,6 +101,8 @@ public abstract class TraceDatCompression : IDisposable
                 throw new InvalidDataException(ex.Message, ex);
             }
         }
+
+        protected override Stream OpenDecompressionStream(Stream input) => new DecompressionStream(input);
 
         protected override void Dispose(bool disposing)
         {

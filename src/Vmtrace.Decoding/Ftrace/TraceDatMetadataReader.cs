@@ -14,6 +14,8 @@ internal static class TraceDatMetadataReader
     private static readonly byte[] Magic = [0x17, 0x08, 0x44, (byte)'t', (byte)'r', (byte)'a', (byte)'c', (byte)'i', (byte)'n', (byte)'g'];
     private const int SectionHeaderSize = 16;
     private const int MaxOptionSections = 4096;
+    /// <summary>Most CPU data ranges recovered without their table (more CPUs than Linux supports is damage).</summary>
+    private const int MaxRecoveredCpus = 8192;
     private const uint MaxSectionUncompressed = 1u << 30;
 
     public static TraceDatMetadata Read(string path)
@@ -186,11 +188,14 @@ internal static class TraceDatMetadataReader
         var visited = new HashSet<long>();
         var sectionOffsets = new Dictionary<TraceDatOption, long>();
         var bufferOptions = new List<(byte[] Data, long At)>();
+        var optionsSectionEnds = new List<long>();
+        bool chainBroken = false;
         while (optionsOffset != 0)
         {
             if (!visited.Add(optionsOffset) || visited.Count > MaxOptionSections)
             {
                 meta.Problems.Add((file.Error(optionsOffset, "options sections loop back"), 0));
+                chainBroken = true;
                 break;
             }
             byte[] section;
@@ -201,8 +206,10 @@ internal static class TraceDatMetadataReader
             catch (TraceFormatException ex) when (visited.Count > 1)
             {
                 meta.Problems.Add((ex, 0));
+                chainBroken = true;
                 break;
             }
+            optionsSectionEnds.Add(optionsOffset + SectionHeaderSize + RawSectionSize(file, optionsOffset));
             try
             {
                 optionsOffset = ParseOptionsSection(section, optionsOffset + SectionHeaderSize, meta, sectionOffsets, bufferOptions, file.Path);
@@ -211,6 +218,7 @@ internal static class TraceDatMetadataReader
             {
                 // Keep the options read before the damage; the chain cannot be followed further.
                 meta.Problems.Add((ex, 0));
+                chainBroken = true;
                 break;
             }
         }
@@ -251,6 +259,103 @@ internal static class TraceDatMetadataReader
                 meta.Problems.Add((ex, 0));
             }
         }
+        if (chainBroken && bufferOptions.Count == 0)
+            RecoverCpuData(file, meta, optionsSectionEnds);
+    }
+
+    /// <summary>The stored (compressed) size of the section at <paramref name="offset"/>, which was read whole.</summary>
+    private static long RawSectionSize(TraceDatFileReader file, long offset)
+    {
+        file.Position = offset + 8;
+        return (long)file.ReadU64();
+    }
+
+    /// <summary>
+    /// The per-CPU data table (BUFFER option) is written last, after the events: a file cut anywhere in its events
+    /// loses it. trace-cmd writes the events as a flyrecord data section right after an options section, each CPU's
+    /// data starting on a page boundary; found there, they are read as they come (a compressed CPU's length is its
+    /// chunk chain, an uncompressed one's ends where page times go back), with their CPU numbers unknown (-1).
+    /// </summary>
+    private static void RecoverCpuData(TraceDatFileReader file, TraceDatMetadata meta, List<long> optionsSectionEnds)
+    {
+        foreach (long at in optionsSectionEnds)
+        {
+            if (at <= 0 || at > file.Length - SectionHeaderSize)
+                continue;
+            file.Position = at;
+            ushort id = file.ReadU16();
+            ushort flags = file.ReadU16();
+            file.ReadU32();
+            ulong size = file.ReadU64();
+            if (id != (ushort)TraceDatOption.Buffer)
+                continue;
+            long end = size > (ulong)(file.Length - at - SectionHeaderSize) ? file.Length : at + SectionHeaderSize + (long)size;
+            long first = AlignUp(at + SectionHeaderSize, meta.PageSize);
+            bool compressed = (flags & 1) != 0;
+            var cpus = compressed ? ChainedCpuData(file, first, end, meta.PageSize) : PageRunCpuData(file, first, end, meta);
+            if (cpus.Count == 0)
+                return;
+            meta.Buffers.Add(new TraceDatBuffer("", meta.TraceClock, meta.PageSize, compressed, cpus));
+            meta.Problems.Add((file.Error(at, $"the per-CPU data table (BUFFER option) is missing: {cpus.Count} CPU data ranges found from byte {first} are read, their CPU numbers unknown"), 0));
+            return;
+        }
+    }
+
+    private static long AlignUp(long offset, int pageSize) => (offset + pageSize - 1) / pageSize * pageSize;
+
+    /// <summary>Compressed CPU data ranges from <paramref name="first"/>: a u32 chunk count, then (u32 compressed, u32 plain, frame) chunks.</summary>
+    private static List<TraceDatCpuData> ChainedCpuData(TraceDatFileReader file, long first, long end, int pageSize)
+    {
+        const uint MaxChunkBytes = 64 << 20; // as CompressedCpuPages: a larger size is damage, not a chunk
+        var cpus = new List<TraceDatCpuData>();
+        long at = first;
+        while (at <= end - 4 && cpus.Count < MaxRecoveredCpus)
+        {
+            file.Position = at;
+            uint count = file.ReadU32();
+            long next = at + 4;
+            uint chunks = 0;
+            while (chunks < count && next <= end - 8)
+            {
+                file.Position = next;
+                uint compressedSize = file.ReadU32();
+                uint plainSize = file.ReadU32();
+                if (plainSize == 0 || plainSize > MaxChunkBytes || compressedSize > MaxChunkBytes)
+                    break;
+                next += 8 + compressedSize;
+                chunks++;
+            }
+            if (chunks == 0)
+                break;
+            cpus.Add(new TraceDatCpuData(-1, at, Math.Min(next, end) - at));
+            if (chunks < count || next >= end)
+                break;
+            at = AlignUp(next, pageSize);
+        }
+        return cpus;
+    }
+
+    /// <summary>Uncompressed CPU data ranges from <paramref name="first"/>: runs of pages whose header times do not go back.</summary>
+    private static List<TraceDatCpuData> PageRunCpuData(TraceDatFileReader file, long first, long end, TraceDatMetadata meta)
+    {
+        var cpus = new List<TraceDatCpuData>();
+        long start = first;
+        ulong previous = 0;
+        long page = first;
+        for (; page <= end - 8 && cpus.Count < MaxRecoveredCpus; page += meta.PageSize)
+        {
+            file.Position = page;
+            ulong time = file.ReadU64();
+            if (page > start && time < previous)
+            {
+                cpus.Add(new TraceDatCpuData(-1, start, page - start));
+                start = page;
+            }
+            previous = time;
+        }
+        if (end > start && cpus.Count < MaxRecoveredCpus)
+            cpus.Add(new TraceDatCpuData(-1, start, end - start));
+        return cpus;
     }
 
     private static void ReadOptional(TraceDatMetadata meta, Action read)

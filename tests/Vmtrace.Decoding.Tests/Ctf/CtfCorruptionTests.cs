@@ -75,12 +75,13 @@ public sealed class CtfCorruptionTests : IDisposable
     }
 
     [CorpusFact]
-    public void Read_StreamTruncatedInsideLastPacket_ReportsItAndReadsEveryEarlierPacket()
+    public void Read_StreamTruncatedInsideLastPacket_ReportsItAndReadsEveryEarlierPacketAndTheEventsBeforeTheCut()
     {
         string dir = CopyTrace("truncated");
         var packets = PacketsOf(dir);
         Assert.Equal(3, packets.Count);
         var last = packets[^1];
+        long whole = CtfReading.Summarize(dir).Total;
         using (var f = new FileStream(Path.Combine(dir, Damaged), FileMode.Open))
             f.SetLength(last.Offset + 100);
 
@@ -89,8 +90,8 @@ public sealed class CtfCorruptionTests : IDisposable
         var error = SingleError(summary);
         Assert.Equal(last.Offset, error.Offset);
         Assert.Contains("past the end of the file", error.Message, StringComparison.Ordinal);
-        Assert.Equal(100, summary.Diagnostics.SkippedBytes);
-        Assert.Equal(CountWithoutPacket(last), summary.Total);
+        Assert.InRange(summary.Diagnostics.SkippedBytes, 1, 99); // the record cut in two; the packet's first events are read
+        Assert.InRange(summary.Total, CountWithoutPacket(last) + 1, whole - 1);
     }
 
     [CorpusFact]

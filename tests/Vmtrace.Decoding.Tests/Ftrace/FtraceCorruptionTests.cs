@@ -185,7 +185,7 @@ public sealed class FtraceCorruptionTests : IDisposable
     }
 
     [CorpusFact]
-    public void Open_V7TruncatedBeforeItsBufferOptions_RecordsTheMissingSectionAndReadsNothing()
+    public void Open_V7TruncatedBeforeItsBufferOptions_RecordsTheMissingSectionAndReadsTheEventsBeforeTheCut()
     {
         string copy = CopyOf(Corpus.Path("hip24-kvm-host-guest-pair/host.trace.dat"), "host.dat");
         using (var f = new FileStream(copy, FileMode.Open, FileAccess.Write))
@@ -193,9 +193,8 @@ public sealed class FtraceCorruptionTests : IDisposable
 
         var damaged = ReadAll(copy);
 
-        Assert.Equal(0, damaged.Events);
-        var error = Assert.Single(damaged.Diagnostics.Errors);
-        Assert.Equal(2_513_637, error.Offset);
+        Assert.InRange(damaged.Events, 1, 11_720); // the whole file has 11 721 (FtraceTruncationTests checks them against it)
+        Assert.Contains(damaged.Diagnostics.Errors, e => e.Offset == 2_513_637);
     }
 
     [CorpusFact]

@@ -24,6 +24,9 @@ internal sealed unsafe class CtfStreamReader : IDisposable
 
     private long _nextPacketOffset;
     private bool _inPacket;
+    /// <summary>Set while reading a packet cut by the end of the file: its warning, given once its events are read.</summary>
+    private string? _cutProblem;
+    private long _cutDecodedUntil;
     private long _packetOffset;
     private long _packetBytes;
     private StreamClassLayout? _stream;
@@ -92,20 +95,40 @@ internal sealed unsafe class CtfStreamReader : IDisposable
             if (_machine.Position >= _machine.Limit)
             {
                 _inPacket = false;
+                if (_cutProblem is not null)
+                    ReportCut();
                 continue;
             }
             try
             {
                 DecodeEvent();
+                if (_cutProblem is not null)
+                    _cutDecodedUntil = _packetOffset + (_machine.Position >> 3);
                 return true;
             }
             catch (TraceFormatException ex)
             {
                 long at = _packetOffset + (_machine.Position >> 3);
-                _diagnostics.AddError(ex, Math.Max(0, _packetOffset + _packetBytes - at));
                 _inPacket = false;
+                if (_cutProblem is not null)
+                    ReportCut();
+                else
+                    _diagnostics.AddError(ex, Math.Max(0, _packetOffset + _packetBytes - at));
             }
         }
+    }
+
+    /// <summary>
+    /// The one warning for a packet cut by the end of the file, once its events are read: what gave no event (the
+    /// whole present part when none did, else what follows the last one) is counted skipped; a record cut in two
+    /// is part of the cut, not a second error.
+    /// </summary>
+    private void ReportCut()
+    {
+        long decodedUntil = _cutDecodedUntil >= 0 ? _cutDecodedUntil : _packetOffset;
+        string read = _cutDecodedUntil >= 0 ? $"; the events before byte {decodedUntil} are read" : "; it holds no whole event";
+        _diagnostics.AddError(new TraceFormatException(_file, _packetOffset, _cutProblem + read), Math.Max(0, _length - decodedUntil));
+        _cutProblem = null;
     }
 
     /// <summary>The cpu_id of the first packet, or -1 (read without disturbing the reading position or diagnostics).</summary>
@@ -225,11 +248,21 @@ internal sealed unsafe class CtfStreamReader : IDisposable
         long contentBits = stream.ContentSizeRegister >= 0 ? regs[stream.ContentSizeRegister] : packetBits;
         if (packetBits <= 0 || packetBits % 8 != 0)
             throw new TraceFormatException(_file, offset, $"bad packet_size {packetBits} bits");
-        if (packetBits / 8 > available)
-            throw new TraceFormatException(_file, offset, $"packet_size {packetBits / 8} bytes runs past the end of the file ({available} bytes left)");
-        resume = offset + packetBits / 8;
         if (contentBits > packetBits || contentBits < 0)
             throw new TraceFormatException(_file, offset, $"content_size {contentBits} bits exceeds packet_size {packetBits} bits");
+        if (packetBits / 8 > available)
+        {
+            string problem = $"packet_size {packetBits / 8} bytes runs past the end of the file ({available} bytes left)";
+            // No packet after it: the last packet of a file cut while written, whose events before the cut are read.
+            // Else its size is the damage: reading resumes at the next packet.
+            if (FindNextMagic(offset + 1) < _length)
+                throw new TraceFormatException(_file, offset, problem);
+            _cutProblem = problem;
+            _cutDecodedUntil = -1;
+            packetBits = available * 8;
+            contentBits = Math.Min(contentBits, packetBits);
+        }
+        resume = offset + packetBits / 8;
         if (m.Position > contentBits)
             throw new TraceFormatException(_file, offset, $"packet header and context ({m.Position} bits) exceed content_size {contentBits} bits");
 
