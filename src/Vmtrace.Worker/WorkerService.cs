@@ -30,6 +30,7 @@ public sealed class WorkerService : BackgroundService
     private IProducer<string, byte[]>? _producer;
     private IConsumer<string?, byte[]>? _consumer;
     private CheckpointStore? _store;
+    private KafkaDeadLetters? _deadLetters;
     private bool _paused;
     private long _lastFlushTicks;
     private long _lastHealthTicks;
@@ -77,6 +78,7 @@ public sealed class WorkerService : BackgroundService
             LingerMs = 5,
         })).SetErrorHandler((_, e) => WorkerLog.KafkaError(_logger, e.Reason, e.IsFatal)).Build();
         _store = new CheckpointStore(_kafka, _options.GroupId, _producer);
+        _deadLetters = new KafkaDeadLetters(_producer, _kafka.DeadLetterTopic, _processor.Counters, _logger);
         var config = _kafka.Apply(new ConsumerConfig
         {
             GroupId = _options.GroupId,
@@ -137,26 +139,8 @@ public sealed class WorkerService : BackgroundService
         bool sessionEnd = cr.Message.Headers?.TryGetLastBytes(KafkaHeaders.SessionEnd, out _) == true;
         var outcome = _processor.Process(state, cr.Message.Value, sessionEnd, _pending);
         if (!outcome.Used)
-            DeadLetter(cr, outcome);
+            _deadLetters!.Send(cr, outcome);
         state.NextOffset = cr.Offset.Value + 1;
-    }
-
-    private void DeadLetter(ConsumeResult<string?, byte[]> cr, RecordOutcome outcome)
-    {
-        _processor.Counters.DeadLettered++;
-        WorkerLog.DeadLettered(_logger, cr.Topic, cr.Partition.Value, cr.Offset.Value, outcome.Reason ?? "");
-        var headers = new Headers
-        {
-            { KafkaHeaders.DeadLetterReason, Encoding.UTF8.GetBytes(outcome.Reason ?? "") },
-            { KafkaHeaders.DeadLetterOrigin, Encoding.UTF8.GetBytes($"{cr.Topic}/{cr.Partition.Value}@{cr.Offset.Value}") },
-            { KafkaHeaders.DeadLetterError, Encoding.UTF8.GetBytes(outcome.Error?.GetType().Name ?? "") },
-        };
-        _producer!.Produce(_kafka.DeadLetterTopic, new Message<string, byte[]> { Key = cr.Message.Key!, Value = cr.Message.Value ?? [], Headers = headers },
-            report =>
-            {
-                if (report.Error.IsError)
-                    WorkerLog.KafkaError(_logger, $"dead letter of {cr.Topic}/{cr.Partition.Value}@{cr.Offset.Value} not delivered: {report.Error.Reason}", report.Error.IsFatal);
-            });
     }
 
     private void Housekeeping(CancellationToken stop)
