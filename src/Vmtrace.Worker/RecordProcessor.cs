@@ -124,6 +124,21 @@ internal sealed class RecordProcessor
         return RecordOutcome.Ok;
     }
 
+    /// <summary>
+    /// Ends a host whose agent went silent (<see cref="IdleHosts"/>): its open window closes at its last event or
+    /// watermark, as a session end would close it, and the host is forgotten.
+    /// </summary>
+    public void EndSilentHost(PartitionState state, HostStream host, List<string> points)
+    {
+        if (host.Analysis is { } analysis)
+        {
+            analysis.Flush(analysis.Now);
+            Emit(host, points);
+        }
+        state.Hosts.Remove(host.HostId);
+        Counters.HostsTimedOut++;
+    }
+
     /// <summary>Decodes every event of the batch once without feeding it: every length, index and column is checked.</summary>
     private void ValidateBatch(HostRecord record)
     {

@@ -5,6 +5,7 @@ public sealed class WorkerCounters
 {
     private long _recordsIn, _eventsIn, _tracerSkipped, _inventories, _heartbeats, _windowsClosed, _pointsWritten, _deadLettered;
     private long _checkpoints, _checkpointBytes, _writeFailures, _sessionsEnded, _sessionsCutShort, _restoredPartitions;
+    private long _hostsTimedOut;
     private long _pointsQueued, _pendingPoints, _assigned, _agentHealthRecords, _paused;
     private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
 
@@ -18,6 +19,8 @@ public sealed class WorkerCounters
     public long Heartbeats { get => Interlocked.Read(ref _heartbeats); internal set => Interlocked.Exchange(ref _heartbeats, value); }
     public long WindowsClosed { get => Interlocked.Read(ref _windowsClosed); internal set => Interlocked.Exchange(ref _windowsClosed, value); }
     public long PointsWritten { get => Interlocked.Read(ref _pointsWritten); internal set => Interlocked.Exchange(ref _pointsWritten, value); }
+    /// <summary>Hosts ended because nothing of theirs arrived for Worker:HostIdleTimeout.</summary>
+    public long HostsTimedOut { get => Interlocked.Read(ref _hostsTimedOut); internal set => Interlocked.Exchange(ref _hostsTimedOut, value); }
     public long DeadLettered { get => Interlocked.Read(ref _deadLettered); internal set => Interlocked.Exchange(ref _deadLettered, value); }
     public long Checkpoints { get => Interlocked.Read(ref _checkpoints); internal set => Interlocked.Exchange(ref _checkpoints, value); }
     public long CheckpointBytes { get => Interlocked.Read(ref _checkpointBytes); internal set => Interlocked.Exchange(ref _checkpointBytes, value); }

@@ -37,4 +37,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(11, LogLevel.Error, "Kafka error: {Reason} (fatal: {Fatal})")]
     public static partial void KafkaError(ILogger logger, string reason, bool fatal);
+
+    [LoggerMessage(12, LogLevel.Warning, "Host {Host} (partition {Partition}) sent nothing for {Timeout}: its session is ended, its open window closed at its last event")]
+    public static partial void HostTimedOut(ILogger logger, string host, int partition, TimeSpan timeout);
 }

@@ -14,6 +14,13 @@ public sealed class WorkerOptions
     /// <summary>Interferers kept per VM and window.</summary>
     public int TopInterferers { get; set; } = 5;
 
+    /// <summary>
+    /// A host that sends nothing at all (no event, heartbeat or inventory) for this long (wall time) is taken as gone: its
+    /// open window is closed at its last event or watermark, as at a session end. A quiet but running agent sends
+    /// heartbeats, so this only ends hosts whose agent stopped without ending its session.
+    /// </summary>
+    public TimeSpan HostIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often each partition's analysis state is checkpointed (and its offset stored). After a crash at most this much is recomputed.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -48,6 +55,8 @@ public sealed class WorkerOptions
             yield return "Worker:MaxPendingLines must be at least 1";
         if (OutageRetryDelay <= TimeSpan.Zero)
             yield return $"Worker:OutageRetryDelay must be positive, not {OutageRetryDelay}";
+        if (HostIdleTimeout <= TimeSpan.Zero)
+            yield return $"Worker:HostIdleTimeout must be positive, not {HostIdleTimeout}";
         if (HealthInterval <= TimeSpan.Zero)
             yield return $"Worker:HealthInterval must be positive, not {HealthInterval}";
     }

@@ -31,12 +31,16 @@ public sealed class WorkerService : BackgroundService
     private IConsumer<string?, byte[]>? _consumer;
     private CheckpointStore? _store;
     private KafkaDeadLetters? _deadLetters;
+    private readonly IdleHosts _idleHosts;
+    private readonly TimeProvider _time;
+    private long _lastIdleSweep;
     private bool _paused;
     private long _lastFlushTicks;
     private long _lastHealthTicks;
     private long _consumerLag;
 
-    public WorkerService(IOptions<KafkaOptions> kafka, IOptions<WorkerOptions> options, IPointWriter points, ILogger<WorkerService> logger)
+    public WorkerService(IOptions<KafkaOptions> kafka, IOptions<WorkerOptions> options, IPointWriter points, ILogger<WorkerService> logger,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(kafka);
         ArgumentNullException.ThrowIfNull(options);
@@ -45,6 +49,8 @@ public sealed class WorkerService : BackgroundService
         _points = points;
         _logger = logger;
         _processor = new RecordProcessor(_options);
+        _time = time ?? TimeProvider.System;
+        _idleHosts = new IdleHosts(_time, _options.HostIdleTimeout);
         _instance = _options.InstanceName ?? Environment.MachineName + "-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
     }
 
@@ -138,6 +144,7 @@ public sealed class WorkerService : BackgroundService
             return; // not ours any more, or before the checkpoint (already in its state)
         bool sessionEnd = cr.Message.Headers?.TryGetLastBytes(KafkaHeaders.SessionEnd, out _) == true;
         var outcome = _processor.Process(state, cr.Message.Value, sessionEnd, _pending);
+        _idleHosts.Seen(state.Partition, cr.Message.Key);
         if (!outcome.Used)
             _deadLetters!.Send(cr, outcome);
         state.NextOffset = cr.Offset.Value + 1;
@@ -157,6 +164,18 @@ public sealed class WorkerService : BackgroundService
             {
                 WritePending(stop, singleAttempt: false);
                 Checkpoint(p);
+            }
+        }
+        if (_time.GetElapsedTime(_lastIdleSweep) >= TimeSpan.FromSeconds(1))
+        {
+            _lastIdleSweep = _time.GetTimestamp();
+            foreach (var p in _partitions.Values)
+            {
+                foreach (var host in _idleHosts.Expired(p))
+                {
+                    WorkerLog.HostTimedOut(_logger, host.HostId, p.Partition, _options.HostIdleTimeout);
+                    _processor.EndSilentHost(p, host, _pending);
+                }
             }
         }
         if (Stopwatch.GetElapsedTime(_lastHealthTicks, now) >= _options.HealthInterval)
@@ -296,6 +315,7 @@ public sealed class WorkerService : BackgroundService
         {
             if (!_partitions.Remove(tp.Partition.Value, out var p))
                 continue;
+            _idleHosts.Forget(p.Partition);
             bool ok = TryCheckpoint(p);
             WorkerLog.Revoked(_logger, p.Partition, p.NextOffset, ok);
         }
@@ -306,7 +326,10 @@ public sealed class WorkerService : BackgroundService
         foreach (var tp in parts)
         {
             if (_partitions.Remove(tp.Partition.Value))
+            {
+                _idleHosts.Forget(tp.Partition.Value);
                 WorkerLog.Lost(_logger, tp.Partition.Value);
+            }
         }
     }
 
