@@ -33,6 +33,15 @@ public sealed class WorkerOptions
     /// <summary>Wait between write attempts while InfluxDB is unreachable (the partitions are paused meanwhile).</summary>
     public TimeSpan OutageRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The wait between write attempts grows from <see cref="OutageRetryDelay"/> up to this (with jitter) while InfluxDB stays down.</summary>
+    public TimeSpan OutageMaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An InfluxDB write with no answer for this long is reported as an outage (a server that accepts the connection and never answers); the write goes on waiting.</summary>
+    public TimeSpan WriteStallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>While Kafka or InfluxDB is down, a summary line (duration, failures, what is held back) this often; the outage's start and end are one line each.</summary>
+    public TimeSpan OutageSummaryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often pipeline_health is logged and written.</summary>
     public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -55,6 +64,12 @@ public sealed class WorkerOptions
             yield return "Worker:MaxPendingLines must be at least 1";
         if (OutageRetryDelay <= TimeSpan.Zero)
             yield return $"Worker:OutageRetryDelay must be positive, not {OutageRetryDelay}";
+        if (OutageMaxRetryDelay < OutageRetryDelay)
+            yield return $"Worker:OutageMaxRetryDelay ({OutageMaxRetryDelay}) must be at least Worker:OutageRetryDelay ({OutageRetryDelay})";
+        if (WriteStallTimeout <= TimeSpan.Zero)
+            yield return $"Worker:WriteStallTimeout must be positive, not {WriteStallTimeout}";
+        if (OutageSummaryInterval <= TimeSpan.Zero)
+            yield return $"Worker:OutageSummaryInterval must be positive, not {OutageSummaryInterval}";
         if (HostIdleTimeout <= TimeSpan.Zero)
             yield return $"Worker:HostIdleTimeout must be positive, not {HostIdleTimeout}";
         if (HealthInterval <= TimeSpan.Zero)

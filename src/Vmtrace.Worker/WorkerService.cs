@@ -32,6 +32,7 @@ public sealed class WorkerService : BackgroundService
     private CheckpointStore? _store;
     private KafkaDeadLetters? _deadLetters;
     private readonly IdleHosts _idleHosts;
+    private readonly WorkerOutages _outages;
     private readonly TimeProvider _time;
     private long _lastIdleSweep;
     private bool _paused;
@@ -51,10 +52,14 @@ public sealed class WorkerService : BackgroundService
         _processor = new RecordProcessor(_options);
         _time = time ?? TimeProvider.System;
         _idleHosts = new IdleHosts(_time, _options.HostIdleTimeout);
+        _outages = new WorkerOutages(_time, _options, logger);
         _instance = _options.InstanceName ?? Environment.MachineName + "-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
     }
 
     public WorkerCounters Counters => _processor.Counters;
+
+    /// <summary>Kafka's and InfluxDB's state as this worker sees them.</summary>
+    internal WorkerOutages Outages => _outages;
 
     /// <summary>Consumer lag summed over the assigned partitions at the last health report.</summary>
     public long ConsumerLag => Interlocked.Read(ref _consumerLag);
@@ -82,7 +87,7 @@ public sealed class WorkerService : BackgroundService
             CompressionType = CompressionType.Zstd,
             MessageMaxBytes = 64 * 1024 * 1024,
             LingerMs = 5,
-        })).SetErrorHandler((_, e) => WorkerLog.KafkaError(_logger, e.Reason, e.IsFatal)).Build();
+        })).SetErrorHandler((_, e) => OnKafkaError(e)).Build();
         _store = new CheckpointStore(_kafka, _options.GroupId, _producer);
         _deadLetters = new KafkaDeadLetters(_producer, _kafka.DeadLetterTopic, _processor.Counters, _logger);
         var config = _kafka.Apply(new ConsumerConfig
@@ -98,7 +103,7 @@ public sealed class WorkerService : BackgroundService
             FetchWaitMaxMs = 50,
         });
         _consumer = new ConsumerBuilder<string?, byte[]>(config)
-            .SetErrorHandler((_, e) => WorkerLog.KafkaError(_logger, e.Reason, e.IsFatal))
+            .SetErrorHandler((_, e) => OnKafkaError(e))
             .SetPartitionsAssignedHandler((_, parts) => OnAssigned(parts))
             .SetPartitionsRevokedHandler((_, parts) => OnRevoked(parts))
             .SetPartitionsLostHandler((_, parts) => OnLost(parts))
@@ -113,6 +118,8 @@ public sealed class WorkerService : BackgroundService
                 // up, and the points go out now instead of after FlushInterval (window lag); while records keep
                 // coming, writes stay batched.
                 var cr = _consumer.Consume(_pending.Count > 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(100));
+                if (cr is not null)
+                    _outages.Kafka.Succeeded();
                 if (cr is not null && !cr.IsPartitionEOF)
                     Handle(cr);
                 else if (_pending.Count > 0)
@@ -166,6 +173,7 @@ public sealed class WorkerService : BackgroundService
                 Checkpoint(p);
             }
         }
+        _outages.ProbeKafka(_consumer!, _kafka.EventsTopic, () => $"{_pending.Count} point(s) waiting");
         if (_time.GetElapsedTime(_lastIdleSweep) >= TimeSpan.FromSeconds(1))
         {
             _lastIdleSweep = _time.GetTimestamp();
@@ -199,7 +207,9 @@ public sealed class WorkerService : BackgroundService
             long started = Stopwatch.GetTimestamp();
             try
             {
-                _points.WriteAsync(_pending, stop).GetAwaiter().GetResult();
+                var write = _points.WriteAsync(_pending, stop);
+                _outages.WaitForWrite(write, HeldBack);
+                write.GetAwaiter().GetResult();
                 _processor.Counters.NoteWrite(Stopwatch.GetElapsedTime(started), _pending.Count);
                 _pending.Clear();
                 if (_paused)
@@ -207,8 +217,8 @@ public sealed class WorkerService : BackgroundService
                     _consumer!.Resume(_consumer.Assignment);
                     _paused = false;
                     _processor.Counters.ConsumptionPaused = false;
-                    WorkerLog.Resumed(_logger, failures);
                 }
+                _outages.Influx.Succeeded();
                 return;
             }
             catch (Exception ex) when (ex is InfluxException or HttpRequestException or TimeoutException or Polly.CircuitBreaker.BrokenCircuitException)
@@ -223,16 +233,27 @@ public sealed class WorkerService : BackgroundService
                     _paused = true;
                     _processor.Counters.ConsumptionPaused = true;
                 }
-                WorkerLog.Paused(_logger, _pending.Count, _options.OutageRetryDelay, ex.Message);
-                WaitWhilePaused(stop);
+                _outages.Influx.Failed(ex.Message, HeldBack);
+                WaitWhilePaused(stop, WorkerOutages.RetryDelay(failures, _options.OutageRetryDelay, _options.OutageMaxRetryDelay));
             }
         }
     }
 
-    /// <summary>Keeps the consumer alive in its group (paused partitions return nothing) for the retry delay.</summary>
-    private void WaitWhilePaused(CancellationToken stop)
+    private string HeldBack() => $"{_pending.Count} point(s) waiting, consumption paused at consumer lag {ConsumerLag}";
+
+    /// <summary>librdkafka reports every failed connection attempt: a fatal error is logged as such, the rest as an outage.</summary>
+    private void OnKafkaError(Error e)
     {
-        var until = Stopwatch.GetTimestamp() + (long)(_options.OutageRetryDelay.TotalSeconds * Stopwatch.Frequency);
+        if (e.IsFatal)
+            WorkerLog.KafkaError(_logger, e.Reason, e.IsFatal);
+        else
+            _outages.Kafka.Failed(e.Reason, () => $"{_pending.Count} point(s) waiting, consumer lag {ConsumerLag} at the last health report");
+    }
+
+    /// <summary>Keeps the consumer alive in its group (paused partitions return nothing) for the retry delay.</summary>
+    private void WaitWhilePaused(CancellationToken stop, TimeSpan delay)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < until)
         {
             stop.ThrowIfCancellationRequested();
@@ -357,6 +378,9 @@ public sealed class WorkerService : BackgroundService
             .Field("write_latency_ms", c.MeanWriteLatency.TotalMilliseconds).Field("write_failures", c.WriteFailures)
             .Field("influx_retries", influx?.Retries ?? 0).Field("influx_dead_lettered", influx?.DeadLetteredLines ?? 0).Field("agent_skipped_events", c.TracerSkippedEvents)
             .Field("sessions_cut_short", c.SessionsCutShort)
+            .Field("kafka_down", _outages.Kafka.Outage.IsDown ? 1 : 0).Field("kafka_outages", _outages.Kafka.Outage.Outages)
+            .Field("influx_down", _outages.Influx.Outage.IsDown ? 1 : 0).Field("influx_outages", _outages.Influx.Outage.Outages)
+            .Field("write_stalls", _outages.WriteStalls)
             .End(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
         _pending.Add(sb.ToString().TrimEnd('\n'));
     }
