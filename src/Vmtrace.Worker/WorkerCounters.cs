@@ -5,8 +5,8 @@ public sealed class WorkerCounters
 {
     private long _recordsIn, _eventsIn, _tracerSkipped, _inventories, _heartbeats, _windowsClosed, _pointsWritten, _deadLettered;
     private long _checkpoints, _checkpointBytes, _writeFailures, _sessionsEnded, _sessionsCutShort, _restoredPartitions;
-    private long _hostsTimedOut;
     private long _pointsQueued, _pendingPoints, _assigned, _agentHealthRecords, _paused;
+    private long _hostsTimedOut;
     private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
 
     public long RecordsIn { get => Interlocked.Read(ref _recordsIn); internal set => Interlocked.Exchange(ref _recordsIn, value); }

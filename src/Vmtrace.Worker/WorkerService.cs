@@ -375,12 +375,12 @@ public sealed class WorkerService : BackgroundService
             .Field("points_written", c.PointsWritten).Field("dead_lettered", c.DeadLettered)
             .Field("checkpoints", c.Checkpoints).Field("checkpoint_bytes", c.CheckpointBytes)
             .Field("consumer_lag", lag).Field("watermark_lag_ns", c.WatermarkLagNs)
-            .Field("write_latency_ms", c.MeanWriteLatency.TotalMilliseconds).Field("write_failures", c.WriteFailures)
-            .Field("influx_retries", influx?.Retries ?? 0).Field("influx_dead_lettered", influx?.DeadLetteredLines ?? 0).Field("agent_skipped_events", c.TracerSkippedEvents)
-            .Field("sessions_cut_short", c.SessionsCutShort)
             .Field("kafka_down", _outages.Kafka.Outage.IsDown ? 1 : 0).Field("kafka_outages", _outages.Kafka.Outage.Outages)
             .Field("influx_down", _outages.Influx.Outage.IsDown ? 1 : 0).Field("influx_outages", _outages.Influx.Outage.Outages)
             .Field("write_stalls", _outages.WriteStalls)
+            .Field("write_latency_ms", c.MeanWriteLatency.TotalMilliseconds).Field("write_failures", c.WriteFailures)
+            .Field("influx_retries", influx?.Retries ?? 0).Field("influx_dead_lettered", influx?.DeadLetteredLines ?? 0).Field("agent_skipped_events", c.TracerSkippedEvents)
+            .Field("sessions_cut_short", c.SessionsCutShort)
             .End(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
         _pending.Add(sb.ToString().TrimEnd('\n'));
     }
