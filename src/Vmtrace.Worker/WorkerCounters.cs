@@ -19,19 +19,19 @@ public sealed class WorkerCounters
     public long Heartbeats { get => Interlocked.Read(ref _heartbeats); internal set => Interlocked.Exchange(ref _heartbeats, value); }
     public long WindowsClosed { get => Interlocked.Read(ref _windowsClosed); internal set => Interlocked.Exchange(ref _windowsClosed, value); }
     public long PointsWritten { get => Interlocked.Read(ref _pointsWritten); internal set => Interlocked.Exchange(ref _pointsWritten, value); }
-    /// <summary>Hosts ended because nothing of theirs arrived for Worker:HostIdleTimeout.</summary>
-    public long HostsTimedOut { get => Interlocked.Read(ref _hostsTimedOut); internal set => Interlocked.Exchange(ref _hostsTimedOut, value); }
     public long DeadLettered { get => Interlocked.Read(ref _deadLettered); internal set => Interlocked.Exchange(ref _deadLettered, value); }
     public long Checkpoints { get => Interlocked.Read(ref _checkpoints); internal set => Interlocked.Exchange(ref _checkpoints, value); }
     public long CheckpointBytes { get => Interlocked.Read(ref _checkpointBytes); internal set => Interlocked.Exchange(ref _checkpointBytes, value); }
     /// <summary>InfluxDB writes that failed for good (the worker paused and retried them).</summary>
     public long WriteFailures { get => Interlocked.Read(ref _writeFailures); internal set => Interlocked.Exchange(ref _writeFailures, value); }
     public long SessionsEnded { get => Interlocked.Read(ref _sessionsEnded); internal set => Interlocked.Exchange(ref _sessionsEnded, value); }
-    /// <summary>Agent sessions replaced by a new one without an end marker (agent crash): their last window was closed at their last event.</summary>
+    /// <summary>Agent sessions replaced by a new one without an end marker (agent killed and restarted): their open window was dropped.</summary>
     public long SessionsCutShort { get => Interlocked.Read(ref _sessionsCutShort); internal set => Interlocked.Exchange(ref _sessionsCutShort, value); }
     public long RestoredPartitions { get => Interlocked.Read(ref _restoredPartitions); internal set => Interlocked.Exchange(ref _restoredPartitions, value); }
     /// <summary>Consumption is paused because InfluxDB does not take the pending points (nothing more is read meanwhile).</summary>
     public bool ConsumptionPaused { get => Interlocked.Read(ref _paused) != 0; internal set => Interlocked.Exchange(ref _paused, value ? 1 : 0); }
+    /// <summary>Hosts ended because nothing of theirs arrived for Worker:HostIdleTimeout.</summary>
+    public long HostsTimedOut { get => Interlocked.Read(ref _hostsTimedOut); internal set => Interlocked.Exchange(ref _hostsTimedOut, value); }
     public long WriteCount => Interlocked.Read(ref _writes);
     /// <summary>Partitions of the events topic this worker owns now.</summary>
     public long AssignedPartitions { get => Interlocked.Read(ref _assigned); internal set => Interlocked.Exchange(ref _assigned, value); }
