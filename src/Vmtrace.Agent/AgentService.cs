@@ -110,7 +110,8 @@ public sealed class AgentService : BackgroundService
         }
         catch (Exception ex) when (ex is TimeoutException or Confluent.Kafka.KafkaException)
         {
-            AgentLog.Failed(_logger, ex, "flush on shutdown: " + ex.Message);
+            // Kafka unreachable at the stop: one line with what is lost, no stack trace.
+            AgentLog.NotFlushed(_logger, Counters.BufferedRecords, Counters.BufferedBytes / 1024, ex.Message);
         }
     }
 

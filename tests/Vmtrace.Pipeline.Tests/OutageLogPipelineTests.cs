@@ -22,6 +22,16 @@ public sealed class OutageLogPipelineTests(InfluxServer influx, ITestOutputHelpe
     private const string Host = "tcg-3vms";
     private static readonly TimeSpan Summary = TimeSpan.FromSeconds(2);
 
+    /// <summary>The figure: influxd stopped for 60 s (benchmark category: a minute and a half of wall time).</summary>
+    [InfluxFact]
+    [Trait("Category", "Benchmark")]
+    public Task InfluxdHung60s() => InfluxdHungMidStream_OneLineDownSummariesOneLineBack_PointsExact(60);
+
+    /// <summary>The figure: Kafka down for 60 s (benchmark category).</summary>
+    [InfluxFact]
+    [Trait("Category", "Benchmark")]
+    public Task KafkaDown60s() => KafkaBrokersDownMidStream_AgentAndWorkerLogOneLineDownSummariesOneLineBack_PointsExact(60);
+
     [InfluxTheory]
     [InlineData(8)]
     public async Task InfluxdHungMidStream_OneLineDownSummariesOneLineBack_PointsExact(int hangSeconds)
