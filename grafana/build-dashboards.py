@@ -132,10 +132,10 @@ b.panel("state-timeline", "vCPU preempted (share of the interval)", "percentunit
         [(f'SELECT sum("preempted_ns") {FRACTION} FROM "vmtrace_vcpu" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "vcpu" fill(none)', "vCPU $tag_vcpu")],
         w=12, h=8, interval="1s", thresholds=PRE_STEPS, options={"showValue": "never", "mergeValues": False, "rowHeight": 0.8})
 b.panel("timeseries", "VM exits by reason (rate)", "ops",
-        [(f'SELECT sum("count") {PER_S} FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason" fill(none)', "reason $tag_reason")],
-        w=12, interval="1s", options=LEGEND_TABLE, description="Reason numbers are the tracer's exit_reason (Intel: 12 HLT, 48 EPT_VIOLATION, …).")
+        [(f'SELECT sum("count") {PER_S} FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason", "isa", "reason_name" fill(none)', "$tag_isa $tag_reason $tag_reason_name")],
+        w=12, interval="1s", options=LEGEND_TABLE, description="Reason numbers are the tracer's exit_reason, named in the table of the host's ISA (vmx: 12 HLT, 48 EPT_VIOLATION; svm: 120 = 0x78 HLT, 1024 = 0x400 NPF); no name when the trace does not say its ISA.")
 b.panel("timeseries", "VM exit handling latency p50 / p95 / p99", "ns",
-        [(f'SELECT max("latency_p50_ns") AS "p50", max("latency_p95_ns") AS "p95", max("latency_p99_ns") AS "p99" FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason" fill(none)', "reason $tag_reason $col")],
+        [(f'SELECT max("latency_p50_ns") AS "p50", max("latency_p95_ns") AS "p95", max("latency_p99_ns") AS "p99" FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason", "isa", "reason_name" fill(none)', "$tag_isa $tag_reason $tag_reason_name $col")],
         w=12, interval="1s", options=LEGEND_TABLE)
 b.panel("timeseries", "Disk IOPS (completed)", "iops",
         [(f'SELECT sum("completed") {PER_S} FROM "vmtrace_disk" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "layer" fill(none)', "$tag_layer")],

@@ -13,9 +13,9 @@ internal sealed class AckProbe(IPointWriter inner) : IPointWriter
 {
     private readonly Dictionary<long, long> _acked = [];
 
-    public async Task WriteAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    public async Task<PointWriteResult> WriteAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)
     {
-        await inner.WriteAsync(lines, cancellationToken).ConfigureAwait(false);
+        var result = await inner.WriteAsync(lines, cancellationToken).ConfigureAwait(false);
         long now = Stopwatch.GetTimestamp();
         lock (_acked)
         {
@@ -28,6 +28,7 @@ internal sealed class AckProbe(IPointWriter inner) : IPointWriter
                     _acked[ts] = now;
             }
         }
+        return result;
     }
 
     public Dictionary<long, long> Snapshot()

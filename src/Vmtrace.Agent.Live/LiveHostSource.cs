@@ -1,4 +1,5 @@
 using Vmtrace.Agent.Live.Discovery;
+using Vmtrace.Analysis;
 using Vmtrace.Agent.Live.Lttng;
 using Vmtrace.Agent.Live.QemuLog;
 using Vmtrace.Agent.Live.Tracefs;
@@ -81,7 +82,7 @@ public sealed class LiveHostSource : IAgentSource
             }
         }
         var wireVms = vms.Select(v => new WireVm(v.Name, v.Pid, v.Uuid, v.TapDevices.ToList(),
-            v.Threads.Select(t => new WireVmThread(t.Tid, t.Comm, t.VcpuIndex)).ToList())).ToList();
+            v.Threads.Select(t => new WireVmThread(t.Tid, t.Comm, t.VcpuIndex)).ToList(), VmIdentity.Cmdline)).ToList();
         var names = vms.SelectMany(v => v.Threads).Select(t => new WireThreadName(t.Tid, t.Comm)).ToList();
         if (names.Count == 0)
             names = opened.InitialThreadNames.OrderBy(kv => kv.Key).Select(kv => new WireThreadName(kv.Key, kv.Value)).ToList();

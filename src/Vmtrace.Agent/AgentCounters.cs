@@ -6,7 +6,7 @@ namespace Vmtrace.Agent;
 public sealed class AgentCounters
 {
     private long _eventsRead, _eventsSent, _skipped, _batches, _bytes, _heartbeats, _inventories;
-    private long _delivered, _deliveryErrors, _bufferFullWaits, _bufferFullWaitTicks, _tracerLost;
+    private long _delivered, _deliveryErrors, _bufferFullWaits, _bufferFullWaitTicks, _tracerLost, _decodeErrors;
     private long _produced, _producedBytes, _settledBytes, _bufferedBytesPeak, _bufferCapacityBytes, _blockedSince;
 
     public long EventsRead { get => Interlocked.Read(ref _eventsRead); internal set => Interlocked.Exchange(ref _eventsRead, value); }
@@ -27,6 +27,8 @@ public sealed class AgentCounters
     public TimeSpan BufferFullWaitTime => TimeSpan.FromTicks(Interlocked.Read(ref _bufferFullWaitTicks));
     /// <summary>Events the tracer reported lost (before the agent saw them).</summary>
     public long TracerLostEvents { get => Interlocked.Read(ref _tracerLost); internal set => Interlocked.Exchange(ref _tracerLost, value); }
+    /// <summary>Damaged places the decoders skipped (each named on the agent's log), as <c>vmtrace analyze</c> counts them.</summary>
+    public long DecodeErrors { get => Interlocked.Read(ref _decodeErrors); internal set => Interlocked.Exchange(ref _decodeErrors, value); }
 
     /// <summary>Records handed to Kafka's producer (every kind).</summary>
     public long RecordsProduced => Interlocked.Read(ref _produced);
@@ -81,6 +83,7 @@ public sealed class AgentCounters
         EventsSent = EventsSent,
         EventsSkipped = EventsSkipped,
         TracerLostEvents = TracerLostEvents,
+        DecodeErrors = DecodeErrors,
         Batches = Batches,
         BatchBytes = BatchBytes,
         RecordsProduced = RecordsProduced,

@@ -137,6 +137,7 @@ public sealed class AgentPipeline
             }
             if (Stopwatch.GetElapsedTime(lastHealth, now) >= _options.HealthInterval)
             {
+                NoteDiagnostics(TraceOpener.DiagnosticsOf(opened));
                 _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, cancellationToken);
                 lastHealth = now;
             }
@@ -144,7 +145,7 @@ public sealed class AgentPipeline
         Counters.EventsRead = read;
         if (batches.EventCount > 0)
             SendBatch(key, batches, cancellationToken);
-        Counters.TracerLostEvents = TraceOpener.DiagnosticsOf(opened).LostEvents;
+        NoteDiagnostics(TraceOpener.DiagnosticsOf(opened));
         LastShiftNs = events?.ShiftNs ?? 0;
         // Final counters: after the flush every record before this one is acknowledged, so they are the replay's totals.
         _sink.Flush(_options.ShutdownFlushTimeout);
@@ -227,7 +228,7 @@ public sealed class AgentPipeline
                     Counters.Heartbeats++;
                     heartbeatMark = mark;
                 }
-                Counters.TracerLostEvents = live.CollectDiagnostics().LostEvents;
+                NoteDiagnostics(live.CollectDiagnostics());
                 lastHeartbeat = now;
             }
             if (Stopwatch.GetElapsedTime(lastHealth, now) >= _options.HealthInterval)
@@ -265,7 +266,7 @@ public sealed class AgentPipeline
             SendBatch(key, batches, send);
             lastSent = batchMax;
         }
-        Counters.TracerLostEvents = live.CollectDiagnostics().LostEvents;
+        NoteDiagnostics(live.CollectDiagnostics());
         // Final counters, once Kafka acknowledged everything before them (as at the end of a replay).
         _sink.Flush(_options.ShutdownFlushTimeout);
         _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, send);
@@ -293,6 +294,13 @@ public sealed class AgentPipeline
         foreach (var n in inventory.ThreadNames)
             text.Append(n.Tid).Append(':').Append(n.Comm).Append(',');
         return text.ToString();
+    }
+
+    /// <summary>What the decoders reported so far: events the tracer lost, damaged places skipped.</summary>
+    private void NoteDiagnostics(SourceDiagnostics diagnostics)
+    {
+        Counters.TracerLostEvents = diagnostics.LostEvents;
+        Counters.DecodeErrors = diagnostics.ErrorCount;
     }
 
     private void SendBatch(string key, EventBatchWriter batches, CancellationToken cancellationToken)

@@ -6,7 +6,9 @@ namespace Vmtrace.Agent;
 
 /// <summary>
 /// Replays recorded traces (any format <see cref="TraceOpener"/> reads, several merged by time). The
-/// inventory comes from a vmmap.json (given, or beside an input) and the trace's own thread names.
+/// inventory comes from a vmmap.json (given, or beside an input) and the trace's own thread names; without a
+/// vmmap.json, from the trace itself (<see cref="IdentityInference"/>, a first pass over the inputs), the same
+/// inventory <c>vmtrace analyze</c> starts from.
 /// </summary>
 public sealed class ReplaySource : IAgentSource
 {
@@ -36,9 +38,18 @@ public sealed class ReplaySource : IAgentSource
     public WireInventory Inventory(EventSource opened)
     {
         ArgumentNullException.ThrowIfNull(opened);
-        var vms = _inventoryPath is null ? [] : VmMapJson.Parse(File.ReadAllText(_inventoryPath));
+        IReadOnlyList<VmInventory> vms;
+        if (_inventoryPath is not null)
+        {
+            vms = VmMapJson.Parse(File.ReadAllText(_inventoryPath));
+        }
+        else
+        {
+            using var pass = TraceOpener.OpenAll(_inputs);
+            vms = IdentityInference.Of(pass);
+        }
         var wireVms = vms.Select(v => new WireVm(v.Name, v.Pid, "", v.TapDevices.ToList(),
-            v.Threads.Select(t => new WireVmThread(t.Tid, t.Comm)).ToList())).ToList();
+            v.Threads.Select(t => new WireVmThread(t.Tid, t.Comm, t.VcpuIndex)).ToList(), v.Identity, v.Evidence)).ToList();
         var names = opened.InitialThreadNames.OrderBy(kv => kv.Key).Select(kv => new WireThreadName(kv.Key, kv.Value)).ToList();
         return new WireInventory(wireVms, names);
     }

@@ -18,6 +18,15 @@ public sealed class AnalysisCounters
     public long LostExits { get; internal set; }
     /// <summary>qemu thread_pool_complete or block_rq_complete with no matching open request.</summary>
     public long UnmatchedCompletions { get; internal set; }
-    /// <summary>qemu disk events of a thread belonging to no known VM.</summary>
+    /// <summary>qemu disk events with no thread id (so no VM): not charged to any VM.</summary>
     public long UnattributedQemuDiskEvents { get; internal set; }
+    /// <summary>
+    /// Events other than sched_switch that carry no thread id (an LTTng trace without the <c>tid</c> context, XML stubs):
+    /// a context switch missing from the trace cannot be inferred from them, nor a lost kvm_exit detected.
+    /// </summary>
+    public long EventsWithoutTid { get; internal set; }
+    /// <summary>block_rq_issue with no tid and no thread known on its CPU: the request is charged to no VM.</summary>
+    public long BlockIssuesWithoutThread { get; internal set; }
+    /// <summary>Packets on a tap device not yet tied to a VM, with no tid and no thread known on their CPU to tie it: counted for no VM.</summary>
+    public long NetEventsWithoutThread { get; internal set; }
 }

@@ -3,10 +3,10 @@ using Vmtrace.Decoding;
 namespace Vmtrace.Analysis;
 
 /// <summary>
-/// Disk per VM at two layers: qemu's thread pool (thread_pool_submit/complete paired on <c>req</c>, plus
-/// bdrv_co_io_em for direction and size) and the host block layer (block_rq_issue by a VM's thread,
-/// paired with block_rq_complete on device and sector, so the completion is charged to the issuing VM
-/// whatever thread the interrupt happened to run on).
+/// Disk per VM at two layers: qemu's thread pool (thread_pool_submit/complete paired on <c>req</c>; direction
+/// and size from virtio_blk_handle_read/_write, blk_co_preadv/_pwritev or, in old qemu, bdrv_co_io_em) and
+/// the host block layer (block_rq_issue by a VM's thread, paired with block_rq_complete on device and
+/// sector, so the completion is charged to the issuing VM whatever thread the interrupt happened to run on).
 /// </summary>
 public sealed partial class HostAnalysis
 {
@@ -31,7 +31,7 @@ public sealed partial class HostAnalysis
         if (t.Vm is null && t.Pid < 0)
         {
             t.Pid = t.Tid;
-            _ = VmOfPid(t.Tid, "process: emits qemu trace events");
+            _ = VmOfPid(t.Tid, "process: emits qemu trace events", VmIdentity.Guess);
             Reclassify(t);
         }
         return t.Vm;
@@ -70,12 +70,42 @@ public sealed partial class HostAnalysis
     /// <summary>bdrv_co_io_em: the direction and size of a request qemu emulates with the thread pool.</summary>
     private void OnBdrvCoIoEm(in TraceEvent e)
     {
+        if (QemuDirectionVm(e, QemuDirectionSource.BdrvCoIoEm) is { } vm)
+            CountQemuRequest(vm, e.Get(FieldRole.IsWrite, 0) != 0, e.Get(FieldRole.NbSectors, 0) * SectorBytes);
+    }
+
+    /// <summary>
+    /// virtio_blk_handle_read/_write (nsectors) and blk_co_preadv/_pwritev (bytes): the direction and size of
+    /// a request in current qemu, where the thread pool's own events carry neither.
+    /// </summary>
+    private void OnQemuRequestDirection(in TraceEvent e, KnownEvent known)
+    {
+        bool virtio = known is KnownEvent.QemuVirtioBlkHandleRead or KnownEvent.QemuVirtioBlkHandleWrite;
+        if (QemuDirectionVm(e, virtio ? QemuDirectionSource.VirtioBlk : QemuDirectionSource.BlockBackend) is not { } vm)
+            return;
+        bool write = known is KnownEvent.QemuVirtioBlkHandleWrite or KnownEvent.QemuBlkCoPwritev;
+        long bytes = virtio ? e.Get(FieldRole.NbSectors, 0) * SectorBytes : e.Get(FieldRole.Bytes, 0);
+        CountQemuRequest(vm, write, bytes);
+    }
+
+    /// <summary>The VM whose qemu-layer direction this event gives: the first family seen for a VM is the one counted.</summary>
+    private VmInfo? QemuDirectionVm(in TraceEvent e, QemuDirectionSource source)
+    {
         var vm = QemuVmOf(e);
         if (vm is null)
-            return;
-        long bytes = e.Get(FieldRole.NbSectors, 0) * SectorBytes;
+        {
+            Counters.UnattributedQemuDiskEvents++;
+            return null;
+        }
+        if (vm.QemuDirectionSource == QemuDirectionSource.None)
+            vm.QemuDirectionSource = source;
+        return vm.QemuDirectionSource == source ? vm : null;
+    }
+
+    private static void CountQemuRequest(VmInfo vm, bool write, long bytes)
+    {
         var disk = vm.Window.QemuDisk;
-        if (e.Get(FieldRole.IsWrite, 0) != 0)
+        if (write)
         {
             disk.WriteRequests++;
             disk.WriteBytes += bytes;
@@ -89,7 +119,16 @@ public sealed partial class HostAnalysis
 
     private void OnBlockIssue(in TraceEvent e, long now)
     {
-        if (e.Tid <= 0 || !TryGetThread(e.Tid, out var t) || t.Vm is not { } vm)
+        ThreadInfo? t = null;
+        if (e.Tid > 0)
+            _ = TryGetThread(e.Tid, out t);
+        else if (e.Tid < 0)
+        {
+            t = CurrentThreadOn(e.Cpu, out bool known);
+            if (!known)
+                Counters.BlockIssuesWithoutThread++; // no tid context and no sched_switch on that CPU yet
+        }
+        if (t?.Vm is not { } vm)
             return;
         long bytes = e.Has(FieldRole.Bytes) ? e.Get(FieldRole.Bytes, 0) : e.Get(FieldRole.NrSector, 0) * SectorBytes;
         if (_openBlockRequests.Count >= MaxOpenRequests)

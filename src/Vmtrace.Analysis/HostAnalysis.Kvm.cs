@@ -10,8 +10,18 @@ public sealed partial class HostAnalysis
     {
         if (e.Tid > 0)
             return Thread(e.Tid);
-        int cpu = ValidCpu(e.Cpu);
-        return cpu >= 0 && e.Tid < 0 ? _cpus[cpu].Current : null;
+        return e.Tid < 0 ? CurrentThreadOn(e.Cpu, out _) : null;
+    }
+
+    /// <summary>
+    /// The thread the model has on that CPU (from sched_switch), for events that carry no tid; null while idle.
+    /// <paramref name="known"/> is false when nothing says who runs there (no sched_switch yet, or lost events since).
+    /// </summary>
+    private ThreadInfo? CurrentThreadOn(int cpu, out bool known)
+    {
+        cpu = ValidCpu(cpu);
+        known = cpu >= 0 && _cpus[cpu].Known;
+        return cpu >= 0 ? _cpus[cpu].Current : null;
     }
 
     private void OnKvmEntry(in TraceEvent e, long now)
@@ -73,5 +83,7 @@ public sealed partial class HostAnalysis
             Counters.UnfinishedExits++;
         t.PendingExitTime = now;
         t.PendingExitReason = (int)e.Get(FieldRole.ExitReason, -1);
+        if (e.Get(FieldRole.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
+            t.Vcpu!.Window.Isa = (ExitIsa)isa;
     }
 }

@@ -34,13 +34,29 @@ public sealed partial class HostAnalysis
         return created;
     }
 
+    /// <summary>
+    /// The thread a packet event ran in, to tie an unknown tap to a VM: its tid, else (no tid context) the CPU's
+    /// current thread; with neither, the packet's VM cannot be found and that is counted.
+    /// </summary>
+    private ThreadInfo? PacketThread(in TraceEvent e)
+    {
+        if (e.Tid > 0)
+            return TryGetThread(e.Tid, out var t) ? t : null;
+        if (e.Tid == 0)
+            return null;
+        var current = CurrentThreadOn(e.Cpu, out bool known);
+        if (!known)
+            Counters.NetEventsWithoutThread++;
+        return current;
+    }
+
     private void OnNetDevXmit(in TraceEvent e)
     {
         var name = e.GetText(FieldRole.DeviceName);
         if (name.IsEmpty)
             return;
         var dev = DeviceOf(name);
-        if (dev.Vm is null && dev.TapLike && e.Tid > 0 && TryGetThread(e.Tid, out var t) && t.Role == ThreadRole.Vhost)
+        if (dev.Vm is null && dev.TapLike && PacketThread(e) is { } t && t.Role == ThreadRole.Vhost)
             dev.Vm = t.Vm;
         if (dev.Vm is not { } vm)
             return;
@@ -58,8 +74,7 @@ public sealed partial class HostAnalysis
         if (name.IsEmpty)
             return;
         var dev = DeviceOf(name);
-        if (dev.Vm is null && dev.TapLike && e.Tid > 0 && TryGetThread(e.Tid, out var t) && t.Vm is not null
-            && (t.Role == ThreadRole.Vhost || t.Tid == t.Vm.Pid))
+        if (dev.Vm is null && dev.TapLike && PacketThread(e) is { Vm: not null } t && (t.Role == ThreadRole.Vhost || t.Tid == t.Vm.Pid))
             dev.Vm = t.Vm;
         if (dev.Vm is not { } vm)
             return;

@@ -10,6 +10,9 @@ public sealed partial class HostAnalysis
     private readonly Dictionary<string, int> _culpritIds = new(StringComparer.Ordinal);
     private readonly List<string> _culpritNames = [];
 
+    /// <summary>Every thread an inventory placed, with its VM and vCPU index (-1 when not a vCPU).</summary>
+    private readonly Dictionary<int, (VmInfo Vm, int VcpuIndex)> _inventoryThreads = [];
+
     private int IdleCulprit { get; }
     private int UnknownCulprit { get; }
 
@@ -87,12 +90,12 @@ public sealed partial class HostAnalysis
         return id;
     }
 
-    private VmInfo VmOfPid(int pid, string origin)
+    private VmInfo VmOfPid(int pid, string origin, string identity)
     {
         if (!_vmsByPid.TryGetValue(pid, out var vm))
         {
             string name = "qemu-" + pid.ToString(CultureInfo.InvariantCulture);
-            vm = new VmInfo(_vms.Count, name, pid, Culprit(name)) { Origin = origin };
+            vm = new VmInfo(_vms.Count, name, pid, Culprit(name)) { Origin = origin, Identity = identity };
             _vms.Add(vm);
             _vmsByPid.Add(pid, vm);
         }
@@ -107,7 +110,11 @@ public sealed partial class HostAnalysis
     private VmInfo FallbackVm(ThreadInfo t)
     {
         string name = "qemu-t" + t.Tid.ToString(CultureInfo.InvariantCulture);
-        var vm = new VmInfo(_vms.Count, name, -1, Culprit(name)) { Origin = "fallback: process unknown, named after vCPU thread " + t.Tid.ToString(CultureInfo.InvariantCulture) };
+        var vm = new VmInfo(_vms.Count, name, -1, Culprit(name)) 
+        {
+            Origin = "fallback: process unknown, named after vCPU thread " + t.Tid.ToString(CultureInfo.InvariantCulture),
+            Identity = VmIdentity.Guess,
+        };
         _vms.Add(vm);
         return vm;
     }
@@ -120,7 +127,7 @@ public sealed partial class HostAnalysis
         if (t.Pid >= 0 && _vmsByPid.TryGetValue(t.Pid, out var byPid))
             vm = byPid;
         else if (t.Pid >= 0 && t.Pid == t.Tid && IsQemuName(t.Comm))
-            vm = VmOfPid(t.Pid, "process: qemu main thread");
+            vm = VmOfPid(t.Pid, "process: qemu main thread", VmIdentity.Tgid);
 
         var role = t.Role;
         int vcpuId = -1;
@@ -133,7 +140,20 @@ public sealed partial class HostAnalysis
             && int.TryParse(t.Comm.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out int ownerPid))
         {
             role = ThreadRole.Vhost;
-            vm ??= VmOfPid(ownerPid, "process: owner of vhost-" + ownerPid.ToString(CultureInfo.InvariantCulture));
+            vm ??= VmOfPid(ownerPid, "process: owner of vhost-" + ownerPid.ToString(CultureInfo.InvariantCulture), VmIdentity.Names);
+        }
+
+        // A thread the inventory lists, seen created (ftrace's fork event says no process, task_newtask no vCPU): the inventory's.
+        if (_inventoryThreads.TryGetValue(t.Tid, out var listed) && (vm is null || vm == listed.Vm))
+        {
+            vm = listed.Vm;
+            if (t.Pid < 0)
+                t.Pid = listed.Vm.Pid;
+            if (listed.VcpuIndex >= 0 && role != ThreadRole.Vcpu)
+            {
+                role = ThreadRole.Vcpu;
+                vcpuId = listed.VcpuIndex;
+            }
         }
 
         if (role == ThreadRole.Vcpu && vm is null)
@@ -203,7 +223,7 @@ public sealed partial class HostAnalysis
         Charge(t, _now);
         var vm = t.Vm;
         if (vm is null && t.Pid >= 0)
-            vm = VmOfPid(t.Pid, "process: has a vCPU thread");
+            vm = VmOfPid(t.Pid, "process: has a vCPU thread", VmIdentity.Tgid);
         vm ??= FallbackVm(t);
         SetIdentity(t, vm, ThreadRole.Vcpu, vcpuId);
     }

@@ -79,7 +79,8 @@ public sealed partial class HostAnalysis
             long onCpu = vm.Window.ThreadsOnCpuNs;
             double share = end > start ? (double)onCpu / ((end - start) * (double)cpus) : 0;
             vms.Add(new VmMetrics(vm.Name, vm.Pid, vm.Origin, times, onCpu, share, active, vcpus, MergeExitsByReason(vcpus),
-                vm.Window.QemuDisk.Snapshot(), vm.Window.BlockDisk.Snapshot(), vm.Window.Network, TopInterferers(vm.Window)));
+                vm.Window.QemuDisk.Snapshot(), vm.Window.BlockDisk.Snapshot(), vm.Window.Network, TopInterferers(vm.Window))
+            { Identity = vm.Identity });
         }
         return new WindowMetrics(start, end, cpus, vms);
     }

@@ -70,9 +70,10 @@ public sealed partial class HostAnalysis
     public void AddInventory(VmInventory inventory)
     {
         ArgumentNullException.ThrowIfNull(inventory);
-        var vm = VmOfPid(inventory.Pid, "inventory");
+        var vm = VmOfPid(inventory.Pid, "inventory", inventory.Identity);
         vm.Name = inventory.Name;
-        vm.Origin = "inventory";
+        vm.Origin = inventory.Evidence.Length > 0 ? inventory.Evidence : "inventory";
+        vm.Identity = inventory.Identity;
         vm.CulpritId = Culprit(inventory.Name);
         foreach (var tap in inventory.TapDevices)
         {
@@ -81,10 +82,13 @@ public sealed partial class HostAnalysis
         }
         foreach (var th in inventory.Threads)
         {
+            _inventoryThreads[th.Tid] = (vm, th.VcpuIndex);
             var t = Thread(th.Tid);
             t.Pid = inventory.Pid;
             t.SetComm(th.Comm);
             Reclassify(t);
+            if (th.VcpuIndex >= 0 && !(t.Role == ThreadRole.Vcpu && t.Vcpu?.VcpuId == th.VcpuIndex))
+                SetIdentity(t, vm, ThreadRole.Vcpu, th.VcpuIndex);
         }
         var main = Thread(inventory.Pid);
         main.Pid = inventory.Pid;
@@ -125,7 +129,11 @@ public sealed partial class HostAnalysis
             OnSchedSwitch(e, t);
             return;
         }
-        if (cpu >= 0 && e.Tid >= 0)
+        if (e.Tid < 0 && known != KnownEvent.LostEvents)
+        {
+            Counters.EventsWithoutTid++;
+        }
+        else if (cpu >= 0 && e.Tid >= 0)
         {
             EnsureOnCpu(cpu, e.Tid, t);
             // A recognised host event in a thread the model has in guest means its kvm_exit was lost.
@@ -151,6 +159,10 @@ public sealed partial class HostAnalysis
             case KnownEvent.QemuThreadPoolSubmit: OnThreadPoolSubmit(e, t); break;
             case KnownEvent.QemuThreadPoolComplete: OnThreadPoolComplete(e, t); break;
             case KnownEvent.QemuBdrvCoIoEm: OnBdrvCoIoEm(e); break;
+            case KnownEvent.QemuVirtioBlkHandleRead:
+            case KnownEvent.QemuVirtioBlkHandleWrite:
+            case KnownEvent.QemuBlkCoPreadv:
+            case KnownEvent.QemuBlkCoPwritev: OnQemuRequestDirection(e, known); break;
             case KnownEvent.BlockRqIssue: OnBlockIssue(e, t); break;
             case KnownEvent.BlockRqComplete: OnBlockComplete(e, t); break;
             case KnownEvent.NetDevXmit: OnNetDevXmit(e); break;

@@ -13,7 +13,7 @@ internal static class AnalysisCsv
         "guest_ns", "host_ns", "preempted_ns", "wait_ns", "blocked_ns", "blocked_queued_ns", "exits", "exit_latency_sum_ns",
         "qemu_disk_submitted", "qemu_disk_completed", "qemu_disk_latency_sum_ns", "qemu_disk_in_flight",
         "block_submitted", "block_completed", "block_read_bytes", "block_write_bytes", "block_latency_sum_ns", "block_in_flight",
-        "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "top_culprit", "top_culprit_preempted_ns",
+        "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "top_culprit", "top_culprit_preempted_ns", "identity",
     ];
 
     public static void Write(TextWriter o, AnalysisReport r)
@@ -38,6 +38,7 @@ internal static class AnalysisCsv
                 Add(row, vm.Network.RxPackets, vm.Network.RxBytes, vm.Network.TxPackets, vm.Network.TxBytes);
                 row.Add(Quote(culprit?.Culprit ?? ""));
                 Add(row, culprit?.PreemptedNs ?? 0);
+                row.Add(Quote(vm.Identity));
                 o.WriteLine(string.Join(',', row));
             }
         }

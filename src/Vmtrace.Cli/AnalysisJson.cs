@@ -20,6 +20,8 @@ internal static class AnalysisJson
             j.WriteNumber("first_event_ns", r.FirstNs);
             j.WriteNumber("last_event_ns", r.LastNs);
             j.WriteNumber("window_ns", r.WindowNs);
+            if (r.InCycles)
+                j.WriteString("time_unit", "tsc_cycles");
             j.WriteStartObject("counters");
             j.WriteNumber("inferred_switches", r.Counters.InferredSwitches);
             j.WriteNumber("lost_exits", r.Counters.LostExits);
@@ -29,7 +31,16 @@ internal static class AnalysisJson
             j.WriteNumber("lost_events", r.Diagnostics.LostEvents);
             j.WriteNumber("decode_errors", r.Diagnostics.ErrorCount);
             j.WriteNumber("unmatched_completions", r.Counters.UnmatchedCompletions);
+            j.WriteNumber("kvm_events_without_thread", r.Counters.KvmEventsWithoutThread);
+            j.WriteNumber("unattributed_qemu_disk_events", r.Counters.UnattributedQemuDiskEvents);
+            j.WriteNumber("events_without_tid", r.Counters.EventsWithoutTid);
+            j.WriteNumber("block_issues_without_thread", r.Counters.BlockIssuesWithoutThread);
+            j.WriteNumber("net_events_without_thread", r.Counters.NetEventsWithoutThread);
             j.WriteEndObject();
+            j.WriteStartArray("notes");
+            foreach (var note in AnalysisNotes.Of(r.Counters))
+                j.WriteStringValue(note);
+            j.WriteEndArray();
             j.WritePropertyName("total");
             Window(j, r.Total);
             j.WriteStartArray("windows");
@@ -54,7 +65,8 @@ internal static class AnalysisJson
             j.WriteStartObject();
             j.WriteString("vm", vm.Vm);
             j.WriteNumber("pid", vm.Pid);
-            j.WriteString("identity", vm.Origin);
+            j.WriteString("identity", vm.Identity);
+            j.WriteString("origin", vm.Origin);
             j.WriteNumber("threads_cpu_ns", vm.ThreadsOnCpuNs);
             j.WriteNumber("pcpu_share", vm.PcpuShare);
             j.WriteNumber("active_vcpus", vm.ActiveVcpus);
@@ -120,6 +132,10 @@ internal static class AnalysisJson
         {
             j.WriteStartObject();
             j.WriteNumber("reason", x.Reason);
+            if (ExitReasons.Tag(x.Isa) is { } isa)
+                j.WriteString("isa", isa);
+            if (x.Name is { } name)
+                j.WriteString("name", name);
             Latency(j, x.Latency);
             j.WriteEndObject();
         }

@@ -3,7 +3,27 @@ using Vmtrace.Decoding;
 
 namespace Vmtrace.Cli;
 
-/// <summary>Everything <c>vmtrace analyze</c> prints: the windows, their total, and how the reading and the analysis went.</summary>
+/// <summary>
+/// Everything <c>vmtrace analyze</c> prints: the windows, their total, and how the reading and the analysis went.
+/// With a <see cref="TraceClockKind.Cycles"/> clock every time and duration (the "ns" figures) counts TSC cycles.
+/// </summary>
 internal sealed record AnalysisReport(
     string Trace, string Host, long WindowNs, long Events, long FirstNs, long LastNs, IReadOnlyList<WindowMetrics> Windows,
-    WindowMetrics Total, AnalysisCounters Counters, SourceDiagnostics Diagnostics, string? Inventory);
+    WindowMetrics Total, AnalysisCounters Counters, SourceDiagnostics Diagnostics, string? Inventory,
+    TraceClockKind Clock = TraceClockKind.Unknown, string ClockName = "unknown")
+{
+    public bool InCycles => Clock == TraceClockKind.Cycles;
+
+    /// <summary>What every time of the report counts, when it is not ns.</summary>
+    public string CyclesNotice =>
+        $"{Trace}: clock '{ClockName}': the trace holds no TSC2NSEC conversion, so every time and duration is in TSC cycles, not ns (window = --window in cycles)";
+
+    /// <summary>A duration in the report's unit.</summary>
+    public string Duration(double value) => InCycles ? Units.Cycles(value) : Units.Duration(value);
+
+    /// <summary>The unit of a time axis counted in 10⁹ of the report's unit.</summary>
+    public string AxisUnit => InCycles ? " Gcyc" : " s";
+
+    /// <summary>A point in time in the report's unit.</summary>
+    public string Time(long value) => InCycles ? value.ToString(System.Globalization.CultureInfo.InvariantCulture) + " cyc" : Units.Seconds(value);
+}

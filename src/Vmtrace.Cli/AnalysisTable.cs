@@ -14,9 +14,13 @@ internal static class AnalysisTable
         o.WriteLine($"trace: {r.Trace}");
         if (r.Inventory is not null)
             o.WriteLine($"inventory: {r.Inventory}");
-        o.WriteLine($"events: {Units.Count(r.Events)}   range: {Units.Seconds(Math.Max(total.StartNs, r.FirstNs))} .. {Units.Seconds(total.EndNs)} ({Units.Duration(total.EndNs - Math.Max(total.StartNs, r.FirstNs))})   windows: {r.Windows.Count} x {Units.Duration(r.WindowNs)}   pCPUs: {total.CpuCount}");
+        o.WriteLine($"events: {Units.Count(r.Events)}   range: {r.Time(Math.Max(total.StartNs, r.FirstNs))} .. {r.Time(total.EndNs)} ({r.Duration(total.EndNs - Math.Max(total.StartNs, r.FirstNs))})   windows: {r.Windows.Count} x {r.Duration(r.WindowNs)}   pCPUs: {total.CpuCount}");
+        if (r.InCycles)
+            o.WriteLine($"clock: {r.ClockName}: every time and duration here is in TSC cycles (cyc), not ns");
         var c = r.Counters;
         o.WriteLine($"inferred switches: {Units.Count(c.InferredSwitches)}   lost kvm_exit: {Units.Count(c.LostExits)}   lost-event reports: {Units.Count(c.LossReports + r.Diagnostics.LossReports)} ({Units.Count(r.Diagnostics.LostEvents)} events)   out-of-order: {Units.Count(c.OutOfOrderEvents)}   decode errors: {Units.Count(r.Diagnostics.ErrorCount)}");
+        foreach (var note in AnalysisNotes.Of(c))
+            o.WriteLine($"note: {note}");
         if (total.Vms.Count == 0)
         {
             o.WriteLine();
@@ -27,27 +31,29 @@ internal static class AnalysisTable
         {
             o.WriteLine();
             string pid = vm.Pid >= 0 ? vm.Pid.ToString(CultureInfo.InvariantCulture) : "?";
-            o.WriteLine($"VM {vm.Vm}  (pid {pid}; {vm.Origin})");
-            o.WriteLine($"  pCPU share {Units.Percent(vm.PcpuShare)}   all threads on CPU {Units.Duration(vm.ThreadsOnCpuNs)}   active vCPUs {vm.ActiveVcpus}");
-            WriteVcpus(o, vm);
-            WriteExits(o, vm);
-            WriteDisk(o, "disk (qemu thread pool)", vm.QemuDisk);
-            WriteDisk(o, "disk (host block layer)", vm.BlockDisk);
+            o.WriteLine($"VM {vm.Vm}  (pid {pid}; identity {vm.Identity}: {vm.Origin})");
+            if (vm.Identity == VmIdentity.Guess)
+                o.WriteLine("  warning: this VM's identity is a guess (no vmmap.json, and the trace does not say which threads are one process)");
+            o.WriteLine($"  pCPU share {Units.Percent(vm.PcpuShare)}   all threads on CPU {r.Duration(vm.ThreadsOnCpuNs)}   active vCPUs {vm.ActiveVcpus}");
+            WriteVcpus(o, r, vm);
+            WriteExits(o, r, vm);
+            WriteDisk(o, r, "disk (qemu thread pool)", vm.QemuDisk);
+            WriteDisk(o, r, "disk (host block layer)", vm.BlockDisk);
             if (!vm.Network.IsEmpty)
             {
                 var n = vm.Network;
-                o.WriteLine($"  network: received {Units.Count(n.RxPackets)} packets {Units.Bytes(n.RxBytes)}   sent {Units.Count(n.TxPackets)} packets {Units.Bytes(n.TxBytes)}   vhost busy {Units.Duration(n.VhostBusyNs)} waiting {Units.Duration(n.VhostWaitNs)}");
+                o.WriteLine($"  network: received {Units.Count(n.RxPackets)} packets {Units.Bytes(n.RxBytes)}   sent {Units.Count(n.TxPackets)} packets {Units.Bytes(n.TxBytes)}   vhost busy {r.Duration(n.VhostBusyNs)} waiting {r.Duration(n.VhostWaitNs)}");
             }
             if (vm.Interferers.Count > 0)
             {
                 long sum = vm.Interferers.Sum(i => i.PreemptedNs);
                 o.WriteLine($"  preempted by (top {top}): " + string.Join("   ", vm.Interferers.Select(i =>
-                    $"{i.Culprit} {Units.Duration(i.PreemptedNs)} ({Units.Percent(sum == 0 ? 0 : (double)i.PreemptedNs / sum)})")));
+                    $"{i.Culprit} {r.Duration(i.PreemptedNs)} ({Units.Percent(sum == 0 ? 0 : (double)i.PreemptedNs / sum)})")));
             }
         }
     }
 
-    private static void WriteVcpus(TextWriter o, VmMetrics vm)
+    private static void WriteVcpus(TextWriter o, AnalysisReport r, VmMetrics vm)
     {
         if (vm.Vcpus.Count == 0)
             return;
@@ -55,16 +61,16 @@ internal static class AnalysisTable
         foreach (var v in vm.Vcpus)
         {
             var t = v.Times;
-            o.WriteLine($"  {v.VcpuId,-5} {v.Tid,8} {Units.Duration(t.GuestNs),12} {Units.Duration(t.HostNs),12} {Units.Duration(t.PreemptedNs),12} {Units.Duration(t.WaitNs),12} {Units.Duration(t.BlockedNs),12} {Units.Count(v.Exits.Sum(x => x.Latency.Count)),10}");
+            o.WriteLine($"  {v.VcpuId,-5} {v.Tid,8} {r.Duration(t.GuestNs),12} {r.Duration(t.HostNs),12} {r.Duration(t.PreemptedNs),12} {r.Duration(t.WaitNs),12} {r.Duration(t.BlockedNs),12} {Units.Count(v.Exits.Sum(x => x.Latency.Count)),10}");
         }
         // The kernel's books differ from what happened here: users comparing with the guest's steal time need to see it.
         var queued = vm.Vcpus.Where(v => v.Times.BlockedQueuedNs > 0).ToList();
         if (queued.Count > 0)
             o.WriteLine("  of blocked, still queued by the kernel (it counts this as run-queue wait, the guest as steal): " +
-                string.Join("   ", queued.Select(v => $"vCPU {v.VcpuId} {Units.Duration(v.Times.BlockedQueuedNs)}")));
+                string.Join("   ", queued.Select(v => $"vCPU {v.VcpuId} {r.Duration(v.Times.BlockedQueuedNs)}")));
     }
 
-    private static void WriteExits(TextWriter o, VmMetrics vm)
+    private static void WriteExits(TextWriter o, AnalysisReport r, VmMetrics vm)
     {
         if (vm.Exits.Count == 0)
             return;
@@ -72,22 +78,22 @@ internal static class AnalysisTable
         foreach (var x in vm.Exits.OrderByDescending(x => x.Latency.Count).ThenBy(x => x.Reason).Take(TopExitReasons))
         {
             var l = x.Latency;
-            o.WriteLine($"  {ExitReasonNames.Describe(x.Reason),-24} {Units.Count(l.Count),10} {Units.Duration(l.SumNs),12} {Units.Duration(l.MeanNs),10} {Units.Duration(l.P50Ns),10} {Units.Duration(l.P95Ns),10} {Units.Duration(l.P99Ns),10} {Units.Duration(l.MaxNs),10}");
+            o.WriteLine($"  {x.Description,-24} {Units.Count(l.Count),10} {r.Duration(l.SumNs),12} {r.Duration(l.MeanNs),10} {r.Duration(l.P50Ns),10} {r.Duration(l.P95Ns),10} {r.Duration(l.P99Ns),10} {r.Duration(l.MaxNs),10}");
         }
         if (vm.Exits.Count > TopExitReasons)
             o.WriteLine($"  … {vm.Exits.Count - TopExitReasons} more reasons ({Units.Count(vm.Exits.OrderByDescending(x => x.Latency.Count).Skip(TopExitReasons).Sum(x => x.Latency.Count))} exits)");
     }
 
-    private static void WriteDisk(TextWriter o, string title, DiskLayerMetrics d)
+    private static void WriteDisk(TextWriter o, AnalysisReport r, string title, DiskLayerMetrics d)
     {
         if (d.IsEmpty)
             return;
         var l = d.Latency;
         o.WriteLine($"  {title}: {Units.Count(d.Submitted)} submitted, {Units.Count(d.Completed)} completed;"
             + $" read {Units.Count(d.ReadRequests)} ({Units.Bytes(d.ReadBytes)}), write {Units.Count(d.WriteRequests)} ({Units.Bytes(d.WriteBytes)});"
-            + $" latency mean {Units.Duration(l.MeanNs)} p95 {Units.Duration(l.P95Ns)} max {Units.Duration(l.MaxNs)};"
+            + $" latency mean {r.Duration(l.MeanNs)} p95 {r.Duration(l.P95Ns)} max {r.Duration(l.MaxNs)};"
             + $" in flight at end {d.InFlight}, max {d.MaxInFlight};"
-            + $" submit gap mean {Units.Duration(d.SubmitIntervals.MeanNs)} sd {Units.Duration(Math.Sqrt(d.SubmitIntervals.VarianceNs2))},"
-            + $" complete gap mean {Units.Duration(d.CompleteIntervals.MeanNs)} sd {Units.Duration(Math.Sqrt(d.CompleteIntervals.VarianceNs2))}");
+            + $" submit gap mean {r.Duration(d.SubmitIntervals.MeanNs)} sd {r.Duration(Math.Sqrt(d.SubmitIntervals.VarianceNs2))},"
+            + $" complete gap mean {r.Duration(d.CompleteIntervals.MeanNs)} sd {r.Duration(Math.Sqrt(d.CompleteIntervals.VarianceNs2))}");
     }
 }

@@ -20,7 +20,8 @@ internal static class AnalyzeCommand
               per-VM metrics from host events: vCPU time (guest, host, preempted, waiting, blocked), VM exits
               by reason with handling latency, disk, network, and who preempted whom. Several inputs of one
               host are merged by time. T is seconds on the trace clock (as dump prints) or +DURATION from
-              the trace start (+2s, +500ms). A vmmap.json beside the first trace names the VMs.
+              the trace start (+2s, +500ms). A vmmap.json beside the first trace names the VMs; without one
+              (or with --no-inventory) they are found in the trace itself, each VM saying how (identity).
         """;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -42,7 +43,7 @@ internal static class AnalyzeCommand
         bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.IsTerminal(stderr));
 
         string? inventoryPath = o.Flag("--no-inventory") ? null : o.Value("--inventory") ?? RecordingDirectory.FindInventory(o.Positional);
-        var inventory = inventoryPath is null ? [] : VmMapJson.Parse(File.ReadAllText(inventoryPath));
+        var inventory = inventoryPath is null ? InferInventory(o.Positional) : VmMapJson.Parse(File.ReadAllText(inventoryPath));
         string host = o.Value("--host") ?? RecordingDirectory.DefaultHostName(o.Positional[0]);
 
         var report = Analyze(o.Positional, inventory, inventoryPath, host, windowNs, from, to, top, cpus, progress, stderr);
@@ -57,9 +58,26 @@ internal static class AnalyzeCommand
             default: AnalysisTable.Write(stdout, report, top); break;
         }
         if (o.Value("--html") is { } html) HtmlReport.WriteFile(html, report);
+        // Machine formats keep their "_ns" field names: say once that they hold cycles.
+        if (report.InCycles && (format != "table" || o.Value("--html") is not null))
+            stderr.WriteLine($"vmtrace: warning: {report.CyclesNotice}");
         foreach (var err in report.Diagnostics.Errors)
             stderr.WriteLine($"vmtrace: warning: {err.Message}");
+        if (format != "table")
+        {
+            foreach (var note in AnalysisNotes.Of(report.Counters))
+                stderr.WriteLine($"vmtrace: note: {note}");
+        }
+        foreach (var vm in report.Total.Vms.Where(v => v.Identity == VmIdentity.Guess))
+            stderr.WriteLine($"vmtrace: warning: VM {vm.Vm}: identity guessed ({vm.Origin}); a vmmap.json beside the trace (vmtrace record) makes it certain");
         return 0;
+    }
+
+    /// <summary>Without a vmmap.json, the VMs the trace itself shows (a first pass; the agent's replay sends the same).</summary>
+    internal static IReadOnlyList<VmInventory> InferInventory(IReadOnlyList<string> inputs)
+    {
+        using var pass = TraceOpener.OpenAll(inputs);
+        return IdentityInference.Of(pass);
     }
 
     internal static AnalysisReport Analyze(IReadOnlyList<string> inputs, IReadOnlyList<VmInventory> inventory, string? inventoryPath,
@@ -71,6 +89,7 @@ internal static class AnalyzeCommand
         HostAnalysis? analysis = null;
         var windows = new List<WindowMetrics>();
         long events = 0, first = 0, last = 0, end = long.MaxValue;
+        int maxCpu = -1;
         while (source.MoveNext())
         {
             var e = source.Current;
@@ -91,6 +110,7 @@ internal static class AnalyzeCommand
             if (e.Timestamp >= end)
                 break;
             last = Math.Max(last, e.Timestamp);
+            maxCpu = Math.Max(maxCpu, e.Cpu);
             events++;
             analysis.OnEvent(e);
             if ((events & 0x3FF) == 0)
@@ -99,15 +119,22 @@ internal static class AnalyzeCommand
         }
         bar.Dispose();
         var counters = new AnalysisCounters();
+        long rangeStart = first, rangeEnd = last;
         if (analysis is not null)
         {
-            analysis.Flush(end != long.MaxValue ? end : last);
+            rangeEnd = end != long.MaxValue ? end : last;
+            analysis.Flush(rangeEnd);
             windows.AddRange(analysis.TakeClosedWindows());
             counters = analysis.Counters;
+            if (from is { } fb)
+                rangeStart = Math.Min(rangeEnd, Math.Max(first, fb.Relative ? first + fb.Ns : fb.Ns));
         }
+        // A trace without VMs closes no window: its total still spans the range analysed, on the CPUs it had.
+        var total = windows.Count > 0 ? MetricsMerge.Total(windows, top)
+            : new WindowMetrics(rangeStart, rangeEnd, analysis is null ? 0 : cpus > 0 ? cpus : Math.Max(source.CpuCount, maxCpu + 1), []);
         string description = inputs.Count == 1 ? inputs[0] : string.Join(" + ", inputs);
-        return new AnalysisReport(description, host, windowNs, events, first, last, windows, MetricsMerge.Total(windows, top),
-            counters, TraceOpener.DiagnosticsOf(source), inventoryPath);
+        return new AnalysisReport(description, host, windowNs, events, first, last, windows, total,
+            counters, TraceOpener.DiagnosticsOf(source), inventoryPath, source.Clock, source.ClockName);
     }
 
     private static AnalysisReport Filter(AnalysisReport r, HashSet<string> vms)

@@ -10,7 +10,7 @@ internal static class HtmlLineChart
 
     public sealed record Series(string Name, string Colour, IReadOnlyList<(long Ns, double Value)> Points);
 
-    public static string Svg(string title, long t0, long t1, IReadOnlyList<Series> series, Func<double, string> format)
+    public static string Svg(string axisUnit, string title, long t0, long t1, IReadOnlyList<Series> series, Func<double, string> format)
     {
         var sb = new StringBuilder();
         sb.Append("<figure class=\"chart\"><figcaption>").Append(E(title)).Append("</figcaption>");
@@ -34,7 +34,7 @@ internal static class HtmlLineChart
             Text(sb, Left - 4, y + 4, format(v), " text-anchor=\"end\" class=\"tick\"");
         }
         foreach (double s in Ticks(span / 1e9, 6))
-            Text(sb, Left + s * 1e9 / span * Width, Top + Height + 16, N(s) + " s", " text-anchor=\"middle\" class=\"tick\"");
+            Text(sb, Left + s * 1e9 / span * Width, Top + Height + 16, N(s) + axisUnit, " text-anchor=\"middle\" class=\"tick\"");
         foreach (var s in drawn)
         {
             sb.Append("<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"").Append(s.Colour).Append("\" points=\"");

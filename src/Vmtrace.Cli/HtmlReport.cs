@@ -40,10 +40,13 @@ internal static class HtmlReport
         o.WriteLine("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">");
         o.WriteLine($"<title>vmtrace: {E(r.Host)}</title><style>{Style}</style></head><body>");
         o.WriteLine($"<h1>vmtrace report: host {E(r.Host)}</h1>");
-        o.WriteLine($"<div class=\"meta\">trace {E(r.Trace)}<br>{Units.Count(r.Events)} events, {Units.Seconds(t0)} .. {Units.Seconds(t1)} " +
-                    $"({Units.Duration(t1 - t0)}), {r.Windows.Count} windows × {Units.Duration(r.WindowNs)}, {total.CpuCount} pCPUs, {total.Vms.Count} VMs<br>" +
+        o.WriteLine($"<div class=\"meta\">trace {E(r.Trace)}<br>{Units.Count(r.Events)} events, {r.Time(t0)} .. {r.Time(t1)} " +
+                    $"({r.Duration(t1 - t0)}), {r.Windows.Count} windows × {r.Duration(r.WindowNs)}, {total.CpuCount} pCPUs, {total.Vms.Count} VMs<br>" +
                     $"inferred switches {Units.Count(r.Counters.InferredSwitches)}, lost kvm_exit {Units.Count(r.Counters.LostExits)}, " +
-                    $"lost events {Units.Count(r.Diagnostics.LostEvents)}, decode errors {Units.Count(r.Diagnostics.ErrorCount)}</div>");
+                    $"lost events {Units.Count(r.Diagnostics.LostEvents)}, decode errors {Units.Count(r.Diagnostics.ErrorCount)}" +
+                    string.Concat(AnalysisNotes.Of(r.Counters).Select(n => $"<br>note: {E(n)}")) + "</div>");
+        if (r.InCycles)
+            o.WriteLine($"<p class=\"empty\">{E(r.CyclesNotice)}; rates are per 10⁹ cycles</p>");
 
         if (total.Vms.Count == 0)
         {
@@ -56,16 +59,23 @@ internal static class HtmlReport
             ("net received", "#bcbd22"), ("net sent", "#e377c2"), ("VM exits per second (line)", "#222")])));
         o.WriteLine(HtmlTimeline.Svg(r));
 
-        WriteCpuSplit(o, total);
+        WriteCpuSplit(o, r, total);
         WriteExits(o, r, t0, t1, seconds);
         WriteDisk(o, r, t0, t1, seconds);
         WriteNetwork(o, r, t0, t1);
-        WriteInterference(o, total);
+        WriteInterference(o, r, total);
         o.WriteLine("</body></html>");
     }
 
-    private static void WriteCpuSplit(TextWriter o, WindowMetrics total)
+    private static void WriteCpuSplit(TextWriter o, AnalysisReport r, WindowMetrics total)
     {
+        o.WriteLine("<h2>VMs</h2><ul>");
+        foreach (var vm in total.Vms)
+        {
+            string warning = vm.Identity == VmIdentity.Guess ? " <b>(warning: a guess)</b>" : "";
+            o.WriteLine($"<li>{E(vm.Vm)}: identity {E(vm.Identity)}{warning}, {E(vm.Origin)}</li>");
+        }
+        o.WriteLine("</ul>");
         o.WriteLine("<h2>vCPU time split</h2>");
         o.WriteLine(Legend(States));
         o.WriteLine("<table><tr><th class=\"l\">VM</th><th class=\"l\">vCPU</th><th>tid</th><th class=\"l\">split</th>" +
@@ -78,7 +88,7 @@ internal static class HtmlReport
         }
         o.WriteLine("</table>");
 
-        static string Row(string vm, string vcpu, string tid, CpuTimes t, string share, long exits)
+        string Row(string vm, string vcpu, string tid, CpuTimes t, string share, long exits)
         {
             long[] parts = [t.GuestNs, t.HostNs, t.PreemptedNs, t.WaitNs, t.BlockedNs];
             double sum = Math.Max(1, parts.Sum());
@@ -87,12 +97,12 @@ internal static class HtmlReport
             for (int i = 0; i < parts.Length; i++)
             {
                 double w = parts[i] / sum * 300;
-                Rect(bar, x, 0, w, 12, States[i].Colour, $"{States[i].Name} {Units.Duration(parts[i])}");
+                Rect(bar, x, 0, w, 12, States[i].Colour, $"{States[i].Name} {r.Duration(parts[i])}");
                 x += w;
             }
             bar.Append("</svg>");
             return $"<tr><td class=\"l\">{E(vm)}</td><td class=\"l\">{vcpu}</td><td>{tid}</td><td class=\"l\">{bar}</td>" +
-                   string.Concat(parts.Select(p => $"<td>{Units.Duration(p)}</td>")) + $"<td>{share}</td><td>{Units.Count(exits)}</td></tr>";
+                   string.Concat(parts.Select(p => $"<td>{r.Duration(p)}</td>")) + $"<td>{share}</td><td>{Units.Count(exits)}</td></tr>";
         }
     }
 
@@ -110,14 +120,14 @@ internal static class HtmlReport
             foreach (var x in vm.Exits.OrderByDescending(x => x.Latency.Count).Take(TopExitReasons))
             {
                 var l = x.Latency;
-                o.WriteLine($"<tr><td class=\"l\">{E(vm.Vm)}</td><td class=\"l\">{E(ExitReasonNames.Describe(x.Reason))}</td><td>{Units.Count(l.Count)}</td>" +
-                            $"<td>{N(l.Count / seconds)}</td><td>{Units.Duration(l.MeanNs)}</td><td>{Units.Duration(l.P50Ns)}</td><td>{Units.Duration(l.P95Ns)}</td>" +
-                            $"<td>{Units.Duration(l.P99Ns)}</td><td>{Units.Duration(l.MaxNs)}</td></tr>");
+                o.WriteLine($"<tr><td class=\"l\">{E(vm.Vm)}</td><td class=\"l\">{E(x.Description)}</td><td>{Units.Count(l.Count)}</td>" +
+                            $"<td>{N(l.Count / seconds)}</td><td>{r.Duration(l.MeanNs)}</td><td>{r.Duration(l.P50Ns)}</td><td>{r.Duration(l.P95Ns)}</td>" +
+                            $"<td>{r.Duration(l.P99Ns)}</td><td>{r.Duration(l.MaxNs)}</td></tr>");
             }
         o.WriteLine("</table><div class=\"charts\">");
-        o.WriteLine(HtmlLineChart.Svg("exits per second", t0, t1, PerVm(r, (w, v) => v.ExitCount / (w.LengthNs / 1e9)), v => N(v)));
-        o.WriteLine(HtmlLineChart.Svg("exit handling latency p95", t0, t1,
-            PerVm(r, (w, v) => v.Exits.Count == 0 ? 0 : v.Exits.Max(x => x.Latency.P95Ns)), v => Units.Duration(v)));
+        o.WriteLine(HtmlLineChart.Svg(r.AxisUnit, "exits per second", t0, t1, PerVm(r, (w, v) => v.ExitCount / (w.LengthNs / 1e9)), v => N(v)));
+        o.WriteLine(HtmlLineChart.Svg(r.AxisUnit, "exit handling latency p95", t0, t1,
+            PerVm(r, (w, v) => v.Exits.Count == 0 ? 0 : v.Exits.Max(x => x.Latency.P95Ns)), v => r.Duration(v)));
         o.WriteLine("</div>");
     }
 
@@ -135,15 +145,15 @@ internal static class HtmlReport
                     "<th>p50</th><th>p95</th><th>p99</th><th>max</th><th>max in flight</th></tr>");
         foreach (var (vm, layer, d) in rows)
             o.WriteLine($"<tr><td class=\"l\">{E(vm)}</td><td class=\"l\">{layer}</td><td>{Units.Count(d.Completed)}</td><td>{N(d.Completed / seconds)}</td>" +
-                        $"<td>{Units.Bytes(d.ReadBytes)}</td><td>{Units.Bytes(d.WriteBytes)}</td><td>{Units.Duration(d.Latency.P50Ns)}</td>" +
-                        $"<td>{Units.Duration(d.Latency.P95Ns)}</td><td>{Units.Duration(d.Latency.P99Ns)}</td><td>{Units.Duration(d.Latency.MaxNs)}</td><td>{d.MaxInFlight}</td></tr>");
+                        $"<td>{Units.Bytes(d.ReadBytes)}</td><td>{Units.Bytes(d.WriteBytes)}</td><td>{r.Duration(d.Latency.P50Ns)}</td>" +
+                        $"<td>{r.Duration(d.Latency.P95Ns)}</td><td>{r.Duration(d.Latency.P99Ns)}</td><td>{r.Duration(d.Latency.MaxNs)}</td><td>{d.MaxInFlight}</td></tr>");
         o.WriteLine("</table><div class=\"charts\">");
         // one layer per VM (block when it has any): the two layers count the same I/O
         var block = r.Total.Vms.ToDictionary(v => v.Vm, UsesBlockLayer);
-        o.WriteLine(HtmlLineChart.Svg("disk IOPS (completed requests per second; block layer, else qemu)", t0, t1,
+        o.WriteLine(HtmlLineChart.Svg(r.AxisUnit, "disk IOPS (completed requests per second; block layer, else qemu)", t0, t1,
             PerVm(r, (w, v) => Disk(v, block[v.Vm]).Completed / (w.LengthNs / 1e9)), v => N(v)));
-        o.WriteLine(HtmlLineChart.Svg("disk latency p95 (block layer, else qemu)", t0, t1,
-            PerVm(r, (w, v) => Disk(v, block[v.Vm]).Latency.P95Ns), v => Units.Duration(v)));
+        o.WriteLine(HtmlLineChart.Svg(r.AxisUnit, "disk latency p95 (block layer, else qemu)", t0, t1,
+            PerVm(r, (w, v) => Disk(v, block[v.Vm]).Latency.P95Ns), v => r.Duration(v)));
         o.WriteLine("</div>");
     }
 
@@ -161,17 +171,17 @@ internal static class HtmlReport
         {
             var n = v.Network;
             o.WriteLine($"<tr><td class=\"l\">{E(v.Vm)}</td><td>{Units.Bytes(n.RxBytes)}</td><td>{Units.Count(n.RxPackets)}</td><td>{Units.Bytes(n.TxBytes)}</td>" +
-                        $"<td>{Units.Count(n.TxPackets)}</td><td>{Units.Duration(n.VhostBusyNs)}</td><td>{Units.Duration(n.VhostWaitNs)}</td></tr>");
+                        $"<td>{Units.Count(n.TxPackets)}</td><td>{r.Duration(n.VhostBusyNs)}</td><td>{r.Duration(n.VhostWaitNs)}</td></tr>");
         }
         o.WriteLine("</table><div class=\"charts\">");
-        o.WriteLine(HtmlLineChart.Svg("network received + sent (bytes per second)", t0, t1,
+        o.WriteLine(HtmlLineChart.Svg(r.AxisUnit, "network received + sent (bytes per second)", t0, t1,
             PerVm(r, (w, v) => (v.Network.RxBytes + v.Network.TxBytes) / (w.LengthNs / 1e9)), v => Units.Bytes((long)v) + "/s"));
-        o.WriteLine(HtmlLineChart.Svg("network packets per second", t0, t1,
+        o.WriteLine(HtmlLineChart.Svg(r.AxisUnit, "network packets per second", t0, t1,
             PerVm(r, (w, v) => (v.Network.RxPackets + v.Network.TxPackets) / (w.LengthNs / 1e9)), v => N(v)));
         o.WriteLine("</div>");
     }
 
-    private static void WriteInterference(TextWriter o, WindowMetrics total)
+    private static void WriteInterference(TextWriter o, AnalysisReport r, WindowMetrics total)
     {
         o.WriteLine("<h2>Interference: preempted time, VM × culprit</h2>");
         var culprits = total.Vms.SelectMany(v => v.Interferers).GroupBy(i => i.Culprit)
@@ -190,9 +200,9 @@ internal static class HtmlReport
             {
                 long ns = vm.Interferers.Where(i => i.Culprit == c).Sum(i => i.PreemptedNs);
                 double a = ns / (double)max;
-                sb.Append($"<td style=\"background:rgba(214,39,40,{N(0.08 + 0.85 * a)})\">{(ns == 0 ? "" : Units.Duration(ns))}</td>");
+                sb.Append($"<td style=\"background:rgba(214,39,40,{N(0.08 + 0.85 * a)})\">{(ns == 0 ? "" : r.Duration(ns))}</td>");
             }
-            sb.Append($"<td>{Units.Duration(vm.VcpuTimes.PreemptedNs)}</td></tr>");
+            sb.Append($"<td>{r.Duration(vm.VcpuTimes.PreemptedNs)}</td></tr>");
             o.WriteLine(sb.ToString());
         }
         o.WriteLine("</table>");

@@ -43,7 +43,7 @@ internal static class HtmlTimeline
             double x = Left + s * 1e9 / span * PlotWidth;
             sb.Append("<line x1=\"").Append(N(x)).Append("\" x2=\"").Append(N(x)).Append("\" y1=\"18\" y2=\"").Append(N(height - 10))
               .Append("\" stroke=\"#eee\"/>");
-            Text(sb, x, 14, N(s) + " s", " text-anchor=\"middle\" class=\"tick\"");
+            Text(sb, x, 14, N(s) + r.AxisUnit, " text-anchor=\"middle\" class=\"tick\"");
         }
 
         for (int i = 0; i < vms.Count; i++)
@@ -65,7 +65,7 @@ internal static class HtmlTimeline
                 if (v is null)
                     continue;
                 double x = X(w.StartNs), width = X(w.EndNs) - x;
-                string when = $"{Units.Seconds(w.StartNs)} .. {Units.Seconds(w.EndNs)}";
+                string when = $"{r.Time(w.StartNs)} .. {r.Time(w.EndNs)}";
 
                 // CPU: states stacked from the bottom, as fractions of (window × vCPUs)
                 double capacity = (double)w.LengthNs * vcpus;
@@ -77,7 +77,7 @@ internal static class HtmlTimeline
                     double h = capacity <= 0 ? 0 : Math.Min(1, parts[s] / capacity) * CpuHeight;
                     bottom -= h;
                     Rect(sb, x, bottom, width, h, States[s].Colour,
-                        $"{vm.Vm} {States[s].Name}: {Units.Duration(parts[s])} ({Units.Percent(parts[s] / Math.Max(1, capacity))} of {vcpus} vCPU) {when}");
+                        $"{vm.Vm} {States[s].Name}: {r.Duration(parts[s])} ({Units.Percent(parts[s] / Math.Max(1, capacity))} of {vcpus} vCPU) {when}");
                 }
 
                 // disk (one layer: block if the VM has any, else qemu): completed requests, reads at the bottom,
@@ -90,7 +90,7 @@ internal static class HtmlTimeline
                     long reads = d.ReadRequests, writes = d.WriteRequests;
                     long other = Math.Max(0, completed - reads - writes);
                     string tip = $"{vm.Vm} disk ({(block[vm.Vm] ? "block" : "qemu")} layer): {Units.Count(completed)} requests ({Units.Count(reads)} read, {Units.Count(writes)} write), " +
-                                 $"{Units.Bytes(d.ReadBytes)} read, {Units.Bytes(d.WriteBytes)} written, p95 {Units.Duration(d.Latency.P95Ns)} {when}";
+                                 $"{Units.Bytes(d.ReadBytes)} read, {Units.Bytes(d.WriteBytes)} written, p95 {r.Duration(d.Latency.P95Ns)} {when}";
                     double scale = (IoHeight - 2) / (double)maxDisk;
                     double b = dy;
                     foreach (var (n, colour) in new[] { (reads, "#17becf"), (writes, "#9467bd"), (other, "#8c8c8c") })

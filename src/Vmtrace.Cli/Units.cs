@@ -17,6 +17,19 @@ internal static class Units
         };
     }
 
+    /// <summary>A count of TSC cycles (traces without a TSC2NSEC conversion), never shown as time.</summary>
+    public static string Cycles(double cycles)
+    {
+        double a = Math.Abs(cycles);
+        return a switch
+        {
+            >= 1e9 => (cycles / 1e9).ToString("0.000", CultureInfo.InvariantCulture) + " Gcyc",
+            >= 1e6 => (cycles / 1e6).ToString("0.000", CultureInfo.InvariantCulture) + " Mcyc",
+            >= 1e3 => (cycles / 1e3).ToString("0.0", CultureInfo.InvariantCulture) + " kcyc",
+            _ => cycles.ToString("0", CultureInfo.InvariantCulture) + " cyc",
+        };
+    }
+
     public static string Bytes(long bytes) => bytes switch
     {
         >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.00", CultureInfo.InvariantCulture) + " GiB",

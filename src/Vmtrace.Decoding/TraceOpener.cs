@@ -54,7 +54,10 @@ public static class TraceOpener
         return OpenFile(path, path);
     }
 
-    /// <summary>Opens several inputs of one host and merges them by time.</summary>
+    /// <summary>
+    /// Opens several inputs of one host and merges them by time. Throws <see cref="InconsistentInputsException"/>
+    /// when they are traces of two machines or on clocks that cannot be aligned.
+    /// </summary>
     public static EventSource OpenAll(IReadOnlyList<string> paths)
     {
         if (paths.Count == 1)
@@ -64,6 +67,7 @@ public static class TraceOpener
         {
             foreach (var p in paths)
                 opened.Add(Open(p));
+            InputConsistency.Check(opened);
             return new MergedEventSource(opened);
         }
         catch
@@ -161,6 +165,8 @@ public static class TraceOpener
         public override bool MoveNext() => inner.MoveNext();
         public override double Progress => inner.Progress;
         public override TraceClockKind Clock => inner.Clock;
+        public override string ClockName => inner.ClockName;
+        public override MachineIdentity? Machine => inner.Machine;
         public override int CpuCount => inner.CpuCount;
         public override IReadOnlyDictionary<int, string> InitialThreadNames => inner.InitialThreadNames;
 

@@ -138,11 +138,60 @@ public sealed partial class InfluxClient : IDisposable
     private async Task<InfluxWriteResult> PartialWriteAsync(IReadOnlyList<string> lines, string answer, CancellationToken cancellationToken)
     {
         var (rejected, unidentified) = PartialWriteAnswer.Match(answer, lines);
-        LogPartialWrite(_logger, _writeUri, lines.Count, rejected.Count, unidentified, answer);
+        if (PartialWriteAnswer.IsBeyondRetention(answer))
+        {
+            // Not a rejection of the lines' content: InfluxDB keeps nothing older than the policy's duration.
+            Counters.DroppedByRetention(unidentified);
+            await LogRetentionOnceAsync(unidentified, answer, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+                LogPartialWrite(_logger, _writeUri, lines.Count, rejected.Count, unidentified, answer);
+        }
         await DeadLetterAsync(rejected, unidentified, cancellationToken).ConfigureAwait(false);
         int stored = Math.Max(0, lines.Count - rejected.Count - unidentified);
         Counters.PointsWritten(stored);
         return new InfluxWriteResult(stored, rejected.Count, unidentified);
+    }
+
+    private int _retentionLogged;
+
+    /// <summary>
+    /// The first time points are dropped for being older than the retention policy, one warning with the cut-off
+    /// (now minus the policy's duration, from <c>SHOW RETENTION POLICIES</c>); later drops are only counted.
+    /// </summary>
+    private async Task LogRetentionOnceAsync(int dropped, string answer, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _retentionLogged, 1) != 0)
+            return;
+        string policy = string.IsNullOrEmpty(_options.RetentionPolicy) ? "(default)" : _options.RetentionPolicy;
+        string cutOff = "unknown";
+        try
+        {
+            var policies = await QueryAsync($"SHOW RETENTION POLICIES ON {InfluxQl.Identifier(_options.Database)}", cancellationToken).ConfigureAwait(false);
+            foreach (var series in policies.Series)
+            {
+                var columns = series.Columns.ToList();
+                int name = columns.IndexOf("name"), duration = columns.IndexOf("duration"), isDefault = columns.IndexOf("default");
+                foreach (var row in series.Values)
+                {
+                    bool match = string.IsNullOrEmpty(_options.RetentionPolicy)
+                        ? row[isDefault].ValueKind == JsonValueKind.True
+                        : row[name].GetString() == _options.RetentionPolicy;
+                    if (match)
+                    {
+                        var d = Bootstrap.GoDuration.Parse(row[duration].GetString() ?? "0s");
+                        policy = $"{row[name].GetString()} ({row[duration].GetString()})";
+                        cutOff = d == TimeSpan.Zero ? "none (infinite)" : (_time.GetUtcNow() - d).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is InfluxException or FormatException)
+        {
+            // The warning still goes out, without the cut-off.
+        }
+        LogBeyondRetention(_logger, dropped, policy, cutOff, _options.Database, answer);
     }
 
     private async Task DeadLetterAsync(IReadOnlyList<DeadLetter> letters, int unidentified, CancellationToken cancellationToken)
@@ -270,6 +319,9 @@ public sealed partial class InfluxClient : IDisposable
     private static IReadOnlyList<string> Slice(IReadOnlyList<string> lines, int offset, int count) =>
         lines is string[] array ? new ArraySegment<string>(array, offset, count) : lines.Skip(offset).Take(count).ToArray();
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDB dropped {Dropped} point(s) older than retention policy {Policy} of database {Database}: nothing before {CutOff} is kept (counted as dropped_by_retention; logged once). Replay shifted to now (Agent:Replay:ShiftToNow=true) or create the database with a longer raw policy (vmtrace influx init --raw …). Answer: {Answer}")]
+    private static partial void LogBeyondRetention(ILogger logger, int dropped, string policy, string cutOff, string database, string answer);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDB at {Uri} stored a partial write: {Rejected} of {Lines} lines rejected and dead-lettered, {Unidentified} more dropped unnamed: {Answer}")]
     private static partial void LogPartialWrite(ILogger logger, Uri uri, int lines, int rejected, int unidentified, string answer);
 
@@ -284,6 +336,7 @@ public sealed partial class InfluxClient : IDisposable
 /// <param name="Stored">Lines InfluxDB stored.</param>
 /// <param name="DeadLettered">Lines it rejected by name (or that were too large to send), handed to the dead-letter sink.</param>
 /// <param name="UnidentifiedDropped">Lines a partial write dropped without naming them.</param>
+/// (<see cref="InfluxWriteStats.DroppedByRetention"/> counts those dropped for being older than the retention policy.)</param>
 public readonly record struct InfluxWriteResult(int Stored, int DeadLettered, int UnidentifiedDropped)
 {
     public static InfluxWriteResult operator +(InfluxWriteResult a, InfluxWriteResult b) =>

@@ -13,6 +13,7 @@ public sealed class InfluxWriteCounters
     private long _failures;
     private long _deadLettered;
     private long _unidentifiedDropped;
+    private long _droppedByRetention;
     private long _splits;
     private long _latencyTotalTicks;
     private long _latencyMaxTicks;
@@ -33,6 +34,8 @@ public sealed class InfluxWriteCounters
     internal void DeadLettered(long lines) => Interlocked.Add(ref _deadLettered, lines);
 
     internal void UnidentifiedDropped(long lines) => Interlocked.Add(ref _unidentifiedDropped, lines);
+
+    internal void DroppedByRetention(long lines) => Interlocked.Add(ref _droppedByRetention, lines);
 
     internal void Split() => Interlocked.Increment(ref _splits);
 
@@ -66,7 +69,8 @@ public sealed class InfluxWriteCounters
             Splits: Volatile.Read(ref _splits),
             AcknowledgedWrites: acknowledged,
             MeanWriteLatency: acknowledged == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(total / acknowledged),
-            MaxWriteLatency: TimeSpan.FromTicks(Volatile.Read(ref _latencyMaxTicks)));
+            MaxWriteLatency: TimeSpan.FromTicks(Volatile.Read(ref _latencyMaxTicks)),
+            DroppedByRetention: Volatile.Read(ref _droppedByRetention));
     }
 }
 
@@ -79,6 +83,8 @@ public sealed class InfluxWriteCounters
 /// <param name="UnidentifiedDroppedLines">Lines a partial write dropped that the answer did not name (e.g. "points beyond retention policy").</param>
 /// <param name="Splits">Batches cut in halves after 413 (request too large).</param>
 /// <param name="AcknowledgedWrites">WriteAsync calls that completed.</param>
+/// <param name="DroppedByRetention">Of <paramref name="UnidentifiedDroppedLines"/>, those InfluxDB dropped for being older than the retention policy keeps ("points beyond retention policy").</param>
 public sealed record InfluxWriteStats(
     long PointsWritten, long Requests, long BytesSent, long Retries, long Failures, long DeadLetteredLines,
-    long UnidentifiedDroppedLines, long Splits, long AcknowledgedWrites, TimeSpan MeanWriteLatency, TimeSpan MaxWriteLatency);
+    long UnidentifiedDroppedLines, long Splits, long AcknowledgedWrites, TimeSpan MeanWriteLatency, TimeSpan MaxWriteLatency,
+    long DroppedByRetention);

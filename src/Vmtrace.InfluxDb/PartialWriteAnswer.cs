@@ -25,6 +25,9 @@ internal static partial class PartialWriteAnswer
     public static bool IsPartialWrite(string message) =>
         message.StartsWith("partial write:", StringComparison.Ordinal) || message.StartsWith(UnableToParse, StringComparison.Ordinal);
 
+    /// <summary>InfluxDB 1.x's answer when points are older than the retention policy: "partial write: points beyond retention policy dropped=N".</summary>
+    public static bool IsBeyondRetention(string message) => message.Contains("points beyond retention policy", StringComparison.Ordinal);
+
     /// <summary>The rejected lines of <paramref name="batch"/>, each with its reason, and how many dropped lines could not be named.</summary>
     public static (List<DeadLetter> Rejected, int Unidentified) Match(string message, IReadOnlyList<string> batch)
     {

@@ -1,8 +1,9 @@
 namespace Vmtrace.Kafka;
 
 /// <summary>
-/// Where Kafka is (section <c>Kafka</c>, env <c>VMTRACE__KAFKA__BOOTSTRAPSERVERS</c>; <c>KAFKA_BOOTSTRAP_SERVERS</c>
-/// wins when set) and the topic names. Extra librdkafka properties go in <see cref="Properties"/>.
+/// Where Kafka is (section <c>Kafka</c>, env <c>VMTRACE__KAFKA__BOOTSTRAPSERVERS</c> or <c>KAFKA_BOOTSTRAP_SERVERS</c>,
+/// which the CLI reads as environment settings: a <c>--Kafka:BootstrapServers</c> argument beats them) and the topic
+/// names. Extra librdkafka properties go in <see cref="Properties"/>.
 /// </summary>
 public sealed class KafkaOptions
 {
@@ -19,9 +20,9 @@ public sealed class KafkaOptions
     /// <summary>Extra librdkafka client properties (security.protocol, sasl.*, …), applied to every client.</summary>
     public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>The bootstrap servers to use: <c>KAFKA_BOOTSTRAP_SERVERS</c> when set, else <see cref="BootstrapServers"/>.</summary>
+    /// <summary>The bootstrap servers to use: <see cref="BootstrapServers"/>, or <c>KAFKA_BOOTSTRAP_SERVERS</c> when that is empty.</summary>
     public string EffectiveBootstrapServers =>
-        Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS") is { Length: > 0 } env ? env : BootstrapServers;
+        BootstrapServers is { Length: > 0 } set ? set : Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS") ?? "";
 
     /// <summary>Problems with these options, empty when usable.</summary>
     public IEnumerable<string> Problems()

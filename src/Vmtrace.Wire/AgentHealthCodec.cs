@@ -22,6 +22,7 @@ internal static class AgentHealthCodec
         b.WriteVarintField(WireSchema.HealthBufferCapacity, Counter(health.BufferCapacityBytes));
         b.WriteVarintField(WireSchema.HealthBufferFullWaits, Counter(health.BufferFullWaits));
         b.WriteVarintField(WireSchema.HealthBufferFullWaitNs, Counter(health.BufferFullWaitNs));
+        b.WriteVarintField(WireSchema.HealthDecodeErrors, Counter(health.DecodeErrors));
     }
 
     public static WireAgentHealth Decode(byte[] data, int start, int end)
@@ -48,6 +49,7 @@ internal static class AgentHealthCodec
                 WireSchema.HealthBufferCapacity => h with { BufferCapacityBytes = Read(ref r, type, "buffer_capacity_bytes") },
                 WireSchema.HealthBufferFullWaits => h with { BufferFullWaits = Read(ref r, type, "buffer_full_waits") },
                 WireSchema.HealthBufferFullWaitNs => h with { BufferFullWaitNs = Read(ref r, type, "buffer_full_wait_ns") },
+                WireSchema.HealthDecodeErrors => h with { DecodeErrors = Read(ref r, type, "decode_errors") },
                 _ => Skip(ref r, type, h),
             };
         }

@@ -31,6 +31,8 @@ internal static class InventoryCodec
                 item.WriteSignedField(WireSchema.VmThreadVcpuIndex, t.VcpuIndex);
                 vm.WriteBytesField(WireSchema.VmThreads, item.Written, omitEmpty: false);
             }
+            vm.WriteStringField(WireSchema.VmIdentity, v.Identity);
+            vm.WriteStringField(WireSchema.VmEvidence, v.Evidence);
             b.WriteBytesField(WireSchema.InventoryVms, vm.Written, omitEmpty: false);
         }
         foreach (var n in inventory.ThreadNames)
@@ -76,7 +78,7 @@ internal static class InventoryCodec
 
     private static WireVm DecodeVm(byte[] data, int start, int end)
     {
-        string name = "", uuid = "";
+        string name = "", uuid = "", identity = "", evidence = "";
         int pid = 0;
         var taps = new List<string>();
         var threads = new List<WireVmThread>();
@@ -88,6 +90,8 @@ internal static class InventoryCodec
                 case WireSchema.VmName: name = r.ReadString(type, "name"); break;
                 case WireSchema.VmPid: pid = r.ReadInt32(type, "pid"); break;
                 case WireSchema.VmUuid: uuid = r.ReadString(type, "uuid"); break;
+                case WireSchema.VmIdentity: identity = r.ReadString(type, "identity"); break;
+                case WireSchema.VmEvidence: evidence = r.ReadString(type, "evidence"); break;
                 case WireSchema.VmTapDevices:
                     Limit(taps.Count, r.FieldStart, "tap_devices");
                     taps.Add(r.ReadString(type, "tap_devices"));
@@ -100,7 +104,7 @@ internal static class InventoryCodec
                 default: r.Skip(type); break;
             }
         }
-        return new WireVm(name, pid, uuid, taps, threads);
+        return new WireVm(name, pid, uuid, taps, threads, identity, evidence);
     }
 
     private static WireVmThread DecodeVmThread(byte[] data, int start, int end)

@@ -20,4 +20,5 @@ public sealed record WireAgentHealth
     public long BufferCapacityBytes { get; init; }
     public long BufferFullWaits { get; init; }
     public long BufferFullWaitNs { get; init; }
+    public long DecodeErrors { get; init; }
 }

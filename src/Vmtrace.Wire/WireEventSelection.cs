@@ -43,7 +43,8 @@ public static class WireEventSelection
         Set([FieldRole.Tid, FieldRole.Pid, FieldRole.Ppid], KnownEvent.StatedumpProcessState);
 
         Set([FieldRole.VcpuId], KnownEvent.KvmEntry, KnownEvent.VcpuEnterGuest);
-        Set([FieldRole.VcpuId, FieldRole.ExitReason], KnownEvent.KvmExit, KnownEvent.KvmNestedVmexit, KnownEvent.KvmNestedVmexitInject);
+        Set([FieldRole.VcpuId, FieldRole.ExitReason, FieldRole.Isa], KnownEvent.KvmExit);
+        Set([FieldRole.VcpuId, FieldRole.ExitReason], KnownEvent.KvmNestedVmexit, KnownEvent.KvmNestedVmexitInject);
         Set([FieldRole.Reason, FieldRole.Errno], KnownEvent.KvmUserspaceExit);
         Set([FieldRole.HaltPollNs, FieldRole.Waited], KnownEvent.KvmVcpuWakeup);
         Set([FieldRole.VmUid, FieldRole.SyncCount], KnownEvent.VmsyncGuestToHostHost, KnownEvent.VmsyncHostToGuestHost,
@@ -55,6 +56,8 @@ public static class WireEventSelection
 
         Set([FieldRole.Req], KnownEvent.QemuThreadPoolSubmit, KnownEvent.QemuThreadPoolComplete);
         Set([FieldRole.IsWrite, FieldRole.NbSectors], KnownEvent.QemuBdrvCoIoEm);
+        Set([FieldRole.NbSectors], KnownEvent.QemuVirtioBlkHandleRead, KnownEvent.QemuVirtioBlkHandleWrite);
+        Set([FieldRole.Bytes], KnownEvent.QemuBlkCoPreadv, KnownEvent.QemuBlkCoPwritev);
 
         Set([FieldRole.Count], KnownEvent.LostEvents);
         return table;

@@ -3,8 +3,13 @@ namespace Vmtrace.Wire;
 /// <summary>One thread of a VM's process; <see cref="VcpuIndex"/> is -1 for threads that are not vCPUs.</summary>
 public sealed record WireVmThread(int Tid, string Comm, int VcpuIndex = -1);
 
-/// <summary>One VM as the agent saw it in /proc: qemu's -name, process id, -uuid, tap devices and threads.</summary>
-public sealed record WireVm(string Name, int Pid, string Uuid, IReadOnlyList<string> TapDevices, IReadOnlyList<WireVmThread> Threads);
+/// <summary>
+/// One VM as the agent knows it (/proc, vmmap.json, or inferred from a recorded trace): qemu's -name, process id,
+/// -uuid, tap devices, threads, and how it was identified (vmmap, cmdline, tgid, fork, names, guess; empty = vmmap)
+/// with what that rests on.
+/// </summary>
+public sealed record WireVm(string Name, int Pid, string Uuid, IReadOnlyList<string> TapDevices, IReadOnlyList<WireVmThread> Threads,
+    string Identity = "", string Evidence = "");
 
 /// <summary>A host thread's name known up front (saved_cmdlines, statedump, /proc).</summary>
 public readonly record struct WireThreadName(int Tid, string Comm);

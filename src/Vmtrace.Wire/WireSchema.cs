@@ -42,6 +42,7 @@ internal static class WireSchema
     public const int HealthBufferCapacity = 14;
     public const int HealthBufferFullWaits = 15;
     public const int HealthBufferFullWaitNs = 16;
+    public const int HealthDecodeErrors = 17;
 
     // Inventory, Vm, VmThread, ThreadName
     public const int InventoryVms = 1;
@@ -52,6 +53,8 @@ internal static class WireSchema
     public const int VmUuid = 3;
     public const int VmTapDevices = 4;
     public const int VmThreads = 5;
+    public const int VmIdentity = 6;
+    public const int VmEvidence = 7;
     public const int VmThreadTid = 1;
     public const int VmThreadComm = 2;
     public const int VmThreadVcpuIndex = 3;

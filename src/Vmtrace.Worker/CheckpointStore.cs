@@ -5,13 +5,17 @@ namespace Vmtrace.Worker;
 
 /// <summary>
 /// Reads and writes partition checkpoints in the state topic: partition P's checkpoint goes to state
-/// partition P, key <c>&lt;events topic&gt;/P</c>, so the latest one is the partition's last record.
+/// partition P, key <c>&lt;group id&gt;/&lt;events topic&gt;/P</c>. Several consumer groups (and events topics) may share
+/// the state topic: each reads back only its own key, the latest record with it.
 /// </summary>
 internal sealed class CheckpointStore(KafkaOptions kafka, string groupId, IProducer<string, byte[]> producer)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>The latest checkpoint of events partition <paramref name="partition"/>, or null when there is none.</summary>
+    /// <summary>Records read per step when looking back from the end of the state partition for this group's latest checkpoint.</summary>
+    private const int LookBack = 64;
+
+    /// <summary>The latest checkpoint of events partition <paramref name="partition"/> for this group, or null when there is none.</summary>
     public PartitionState? Load(int partition)
     {
         var config = kafka.Apply(new ConsumerConfig
@@ -26,10 +30,24 @@ internal sealed class CheckpointStore(KafkaOptions kafka, string groupId, IProdu
         using var consumer = new ConsumerBuilder<string?, byte[]>(config).Build();
         var tp = new TopicPartition(kafka.StateTopic, partition);
         var marks = consumer.QueryWatermarkOffsets(tp, s_timeout);
-        if (marks.High.Value <= marks.Low.Value)
-            return null;
-        long last = marks.High.Value - 1;
-        consumer.Assign(new TopicPartitionOffset(tp, last));
+        string key = PartitionCheckpoint.Key(groupId, kafka.EventsTopic, partition);
+        // Other groups' checkpoints interleave with this group's: look back from the end, a slice at a time, for the
+        // last record with this group's key (a compacted topic keeps that one).
+        for (long end = marks.High.Value; end > marks.Low.Value; end -= LookBack)
+        {
+            long start = Math.Max(marks.Low.Value, end - LookBack);
+            byte[]? latest = LatestWithKey(consumer, tp, start, end, key);
+            if (latest is not null)
+                return PartitionCheckpoint.Decode(latest, partition);
+        }
+        return null;
+    }
+
+    /// <summary>The value of the last record in [start, end) whose key is <paramref name="key"/>, or null.</summary>
+    private byte[]? LatestWithKey(IConsumer<string?, byte[]> consumer, TopicPartition tp, long start, long end, string key)
+    {
+        consumer.Assign(new TopicPartitionOffset(tp, start));
+        byte[]? latest = null;
         var deadline = DateTime.UtcNow + s_timeout;
         while (DateTime.UtcNow < deadline)
         {
@@ -37,21 +55,22 @@ internal sealed class CheckpointStore(KafkaOptions kafka, string groupId, IProdu
             if (cr is null)
                 continue;
             if (cr.IsPartitionEOF)
-                break;
-            string expected = PartitionCheckpoint.Key(kafka.EventsTopic, partition);
-            if (cr.Message.Key != expected)
-                throw new InvalidOperationException($"{kafka.StateTopic}[{partition}]@{cr.Offset.Value}: key '{cr.Message.Key}' where '{expected}' was expected; the state topic must have at least as many partitions as {kafka.EventsTopic} and hold only worker checkpoints");
-            if (cr.Offset.Value >= last)
-                return PartitionCheckpoint.Decode(cr.Message.Value, partition);
+                return latest;
+            if (cr.Offset.Value >= end)
+                return latest;
+            if (cr.Message.Key == key)
+                latest = cr.Message.Value;
+            if (cr.Offset.Value == end - 1)
+                return latest;
         }
-        throw new TimeoutException($"cannot read the checkpoint of partition {partition} at {kafka.StateTopic}[{partition}]@{last} within {s_timeout.TotalSeconds} s");
+        throw new TimeoutException($"cannot read the checkpoints of partition {tp.Partition.Value} at {kafka.StateTopic}[{tp.Partition.Value}]@{start}..{end - 1} within {s_timeout.TotalSeconds} s");
     }
 
     /// <summary>Writes the checkpoint and waits for the broker's acknowledgement; returns its size.</summary>
     public int Save(PartitionState state)
     {
         var value = PartitionCheckpoint.Encode(state);
-        var message = new Message<string, byte[]> { Key = PartitionCheckpoint.Key(kafka.EventsTopic, state.Partition), Value = value };
+        var message = new Message<string, byte[]> { Key = PartitionCheckpoint.Key(groupId, kafka.EventsTopic, state.Partition), Value = value };
         producer.ProduceAsync(new TopicPartition(kafka.StateTopic, state.Partition), message).GetAwaiter().GetResult();
         return value.Length;
     }

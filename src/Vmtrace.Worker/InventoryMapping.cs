@@ -25,7 +25,11 @@ internal static class InventoryMapping
         foreach (var vm in inventory.Vms)
         {
             analysis.AddInventory(new VmInventory(vm.Name, vm.Pid,
-                vm.Threads.Select(t => new InventoryThread(t.Tid, t.Comm)).ToList(), vm.TapDevices.ToList()));
+                vm.Threads.Select(t => new InventoryThread(t.Tid, t.Comm, t.VcpuIndex)).ToList(), vm.TapDevices.ToList())
+            {
+                Identity = vm.Identity.Length > 0 ? vm.Identity : VmIdentity.Vmmap,
+                Evidence = vm.Evidence,
+            });
         }
     }
 }

@@ -7,14 +7,16 @@ namespace Vmtrace.Worker;
 /// <summary>
 /// The value of a <c>vmtrace.state</c> record: the offset of the next events record to process, then for
 /// each host its session, its inventory and its serialized <see cref="HostAnalysis"/>. Key =
-/// <c>&lt;events topic&gt;/&lt;partition&gt;</c> (compaction keeps the latest); it is written to the state partition of the same number.
+/// <c>&lt;group id&gt;/&lt;events topic&gt;/&lt;partition&gt;</c> (compaction keeps the latest per group); it is written to the
+/// state partition of the same number. Keyed by group: consumer groups reading the same topic each keep their own state.
 /// </summary>
 internal static class PartitionCheckpoint
 {
     private static ReadOnlySpan<byte> Magic => "VMTRACE-PC"u8;
     private const byte Version = 1;
 
-    public static string Key(string eventsTopic, int partition) => eventsTopic + "/" + partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static string Key(string groupId, string eventsTopic, int partition) =>
+        groupId + "/" + eventsTopic + "/" + partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static byte[] Encode(PartitionState state)
     {

@@ -103,12 +103,13 @@ internal sealed class RecordProcessor
                 Counters.Heartbeats++;
                 if (host.Analysis is { } analysis)
                 {
+                    long openWindow = analysis.OpenWindowStart;
                     if (sessionEnd)
                         analysis.Flush(watermark);
                     else
                         analysis.AdvanceWatermark(watermark);
                     Counters.NoteWatermark(watermark);
-                    Emit(host, points);
+                    Emit(host, points, openWindow, final: sessionEnd);
                 }
                 if (sessionEnd)
                 {
@@ -133,7 +134,7 @@ internal sealed class RecordProcessor
         if (host.Analysis is { } analysis)
         {
             analysis.Flush(analysis.Now);
-            Emit(host, points);
+            Emit(host, points, long.MinValue, final: true);
         }
         state.Hosts.Remove(host.HostId);
         Counters.HostsTimedOut++;
@@ -164,12 +165,13 @@ internal sealed class RecordProcessor
             return RecordOutcome.Dead("damaged agent health: " + ex.Message, ex);
         }
         _text.Clear();
-        _lines.Begin("pipeline_health").Tag("component", "agent").Tag("host", record.HostId)
+        _lines.Begin("pipeline_health").Tag("component", "agent").NameTag("host", record.HostId)
             .Field("events_read", h.EventsRead).Field("events_sent", h.EventsSent).Field("events_skipped", h.EventsSkipped)
             .Field("tracer_lost_events", h.TracerLostEvents).Field("batches", h.Batches).Field("batch_bytes", h.BatchBytes)
             .Field("records_produced", h.RecordsProduced).Field("records_delivered", h.RecordsDelivered).Field("delivery_errors", h.DeliveryErrors)
             .Field("buffered_records", h.BufferedRecords).Field("buffered_bytes", h.BufferedBytes).Field("buffered_bytes_peak", h.BufferedBytesPeak)
             .Field("buffer_capacity_bytes", h.BufferCapacityBytes).Field("buffer_full_waits", h.BufferFullWaits).Field("buffer_full_wait_ns", h.BufferFullWaitNs)
+            .Field("decode_errors", h.DecodeErrors)
             .End(h.SampledAtUnixNs);
         points.Add(_text.ToString().TrimEnd('\n'));
         Counters.AgentHealthRecords++;
@@ -195,6 +197,8 @@ internal sealed class RecordProcessor
         }
         if (analysis is null)
             return;
+        // The analysis's open window before this batch (none yet: MinValue).
+        long openWindow = analysis.Counters.Events > 0 ? analysis.OpenWindowStart : long.MinValue;
         long last = long.MinValue, fed = 0;
         while (_reader.MoveNext())
         {
@@ -207,7 +211,7 @@ internal sealed class RecordProcessor
         Counters.TracerSkippedEvents += _reader.SkippedEvents;
         if (last != long.MinValue)
             Counters.NoteEventTime(last);
-        Emit(host, points);
+        Emit(host, points, openWindow, final: false);
     }
 
     private static void ApplyIfChanged(HostStream host, HostAnalysis analysis)
@@ -220,10 +224,19 @@ internal sealed class RecordProcessor
         host.AppliedInventory = canonical;
     }
 
-    private void Emit(HostStream host, List<string> points)
+    /// <param name="openWindowBefore">
+    /// The analysis's open window before the record was applied (<see cref="long.MinValue"/> when it started with
+    /// this record). When windows closed, the host's analysis counters are written once, in event time at the last
+    /// closed window's start: the same point again when the same records are processed again.
+    /// </param>
+    /// <param name="final">The analysis was flushed: its final counters are written.</param>
+    private void Emit(HostStream host, List<string> points, long openWindowBefore, bool final)
     {
-        foreach (var window in host.Analysis!.TakeClosedWindows())
+        var analysis = host.Analysis!;
+        long lastWindowStart = long.MinValue;
+        foreach (var window in analysis.TakeClosedWindows())
         {
+            lastWindowStart = window.StartNs;
             _text.Clear();
             MetricsLineProtocol.Write(_lines, window, host.HostId);
             foreach (var line in _text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -233,6 +246,17 @@ internal sealed class RecordProcessor
             }
             Counters.WindowsClosed++;
             Counters.NoteWindowClosed(window.EndNs);
+        }
+        // Windows without VMs close without a point: the window boundary moving on says they closed.
+        bool moved = openWindowBefore != long.MinValue && analysis.OpenWindowStart != openWindowBefore;
+        if (final || moved || lastWindowStart != long.MinValue)
+        {
+            long at = lastWindowStart != long.MinValue ? lastWindowStart
+                : final ? analysis.Now : analysis.OpenWindowStart - _options.Window.Ticks * 100;
+            _text.Clear();
+            AnalysisHealthLineProtocol.Write(_lines, host.HostId, analysis.Counters, at);
+            points.Add(_text.ToString().TrimEnd('\n'));
+            Counters.PointsQueued++;
         }
     }
 }

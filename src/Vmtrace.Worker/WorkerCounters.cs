@@ -5,6 +5,7 @@ public sealed class WorkerCounters
 {
     private long _recordsIn, _eventsIn, _tracerSkipped, _inventories, _heartbeats, _windowsClosed, _pointsWritten, _deadLettered;
     private long _checkpoints, _checkpointBytes, _writeFailures, _sessionsEnded, _sessionsCutShort, _restoredPartitions;
+    private long _pointsRejected, _droppedByRetention;
     private long _pointsQueued, _pendingPoints, _assigned, _agentHealthRecords, _paused;
     private long _hostsTimedOut;
     private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
@@ -19,6 +20,10 @@ public sealed class WorkerCounters
     public long Heartbeats { get => Interlocked.Read(ref _heartbeats); internal set => Interlocked.Exchange(ref _heartbeats, value); }
     public long WindowsClosed { get => Interlocked.Read(ref _windowsClosed); internal set => Interlocked.Exchange(ref _windowsClosed, value); }
     public long PointsWritten { get => Interlocked.Read(ref _pointsWritten); internal set => Interlocked.Exchange(ref _pointsWritten, value); }
+    /// <summary>Points InfluxDB rejected (partial write), kept in the dead-letter file; not counted as written.</summary>
+    public long PointsRejected { get => Interlocked.Read(ref _pointsRejected); internal set => Interlocked.Exchange(ref _pointsRejected, value); }
+    /// <summary>Points InfluxDB dropped for being older than the retention policy keeps; not counted as written.</summary>
+    public long DroppedByRetention { get => Interlocked.Read(ref _droppedByRetention); internal set => Interlocked.Exchange(ref _droppedByRetention, value); }
     public long DeadLettered { get => Interlocked.Read(ref _deadLettered); internal set => Interlocked.Exchange(ref _deadLettered, value); }
     public long Checkpoints { get => Interlocked.Read(ref _checkpoints); internal set => Interlocked.Exchange(ref _checkpoints, value); }
     public long CheckpointBytes { get => Interlocked.Read(ref _checkpointBytes); internal set => Interlocked.Exchange(ref _checkpointBytes, value); }
@@ -65,10 +70,12 @@ public sealed class WorkerCounters
             Interlocked.Exchange(ref _lastWindowEnd, end);
     }
 
-    internal void NoteWrite(TimeSpan latency, int points)
+    internal void NoteWrite(TimeSpan latency, PointWriteResult result)
     {
         Interlocked.Add(ref _writeLatencyTicks, latency.Ticks);
         Interlocked.Increment(ref _writes);
-        Interlocked.Add(ref _pointsWritten, points);
+        Interlocked.Add(ref _pointsWritten, result.Stored);
+        Interlocked.Add(ref _pointsRejected, result.Rejected);
+        Interlocked.Add(ref _droppedByRetention, result.DroppedByRetention);
     }
 }

@@ -48,6 +48,12 @@ public sealed class WorkerOptions
     /// <summary>The worker's name in pipeline_health (default: machine name and process id).</summary>
     public string? InstanceName { get; set; }
 
+    /// <summary>Directory of the durable dead-letter file (<c>influx-rejected.jsonl</c>): points InfluxDB rejected, with its reason.</summary>
+    public string DeadLetterDirectory { get; set; } = "deadletter";
+
+    /// <summary>The dead-letter file is rotated at this size (MiB); the current and the previous file are kept.</summary>
+    public int DeadLetterMaxMiB { get; set; } = 64;
+
     public IEnumerable<string> Problems()
     {
         if (string.IsNullOrWhiteSpace(GroupId))
@@ -74,5 +80,9 @@ public sealed class WorkerOptions
             yield return $"Worker:HostIdleTimeout must be positive, not {HostIdleTimeout}";
         if (HealthInterval <= TimeSpan.Zero)
             yield return $"Worker:HealthInterval must be positive, not {HealthInterval}";
+        if (string.IsNullOrWhiteSpace(DeadLetterDirectory))
+            yield return "Worker:DeadLetterDirectory is empty";
+        if (DeadLetterMaxMiB < 1)
+            yield return $"Worker:DeadLetterMaxMiB must be at least 1, not {DeadLetterMaxMiB}";
     }
 }

@@ -209,8 +209,8 @@ public sealed class WorkerService : BackgroundService
             {
                 var write = _points.WriteAsync(_pending, stop);
                 _outages.WaitForWrite(write, HeldBack);
-                write.GetAwaiter().GetResult();
-                _processor.Counters.NoteWrite(Stopwatch.GetElapsedTime(started), _pending.Count);
+                var result = write.GetAwaiter().GetResult();
+                _processor.Counters.NoteWrite(Stopwatch.GetElapsedTime(started), result);
                 _pending.Clear();
                 if (_paused)
                 {
@@ -370,7 +370,7 @@ public sealed class WorkerService : BackgroundService
             c.WatermarkLagNs / 1_000_000, c.MeanWriteLatency.TotalMilliseconds, c.WriteFailures);
         var sb = new StringBuilder();
         var w = new LineProtocolWriter(sb);
-        w.Begin("pipeline_health").Tag("component", "worker").Tag("instance", _instance)
+        w.Begin("pipeline_health").Tag("component", "worker").NameTag("instance", _instance)
             .Field("records_in", c.RecordsIn).Field("events_in", c.EventsIn).Field("windows_written", c.WindowsClosed)
             .Field("points_written", c.PointsWritten).Field("dead_lettered", c.DeadLettered)
             .Field("checkpoints", c.Checkpoints).Field("checkpoint_bytes", c.CheckpointBytes)
@@ -381,6 +381,7 @@ public sealed class WorkerService : BackgroundService
             .Field("write_latency_ms", c.MeanWriteLatency.TotalMilliseconds).Field("write_failures", c.WriteFailures)
             .Field("influx_retries", influx?.Retries ?? 0).Field("influx_dead_lettered", influx?.DeadLetteredLines ?? 0).Field("agent_skipped_events", c.TracerSkippedEvents)
             .Field("sessions_cut_short", c.SessionsCutShort)
+            .Field("points_rejected", c.PointsRejected).Field("dropped_by_retention", c.DroppedByRetention)
             .End(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
         _pending.Add(sb.ToString().TrimEnd('\n'));
     }

@@ -21,8 +21,13 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidation>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, WorkerOptionsValidation>();
         services.AddSingleton<IValidateOptions<InfluxOptions>, WorkerOptionsValidation>();
+        services.AddSingleton<IDeadLetterSink>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;
+            return new FileDeadLetterSink(o.DeadLetterDirectory, o.DeadLetterMaxMiB * 1024L * 1024L);
+        });
         services.AddSingleton(sp => new InfluxClient(sp.GetRequiredService<IOptions<InfluxOptions>>().Value,
-            logger: sp.GetRequiredService<ILogger<InfluxClient>>()));
+            deadLetters: sp.GetRequiredService<IDeadLetterSink>(), logger: sp.GetRequiredService<ILogger<InfluxClient>>()));
         services.AddSingleton<IPointWriter>(sp => new InfluxPointWriter(sp.GetRequiredService<InfluxClient>()));
         services.AddSingleton<WorkerService>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerService>());

@@ -25,6 +25,14 @@ internal sealed class ScriptedSource : EventSource
         [new("exit_reason", FieldKind.Unsigned), new("guest_rip", FieldKind.Unsigned), new("vcpu_id", FieldKind.Unsigned)]);
     private static readonly EventType NewTaskType = new("task_newtask",
         [new("pid", FieldKind.Signed), new("comm", FieldKind.String), new("clone_flags", FieldKind.Unsigned)]);
+    private static readonly EventType ForkType = new("sched_process_fork",
+        [new("parent_comm", FieldKind.String), new("parent_pid", FieldKind.Signed), new("child_comm", FieldKind.String), new("child_pid", FieldKind.Signed)]);
+    private static readonly EventType ExecType = new("sched_process_exec",
+        [new("filename", FieldKind.String), new("pid", FieldKind.Signed), new("old_pid", FieldKind.Signed)]);
+    private static readonly EventType StatedumpType = new("lttng_statedump_process_state",
+        [new("tid", FieldKind.Signed), new("vtid", FieldKind.Signed), new("pid", FieldKind.Signed), new("vpid", FieldKind.Signed),
+         new("ppid", FieldKind.Signed), new("vppid", FieldKind.Signed), new("name", FieldKind.String), new("type", FieldKind.Signed),
+         new("mode", FieldKind.Signed), new("submode", FieldKind.Signed), new("status", FieldKind.Signed), new("cpu", FieldKind.Signed)]);
     private static readonly EventType SubmitType = new("thread_pool_submit",
         [new("pool", FieldKind.Unsigned), new("req", FieldKind.Unsigned), new("opaque", FieldKind.Unsigned)]);
     private static readonly EventType CompleteType = new("thread_pool_complete",
@@ -101,6 +109,24 @@ internal sealed class ScriptedSource : EventSource
 
     public ScriptedSource NewThread(long ts, int cpu, int parentTid, int childTid, string comm) =>
         Add(ts, cpu, parentTid, NewTaskType, childTid, comm, 0x3d0f00);
+
+    /// <summary>A task_newtask that makes a new process (no CLONE_THREAD), as fork() does.</summary>
+    public ScriptedSource NewProcess(long ts, int cpu, int parentTid, int childTid, string comm) =>
+        Add(ts, cpu, parentTid, NewTaskType, childTid, comm, 0x01200011);
+
+    /// <summary>ftrace sched_process_fork: parent and child tids only (thread or process, the event does not say).</summary>
+    public ScriptedSource Fork(long ts, int cpu, int parentTid, string parentComm, int childTid) =>
+        Add(ts, cpu, parentTid, ForkType, parentComm, parentTid, parentComm, childTid);
+
+    public ScriptedSource Exec(long ts, int cpu, int tid, string filename) => Add(ts, cpu, tid, ExecType, filename, tid, tid);
+
+    /// <summary>LTTng statedump line for a task: tid, its process (tgid) and name.</summary>
+    public ScriptedSource Statedump(long ts, int tid, int pid, string name) =>
+        Add(ts, 0, -1, StatedumpType, tid, tid, pid, pid, 1, 1, name, 0, 0, 0, 2, 0);
+
+    /// <summary>sched_waking with the target's name, as the kernel writes it.</summary>
+    public ScriptedSource Waking(long ts, int cpu, int wakerTid, int tid, string comm) =>
+        Add(ts, cpu, wakerTid, WakingType, comm, tid, 120, cpu);
 
     public ScriptedSource PoolSubmit(long ts, int tid, long req) => Add(ts, -1, tid, SubmitType, 1, req, 2);
 

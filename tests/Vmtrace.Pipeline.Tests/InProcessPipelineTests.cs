@@ -19,6 +19,9 @@ public sealed class InProcessPipelineTests(InfluxServer influx) : IClassFixture<
     {
         { "samples", ["samples/tcg-3vms/trace.dat.xz"] },
         { "queued-sleep", ["samples/queued-sleep/trace.dat.xz"] },  // blocked_queued_ns through the wire and the worker
+        // No vmmap.json: the VMs the agent finds in the trace (identity "guess") are the ones analyze finds.
+        { "plain-1vm", ["samples/plain-trace-cmd/1vm/notgid.dat.xz"] },
+        { "plain-3vm-tgid", ["samples/plain-trace-cmd/3vm/tgid.dat.xz"] },
         { "s2", ["tcg-qemu/s2-cpu-contention/trace.dat.xz", "tcg-qemu/s2-cpu-contention/qemu-vmA.log", "tcg-qemu/s2-cpu-contention/qemu-vmB.log", "tcg-qemu/s2-cpu-contention/qemu-vmC.log"] },
         { "s2-perf-ctf", ["tcg-qemu/s2-cpu-contention/perf-ctf.tar.xz"] },
         { "s3", ["tcg-qemu/s3-disk-vs-cpu/trace.dat.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmE.log"] },

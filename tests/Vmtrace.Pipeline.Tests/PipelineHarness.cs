@@ -38,6 +38,7 @@ internal sealed class PipelineHarness : IDisposable
             _mock.CreateVmtraceTopics(partitions, Kafka);
         }
         GroupId = "workers_" + suffix;
+        DeadLetterDirectory = Path.Combine(Path.GetTempPath(), "vmtrace-deadletter-" + suffix);
         Query("CREATE DATABASE " + Database);
     }
 
@@ -48,6 +49,9 @@ internal sealed class PipelineHarness : IDisposable
     public KafkaOptions Kafka { get; }
 
     public string GroupId { get; }
+
+    /// <summary>The workers' dead-letter directory (points InfluxDB rejected).</summary>
+    public string DeadLetterDirectory { get; }
 
     /// <summary>Settings shared by in-process hosts and worker processes (Section:Key → value).</summary>
     public Dictionary<string, string?> Settings(string? instance = null) => new()
@@ -62,6 +66,7 @@ internal sealed class PipelineHarness : IDisposable
         ["Worker:HealthInterval"] = "00:00:02",
         ["Worker:OutageRetryDelay"] = "00:00:00.500",
         ["Worker:InstanceName"] = instance ?? "test",
+        ["Worker:DeadLetterDirectory"] = DeadLetterDirectory,
         ["Influx:Url"] = Influx.Url,
         ["Influx:Database"] = Database,
         ["Influx:RetentionPolicy"] = "",
@@ -119,7 +124,7 @@ internal sealed class PipelineHarness : IDisposable
     }
 
     /// <summary>Every vmtrace_* point in the database, queried back with InfluxQL.</summary>
-    public SortedSet<string> Points() => PointSet.FromInfluxQl(Query("SELECT * FROM /^vmtrace_/ GROUP BY *"));
+    public SortedSet<string> Points(string? database = null) => PointSet.FromInfluxQl(Query("SELECT * FROM /^vmtrace_/ GROUP BY *", database));
 
     public long HealthPoints()
     {
@@ -130,13 +135,13 @@ internal sealed class PipelineHarness : IDisposable
     }
 
     /// <summary>Waits (polling, up to <paramref name="limit"/>) until the database holds exactly <paramref name="expected"/>; returns what it holds last.</summary>
-    public async Task<SortedSet<string>> WaitForPointsAsync(SortedSet<string> expected, TimeSpan limit, Func<bool>? alsoDone = null)
+    public async Task<SortedSet<string>> WaitForPointsAsync(SortedSet<string> expected, TimeSpan limit, Func<bool>? alsoDone = null, string? database = null)
     {
         var until = DateTime.UtcNow + limit;
         SortedSet<string> actual;
         do
         {
-            actual = Points();
+            actual = Points(database);
             if (actual.SetEquals(expected) && (alsoDone?.Invoke() ?? true))
                 return actual;
             await Task.Delay(250);
@@ -156,9 +161,9 @@ internal sealed class PipelineHarness : IDisposable
         return sb.ToString();
     }
 
-    public string Query(string q)
+    public string Query(string q, string? database = null)
     {
-        var uri = $"{Influx.Url}/query?db={Uri.EscapeDataString(Database)}&epoch=ns&q={Uri.EscapeDataString(q)}";
+        var uri = $"{Influx.Url}/query?db={Uri.EscapeDataString(database ?? Database)}&epoch=ns&q={Uri.EscapeDataString(q)}";
         using var response = q.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase)
             ? _http.GetAsync(uri).GetAwaiter().GetResult()
             : _http.PostAsync(uri, null).GetAwaiter().GetResult();
@@ -172,6 +177,8 @@ internal sealed class PipelineHarness : IDisposable
     {
         _http.Dispose();
         _mock?.Dispose();
+        if (Directory.Exists(DeadLetterDirectory))
+            Directory.Delete(DeadLetterDirectory, recursive: true);
     }
 }
 

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Vmtrace.Agent.Live.Native;
 
-/// <summary>The few libc calls .NET does not expose: non-blocking reads of trace_pipe_raw, clocks, mount.</summary>
+/// <summary>The few libc calls .NET does not expose: non-blocking reads of trace_pipe_raw, clocks, mount, signals to a child.</summary>
 internal static class LibC
 {
     public const int ORdOnly = 0;
@@ -37,6 +37,15 @@ internal static class LibC
 
     [DllImport("libc", SetLastError = true, EntryPoint = "clock_gettime")]
     public static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    public const int SigInt = 2;
+    public const int SigKill = 9;
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    public static extern int Kill(int pid, int signal);
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    public static extern uint GetEuid();
 
     [DllImport("libc", SetLastError = true, EntryPoint = "mount")]
     public static extern int Mount([MarshalAs(UnmanagedType.LPUTF8Str)] string source, [MarshalAs(UnmanagedType.LPUTF8Str)] string target,

@@ -1,7 +1,7 @@
 namespace Vmtrace.Analysis;
 
-/// <summary>One thread of a VM's process as the agent saw it in /proc.</summary>
-public sealed record InventoryThread(int Tid, string Comm);
+/// <summary>One thread of a VM's process; <see cref="VcpuIndex"/> is the vCPU it runs, -1 when not a vCPU or not known.</summary>
+public sealed record InventoryThread(int Tid, string Comm, int VcpuIndex = -1);
 
 /// <summary>
 /// What the host agent knows about one VM that the kernel trace may not say: its name (qemu <c>-name</c>),
@@ -13,4 +13,10 @@ public sealed record VmInventory(string Name, int Pid, IReadOnlyList<InventoryTh
         : this(name, pid, [], [])
     {
     }
+
+    /// <summary>How the VM was identified (<see cref="VmIdentity"/>).</summary>
+    public string Identity { get; init; } = VmIdentity.Vmmap;
+
+    /// <summary>What the identity rests on, for the report; empty for an inventory read from /proc or vmmap.json.</summary>
+    public string Evidence { get; init; } = "";
 }

@@ -6,12 +6,34 @@ namespace Vmtrace.Analysis;
 /// <summary>
 /// Reads the agent's <c>vmmap.json</c> (the format of the sample traces): <c>{"vms": [{"name", "pid",
 /// "threads": [{"tid", "comm"}], "netns_tap", "cmdline"}]}</c>. Tap devices come from <c>netns_tap</c> and
-/// from <c>ifname=</c> in qemu's command line. Parses text; the caller reads the file.
+/// from <c>ifname=</c> in qemu's command line; a VM without a name is named from the command line's <c>-name</c>
+/// (<c>-name NAME</c> or <c>-name guest=NAME,…</c>). Parses text; the caller reads the file.
 /// </summary>
 public static partial class VmMapJson
 {
     [GeneratedRegex(@"ifname=([^,\s]+)")]
     private static partial Regex IfName();
+
+    [GeneratedRegex(@"(?:^|\s)--?name\s+(\S+)")]
+    private static partial Regex NameOption();
+
+    /// <summary>The VM name of a qemu command line: <c>-name NAME</c> or <c>-name guest=NAME,…</c>; null when it has none.</summary>
+    public static string? NameFromCommandLine(string cmdline)
+    {
+        ArgumentNullException.ThrowIfNull(cmdline);
+        var m = NameOption().Match(cmdline);
+        if (!m.Success)
+            return null;
+        var parts = m.Groups[1].Value.Split(',');
+        if (!parts[0].Contains('=', StringComparison.Ordinal))
+            return parts[0].Length > 0 ? parts[0] : null;
+        foreach (var part in parts)
+        {
+            if (part.StartsWith("guest=", StringComparison.Ordinal) && part.Length > 6)
+                return part[6..];
+        }
+        return null;
+    }
 
     public static IReadOnlyList<VmInventory> Parse(string json)
     {
@@ -22,8 +44,10 @@ public static partial class VmMapJson
         foreach (var vm in vms.EnumerateArray())
         {
             string name = vm.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "";
-            if (!vm.TryGetProperty("pid", out var p) || !p.TryGetInt32(out int pid) || pid <= 0)
+            if (!vm.TryGetProperty("pid", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetInt32(out int pid) || pid <= 0)
                 throw new FormatException($"vmmap.json: VM '{name}' has no valid pid");
+            if (name.Length == 0 && vm.TryGetProperty("cmdline", out var line) && line.ValueKind == JsonValueKind.String)
+                name = NameFromCommandLine(line.GetString()!) ?? "";
             if (name.Length == 0)
                 name = "qemu-" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var threads = new List<InventoryThread>();
@@ -31,7 +55,7 @@ public static partial class VmMapJson
             {
                 foreach (var th in ths.EnumerateArray())
                 {
-                    if (th.TryGetProperty("tid", out var t) && t.TryGetInt32(out int tid) && tid > 0)
+                    if (th.TryGetProperty("tid", out var t) && t.ValueKind == JsonValueKind.Number && t.TryGetInt32(out int tid) && tid > 0)
                     {
                         string comm = th.TryGetProperty("comm", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "";
                         threads.Add(new InventoryThread(tid, comm));

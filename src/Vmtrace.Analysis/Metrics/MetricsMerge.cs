@@ -4,7 +4,7 @@ namespace Vmtrace.Analysis;
 public static class MetricsMerge
 {
     public static IReadOnlyList<ExitMetrics> Exits(IEnumerable<ExitMetrics> exits) =>
-        exits.GroupBy(x => x.Reason).OrderBy(g => g.Key)
+        exits.GroupBy(x => (x.Reason, x.Isa)).OrderBy(g => g.Key.Reason).ThenBy(g => g.Key.Isa)
             .Select(g => g.Aggregate((a, b) => a.Merge(b))).ToList();
 
     public static IReadOnlyList<ExitMetrics> Exits(IEnumerable<ExitMetrics> a, IEnumerable<ExitMetrics> b) => Exits(a.Concat(b));
@@ -63,7 +63,8 @@ public static class MetricsMerge
                 vcpus.Aggregate(default(CpuTimes), (acc, v) => acc.Add(v.Times)), onCpu,
                 end > start ? (double)onCpu / ((end - start) * (double)cpus) : 0,
                 vcpus.Count(v => v.Times.OnCpuNs > 0), vcpus, Exits(vcpus.SelectMany(v => v.Exits)),
-                qemu, block, net, Top(parts.SelectMany(p => p.Interferers), topInterferers)));
+                qemu, block, net, Top(parts.SelectMany(p => p.Interferers), topInterferers))
+            { Identity = parts[^1].Identity });
         }
         return new WindowMetrics(start, end, cpus, vms);
     }

@@ -13,6 +13,8 @@ internal sealed class VcpuAccumulator
     public long BlockedNs;
     public long BlockedQueuedNs;
     private LatencyAccumulator?[] _exits = new LatencyAccumulator?[64];
+    /// <summary>The ISA of this vCPU's exits (from kvm_exit's isa field): kept across windows.</summary>
+    public ExitIsa Isa;
 
     public CpuTimes Times => new(GuestNs, HostNs, PreemptedNs, WaitNs, BlockedNs, BlockedQueuedNs);
 
@@ -35,7 +37,7 @@ internal sealed class VcpuAccumulator
         {
             var a = _exits[r];
             if (a is not null && a.Count > 0)
-                list.Add(new ExitMetrics(r, a.Snapshot()));
+                list.Add(new ExitMetrics(r, a.Snapshot(), Isa));
         }
         return list;
     }

@@ -11,4 +11,7 @@ public sealed record VmMetrics(
     DiskLayerMetrics QemuDisk, DiskLayerMetrics BlockDisk, NetworkMetrics Network, IReadOnlyList<Interference> Interferers)
 {
     public long ExitCount => Exits.Sum(x => x.Latency.Count);
+
+    /// <summary>How the VM was identified: one of <see cref="VmIdentity"/> (<see cref="Origin"/> says on what).</summary>
+    public string Identity { get; init; } = VmIdentity.Guess;
 }

@@ -21,4 +21,12 @@ internal sealed class VmInfo
     public HashSet<string> TapDevices { get; } = new(StringComparer.Ordinal);
     /// <summary>How the identity was found, for the report ("inventory", "process", "fallback: …").</summary>
     public string Origin { get; set; } = "";
+    /// <summary>
+    /// The qemu event family that gives this VM's qemu-layer request direction (the first one seen): qemu
+    /// emits several per request when several are enabled, and each request must be counted once.
+    /// </summary>
+    public QemuDirectionSource QemuDirectionSource { get; set; }
+
+    /// <summary>How the VM was identified: one of <see cref="VmIdentity"/>.</summary>
+    public string Identity { get; set; } = VmIdentity.Guess;
 }

@@ -36,6 +36,9 @@ public sealed class CtfTraceSource : EventSource
         _firstCpuCount = _streams.Length == 0 ? 0 : _streams.Max(s => s.ProbeFirstPacketCpu()) + 1;
         var clock = layout.Streams.Values.Select(s => s.Clock).FirstOrDefault();
         Clock = clock is not null && (clock.OffsetSeconds != 0 || clock.OffsetCycles != 0) ? TraceClockKind.Realtime : TraceClockKind.Unknown;
+        string clockName = clock is null || clock.Name.Length == 0 ? "unnamed" : clock.Name;
+        ClockName = Clock == TraceClockKind.Realtime ? $"{clockName} + offset (realtime)" : clockName;
+        Machine = metadata.Environment.TryGetValue("hostname", out var hostName) && hostName.Length > 0 ? new MachineIdentity(hostName) : null;
     }
 
     /// <summary>Opens the CTF trace in <paramref name="directory"/> (its <c>metadata</c> file and stream files).</summary>
@@ -79,6 +82,10 @@ public sealed class CtfTraceSource : EventSource
     public override string Description { get; }
 
     public override TraceClockKind Clock { get; }
+
+    public override string ClockName { get; }
+
+    public override MachineIdentity? Machine { get; }
 
     public override TraceEvent Current => _streams[_merge.Current].Current;
 

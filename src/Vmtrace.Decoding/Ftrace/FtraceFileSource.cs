@@ -25,6 +25,8 @@ public sealed class FtraceFileSource : EventSource
 
         Decoders = new FtraceDecoderTable(metadata.Formats, metadata.BigEndian, metadata.PageLayout.CommitSize);
         Clock = ClockOf(metadata);
+        ClockName = ClockNameOf(metadata);
+        Machine = MachineOf(metadata);
         Converter = new FtraceTimestampConverter(metadata.Tsc2Nsec, metadata.TimeShift, metadata.TimeOffset);
         var lostEvents = EventType.CreateLostEvents();
         var unknown = new EventType("ftrace_unknown_event", [new FieldDescriptor("type_id", FieldKind.Unsigned)], "ftrace");
@@ -83,6 +85,10 @@ public sealed class FtraceFileSource : EventSource
 
     public override TraceClockKind Clock { get; }
 
+    public override string ClockName { get; }
+
+    public override MachineIdentity? Machine { get; }
+
     public override int CpuCount => Metadata.CpuCount;
 
     public override IReadOnlyDictionary<int, string> InitialThreadNames => Metadata.Cmdlines;
@@ -112,21 +118,52 @@ public sealed class FtraceFileSource : EventSource
     }
 
     /// <summary>
-    /// What the timestamps count from. "tai" is taken as realtime (these hosts keep a TAI offset of 0);
+    /// What the timestamps count from. "tai" is taken as realtime (these hosts keep a TAI offset of 0), and so
+    /// is any clock with a DATE option (<c>trace-cmd record --date</c> stores the offset to gettimeofday);
     /// x86-tsc without a TSC2NSEC conversion is raw cycles; TSC converted to ns has no known origin.
     /// </summary>
     public static TraceClockKind ClockOf(TraceDatMetadata metadata)
     {
-        string? clock = metadata.Buffers.FirstOrDefault(b => b.Name.Length == 0)?.Clock ?? metadata.TraceClock;
+        ArgumentNullException.ThrowIfNull(metadata);
+        string? clock = SelectedClock(metadata);
         bool converted = metadata.Tsc2Nsec is { Multiplier: > 0 };
+        if (IsCycleCounter(clock) && !converted)
+            return TraceClockKind.Cycles;
+        if (metadata.HasDate)
+            return TraceClockKind.Realtime;
         return clock switch
         {
             "tai" or "realtime" => TraceClockKind.Realtime,
             "mono" => TraceClockKind.Monotonic,
-            "x86-tsc" or "counter" or "tsc2nsec" => converted ? TraceClockKind.Unknown : TraceClockKind.Cycles,
             _ => TraceClockKind.Unknown,
         };
     }
+
+    /// <summary>The clock the trace was recorded with, as trace-cmd names it, and how its timestamps were mapped.</summary>
+    public static string ClockNameOf(TraceDatMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        string clock = SelectedClock(metadata) ?? "unnamed";
+        if (IsCycleCounter(clock))
+            clock = metadata.Tsc2Nsec is { Multiplier: > 0 } ? $"{clock} (TSC2NSEC to ns)" : $"{clock} (raw cycles, no TSC2NSEC)";
+        return metadata.HasDate ? $"{clock} + --date offset (realtime)" : clock;
+    }
+
+    /// <summary>The machine: UNAME's node name, the trace id, and the GUEST / TIME_SHIFT ties to other traces.</summary>
+    public static MachineIdentity MachineOf(TraceDatMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        // UNAME is "sysname nodename release machine" (uname -s -n -r -m).
+        var uname = metadata.Uname?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string? hostName = uname is { Length: >= 2 } ? uname[1] : null;
+        return new MachineIdentity(hostName, metadata.TraceId, metadata.TimeShift?.PeerTraceId,
+            metadata.Guests.Count > 0 ? metadata.Guests.Select(g => g.TraceId).ToList() : null);
+    }
+
+    private static string? SelectedClock(TraceDatMetadata metadata) =>
+        metadata.Buffers.FirstOrDefault(b => b.Name.Length == 0)?.Clock ?? metadata.TraceClock;
+
+    private static bool IsCycleCounter(string? clock) => clock is "x86-tsc" or "counter" or "tsc2nsec";
 
     protected override void Dispose(bool disposing)
     {

@@ -43,6 +43,11 @@ public sealed class TraceDatMetadata
     public TscConversion? Tsc2Nsec { get; set; }
     /// <summary>Sum of the OFFSET and DATE options, ns added to every timestamp.</summary>
     public long TimeOffset { get; set; }
+    /// <summary>
+    /// True when a DATE option (<c>trace-cmd record --date</c>) maps the trace clock to gettimeofday:
+    /// timestamps plus <see cref="TimeOffset"/> are then realtime, whatever the clock.
+    /// </summary>
+    public bool HasDate { get; set; }
     public TimeShift? TimeShift { get; set; }
     public List<TraceDatGuest> Guests { get; } = [];
     public ulong? TraceId { get; set; }

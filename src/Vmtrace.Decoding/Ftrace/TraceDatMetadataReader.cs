@@ -539,8 +539,12 @@ internal static class TraceDatMetadataReader
                 meta.TraceId = r.ReadU64();
                 break;
             case TraceDatOption.Offset:
-            case TraceDatOption.Date:
                 meta.TimeOffset += ParseCNumber(r.ReadRestAsText(), meta.Path, at);
+                break;
+            case TraceDatOption.Date:
+                // trace-cmd writes the clock-to-gettimeofday offset in microseconds (its reader multiplies by 1000).
+                meta.TimeOffset += ParseCNumber(r.ReadRestAsText(), meta.Path, at) * 1000;
+                meta.HasDate = true;
                 break;
             case TraceDatOption.Tsc2Nsec:
                 meta.Tsc2Nsec = new TscConversion(r.ReadU32(), r.ReadU32(), r.ReadU64());

@@ -36,6 +36,12 @@ public abstract class EventSource : IDisposable
 
     public virtual TraceClockKind Clock => TraceClockKind.Unknown;
 
+    /// <summary>The clock as the trace names it, for messages ("mono", "x86-tsc", "realtime (qemu log)"…).</summary>
+    public virtual string ClockName => "unknown";
+
+    /// <summary>The machine the trace was recorded on, when the trace says (null: it does not).</summary>
+    public virtual MachineIdentity? Machine => null;
+
     /// <summary>Thread names the trace knows up front (ftrace saved_cmdlines, LTTng statedump): tid → comm.</summary>
     public virtual IReadOnlyDictionary<int, string> InitialThreadNames => EmptyNames;
 

@@ -72,4 +72,16 @@ public enum KnownEvent : byte
     /// <c>sum_exec_runtime</c>). After <see cref="LostEvents"/> so the existing values keep their numbers.
     /// </summary>
     SchedStatRuntime,
+
+    /// <summary>qemu <c>virtio_blk_handle_read</c>: a guest read request as virtio-blk takes it (sector, nsectors).</summary>
+    QemuVirtioBlkHandleRead,
+
+    /// <summary>qemu <c>virtio_blk_handle_write</c>: a guest write request as virtio-blk takes it (sector, nsectors).</summary>
+    QemuVirtioBlkHandleWrite,
+
+    /// <summary>qemu <c>blk_co_preadv</c>: a read at the block-backend layer, any device model (offset, bytes).</summary>
+    QemuBlkCoPreadv,
+
+    /// <summary>qemu <c>blk_co_pwritev</c>: a write at the block-backend layer, any device model (offset, bytes).</summary>
+    QemuBlkCoPwritev,
 }

@@ -56,6 +56,8 @@ public sealed class QemuLogSource : EventSource
 
     public override TraceClockKind Clock => TraceClockKind.Realtime;
 
+    public override string ClockName => "realtime (qemu log, gettimeofday)";
+
     public override double Progress => _fileLength == 0 ? 1 : (double)_lines.Position / _fileLength;
 
     /// <summary>Distinct event types met so far (for tests: steady-state lines must not create new ones).</summary>
