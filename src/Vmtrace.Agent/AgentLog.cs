@@ -25,4 +25,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(5, LogLevel.Warning, "Kafka: {Reason}")]
     public static partial void KafkaError(ILogger logger, string reason);
+
+    [LoggerMessage(8, LogLevel.Error, "Agent stopped with {Records} record(s) ({KiB} KiB) not acknowledged by Kafka (lost): {Error}")]
+    public static partial void NotFlushed(ILogger logger, long records, long kiB, string error);
 }

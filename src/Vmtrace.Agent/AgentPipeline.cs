@@ -177,7 +177,8 @@ public sealed class AgentPipeline
         string sentInventory = InventoryKey(inventory);
         long lastHeartbeat = Stopwatch.GetTimestamp(), lastInventory = lastHeartbeat, lastScan = lastHeartbeat, lastHealth = lastHeartbeat;
         long lastSent = long.MinValue, batchMax = long.MinValue, heartbeatMark = long.MinValue, read = 0;
-        bool stopping = false;
+        bool stopping = false, qemuStarted = false;
+        var qemuStarts = new QemuStartWatch();
         while (true)
         {
             if (!stopping && cancellationToken.IsCancellationRequested)
@@ -195,13 +196,14 @@ public sealed class AgentPipeline
                     batchMax = t;
                 batches.Append(events.Current);
                 read++;
+                qemuStarted |= !stopping && qemuStarts.IsQemuStart(events.Current);
                 if (batches.IsFull)
                 {
                     Counters.EventsRead = read;
                     SendBatch(key, batches, send);
                     lastSent = batchMax;
                 }
-                else if ((read & 1023) != 0)
+                else if ((read & 1023) != 0 && !qemuStarted)
                 {
                     continue; // the clock is read once per 1024 events on a busy host, and on every idle read
                 }
@@ -235,19 +237,27 @@ public sealed class AgentPipeline
                 _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, send);
                 lastHealth = now;
             }
-            if (!stopping && Stopwatch.GetElapsedTime(lastScan, now) >= _options.InventoryCheckInterval)
+            if (!stopping && (qemuStarted || Stopwatch.GetElapsedTime(lastScan, now) >= _options.InventoryCheckInterval))
             {
                 // The scan also makes the source follow the trace log of a VM started since.
                 var current = _source.Inventory(events);
                 string currentKey = InventoryKey(current);
                 if (currentKey != sentInventory || Stopwatch.GetElapsedTime(lastInventory, now) >= _options.InventoryInterval)
                 {
+                    if (qemuStarted && batches.EventCount > 0)
+                    {
+                        // The events up to the exec go first, then the inventory, then the new VM's events.
+                        Counters.EventsRead = read;
+                        SendBatch(key, batches, send);
+                        lastSent = batchMax;
+                    }
                     _sink.Send(key, records.Inventory(current), false, send);
                     Counters.Inventories++;
                     sentInventory = currentKey;
                     lastInventory = now;
                 }
                 lastScan = now;
+                qemuStarted = false;
             }
         }
         Counters.EventsRead = read;

@@ -16,9 +16,10 @@ public sealed class AgentService : BackgroundService
     private readonly IAgentSource _source;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<AgentService> _logger;
+    private readonly TimeProvider _time;
 
     public AgentService(IOptions<AgentOptions> options, IOptions<KafkaOptions> kafka, IAgentSource source,
-        IHostApplicationLifetime lifetime, ILogger<AgentService> logger)
+        IHostApplicationLifetime lifetime, ILogger<AgentService> logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(kafka);
@@ -27,6 +28,7 @@ public sealed class AgentService : BackgroundService
         _source = source;
         _lifetime = lifetime;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
     }
 
     public AgentCounters Counters { get; } = new();
@@ -43,8 +45,24 @@ public sealed class AgentService : BackgroundService
             AgentLog.StartingLive(_logger, _source.Description, _source.HostId);
         else
             AgentLog.Starting(_logger, _source.Description, _source.HostId, _options.Speed);
-        using var sink = new KafkaRecordSink(_kafka, _options.MaxBufferedKiB, Counters, e => AgentLog.KafkaError(_logger, e.Reason));
-        using var health = new Timer(_ => LogHealth(), null, _options.HealthInterval, _options.HealthInterval);
+        // librdkafka reports every failed connection attempt: an outage is one line down, a summary every
+        // HealthInterval while it lasts (what is buffered meanwhile), one line back at the next acknowledged record.
+        var kafka = new OutageLog("Kafka", new DependencyOutage(_time, _options.HealthInterval), _logger);
+        using var sink = new KafkaRecordSink(_kafka, _options.MaxBufferedKiB, Counters,
+            e =>
+            {
+                if (e.IsFatal)
+                    AgentLog.KafkaError(_logger, e.Reason);
+                else
+                    kafka.Failed(e.Reason, BufferedNow);
+            },
+            kafka.Succeeded);
+        using var health = new Timer(_ =>
+        {
+            kafka.Tick(BufferedNow);
+            if (!kafka.Outage.IsDown)
+                LogHealth();
+        }, null, _options.HealthInterval, _options.HealthInterval);
         try
         {
             // A live source returns only once stopped, drained and sent (its ftrace instance removed).
@@ -81,6 +99,9 @@ public sealed class AgentService : BackgroundService
         return Task.CompletedTask;
     }
 
+    private string BufferedNow() =>
+        $"{Counters.BufferedRecords} record(s) ({Counters.BufferedBytes / 1024} KiB of {Counters.BufferCapacityBytes / 1024} KiB) buffered, source blocked {Counters.BufferFullWaits} time(s)";
+
     private void TryFlush(KafkaRecordSink sink)
     {
         try
@@ -89,7 +110,8 @@ public sealed class AgentService : BackgroundService
         }
         catch (Exception ex) when (ex is TimeoutException or Confluent.Kafka.KafkaException)
         {
-            AgentLog.Failed(_logger, ex, "flush on shutdown: " + ex.Message);
+            // Kafka unreachable at the stop: one line with what is lost, no stack trace.
+            AgentLog.NotFlushed(_logger, Counters.BufferedRecords, Counters.BufferedBytes / 1024, ex.Message);
         }
     }
 

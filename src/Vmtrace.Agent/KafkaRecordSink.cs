@@ -17,7 +17,9 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
     private readonly Action<DeliveryReport<string, byte[]>> _onDelivery;
     private volatile string? _failure;
 
-    public KafkaRecordSink(KafkaOptions kafka, int maxBufferedKiB, AgentCounters counters, Action<Error>? onError = null)
+    /// <param name="onError">librdkafka's error reports (many a second while brokers are down).</param>
+    /// <param name="onDelivered">After each record Kafka acknowledged (so an outage can be seen to end).</param>
+    public KafkaRecordSink(KafkaOptions kafka, int maxBufferedKiB, AgentCounters counters, Action<Error>? onError = null, Action? onDelivered = null)
     {
         ArgumentNullException.ThrowIfNull(kafka);
         _topic = kafka.EventsTopic;
@@ -53,6 +55,7 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
             else
             {
                 _counters.NoteDelivered(bytes);
+                onDelivered?.Invoke();
             }
         };
     }

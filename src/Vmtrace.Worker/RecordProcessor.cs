@@ -45,16 +45,44 @@ internal sealed class RecordProcessor
         if (record.Kind == HostRecordKind.AgentHealth)
             return ProcessAgentHealth(record, points); // counters only: no analysis or session state is touched
 
+        // The whole record is read and checked before any host state changes: a damaged record (even one naming a
+        // real host under another session) is dead-lettered and leaves the host exactly as it was.
+        WireInventory? inventory = null;
+        long watermark = 0;
+        try
+        {
+            switch (record.Kind)
+            {
+                case HostRecordKind.Inventory:
+                    inventory = record.ReadInventory();
+                    break;
+                case HostRecordKind.Heartbeat:
+                    watermark = record.ReadWatermark();
+                    break;
+                default:
+                    ValidateBatch(record);
+                    break;
+            }
+        }
+        catch (WireFormatException ex)
+        {
+            string what = record.Kind switch
+            {
+                HostRecordKind.Inventory => "damaged inventory",
+                HostRecordKind.Heartbeat => "damaged heartbeat",
+                _ => "damaged event batch",
+            };
+            return RecordOutcome.Dead($"{what} (host {record.HostId}, session {record.SessionId}, sequence {record.Sequence}): {ex.Message}", ex);
+        }
+
         var host = state.Host(record.HostId);
         if (host.SessionId != record.SessionId)
         {
-            // A new agent session: the previous one ended without saying so (agent crash); close what it left.
-            if (host.Analysis is { } old)
-            {
-                old.Flush(old.Now);
-                Emit(host, points, long.MinValue, final: true);
+            // A new agent session: the previous one ended without saying so (agent killed). Its open window is
+            // dropped, not flushed: the restarted agent sends that window's events again (a replay) or covers the
+            // rest of it (a live host), so a window cut at the crash would only leave points analyze never gives.
+            if (host.Analysis is not null)
                 Counters.SessionsCutShort++;
-            }
             host.Analysis = null;
             host.AppliedInventory = "";
             host.SessionId = record.SessionId;
@@ -64,15 +92,6 @@ internal sealed class RecordProcessor
         {
             case HostRecordKind.Inventory:
             {
-                WireInventory inventory;
-                try
-                {
-                    inventory = record.ReadInventory();
-                }
-                catch (WireFormatException ex)
-                {
-                    return RecordOutcome.Dead("damaged inventory: " + ex.Message, ex);
-                }
                 host.Inventory = inventory;
                 Counters.Inventories++;
                 if (host.Analysis is { } analysis)
@@ -81,15 +100,6 @@ internal sealed class RecordProcessor
             }
             case HostRecordKind.Heartbeat:
             {
-                long watermark;
-                try
-                {
-                    watermark = record.ReadWatermark();
-                }
-                catch (WireFormatException ex)
-                {
-                    return RecordOutcome.Dead("damaged heartbeat: " + ex.Message, ex);
-                }
                 Counters.Heartbeats++;
                 if (host.Analysis is { } analysis)
                 {
@@ -109,9 +119,34 @@ internal sealed class RecordProcessor
                 break;
             }
             case HostRecordKind.EventBatch:
-                return ProcessBatch(host, record, points);
+                FeedBatch(host, record, points);
+                break;
         }
         return RecordOutcome.Ok;
+    }
+
+    /// <summary>
+    /// Ends a host whose agent went silent (<see cref="IdleHosts"/>): its open window closes at its last event or
+    /// watermark, as a session end would close it, and the host is forgotten.
+    /// </summary>
+    public void EndSilentHost(PartitionState state, HostStream host, List<string> points)
+    {
+        if (host.Analysis is { } analysis)
+        {
+            analysis.Flush(analysis.Now);
+            Emit(host, points, long.MinValue, final: true);
+        }
+        state.Hosts.Remove(host.HostId);
+        Counters.HostsTimedOut++;
+    }
+
+    /// <summary>Decodes every event of the batch once without feeding it: every length, index and column is checked.</summary>
+    private void ValidateBatch(HostRecord record)
+    {
+        _reader.Load(record);
+        while (_reader.MoveNext())
+        {
+        }
     }
 
     /// <summary>
@@ -143,53 +178,40 @@ internal sealed class RecordProcessor
         return RecordOutcome.Ok;
     }
 
-    private RecordOutcome ProcessBatch(HostStream host, HostRecord record, List<string> points)
+    /// <summary>Feeds a batch <see cref="ValidateBatch"/> has checked whole.</summary>
+    private void FeedBatch(HostStream host, HostRecord record, List<string> points)
     {
-        long fed = 0;
-        long openWindow = long.MinValue; // the analysis's open window before this batch (none yet: MinValue)
-        try
+        _reader.Load(record);
+        var analysis = host.Analysis;
+        if (analysis is null && _reader.EventCount > 0)
         {
-            _reader.Load(record);
-            var analysis = host.Analysis;
-            if (analysis is null && _reader.EventCount > 0)
+            analysis = new HostAnalysis(new AnalysisOptions
             {
-                analysis = new HostAnalysis(new AnalysisOptions
-                {
-                    WindowNs = _options.Window.Ticks * 100,
-                    TopInterferers = _options.TopInterferers,
-                    CpuCount = _reader.CpuCount,
-                });
-                host.Analysis = analysis;
-                if (host.Inventory is not null)
-                    ApplyIfChanged(host, analysis);
-            }
-            if (analysis is null)
-                return RecordOutcome.Ok;
-            if (analysis.Counters.Events > 0)
-                openWindow = analysis.OpenWindowStart;
-            long last = long.MinValue;
-            while (_reader.MoveNext())
-            {
-                var e = _reader.Current;
-                analysis.OnEvent(e);
-                last = e.Timestamp;
-                fed++;
-            }
-            Counters.EventsIn += fed;
-            Counters.TracerSkippedEvents += _reader.SkippedEvents;
-            if (last != long.MinValue)
-                Counters.NoteEventTime(last);
-            Emit(host, points, openWindow, final: false);
-            return RecordOutcome.Ok;
+                WindowNs = _options.Window.Ticks * 100,
+                TopInterferers = _options.TopInterferers,
+                CpuCount = _reader.CpuCount,
+            });
+            host.Analysis = analysis;
+            if (host.Inventory is not null)
+                ApplyIfChanged(host, analysis);
         }
-        catch (WireFormatException ex)
+        if (analysis is null)
+            return;
+        // The analysis's open window before this batch (none yet: MinValue).
+        long openWindow = analysis.Counters.Events > 0 ? analysis.OpenWindowStart : long.MinValue;
+        long last = long.MinValue, fed = 0;
+        while (_reader.MoveNext())
         {
-            Counters.EventsIn += fed;
-            if (host.Analysis is not null)
-                Emit(host, points, openWindow, final: false);
-            // Deterministic: a reprocessed damaged batch feeds the same events before failing at the same place.
-            return RecordOutcome.Dead($"damaged event batch (host {record.HostId}, sequence {record.Sequence}, {fed} events used before the damage): {ex.Message}", ex);
+            var e = _reader.Current;
+            analysis.OnEvent(e);
+            last = e.Timestamp;
+            fed++;
         }
+        Counters.EventsIn += fed;
+        Counters.TracerSkippedEvents += _reader.SkippedEvents;
+        if (last != long.MinValue)
+            Counters.NoteEventTime(last);
+        Emit(host, points, openWindow, final: false);
     }
 
     private static void ApplyIfChanged(HostStream host, HostAnalysis analysis)

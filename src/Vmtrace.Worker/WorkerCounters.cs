@@ -7,6 +7,7 @@ public sealed class WorkerCounters
     private long _checkpoints, _checkpointBytes, _writeFailures, _sessionsEnded, _sessionsCutShort, _restoredPartitions;
     private long _pointsRejected, _droppedByRetention;
     private long _pointsQueued, _pendingPoints, _assigned, _agentHealthRecords, _paused;
+    private long _hostsTimedOut;
     private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
 
     public long RecordsIn { get => Interlocked.Read(ref _recordsIn); internal set => Interlocked.Exchange(ref _recordsIn, value); }
@@ -29,11 +30,13 @@ public sealed class WorkerCounters
     /// <summary>InfluxDB writes that failed for good (the worker paused and retried them).</summary>
     public long WriteFailures { get => Interlocked.Read(ref _writeFailures); internal set => Interlocked.Exchange(ref _writeFailures, value); }
     public long SessionsEnded { get => Interlocked.Read(ref _sessionsEnded); internal set => Interlocked.Exchange(ref _sessionsEnded, value); }
-    /// <summary>Agent sessions replaced by a new one without an end marker (agent crash): their last window was closed at their last event.</summary>
+    /// <summary>Agent sessions replaced by a new one without an end marker (agent killed and restarted): their open window was dropped.</summary>
     public long SessionsCutShort { get => Interlocked.Read(ref _sessionsCutShort); internal set => Interlocked.Exchange(ref _sessionsCutShort, value); }
     public long RestoredPartitions { get => Interlocked.Read(ref _restoredPartitions); internal set => Interlocked.Exchange(ref _restoredPartitions, value); }
     /// <summary>Consumption is paused because InfluxDB does not take the pending points (nothing more is read meanwhile).</summary>
     public bool ConsumptionPaused { get => Interlocked.Read(ref _paused) != 0; internal set => Interlocked.Exchange(ref _paused, value ? 1 : 0); }
+    /// <summary>Hosts ended because nothing of theirs arrived for Worker:HostIdleTimeout.</summary>
+    public long HostsTimedOut { get => Interlocked.Read(ref _hostsTimedOut); internal set => Interlocked.Exchange(ref _hostsTimedOut, value); }
     public long WriteCount => Interlocked.Read(ref _writes);
     /// <summary>Partitions of the events topic this worker owns now.</summary>
     public long AssignedPartitions { get => Interlocked.Read(ref _assigned); internal set => Interlocked.Exchange(ref _assigned, value); }

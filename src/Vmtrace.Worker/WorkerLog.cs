@@ -19,12 +19,6 @@ internal static partial class WorkerLog
     [LoggerMessage(5, LogLevel.Warning, "Record {Topic}[{Partition}]@{Offset} dead-lettered: {Reason}")]
     public static partial void DeadLettered(ILogger logger, string topic, int partition, long offset, string reason);
 
-    [LoggerMessage(6, LogLevel.Warning, "InfluxDB write of {Points} point(s) failed; consumption paused, retrying every {Delay}: {Error}")]
-    public static partial void Paused(ILogger logger, int points, TimeSpan delay, string error);
-
-    [LoggerMessage(7, LogLevel.Information, "InfluxDB write succeeded after {Failures} failed attempt(s); consumption resumed")]
-    public static partial void Resumed(ILogger logger, long failures);
-
     [LoggerMessage(8, LogLevel.Debug, "Checkpoint of partition {Partition} at offset {Offset}: {Bytes} bytes")]
     public static partial void Checkpointed(ILogger logger, int partition, long offset, int bytes);
 
@@ -37,4 +31,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(11, LogLevel.Error, "Kafka error: {Reason} (fatal: {Fatal})")]
     public static partial void KafkaError(ILogger logger, string reason, bool fatal);
+
+    [LoggerMessage(12, LogLevel.Warning, "Host {Host} (partition {Partition}) sent nothing for {Timeout}: its session is ended, its open window closed at its last event")]
+    public static partial void HostTimedOut(ILogger logger, string host, int partition, TimeSpan timeout);
 }

@@ -14,6 +14,13 @@ public sealed class WorkerOptions
     /// <summary>Interferers kept per VM and window.</summary>
     public int TopInterferers { get; set; } = 5;
 
+    /// <summary>
+    /// A host that sends nothing at all (no event, heartbeat or inventory) for this long (wall time) is taken as gone: its
+    /// open window is closed at its last event or watermark, as at a session end. A quiet but running agent sends
+    /// heartbeats, so this only ends hosts whose agent stopped without ending its session.
+    /// </summary>
+    public TimeSpan HostIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often each partition's analysis state is checkpointed (and its offset stored). After a crash at most this much is recomputed.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -25,6 +32,15 @@ public sealed class WorkerOptions
 
     /// <summary>Wait between write attempts while InfluxDB is unreachable (the partitions are paused meanwhile).</summary>
     public TimeSpan OutageRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The wait between write attempts grows from <see cref="OutageRetryDelay"/> up to this (with jitter) while InfluxDB stays down.</summary>
+    public TimeSpan OutageMaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An InfluxDB write with no answer for this long is reported as an outage (a server that accepts the connection and never answers); the write goes on waiting.</summary>
+    public TimeSpan WriteStallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>While Kafka or InfluxDB is down, a summary line (duration, failures, what is held back) this often; the outage's start and end are one line each.</summary>
+    public TimeSpan OutageSummaryInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>How often pipeline_health is logged and written.</summary>
     public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(10);
@@ -54,6 +70,14 @@ public sealed class WorkerOptions
             yield return "Worker:MaxPendingLines must be at least 1";
         if (OutageRetryDelay <= TimeSpan.Zero)
             yield return $"Worker:OutageRetryDelay must be positive, not {OutageRetryDelay}";
+        if (OutageMaxRetryDelay < OutageRetryDelay)
+            yield return $"Worker:OutageMaxRetryDelay ({OutageMaxRetryDelay}) must be at least Worker:OutageRetryDelay ({OutageRetryDelay})";
+        if (WriteStallTimeout <= TimeSpan.Zero)
+            yield return $"Worker:WriteStallTimeout must be positive, not {WriteStallTimeout}";
+        if (OutageSummaryInterval <= TimeSpan.Zero)
+            yield return $"Worker:OutageSummaryInterval must be positive, not {OutageSummaryInterval}";
+        if (HostIdleTimeout <= TimeSpan.Zero)
+            yield return $"Worker:HostIdleTimeout must be positive, not {HostIdleTimeout}";
         if (HealthInterval <= TimeSpan.Zero)
             yield return $"Worker:HealthInterval must be positive, not {HealthInterval}";
         if (string.IsNullOrWhiteSpace(DeadLetterDirectory))

@@ -30,12 +30,18 @@ public sealed class WorkerService : BackgroundService
     private IProducer<string, byte[]>? _producer;
     private IConsumer<string?, byte[]>? _consumer;
     private CheckpointStore? _store;
+    private KafkaDeadLetters? _deadLetters;
+    private readonly IdleHosts _idleHosts;
+    private readonly WorkerOutages _outages;
+    private readonly TimeProvider _time;
+    private long _lastIdleSweep;
     private bool _paused;
     private long _lastFlushTicks;
     private long _lastHealthTicks;
     private long _consumerLag;
 
-    public WorkerService(IOptions<KafkaOptions> kafka, IOptions<WorkerOptions> options, IPointWriter points, ILogger<WorkerService> logger)
+    public WorkerService(IOptions<KafkaOptions> kafka, IOptions<WorkerOptions> options, IPointWriter points, ILogger<WorkerService> logger,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(kafka);
         ArgumentNullException.ThrowIfNull(options);
@@ -44,10 +50,16 @@ public sealed class WorkerService : BackgroundService
         _points = points;
         _logger = logger;
         _processor = new RecordProcessor(_options);
+        _time = time ?? TimeProvider.System;
+        _idleHosts = new IdleHosts(_time, _options.HostIdleTimeout);
+        _outages = new WorkerOutages(_time, _options, logger);
         _instance = _options.InstanceName ?? Environment.MachineName + "-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
     }
 
     public WorkerCounters Counters => _processor.Counters;
+
+    /// <summary>Kafka's and InfluxDB's state as this worker sees them.</summary>
+    internal WorkerOutages Outages => _outages;
 
     /// <summary>Consumer lag summed over the assigned partitions at the last health report.</summary>
     public long ConsumerLag => Interlocked.Read(ref _consumerLag);
@@ -75,8 +87,9 @@ public sealed class WorkerService : BackgroundService
             CompressionType = CompressionType.Zstd,
             MessageMaxBytes = 64 * 1024 * 1024,
             LingerMs = 5,
-        })).SetErrorHandler((_, e) => WorkerLog.KafkaError(_logger, e.Reason, e.IsFatal)).Build();
+        })).SetErrorHandler((_, e) => OnKafkaError(e)).Build();
         _store = new CheckpointStore(_kafka, _options.GroupId, _producer);
+        _deadLetters = new KafkaDeadLetters(_producer, _kafka.DeadLetterTopic, _processor.Counters, _logger);
         var config = _kafka.Apply(new ConsumerConfig
         {
             GroupId = _options.GroupId,
@@ -90,7 +103,7 @@ public sealed class WorkerService : BackgroundService
             FetchWaitMaxMs = 50,
         });
         _consumer = new ConsumerBuilder<string?, byte[]>(config)
-            .SetErrorHandler((_, e) => WorkerLog.KafkaError(_logger, e.Reason, e.IsFatal))
+            .SetErrorHandler((_, e) => OnKafkaError(e))
             .SetPartitionsAssignedHandler((_, parts) => OnAssigned(parts))
             .SetPartitionsRevokedHandler((_, parts) => OnRevoked(parts))
             .SetPartitionsLostHandler((_, parts) => OnLost(parts))
@@ -105,6 +118,8 @@ public sealed class WorkerService : BackgroundService
                 // up, and the points go out now instead of after FlushInterval (window lag); while records keep
                 // coming, writes stay batched.
                 var cr = _consumer.Consume(_pending.Count > 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(100));
+                if (cr is not null)
+                    _outages.Kafka.Succeeded();
                 if (cr is not null && !cr.IsPartitionEOF)
                     Handle(cr);
                 else if (_pending.Count > 0)
@@ -136,27 +151,10 @@ public sealed class WorkerService : BackgroundService
             return; // not ours any more, or before the checkpoint (already in its state)
         bool sessionEnd = cr.Message.Headers?.TryGetLastBytes(KafkaHeaders.SessionEnd, out _) == true;
         var outcome = _processor.Process(state, cr.Message.Value, sessionEnd, _pending);
+        _idleHosts.Seen(state.Partition, cr.Message.Key);
         if (!outcome.Used)
-            DeadLetter(cr, outcome);
+            _deadLetters!.Send(cr, outcome);
         state.NextOffset = cr.Offset.Value + 1;
-    }
-
-    private void DeadLetter(ConsumeResult<string?, byte[]> cr, RecordOutcome outcome)
-    {
-        _processor.Counters.DeadLettered++;
-        WorkerLog.DeadLettered(_logger, cr.Topic, cr.Partition.Value, cr.Offset.Value, outcome.Reason ?? "");
-        var headers = new Headers
-        {
-            { KafkaHeaders.DeadLetterReason, Encoding.UTF8.GetBytes(outcome.Reason ?? "") },
-            { KafkaHeaders.DeadLetterOrigin, Encoding.UTF8.GetBytes($"{cr.Topic}/{cr.Partition.Value}@{cr.Offset.Value}") },
-            { KafkaHeaders.DeadLetterError, Encoding.UTF8.GetBytes(outcome.Error?.GetType().Name ?? "") },
-        };
-        _producer!.Produce(_kafka.DeadLetterTopic, new Message<string, byte[]> { Key = cr.Message.Key!, Value = cr.Message.Value ?? [], Headers = headers },
-            report =>
-            {
-                if (report.Error.IsError)
-                    WorkerLog.KafkaError(_logger, $"dead letter of {cr.Topic}/{cr.Partition.Value}@{cr.Offset.Value} not delivered: {report.Error.Reason}", report.Error.IsFatal);
-            });
     }
 
     private void Housekeeping(CancellationToken stop)
@@ -173,6 +171,19 @@ public sealed class WorkerService : BackgroundService
             {
                 WritePending(stop, singleAttempt: false);
                 Checkpoint(p);
+            }
+        }
+        _outages.ProbeKafka(_consumer!, _kafka.EventsTopic, () => $"{_pending.Count} point(s) waiting");
+        if (_time.GetElapsedTime(_lastIdleSweep) >= TimeSpan.FromSeconds(1))
+        {
+            _lastIdleSweep = _time.GetTimestamp();
+            foreach (var p in _partitions.Values)
+            {
+                foreach (var host in _idleHosts.Expired(p))
+                {
+                    WorkerLog.HostTimedOut(_logger, host.HostId, p.Partition, _options.HostIdleTimeout);
+                    _processor.EndSilentHost(p, host, _pending);
+                }
             }
         }
         if (Stopwatch.GetElapsedTime(_lastHealthTicks, now) >= _options.HealthInterval)
@@ -196,7 +207,9 @@ public sealed class WorkerService : BackgroundService
             long started = Stopwatch.GetTimestamp();
             try
             {
-                var result = _points.WriteAsync(_pending, stop).GetAwaiter().GetResult();
+                var write = _points.WriteAsync(_pending, stop);
+                _outages.WaitForWrite(write, HeldBack);
+                var result = write.GetAwaiter().GetResult();
                 _processor.Counters.NoteWrite(Stopwatch.GetElapsedTime(started), result);
                 _pending.Clear();
                 if (_paused)
@@ -204,8 +217,8 @@ public sealed class WorkerService : BackgroundService
                     _consumer!.Resume(_consumer.Assignment);
                     _paused = false;
                     _processor.Counters.ConsumptionPaused = false;
-                    WorkerLog.Resumed(_logger, failures);
                 }
+                _outages.Influx.Succeeded();
                 return;
             }
             catch (Exception ex) when (ex is InfluxException or HttpRequestException or TimeoutException or Polly.CircuitBreaker.BrokenCircuitException)
@@ -220,16 +233,27 @@ public sealed class WorkerService : BackgroundService
                     _paused = true;
                     _processor.Counters.ConsumptionPaused = true;
                 }
-                WorkerLog.Paused(_logger, _pending.Count, _options.OutageRetryDelay, ex.Message);
-                WaitWhilePaused(stop);
+                _outages.Influx.Failed(ex.Message, HeldBack);
+                WaitWhilePaused(stop, WorkerOutages.RetryDelay(failures, _options.OutageRetryDelay, _options.OutageMaxRetryDelay));
             }
         }
     }
 
-    /// <summary>Keeps the consumer alive in its group (paused partitions return nothing) for the retry delay.</summary>
-    private void WaitWhilePaused(CancellationToken stop)
+    private string HeldBack() => $"{_pending.Count} point(s) waiting, consumption paused at consumer lag {ConsumerLag}";
+
+    /// <summary>librdkafka reports every failed connection attempt: a fatal error is logged as such, the rest as an outage.</summary>
+    private void OnKafkaError(Error e)
     {
-        var until = Stopwatch.GetTimestamp() + (long)(_options.OutageRetryDelay.TotalSeconds * Stopwatch.Frequency);
+        if (e.IsFatal)
+            WorkerLog.KafkaError(_logger, e.Reason, e.IsFatal);
+        else
+            _outages.Kafka.Failed(e.Reason, () => $"{_pending.Count} point(s) waiting, consumer lag {ConsumerLag} at the last health report");
+    }
+
+    /// <summary>Keeps the consumer alive in its group (paused partitions return nothing) for the retry delay.</summary>
+    private void WaitWhilePaused(CancellationToken stop, TimeSpan delay)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < until)
         {
             stop.ThrowIfCancellationRequested();
@@ -312,6 +336,7 @@ public sealed class WorkerService : BackgroundService
         {
             if (!_partitions.Remove(tp.Partition.Value, out var p))
                 continue;
+            _idleHosts.Forget(p.Partition);
             bool ok = TryCheckpoint(p);
             WorkerLog.Revoked(_logger, p.Partition, p.NextOffset, ok);
         }
@@ -322,7 +347,10 @@ public sealed class WorkerService : BackgroundService
         foreach (var tp in parts)
         {
             if (_partitions.Remove(tp.Partition.Value))
+            {
+                _idleHosts.Forget(tp.Partition.Value);
                 WorkerLog.Lost(_logger, tp.Partition.Value);
+            }
         }
     }
 
@@ -347,6 +375,9 @@ public sealed class WorkerService : BackgroundService
             .Field("points_written", c.PointsWritten).Field("dead_lettered", c.DeadLettered)
             .Field("checkpoints", c.Checkpoints).Field("checkpoint_bytes", c.CheckpointBytes)
             .Field("consumer_lag", lag).Field("watermark_lag_ns", c.WatermarkLagNs)
+            .Field("kafka_down", _outages.Kafka.Outage.IsDown ? 1 : 0).Field("kafka_outages", _outages.Kafka.Outage.Outages)
+            .Field("influx_down", _outages.Influx.Outage.IsDown ? 1 : 0).Field("influx_outages", _outages.Influx.Outage.Outages)
+            .Field("write_stalls", _outages.WriteStalls)
             .Field("write_latency_ms", c.MeanWriteLatency.TotalMilliseconds).Field("write_failures", c.WriteFailures)
             .Field("influx_retries", influx?.Retries ?? 0).Field("influx_dead_lettered", influx?.DeadLetteredLines ?? 0).Field("agent_skipped_events", c.TracerSkippedEvents)
             .Field("sessions_cut_short", c.SessionsCutShort)

@@ -20,6 +20,8 @@ internal sealed class ScriptedLiveSource : EventSource, ILiveEventSource, IAgent
 
     private readonly List<(long Ts, int Cpu, int PrevTid, int NextTid, long Watermark, Action? Action)> _steps = [];
     private readonly List<(long Ts, int Cpu, int PrevTid, int NextTid)> _drain = [];
+    private readonly Dictionary<int, string> _execFiles = [];
+    private EventType _currentType = Switch;
     private readonly List<WireInventory> _inventories = [];
     private readonly EventRecordBuffer _buffer = new();
     private (long Ts, int Cpu, int PrevTid) _current;
@@ -43,11 +45,22 @@ internal sealed class ScriptedLiveSource : EventSource, ILiveEventSource, IAgent
     /// <summary>Whether the source was disposed (a live source's dispose removes its ftrace instance).</summary>
     public bool Disposed { get; private set; }
 
-    public override TraceEvent Current => _buffer.View(_current.Ts, _current.Cpu, _current.PrevTid, Switch);
+    public static readonly EventType Exec = new("sched_process_exec",
+        [new("filename", FieldKind.String), new("pid", FieldKind.Signed), new("old_pid", FieldKind.Signed)], "sched");
+
+    public override TraceEvent Current => _buffer.View(_current.Ts, _current.Cpu, _current.PrevTid, _currentType);
 
     public ScriptedLiveSource Event(long ts, int cpu, int prevTid, int nextTid)
     {
         _steps.Add((ts, cpu, prevTid, nextTid, 0, null));
+        return this;
+    }
+
+    /// <summary>Thread <paramref name="tid"/> executes <paramref name="filename"/> (a sched_process_exec event).</summary>
+    public ScriptedLiveSource ExecEvent(long ts, int cpu, int tid, string filename)
+    {
+        _execFiles[_steps.Count] = filename;
+        _steps.Add((ts, cpu, tid, tid, 0, null));
         return this;
     }
 
@@ -93,6 +106,7 @@ internal sealed class ScriptedLiveSource : EventSource, ILiveEventSource, IAgent
     {
         while (_step < _steps.Count)
         {
+            int index = _step;
             var s = _steps[_step++];
             if (s.Action is { } action)
             {
@@ -104,7 +118,10 @@ internal sealed class ScriptedLiveSource : EventSource, ILiveEventSource, IAgent
                 Watermark = s.Watermark;
                 return LiveReadResult.Idle;
             }
-            Load(s.Ts, s.Cpu, s.PrevTid, s.NextTid);
+            if (_execFiles.TryGetValue(index, out var file))
+                LoadExec(s.Ts, s.Cpu, s.PrevTid, file);
+            else
+                Load(s.Ts, s.Cpu, s.PrevTid, s.NextTid);
             return LiveReadResult.Event;
         }
         if (!_stopRequested)
@@ -129,9 +146,20 @@ internal sealed class ScriptedLiveSource : EventSource, ILiveEventSource, IAgent
 
     public SourceDiagnostics CollectDiagnostics() => Diagnostics;
 
+    private void LoadExec(long ts, int cpu, int tid, string filename)
+    {
+        _current = (ts, cpu, tid);
+        _currentType = Exec;
+        _buffer.Reset(Exec);
+        _buffer.SetString(0, Encoding.UTF8.GetBytes(filename));
+        _buffer.SetInt(1, tid);
+        _buffer.SetInt(2, tid);
+    }
+
     private void Load(long ts, int cpu, int prevTid, int nextTid)
     {
         _current = (ts, cpu, prevTid);
+        _currentType = Switch;
         _buffer.Reset(Switch);
         _buffer.SetString(0, Encoding.UTF8.GetBytes("t" + prevTid));
         _buffer.SetInt(1, prevTid);

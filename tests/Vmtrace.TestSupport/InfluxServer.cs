@@ -95,6 +95,22 @@ public sealed class InfluxServer : IDisposable
         _process = null;
     }
 
+    /// <summary>SIGSTOP: influxd keeps its connections and listening socket but answers nothing (a hung server) until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        _ = Url;
+        var p = _process ?? throw new InvalidOperationException("influxd is not running");
+        using var kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) ?? throw new InvalidOperationException("cannot run kill");
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+            throw new InvalidOperationException($"kill -{signal} {p.Id} exited {kill.ExitCode}");
+    }
+
     /// <summary>Starts influxd again after <see cref="Kill"/>, on the same data directory and ports; returns once it answers /ping.</summary>
     public void Restart()
     {
