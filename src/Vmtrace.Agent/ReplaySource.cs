@@ -33,7 +33,27 @@ public sealed class ReplaySource : IAgentSource
 
     public string? InventoryPath => _inventoryPath;
 
-    public EventSource Open() => TraceOpener.OpenAll(_inputs);
+    /// <summary>Opens the inputs; throws <see cref="RawCyclesInputException"/> when their timestamps are raw TSC cycles.</summary>
+    public EventSource Open()
+    {
+        var opened = TraceOpener.OpenAll(_inputs);
+        try
+        {
+            RawCyclesInputException.ThrowIfCycles(opened);
+            return opened;
+        }
+        catch
+        {
+            opened.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens the inputs once and closes them: an input that cannot be replayed (unreadable, raw TSC cycles) is
+    /// refused before the agent starts, with its own exception.
+    /// </summary>
+    public void CheckInputs() => Open().Dispose();
 
     public WireInventory Inventory(EventSource opened)
     {

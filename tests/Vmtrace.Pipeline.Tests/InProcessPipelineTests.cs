@@ -14,6 +14,7 @@ public sealed class InProcessPipelineTests(InfluxServer influx) : IClassFixture<
     /// Every real trace of the corpus with VMs on it, in each of its formats (trace-cmd, perf's CTF, qemu logs,
     /// Trace Compass XML stub), plus traces without any VM (an LTTng kernel trace, a guest's own trace): those must
     /// go through and give no VM point at all. The other CTF test traces are decoder cases with no scheduler data.
+    /// hip24-allkvm (raw TSC cycles) is refused instead: <see cref="Replay_RawCyclesTrace_AgentRefusesAndSendsNothing"/>.
     /// </summary>
     public static TheoryData<string, string[]> Traces => new()
     {
@@ -27,7 +28,6 @@ public sealed class InProcessPipelineTests(InfluxServer influx) : IClassFixture<
         { "s3", ["tcg-qemu/s3-disk-vs-cpu/trace.dat.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmE.log"] },
         { "s4", ["tcg-qemu/s4-net/trace.dat.xz", "tcg-qemu/s4-net/qemu-vmN.log.xz"] },
         { "hip24", ["hip24-kvm-host-2vms-46s/host.trace.dat"] },
-        { "hip24-allkvm", ["hip24-kvm-host-allkvm/host.trace.dat"] },
         { "hip24-pair-host", ["hip24-kvm-host-guest-pair/host.trace.dat"] },
         { "tc-onequemukvm", ["tracecompass-vm-xml-stubs/OneQemuKvm/host.xml"] },
         { "novm-lttng-many-threads", ["tracecompass-test-traces-ctf/many-threads"] },
@@ -58,5 +58,33 @@ public sealed class InProcessPipelineTests(InfluxServer influx) : IClassFixture<
         Assert.Equal(0, counters.DeadLettered);
         Assert.Equal(1, counters.SessionsEnded);
         Assert.True(counters.EventsIn > 0, "no event reached the worker");
+    }
+
+    /// <summary>
+    /// A trace in raw TSC cycles (hip24-allkvm: x86-tsc without TSC2NSEC) would put cycles in the *_ns fields: the
+    /// agent refuses it before its first record: nothing of it is sent to Kafka.
+    /// </summary>
+    [InfluxFact]
+    public async Task Replay_RawCyclesTrace_AgentRefusesAndSendsNothing()
+    {
+        var inputs = Resolve(["hip24-kvm-host-allkvm/host.trace.dat"]);
+        using var h = new PipelineHarness(influx);
+        using var agent = h.Agent(inputs, "hip24-allkvm");
+        int exitCode = Environment.ExitCode;
+        try
+        {
+            await agent.StartAsync();
+            var service = agent.Services.GetRequiredService<Vmtrace.Agent.AgentService>();
+            var refusal = await Assert.ThrowsAsync<Vmtrace.Agent.RawCyclesInputException>(() => service.Completion.WaitAsync(TimeSpan.FromMinutes(3)));
+            await agent.StopAsync();
+            Assert.StartsWith(inputs[0] + ": clock 'x86-tsc (raw cycles, no TSC2NSEC)' counts raw TSC cycles", refusal.Message, StringComparison.Ordinal);
+            Assert.Equal(1, Environment.ExitCode); // what `vmtrace agent` would exit with
+            Assert.Equal((0L, 0L, 0L), (service.Counters.Inventories, service.Counters.Batches, service.Counters.EventsRead));
+        }
+        finally
+        {
+            // The refusal sets the process's exit code, as the agent process must; this test process is not the agent.
+            Environment.ExitCode = exitCode;
+        }
     }
 }
