@@ -14,13 +14,16 @@ public sealed class ReplaySource : IAgentSource
 {
     private readonly IReadOnlyList<string> _inputs;
     private readonly string? _inventoryPath;
+    private readonly bool _sendRawCycles;
 
-    public ReplaySource(IReadOnlyList<string> inputs, string? hostId = null, string? inventoryPath = null)
+    /// <param name="sendRawCycles">Replay a trace in raw TSC cycles instead of refusing it (<see cref="AgentOptions.SendRawCycles"/>).</param>
+    public ReplaySource(IReadOnlyList<string> inputs, string? hostId = null, string? inventoryPath = null, bool sendRawCycles = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0)
             throw new ArgumentException("a replay needs at least one input", nameof(inputs));
         _inputs = inputs;
+        _sendRawCycles = sendRawCycles;
         _inventoryPath = inventoryPath ?? RecordingDirectory.FindInventory(inputs);
         HostId = hostId ?? RecordingDirectory.DefaultHostName(inputs[0]);
     }
@@ -33,13 +36,14 @@ public sealed class ReplaySource : IAgentSource
 
     public string? InventoryPath => _inventoryPath;
 
-    /// <summary>Opens the inputs; throws <see cref="RawCyclesInputException"/> when their timestamps are raw TSC cycles.</summary>
+    /// <summary>Opens the inputs; throws <see cref="RawCyclesInputException"/> when their timestamps are raw TSC cycles (unless sending them was asked for).</summary>
     public EventSource Open()
     {
         var opened = TraceOpener.OpenAll(_inputs);
         try
         {
-            RawCyclesInputException.ThrowIfCycles(opened);
+            if (!_sendRawCycles)
+                RawCyclesInputException.ThrowIfCycles(opened);
             return opened;
         }
         catch

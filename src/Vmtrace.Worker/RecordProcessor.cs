@@ -62,7 +62,7 @@ internal sealed class RecordProcessor
                     break;
                 default:
                     ValidateBatch(record);
-                    if (_reader.Clock == TraceClockKind.Cycles)
+                    if (_reader.Clock == TraceClockKind.Cycles && !_options.AcceptRawCycles)
                         return RefuseCycles(record);
                     break;
             }

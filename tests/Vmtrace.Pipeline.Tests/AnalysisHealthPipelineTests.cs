@@ -78,25 +78,28 @@ public sealed class AnalysisHealthPipelineTests(InfluxServer influx) : IClassFix
     {
         var hosts = new (string Host, string[] Inputs)[]
         {
-            // hip24-2vms: a real KVM host trace (x86-tsc with TSC2NSEC, so in ns) with missing context switches (no
-            // sched_switch recorded) and exits still open at its end. The corpus's only trace with a lost kvm_exit,
-            // hip24-allkvm, is in raw TSC cycles, which the agent refuses: lost_exits is compared here at analyze's 0.
-            ("hip24-2vms", [Corpus.Path("hip24-kvm-host-2vms-46s/host.trace.dat")]),
+            // hip24-allkvm: a real KVM host trace with missing context switches, a lost kvm_exit and exits still open at its end.
+            ("hip24-allkvm", [Corpus.Path("hip24-kvm-host-allkvm/host.trace.dat")]),
             ("damaged-qemu-log", [DamagedQemuLog()]),
         };
         var expected = new Dictionary<string, Dictionary<string, long>>();
         foreach (var (host, inputs) in hosts)
             expected[host] = await AnalyzeCountersAsync(inputs, host);
-        var hip = expected["hip24-2vms"];
-        Assert.True(hip["inferred_switches"] > 0 && hip["unfinished_exits"] > 0, "hip24-2vms should have anomalies");
+        var hip = expected["hip24-allkvm"];
+        Assert.True(hip["inferred_switches"] > 0 && hip["lost_exits"] > 0 && hip["unfinished_exits"] > 0, "hip24-allkvm should have anomalies");
         var log = expected["damaged-qemu-log"];
         Assert.Equal((1L, 1L, 1L), (log["decode_errors"], log["out_of_order_events"], log["unmatched_completions"]));
 
+        // hip24-allkvm counts raw TSC cycles, which the pipeline takes only when both sides are told to.
+        var rawCycles = new Dictionary<string, string?> { ["Agent:SendRawCycles"] = "true", ["Worker:AcceptRawCycles"] = "true" };
         using var h = new PipelineHarness(influx);
-        using var worker = h.Worker();
+        var settings = h.Settings();
+        foreach (var (key, value) in rawCycles)
+            settings[key] = value;
+        using var worker = PipelineHarnessHosts.Worker(settings);
         await worker.StartAsync();
         foreach (var (host, inputs) in hosts)
-            await h.ReplayAsync(inputs, host);
+            await h.ReplayAsync(inputs, host, rawCycles);
         var counters = worker.Services.GetRequiredService<WorkerService>().Counters;
         var until = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         bool Done() => counters.SessionsEnded == hosts.Length && counters.PendingPoints == 0

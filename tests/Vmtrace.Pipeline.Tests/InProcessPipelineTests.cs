@@ -14,7 +14,8 @@ public sealed class InProcessPipelineTests(InfluxServer influx) : IClassFixture<
     /// Every real trace of the corpus with VMs on it, in each of its formats (trace-cmd, perf's CTF, qemu logs,
     /// Trace Compass XML stub), plus traces without any VM (an LTTng kernel trace, a guest's own trace): those must
     /// go through and give no VM point at all. The other CTF test traces are decoder cases with no scheduler data.
-    /// hip24-allkvm (raw TSC cycles) is refused instead: <see cref="Replay_RawCyclesTrace_AgentRefusesAndSendsNothing"/>.
+    /// hip24-allkvm counts raw TSC cycles: the agent and the worker are told to take it (<see cref="RawCyclesSettings"/>),
+    /// as by default it is refused (<see cref="Replay_RawCyclesTrace_AgentRefusesAndSendsNothing"/>).
     /// </summary>
     public static TheoryData<string, string[]> Traces => new()
     {
@@ -28,10 +29,20 @@ public sealed class InProcessPipelineTests(InfluxServer influx) : IClassFixture<
         { "s3", ["tcg-qemu/s3-disk-vs-cpu/trace.dat.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmD.log.xz", "tcg-qemu/s3-disk-vs-cpu/qemu-vmE.log"] },
         { "s4", ["tcg-qemu/s4-net/trace.dat.xz", "tcg-qemu/s4-net/qemu-vmN.log.xz"] },
         { "hip24", ["hip24-kvm-host-2vms-46s/host.trace.dat"] },
+        { "hip24-allkvm", ["hip24-kvm-host-allkvm/host.trace.dat"] },
         { "hip24-pair-host", ["hip24-kvm-host-guest-pair/host.trace.dat"] },
         { "tc-onequemukvm", ["tracecompass-vm-xml-stubs/OneQemuKvm/host.xml"] },
         { "novm-lttng-many-threads", ["tracecompass-test-traces-ctf/many-threads"] },
         { "novm-hip24-guest", ["hip24-kvm-host-guest-pair/guest-Salamander4.trace.dat"] },
+    };
+
+    /// <summary>Traces in raw TSC cycles, which the pipeline takes only when both sides are told to.</summary>
+    private static readonly HashSet<string> RawCyclesHosts = ["hip24-allkvm"];
+
+    private static readonly Dictionary<string, string?> RawCyclesSettings = new()
+    {
+        ["Agent:SendRawCycles"] = "true",
+        ["Worker:AcceptRawCycles"] = "true",
     };
 
     internal static string[] Resolve(string[] inputs) =>
@@ -47,9 +58,13 @@ public sealed class InProcessPipelineTests(InfluxServer influx) : IClassFixture<
         Assert.Equal(hasVms, expected.Count > 0);
 
         using var h = new PipelineHarness(influx);
-        using var worker = h.Worker();
+        var overrides = RawCyclesHosts.Contains(host) ? RawCyclesSettings : null;
+        var settings = h.Settings();
+        foreach (var (key, value) in overrides ?? [])
+            settings[key] = value;
+        using var worker = PipelineHarnessHosts.Worker(settings);
         await worker.StartAsync();
-        await h.ReplayAsync(inputs, host);
+        await h.ReplayAsync(inputs, host, overrides);
         var counters = worker.Services.GetRequiredService<WorkerService>().Counters;
         var actual = await h.WaitForPointsAsync(expected, TimeSpan.FromMinutes(2), () => counters.SessionsEnded == 1);
         await worker.StopAsync();
