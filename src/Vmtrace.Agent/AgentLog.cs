@@ -23,6 +23,9 @@ internal static partial class AgentLog
     [LoggerMessage(4, LogLevel.Error, "Agent stopped: {Error}")]
     public static partial void Failed(ILogger logger, Exception exception, string error);
 
+    [LoggerMessage(20, LogLevel.Error, "Agent refused its input: {Reason}")]
+    public static partial void Refused(ILogger logger, string reason);
+
     [LoggerMessage(5, LogLevel.Warning, "Kafka: {Reason}")]
     public static partial void KafkaError(ILogger logger, string reason);
 

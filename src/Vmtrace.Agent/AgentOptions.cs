@@ -20,6 +20,13 @@ public sealed class AgentOptions
     /// <summary>vmmap.json to send as the inventory; default: one beside the first input, if any.</summary>
     public string? Inventory { get; set; }
 
+    /// <summary>
+    /// Send a replayed trace whose timestamps are raw TSC cycles (x86-tsc without TSC2NSEC) all the same: its
+    /// <c>*_ns</c> fields then hold cycles, and the worker must accept them too (<c>Worker:AcceptRawCycles</c>).
+    /// Off: such a trace is refused before anything is sent.
+    /// </summary>
+    public bool SendRawCycles { get; set; }
+
     /// <summary>Replay speed: 0 = as fast as possible, 1 = recorded speed, 2 = twice as fast, …</summary>
     public double Speed { get; set; }
 

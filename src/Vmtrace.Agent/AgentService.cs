@@ -82,6 +82,13 @@ public sealed class AgentService : BackgroundService
             TryFlush(sink);
             _done.TrySetCanceled(stoppingToken);
         }
+        catch (RawCyclesInputException ex)
+        {
+            // Nothing was sent: the input is refused before its first record, in one line.
+            AgentLog.Refused(_logger, ex.Message);
+            Environment.ExitCode = 1;
+            _done.TrySetException(ex);
+        }
         catch (Exception ex)
         {
             AgentLog.Failed(_logger, ex, ex.Message);

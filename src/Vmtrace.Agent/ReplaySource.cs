@@ -14,13 +14,16 @@ public sealed class ReplaySource : IAgentSource
 {
     private readonly IReadOnlyList<string> _inputs;
     private readonly string? _inventoryPath;
+    private readonly bool _sendRawCycles;
 
-    public ReplaySource(IReadOnlyList<string> inputs, string? hostId = null, string? inventoryPath = null)
+    /// <param name="sendRawCycles">Replay a trace in raw TSC cycles instead of refusing it (<see cref="AgentOptions.SendRawCycles"/>).</param>
+    public ReplaySource(IReadOnlyList<string> inputs, string? hostId = null, string? inventoryPath = null, bool sendRawCycles = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0)
             throw new ArgumentException("a replay needs at least one input", nameof(inputs));
         _inputs = inputs;
+        _sendRawCycles = sendRawCycles;
         _inventoryPath = inventoryPath ?? RecordingDirectory.FindInventory(inputs);
         HostId = hostId ?? RecordingDirectory.DefaultHostName(inputs[0]);
     }
@@ -33,7 +36,28 @@ public sealed class ReplaySource : IAgentSource
 
     public string? InventoryPath => _inventoryPath;
 
-    public EventSource Open() => TraceOpener.OpenAll(_inputs);
+    /// <summary>Opens the inputs; throws <see cref="RawCyclesInputException"/> when their timestamps are raw TSC cycles (unless sending them was asked for).</summary>
+    public EventSource Open()
+    {
+        var opened = TraceOpener.OpenAll(_inputs);
+        try
+        {
+            if (!_sendRawCycles)
+                RawCyclesInputException.ThrowIfCycles(opened);
+            return opened;
+        }
+        catch
+        {
+            opened.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens the inputs once and closes them: an input that cannot be replayed (unreadable, raw TSC cycles) is
+    /// refused before the agent starts, with its own exception.
+    /// </summary>
+    public void CheckInputs() => Open().Dispose();
 
     public WireInventory Inventory(EventSource opened)
     {

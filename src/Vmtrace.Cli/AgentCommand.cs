@@ -31,8 +31,13 @@ internal static class AgentCommand
             builder.Configuration[$"{AgentOptions.Section}:Inputs:{i}"] = positional[i];
         builder.Services.AddVmtraceAgent(builder.Configuration);
         // The live source is chosen in configuration (appsettings, VMTRACE__AGENT__LIVE, --live); it replaces the replay source.
-        if (builder.Configuration.GetValue<bool>($"{AgentOptions.Section}:{nameof(AgentOptions.Live)}"))
+        bool live = builder.Configuration.GetValue<bool>($"{AgentOptions.Section}:{nameof(AgentOptions.Live)}");
+        if (live)
             builder.Services.AddVmtraceLiveSource(builder.Configuration);
-        return await ServiceHost.RunAsync(builder.Build(), stderr).ConfigureAwait(false);
+        // A replay's inputs are opened once before the agent starts: an unreadable input or one in raw TSC cycles
+        // (which the pipeline would store as ns) is refused in one line, exit code 1, before anything is sent.
+        Action<IServiceProvider>? checkInputs = live ? null
+            : services => (services.GetService(typeof(IAgentSource)) as ReplaySource)?.CheckInputs();
+        return await ServiceHost.RunAsync(builder.Build(), stderr, checkInputs).ConfigureAwait(false);
     }
 }

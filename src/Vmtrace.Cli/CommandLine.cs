@@ -87,6 +87,11 @@ public static class CommandLine
             await stderr.WriteLineAsync($"vmtrace: {ex.Message}");
             return 1;
         }
+        catch (Vmtrace.Agent.RawCyclesInputException ex)
+        {
+            await stderr.WriteLineAsync($"vmtrace: {ex.Message}");
+            return 1;
+        }
         catch (ConfigurationProblemsException ex)
         {
             foreach (string problem in ex.Problems)

@@ -81,13 +81,18 @@ internal static class ServiceHost
         }
     }
 
-    /// <summary>Runs the host; options that fail validation end it with exit code 2 and one line per problem.</summary>
-    public static async Task<int> RunAsync(IHost host, TextWriter stderr)
+    /// <summary>
+    /// Runs the host; options that fail validation end it with exit code 2 and one line per problem.
+    /// <paramref name="beforeStart"/> runs once the options are valid, before the host starts: what it throws
+    /// reaches the command line's one-line errors instead of the host's log.
+    /// </summary>
+    public static async Task<int> RunAsync(IHost host, TextWriter stderr, Action<IServiceProvider>? beforeStart = null)
     {
         try
         {
             // The options' checks run here, before the host starts: a failure there would also be logged by the host with its stack trace.
             (host.Services.GetService(typeof(Microsoft.Extensions.Options.IStartupValidator)) as Microsoft.Extensions.Options.IStartupValidator)?.Validate();
+            beforeStart?.Invoke(host.Services);
             await host.RunAsync().ConfigureAwait(false);
             return Environment.ExitCode;
         }

@@ -1,5 +1,6 @@
 using System.Text;
 using Vmtrace.Analysis;
+using Vmtrace.Decoding;
 using Vmtrace.InfluxDb;
 using Vmtrace.Wire;
 
@@ -61,6 +62,8 @@ internal sealed class RecordProcessor
                     break;
                 default:
                     ValidateBatch(record);
+                    if (_reader.Clock == TraceClockKind.Cycles && !_options.AcceptRawCycles)
+                        return RefuseCycles(record);
                     break;
             }
         }
@@ -139,6 +142,16 @@ internal sealed class RecordProcessor
         state.Hosts.Remove(host.HostId);
         Counters.HostsTimedOut++;
     }
+
+    /// <summary>
+    /// A batch whose times are raw TSC cycles (from an agent that does not refuse such a trace): every point the worker
+    /// writes counts nanoseconds (<c>*_ns</c> fields), so the batch is dead-lettered with the reason and the host's
+    /// state is left untouched; the session's analysis never starts, so nothing of it reaches InfluxDB.
+    /// </summary>
+    private static RecordOutcome RefuseCycles(HostRecord record) => RecordOutcome.Dead(
+        $"event batch in raw TSC cycles (host {record.HostId}, session {record.SessionId}, sequence {record.Sequence}): the pipeline stores nanoseconds, "
+        + "so the worker does not analyse it; record with a nanosecond clock and replay with a current agent (it refuses such traces), "
+        + "or read the trace with `vmtrace analyze` (in cycles)");
 
     /// <summary>Decodes every event of the batch once without feeding it: every length, index and column is checked.</summary>
     private void ValidateBatch(HostRecord record)

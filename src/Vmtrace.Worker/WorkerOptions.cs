@@ -11,6 +11,12 @@ public sealed class WorkerOptions
     /// <summary>Event-time window length (must match what the dashboards and <c>vmtrace analyze --window</c> use).</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Analyse event batches whose timestamps are raw TSC cycles (from an agent told to send them,
+    /// <c>Agent:SendRawCycles</c>): their <c>*_ns</c> fields then hold cycles. Off: such batches are dead-lettered.
+    /// </summary>
+    public bool AcceptRawCycles { get; set; }
+
     /// <summary>Interferers kept per VM and window.</summary>
     public int TopInterferers { get; set; } = 5;
 

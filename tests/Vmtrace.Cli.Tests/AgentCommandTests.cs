@@ -26,5 +26,21 @@ public sealed class AgentCommandTests : IDisposable
         Assert.Contains("Live: neither Tracefs nor LttngSessionOutput is set", r.Stderr, StringComparison.Ordinal);
     }
 
+    [Vmtrace.TestSupport.CorpusFact]
+    public async Task AgentReplay_RawTscCyclesTrace_Exit1OneLineNamingFileClockAndWhatToDo()
+    {
+        // hip24-allkvm is x86-tsc without TSC2NSEC (SOURCES.md): its times are cycles, which the pipeline would store as ns.
+        // Kafka is unreachable on purpose: the refusal comes before the agent connects or sends anything.
+        string trace = Vmtrace.TestSupport.Corpus.Path("hip24-kvm-host-allkvm/host.trace.dat");
+        var r = await VmtraceProcess.RunAsync(["agent", trace, "--Kafka:BootstrapServers=127.0.0.1:1"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.False(r.HasStackTrace, r.Stdout + r.Stderr);
+        string line = Assert.Single(r.StderrLines);
+        Assert.StartsWith($"vmtrace: {trace}: clock 'x86-tsc (raw cycles, no TSC2NSEC)' counts raw TSC cycles", line, StringComparison.Ordinal);
+        Assert.Contains("`vmtrace analyze` shows this trace in cycles", line, StringComparison.Ordinal);
+        Assert.Contains("trace-cmd record -C tai", line, StringComparison.Ordinal);
+        Assert.Contains("vmtrace record", line, StringComparison.Ordinal);
+    }
+
     private static string Corpus() => Vmtrace.TestSupport.Corpus.RepoRoot;
 }

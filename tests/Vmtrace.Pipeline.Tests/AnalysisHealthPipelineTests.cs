@@ -90,11 +90,16 @@ public sealed class AnalysisHealthPipelineTests(InfluxServer influx) : IClassFix
         var log = expected["damaged-qemu-log"];
         Assert.Equal((1L, 1L, 1L), (log["decode_errors"], log["out_of_order_events"], log["unmatched_completions"]));
 
+        // hip24-allkvm counts raw TSC cycles, which the pipeline takes only when both sides are told to.
+        var rawCycles = new Dictionary<string, string?> { ["Agent:SendRawCycles"] = "true", ["Worker:AcceptRawCycles"] = "true" };
         using var h = new PipelineHarness(influx);
-        using var worker = h.Worker();
+        var settings = h.Settings();
+        foreach (var (key, value) in rawCycles)
+            settings[key] = value;
+        using var worker = PipelineHarnessHosts.Worker(settings);
         await worker.StartAsync();
         foreach (var (host, inputs) in hosts)
-            await h.ReplayAsync(inputs, host);
+            await h.ReplayAsync(inputs, host, rawCycles);
         var counters = worker.Services.GetRequiredService<WorkerService>().Counters;
         var until = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         bool Done() => counters.SessionsEnded == hosts.Length && counters.PendingPoints == 0

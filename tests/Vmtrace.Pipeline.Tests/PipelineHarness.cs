@@ -105,9 +105,9 @@ internal sealed class PipelineHarness : IDisposable
     }
 
     /// <summary>Replays inputs with an in-process agent and waits until Kafka acknowledged everything.</summary>
-    public async Task ReplayAsync(IReadOnlyList<string> inputs, string host)
+    public async Task ReplayAsync(IReadOnlyList<string> inputs, string host, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        using var agent = Agent(inputs, host);
+        using var agent = Agent(inputs, host, overrides);
         await agent.StartAsync();
         await agent.Services.GetRequiredService<AgentService>().Completion.WaitAsync(TimeSpan.FromMinutes(3));
         await agent.StopAsync();
