@@ -16,14 +16,17 @@ public sealed class LiveMergedSource : LiveEventSource
     private readonly List<bool> _ended = [];
     private readonly PriorityQueue<int, (long Timestamp, int Index)> _heap = new();
     private readonly TimeSpan _pollInterval;
+    private readonly TimeProvider _time;
     private int _current = -1;
     private long _lastReleased = long.MinValue;
     private volatile bool _stopRequested;
     private bool _stopForwarded;
 
-    public LiveMergedSource(IEnumerable<LiveEventSource> inputs, TimeSpan pollInterval)
+    /// <param name="time">The clock of a read's wait (tests pass a fake one; the inputs keep their own clocks).</param>
+    public LiveMergedSource(IEnumerable<LiveEventSource> inputs, TimeSpan pollInterval, TimeProvider? time = null)
     {
         _pollInterval = pollInterval;
+        _time = time ?? TimeProvider.System;
         foreach (var i in inputs)
             Add(i);
     }
@@ -87,7 +90,7 @@ public sealed class LiveMergedSource : LiveEventSource
                 _watermark = Math.Min(_watermark, _inputs[_current].Watermark);
             _current = -1;
         }
-        long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
+        long started = _time.GetTimestamp();
         bool refreshed = false;
         while (true)
         {
@@ -114,7 +117,7 @@ public sealed class LiveMergedSource : LiveEventSource
             {
                 if (_ended.TrueForAll(e => e) && _heap.Count == 0)
                     return LiveReadResult.End;
-                if (Environment.TickCount64 >= deadline)
+                if (_time.GetElapsedTime(started) >= maxWait)
                     return LiveReadResult.Idle;
                 Thread.Sleep(_pollInterval);
             }

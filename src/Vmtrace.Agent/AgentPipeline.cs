@@ -20,12 +20,15 @@ public sealed class AgentPipeline
     private readonly IAgentSource _source;
     private readonly IRecordSink _sink;
     private readonly AgentOptions _options;
+    private readonly TimeProvider _time;
 
-    public AgentPipeline(IAgentSource source, IRecordSink sink, AgentOptions options, AgentCounters? counters = null)
+    /// <param name="time">The clock of a live source's heartbeat, inventory and health intervals (tests pass a fake one).</param>
+    public AgentPipeline(IAgentSource source, IRecordSink sink, AgentOptions options, AgentCounters? counters = null, TimeProvider? time = null)
     {
         _source = source;
         _sink = sink;
         _options = options;
+        _time = time ?? TimeProvider.System;
         Counters = counters ?? new AgentCounters();
     }
 
@@ -175,7 +178,7 @@ public sealed class AgentPipeline
         var send = sendCancel.Token;
         var wait = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.TicksPerMillisecond, 100 * TimeSpan.TicksPerMillisecond));
         string sentInventory = InventoryKey(inventory);
-        long lastHeartbeat = Stopwatch.GetTimestamp(), lastInventory = lastHeartbeat, lastScan = lastHeartbeat, lastHealth = lastHeartbeat;
+        long lastHeartbeat = _time.GetTimestamp(), lastInventory = lastHeartbeat, lastScan = lastHeartbeat, lastHealth = lastHeartbeat;
         long lastSent = long.MinValue, batchMax = long.MinValue, heartbeatMark = long.MinValue, read = 0;
         bool stopping = false, qemuStarted = false;
         var qemuStarts = new QemuStartWatch();
@@ -208,8 +211,8 @@ public sealed class AgentPipeline
                     continue; // the clock is read once per 1024 events on a busy host, and on every idle read
                 }
             }
-            long now = Stopwatch.GetTimestamp();
-            if (Stopwatch.GetElapsedTime(lastHeartbeat, now) >= _options.HeartbeatInterval)
+            long now = _time.GetTimestamp();
+            if (_time.GetElapsedTime(lastHeartbeat, now) >= _options.HeartbeatInterval)
             {
                 // Events read are sent before the heartbeat: its watermark may then be the newest one sent and,
                 // after an idle read, the source's watermark (every event at or before it has been read).
@@ -231,18 +234,18 @@ public sealed class AgentPipeline
                 NoteDiagnostics(live.CollectDiagnostics());
                 lastHeartbeat = now;
             }
-            if (Stopwatch.GetElapsedTime(lastHealth, now) >= _options.HealthInterval)
+            if (_time.GetElapsedTime(lastHealth, now) >= _options.HealthInterval)
             {
                 Counters.EventsRead = read;
-                _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, send);
+                _sink.Send(key, records.AgentHealth(Counters.Snapshot(_time.GetUtcNow())), false, send);
                 lastHealth = now;
             }
-            if (!stopping && (qemuStarted || Stopwatch.GetElapsedTime(lastScan, now) >= _options.InventoryCheckInterval))
+            if (!stopping && (qemuStarted || _time.GetElapsedTime(lastScan, now) >= _options.InventoryCheckInterval))
             {
                 // The scan also makes the source follow the trace log of a VM started since.
                 var current = _source.Inventory(events);
                 string currentKey = InventoryKey(current);
-                if (currentKey != sentInventory || Stopwatch.GetElapsedTime(lastInventory, now) >= _options.InventoryInterval)
+                if (currentKey != sentInventory || _time.GetElapsedTime(lastInventory, now) >= _options.InventoryInterval)
                 {
                     if (qemuStarted && batches.EventCount > 0)
                     {
@@ -269,7 +272,7 @@ public sealed class AgentPipeline
         NoteDiagnostics(live.CollectDiagnostics());
         // Final counters, once Kafka acknowledged everything before them (as at the end of a replay).
         _sink.Flush(_options.ShutdownFlushTimeout);
-        _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, send);
+        _sink.Send(key, records.AgentHealth(Counters.Snapshot(_time.GetUtcNow())), false, send);
         // The session ends at its last event (as a replay's) or, if later, at its last heartbeat: windows up to there
         // were closed already.
         long end = Math.Max(lastSent, heartbeatMark);

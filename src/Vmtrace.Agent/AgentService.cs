@@ -66,7 +66,7 @@ public sealed class AgentService : BackgroundService
         try
         {
             // A live source returns only once stopped, drained and sent (its ftrace instance removed).
-            new AgentPipeline(_source, sink, _options, Counters).Run(stoppingToken);
+            new AgentPipeline(_source, sink, _options, Counters, _time).Run(stoppingToken);
             sink.Flush(_options.ShutdownFlushTimeout);
             LogHealth();
             double bytesPerEvent = Counters.EventsSent == 0 ? 0 : (double)Counters.BatchBytes / Counters.EventsSent;

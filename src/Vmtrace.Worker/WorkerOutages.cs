@@ -34,8 +34,11 @@ internal sealed class WorkerOutages
     /// <summary>InfluxDB writes that had no answer within the stall timeout.</summary>
     public long WriteStalls { get; private set; }
 
-    /// <summary>Waits for a write; past the stall timeout InfluxDB is reported down (and summarised) until the write ends.</summary>
-    public void WaitForWrite(Task write, Func<string> heldBack)
+    /// <summary>
+    /// Waits for a write; past the stall timeout InfluxDB is reported down (and summarised) until the write ends.
+    /// <paramref name="whileStalled"/> runs once the write is reported stalled, then every second until it ends.
+    /// </summary>
+    public void WaitForWrite(Task write, Func<string> heldBack, Action? whileStalled = null)
     {
         try
         {
@@ -46,6 +49,7 @@ internal sealed class WorkerOutages
         {
             WriteStalls++;
             Influx.Failed($"no answer to a write within {_stallAfter.TotalSeconds:0.###} s", heldBack);
+            whileStalled?.Invoke();
         }
         while (!write.IsCompleted)
         {
@@ -56,6 +60,7 @@ internal sealed class WorkerOutages
             catch (TimeoutException) when (!write.IsCompleted)
             {
                 Influx.Tick(heldBack);
+                whileStalled?.Invoke();
             }
         }
     }

@@ -38,6 +38,7 @@ public sealed class WorkerService : BackgroundService
     private bool _paused;
     private long _lastFlushTicks;
     private long _lastHealthTicks;
+    private readonly HealthBacklog _healthBacklog = new(capacity: 10_000);
     private long _consumerLag;
 
     public WorkerService(IOptions<KafkaOptions> kafka, IOptions<WorkerOptions> options, IPointWriter points, ILogger<WorkerService> logger,
@@ -208,10 +209,11 @@ public sealed class WorkerService : BackgroundService
             try
             {
                 var write = _points.WriteAsync(_pending, stop);
-                _outages.WaitForWrite(write, HeldBack);
+                _outages.WaitForWrite(write, HeldBack, HealthWhileWriteHeld);
                 var result = write.GetAwaiter().GetResult();
                 _processor.Counters.NoteWrite(Stopwatch.GetElapsedTime(started), result);
                 _pending.Clear();
+                _healthBacklog.MoveTo(_pending); // sampled during the outage: written with the next flush
                 if (_paused)
                 {
                     _consumer!.Resume(_consumer.Assignment);
@@ -257,6 +259,7 @@ public sealed class WorkerService : BackgroundService
         while (Stopwatch.GetTimestamp() < until)
         {
             stop.ThrowIfCancellationRequested();
+            HealthWhileWriteHeld();
             var cr = _consumer!.Consume(TimeSpan.FromMilliseconds(100));
             if (cr is not null && !cr.IsPartitionEOF)
                 _consumer.Seek(cr.TopicPartitionOffset); // fetched before the pause took effect: read it again later
@@ -354,7 +357,20 @@ public sealed class WorkerService : BackgroundService
         }
     }
 
-    private void ReportHealth()
+    /// <summary>
+    /// While a write fails or stalls the health point is still sampled every HealthInterval (with the log line): it
+    /// waits in the backlog, with its sampling time, and reaches InfluxDB after the write that ends the outage.
+    /// </summary>
+    private void HealthWhileWriteHeld()
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(_lastHealthTicks, now) < _options.HealthInterval)
+            return;
+        _lastHealthTicks = now;
+        ReportHealth(writeHeld: true);
+    }
+
+    private void ReportHealth(bool writeHeld = false)
     {
         long lag = 0;
         foreach (var p in _partitions.Values)
@@ -382,7 +398,12 @@ public sealed class WorkerService : BackgroundService
             .Field("influx_retries", influx?.Retries ?? 0).Field("influx_dead_lettered", influx?.DeadLetteredLines ?? 0).Field("agent_skipped_events", c.TracerSkippedEvents)
             .Field("sessions_cut_short", c.SessionsCutShort)
             .Field("points_rejected", c.PointsRejected).Field("dropped_by_retention", c.DroppedByRetention)
+            .Field("health_backlog_dropped", _healthBacklog.Dropped)
             .End(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
-        _pending.Add(sb.ToString().TrimEnd('\n'));
+        string point = sb.ToString().TrimEnd('\n');
+        if (writeHeld)
+            _healthBacklog.Add(point);
+        else
+            _pending.Add(point);
     }
 }

@@ -78,6 +78,8 @@ public sealed class OutageLogPipelineTests(InfluxServer influx, ITestOutputHelpe
         Assert.InRange(summaries, 1, hangSeconds / (int)Summary.TotalSeconds + 2);
         Assert.True(service.Outages.WriteStalls >= 1);
         Assert.True(LastHealthField(h, "write_stalls") >= 1);
+        // Sampled while the write hung (HealthInterval 2 s): stored with their sampling time once influxd answered.
+        Assert.Equal(1, MaxHealthField(h, "influx_down"));
         int warnings = logs.Lines.Count(l => l.Level >= LogLevel.Warning);
         output.WriteLine($"influxd stopped {hangSeconds} s: {warnings} warning line(s) in all, {summaries} summary line(s):\n" +
             string.Join("\n", logs.Lines.Where(l => l.Level >= LogLevel.Warning).Select(l => l.Message)));
