@@ -179,19 +179,8 @@ launch() {
 }
 
 # ------------------------------------------------------------------ record
-busy_pct() {   # % of CPU time not idle/iowait over the next 2 s, from /proc/stat
-  local c u n s i w q sq st r1 r2 t1 t2 i1 i2
-  read -r c u n s i w q sq st r1 < /proc/stat; t1=$((u+n+s+i+w+q+sq+st)); i1=$((i+w))
-  sleep 2
-  read -r c u n s i w q sq st r2 < /proc/stat; t2=$((u+n+s+i+w+q+sq+st)); i2=$((i+w))
-  echo $(( 100 * ((t2 - t1) - (i2 - i1)) / (t2 - t1 > 0 ? t2 - t1 : 1) ))
-}
-waited=0; busy=$(busy_pct)
-while [ "$busy" -ge "$QUIET_PCT" ] && [ "$waited" -lt "$QUIET_WAIT" ]; do
-  [ "$waited" = 0 ] && log "host is ${busy}% busy: waiting up to ${QUIET_WAIT}s for < ${QUIET_PCT}%"
-  sleep 3; waited=$((waited + 5)); busy=$(busy_pct)
-done
-log "host busy before start: ${busy}% (waited ${waited}s)"
+. "$HERE/quiet-host.sh"
+wait_for_quiet_host
 ev=(); for e in $KEVENTS; do ev+=(-e "$e"); done
 log "trace-cmd record:${KEVENTS}"
 trace-cmd record -C tai -d --no-filter -b 20000 --file-version 6 "${ev[@]}" -o "$W/trace.dat" > "$W/trace-cmd.log" 2>&1 &

@@ -39,19 +39,8 @@ QPID=""
 cleanup() { [ -n "$QPID" ] && kill "$QPID" 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
 
-busy_pct() {   # % of CPU time not idle/iowait over the next 2 s, from /proc/stat
-  local c u n s i w q sq st r1 r2 t1 t2 i1 i2
-  read -r c u n s i w q sq st r1 < /proc/stat; t1=$((u+n+s+i+w+q+sq+st)); i1=$((i+w))
-  sleep 2
-  read -r c u n s i w q sq st r2 < /proc/stat; t2=$((u+n+s+i+w+q+sq+st)); i2=$((i+w))
-  echo $(( 100 * ((t2 - t1) - (i2 - i1)) / (t2 - t1 > 0 ? t2 - t1 : 1) ))
-}
-waited=0; busy=$(busy_pct)
-while [ "$busy" -ge "$QUIET_PCT" ] && [ "$waited" -lt "$QUIET_WAIT" ]; do
-  [ "$waited" = 0 ] && log "host is ${busy}% busy: waiting up to ${QUIET_WAIT}s for < ${QUIET_PCT}%"
-  sleep 3; waited=$((waited + 5)); busy=$(busy_pct)
-done
-log "host busy before start: ${busy}% (waited ${waited}s)"
+. "$HERE/quiet-host.sh"
+wait_for_quiet_host
 
 printf '%s\n' thread_pool_submit thread_pool_complete runstate_set vm_state_notify qemu_system_shutdown_request > "$W/qemu-events.txt"
 qemu-system-x86_64 -name web,debug-threads=on -machine pc -accel tcg,thread=multi -m 192 -smp 2 -nodefaults \
