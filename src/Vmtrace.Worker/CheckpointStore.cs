@@ -3,19 +3,29 @@ using Vmtrace.Kafka;
 
 namespace Vmtrace.Worker;
 
+/// <summary>Where partition checkpoints are kept (<see cref="CheckpointStore"/>: the state topic).</summary>
+internal interface ICheckpointStore
+{
+    /// <summary>The latest checkpoint of events partition <paramref name="partition"/> for this group, or null when there is none.</summary>
+    /// <exception cref="Vmtrace.Analysis.Checkpoint.CheckpointFormatException">The checkpoint found cannot be read by this build.</exception>
+    PartitionState? Load(int partition);
+
+    /// <summary>Writes the checkpoint and waits for its acknowledgement; returns its size in bytes.</summary>
+    int Save(PartitionState state);
+}
+
 /// <summary>
 /// Reads and writes partition checkpoints in the state topic: partition P's checkpoint goes to state
 /// partition P, key <c>&lt;group id&gt;/&lt;events topic&gt;/P</c>. Several consumer groups (and events topics) may share
 /// the state topic: each reads back only its own key, the latest record with it.
 /// </summary>
-internal sealed class CheckpointStore(KafkaOptions kafka, string groupId, IProducer<string, byte[]> producer)
+internal sealed class CheckpointStore(KafkaOptions kafka, string groupId, IProducer<string, byte[]> producer, TimeProvider time) : ICheckpointStore
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Records read per step when looking back from the end of the state partition for this group's latest checkpoint.</summary>
     private const int LookBack = 64;
 
-    /// <summary>The latest checkpoint of events partition <paramref name="partition"/> for this group, or null when there is none.</summary>
     public PartitionState? Load(int partition)
     {
         var config = kafka.Apply(new ConsumerConfig
@@ -48,8 +58,8 @@ internal sealed class CheckpointStore(KafkaOptions kafka, string groupId, IProdu
     {
         consumer.Assign(new TopicPartitionOffset(tp, start));
         byte[]? latest = null;
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (DateTime.UtcNow < deadline)
+        long started = time.GetTimestamp();
+        while (time.GetElapsedTime(started) < s_timeout)
         {
             var cr = consumer.Consume(TimeSpan.FromMilliseconds(500));
             if (cr is null)
@@ -66,7 +76,6 @@ internal sealed class CheckpointStore(KafkaOptions kafka, string groupId, IProdu
         throw new TimeoutException($"cannot read the checkpoints of partition {tp.Partition.Value} at {kafka.StateTopic}[{tp.Partition.Value}]@{start}..{end - 1} within {s_timeout.TotalSeconds} s");
     }
 
-    /// <summary>Writes the checkpoint and waits for the broker's acknowledgement; returns its size.</summary>
     public int Save(PartitionState state)
     {
         var value = PartitionCheckpoint.Encode(state);

@@ -19,12 +19,18 @@ internal sealed class RecordProcessor
     private readonly LineProtocolWriter _lines;
 
     public RecordProcessor(WorkerOptions options)
+        : this(options, new WorkerCounters())
+    {
+    }
+
+    public RecordProcessor(WorkerOptions options, WorkerCounters counters)
     {
         _options = options;
+        Counters = counters;
         _lines = new LineProtocolWriter(_text);
     }
 
-    public WorkerCounters Counters { get; } = new();
+    public WorkerCounters Counters { get; }
 
     /// <param name="sessionEnd">The record carries the session-end header (a final heartbeat).</param>
     /// <param name="points">Receives the points (one line each, no newline) of the windows closed.</param>

@@ -8,6 +8,7 @@ public sealed class WorkerCounters
     private long _pointsRejected, _droppedByRetention;
     private long _pointsQueued, _pendingPoints, _assigned, _agentHealthRecords, _paused;
     private long _hostsTimedOut;
+    private long _deadLettersDropped, _deadLettersUndelivered, _consumeErrors, _consumerLag, _healthBacklogDropped;
     private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
 
     public long RecordsIn { get => Interlocked.Read(ref _recordsIn); internal set => Interlocked.Exchange(ref _recordsIn, value); }
@@ -38,6 +39,16 @@ public sealed class WorkerCounters
     /// <summary>Hosts ended because nothing of theirs arrived for Worker:HostIdleTimeout.</summary>
     public long HostsTimedOut { get => Interlocked.Read(ref _hostsTimedOut); internal set => Interlocked.Exchange(ref _hostsTimedOut, value); }
     public long WriteCount => Interlocked.Read(ref _writes);
+    /// <summary>Dead letters dropped because the dead-letter topic did not take them in time (bound reached) or refused them; their records stay in the events topic.</summary>
+    public long DeadLettersDropped { get => Interlocked.Read(ref _deadLettersDropped); internal set => Interlocked.Exchange(ref _deadLettersDropped, value); }
+    /// <summary>Dead letters whose delivery to the dead-letter topic failed.</summary>
+    public long DeadLettersUndelivered { get => Interlocked.Read(ref _deadLettersUndelivered); internal set => Interlocked.Exchange(ref _deadLettersUndelivered, value); }
+    /// <summary>Records the consumer could not read (<c>ConsumeException</c>), each logged once.</summary>
+    public long ConsumeErrors { get => Interlocked.Read(ref _consumeErrors); internal set => Interlocked.Exchange(ref _consumeErrors, value); }
+    /// <summary>Records behind the high watermarks, summed over the assigned partitions, at the last health report.</summary>
+    public long ConsumerLag { get => Interlocked.Read(ref _consumerLag); internal set => Interlocked.Exchange(ref _consumerLag, value); }
+    /// <summary>Health points sampled during an InfluxDB outage and dropped because their backlog was full.</summary>
+    public long HealthBacklogDropped { get => Interlocked.Read(ref _healthBacklogDropped); internal set => Interlocked.Exchange(ref _healthBacklogDropped, value); }
     /// <summary>Partitions of the events topic this worker owns now.</summary>
     public long AssignedPartitions { get => Interlocked.Read(ref _assigned); internal set => Interlocked.Exchange(ref _assigned, value); }
     /// <summary>Window points produced by the analyses (queued for InfluxDB).</summary>

@@ -34,4 +34,10 @@ internal static partial class WorkerLog
 
     [LoggerMessage(12, LogLevel.Warning, "Host {Host} (partition {Partition}) sent nothing for {Timeout}: its session is ended, its open window closed at its last event")]
     public static partial void HostTimedOut(ILogger logger, string host, int partition, TimeSpan timeout);
+
+    [LoggerMessage(13, LogLevel.Error, "Dead letter of {Origin} dropped, the record stays in the events topic: {Why}")]
+    public static partial void DeadLetterDropped(ILogger logger, string origin, string why);
+
+    [LoggerMessage(14, LogLevel.Warning, "Cannot read a record of {Origin}: {Reason} (fatal: {Fatal})")]
+    public static partial void ConsumeFailed(ILogger logger, string origin, string reason, bool fatal);
 }

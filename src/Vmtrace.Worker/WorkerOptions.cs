@@ -60,6 +60,12 @@ public sealed class WorkerOptions
     /// <summary>The dead-letter file is rotated at this size (MiB); the current and the previous file are kept.</summary>
     public int DeadLetterMaxMiB { get; set; } = 64;
 
+    /// <summary>
+    /// Dead letters (records the worker cannot use) waiting for the dead-letter topic's acknowledgement at most; past it a
+    /// new one waits up to 30 s for a delivery, then is dropped and counted (<c>dead_letters_dropped</c>).
+    /// </summary>
+    public int MaxUndeliveredDeadLetters { get; set; } = 10_000;
+
     public IEnumerable<string> Problems()
     {
         if (string.IsNullOrWhiteSpace(GroupId))
@@ -86,6 +92,8 @@ public sealed class WorkerOptions
             yield return $"Worker:HostIdleTimeout must be positive, not {HostIdleTimeout}";
         if (HealthInterval <= TimeSpan.Zero)
             yield return $"Worker:HealthInterval must be positive, not {HealthInterval}";
+        if (MaxUndeliveredDeadLetters < 1)
+            yield return $"Worker:MaxUndeliveredDeadLetters must be at least 1, not {MaxUndeliveredDeadLetters}";
         if (string.IsNullOrWhiteSpace(DeadLetterDirectory))
             yield return "Worker:DeadLetterDirectory is empty";
         if (DeadLetterMaxMiB < 1)

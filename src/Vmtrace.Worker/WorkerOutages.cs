@@ -66,14 +66,14 @@ internal sealed class WorkerOutages
     }
 
     /// <summary>While Kafka is down: asks a broker for a partition's offsets once a second; an answer ends the outage.</summary>
-    public void ProbeKafka(IConsumer<string?, byte[]> consumer, string topic, Func<string> heldBack)
+    public void ProbeKafka(IEventsConsumer consumer, Func<string> heldBack)
     {
         if (!Kafka.Outage.IsDown || _time.GetElapsedTime(_lastProbe) < _probeInterval)
             return;
         _lastProbe = _time.GetTimestamp();
         try
         {
-            consumer.QueryWatermarkOffsets(new TopicPartition(topic, 0), TimeSpan.FromMilliseconds(500));
+            consumer.QueryBroker(TimeSpan.FromMilliseconds(500));
             Kafka.Succeeded();
         }
         catch (KafkaException)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vmtrace.InfluxDb;
@@ -11,7 +12,8 @@ public static class WorkerServiceCollectionExtensions
 {
     /// <summary>
     /// The worker: options bound from sections <c>Kafka</c>, <c>Worker</c>, <c>Influx</c> and validated at start,
-    /// an <see cref="InfluxClient"/>, and the <see cref="WorkerService"/> hosted service.
+    /// an <see cref="InfluxClient"/>, the worker's <see cref="WorkerCounters"/>, the clock (<see cref="TimeProvider.System"/>
+    /// unless one is registered already), and the <see cref="WorkerService"/> hosted service.
     /// </summary>
     public static IServiceCollection AddVmtraceWorker(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,11 +26,13 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<IDeadLetterSink>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;
-            return new FileDeadLetterSink(o.DeadLetterDirectory, o.DeadLetterMaxMiB * 1024L * 1024L);
+            return new FileDeadLetterSink(o.DeadLetterDirectory, o.DeadLetterMaxMiB * 1024L * 1024L, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp => new InfluxClient(sp.GetRequiredService<IOptions<InfluxOptions>>().Value,
-            deadLetters: sp.GetRequiredService<IDeadLetterSink>(), logger: sp.GetRequiredService<ILogger<InfluxClient>>()));
+            time: sp.GetRequiredService<TimeProvider>(), deadLetters: sp.GetRequiredService<IDeadLetterSink>(), logger: sp.GetRequiredService<ILogger<InfluxClient>>()));
         services.AddSingleton<IPointWriter>(sp => new InfluxPointWriter(sp.GetRequiredService<InfluxClient>()));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<WorkerCounters>();
         services.AddSingleton<WorkerService>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerService>());
         return services;
