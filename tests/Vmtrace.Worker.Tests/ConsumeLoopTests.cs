@@ -124,4 +124,33 @@ public class ConsumeLoopTests
         Assert.Equal(1, w.Counters.RecordsIn);
         Assert.Equal(5, state.NextOffset);
     }
+
+    [Fact]
+    public void SilentHost_EndedByTheLoopOnceHostIdleTimeoutOfFakeTimePassed()
+    {
+        var w = new WorkerParts(new WorkerOptions
+        {
+            HostIdleTimeout = TimeSpan.FromSeconds(10),
+            FlushInterval = TimeSpan.FromHours(1),
+            CheckpointInterval = TimeSpan.FromHours(1),
+            HealthInterval = TimeSpan.FromHours(1),
+        });
+        var state = w.Assign(0);
+        using var stop = new CancellationTokenSource();
+        var start = w.Time.GetUtcNow();
+        // A heartbeat makes the host known (session, no analysis); then nothing more of it arrives.
+        w.Consumer.Record(0, 0, new Vmtrace.Wire.HostRecordWriter("host-a", "s1").Heartbeat(1_000)).WhenDone = () =>
+        {
+            if (w.Counters.HostsTimedOut > 0 || w.Time.GetUtcNow() - start > TimeSpan.FromMinutes(1))
+                stop.Cancel();
+        };
+
+        w.Loop.Run(stop.Token);
+
+        // Every empty poll lets 100 ms of fake time pass; silent hosts are looked for once a second.
+        Assert.Equal(1, w.Counters.HostsTimedOut);
+        Assert.Empty(state.Hosts);
+        Assert.InRange(w.Time.GetUtcNow() - start, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(11.2));
+        Assert.Contains(w.Log.Written, l => l.Text.StartsWith("Host host-a (partition 0) sent nothing for 00:00:10", StringComparison.Ordinal));
+    }
 }
