@@ -27,7 +27,7 @@ public sealed class ChromiumPageTests
             await using var browser = await ChromiumPage.StartAsync(640, 480);
             await browser.NavigateAsync(new Uri(html).AbsoluteUri);
             var value = await browser.EvaluateAsync("({ n: Number(document.getElementById('answer').dataset.n) + 1, w: innerWidth })");
-            byte[] png = await browser.ScreenshotAsync();
+            var png = await browser.ScreenshotAsync();
 
             Assert.Equal(42, (int)value!["n"]!);
             Assert.Equal(640, (int)value["w"]!);

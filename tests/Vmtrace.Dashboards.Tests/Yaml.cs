@@ -72,7 +72,7 @@ internal static partial class Yaml
                 throw new InvalidOperationException($"{source}: line {key.Start.Line}: duplicate key {name}");
         }
         // Merge keys: the mapping's own keys win, then the merged mappings in their order.
-        foreach (var (name, value) in merged.SelectMany(m => ToObject(m, source)).ToList())
+        foreach (var (name, value) in merged.SelectMany(m => ToObject(m, source)))
             if (!obj.ContainsKey(name))
                 obj[name] = value?.DeepClone();
         return obj;
