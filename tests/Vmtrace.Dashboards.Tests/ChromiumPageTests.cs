@@ -37,6 +37,8 @@ public sealed class ChromiumPageTests
             Assert.Contains(errors, e => e.Contains("console-error-marker", StringComparison.Ordinal));
             Assert.Contains(errors, e => e.Contains("assert-marker", StringComparison.Ordinal));
             Assert.Contains(errors, e => e.StartsWith("loading failed: " + Refused, StringComparison.Ordinal));
+            // the browser's own log entry (Log domain, level error) for the refused image
+            Assert.Contains(errors, e => e.Contains("Failed to load resource", StringComparison.Ordinal));
             Assert.True(png.Length > 8 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G', "not a PNG screenshot");
         }
         finally
