@@ -2,6 +2,8 @@
 # Installs what the tests and benchmarks need on a Debian machine (run as root).
 # babeltrace2 and trace-cmd are the reference readers the decoders are checked against;
 # influxdb provides /usr/bin/influxd (1.x), which the InfluxDB tests start on free 127.0.0.1 ports.
+# chromium is the browser the HTML report tests drive through PuppeteerSharp (never a downloaded one);
+# docker-compose validates docker-compose.yml (its YAML is read by YamlDotNet in the tests, not by Python).
 # qemu-system-x86, busybox-static, cpio, iproute2 and python3 run the live agent's real-QEMU test (TCG guests on a
 # tap in a network namespace); its guest (a Debian linux-image kernel + busybox initramfs) is built below.
 set -euo pipefail

@@ -23,7 +23,7 @@ public sealed class HtmlReportTests
         { "hip24-kvm-host-2vms-46s/host.trace.dat", ["qemu-t483882", "qemu-t453724", "qemu-t453725"] },
     };
 
-    [ToolTheory(HeadlessChromium.Executable)]
+    [ToolTheory(ChromiumPage.Executable)]
     [MemberData(nameof(Traces))]
     public async Task AnalyzeHtml_RealTrace_LoadsWithoutErrorsAndShowsEveryVm(string trace, string[] vms)
     {
@@ -36,7 +36,7 @@ public sealed class HtmlReportTests
         foreach (var foreign in new[] { "<script", "<link", " src=", "url(", "@import", " href=", "<iframe", "<img" })
             Assert.DoesNotContain(foreign, text, StringComparison.OrdinalIgnoreCase);
 
-        await using var browser = await HeadlessChromium.StartAsync(Width, Height);
+        await using var browser = await ChromiumPage.StartAsync(Width, Height);
         await browser.NavigateAsync(new Uri(html).AbsoluteUri);
         var rows = (await browser.EvaluateAsync("""
             [...document.querySelectorAll('g.vm-row')].map(g => { const r = g.getBoundingClientRect();
