@@ -23,9 +23,13 @@ public static class ObservabilityServiceCollectionExtensions
         if (string.IsNullOrWhiteSpace(section[nameof(ObservabilityOptions.Port)]))
             return services;
 
+        // A meter name of this host's own: a meter provider listens to every meter of that name in the process, and
+        // another host in the same process (tests run agent and worker side by side) must not show up here.
+        var meterName = new InstrumentsMeterName(ServiceInstruments.MeterPrefix + Guid.NewGuid().ToString("N"));
+        services.AddSingleton(meterName);
         services.AddSingleton<ServiceInstruments>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(ServiceInstruments.MeterName)
+            .AddMeter(meterName.Name)
             .AddPrometheusExporter(prometheus =>
             {
                 // Every scrape reads the counters as they are now (the default caches the answer for 300 ms).
@@ -38,6 +42,9 @@ public static class ObservabilityServiceCollectionExtensions
         return services;
     }
 }
+
+/// <summary>The name of the meter of one host's instruments.</summary>
+public sealed record InstrumentsMeterName(string Name);
 
 internal sealed class ObservabilityOptionsValidation : IValidateOptions<ObservabilityOptions>
 {

@@ -14,9 +14,10 @@ namespace Vmtrace.Observability;
 /// <see cref="AnalysisCounters"/>), read at each scrape; nothing is counted twice. The names are the Prometheus
 /// names (the exporter adds <c>_total</c> to counters and <c>_seconds</c> to durations): docs/observability.md lists them.
 /// </summary>
-public sealed class ServiceInstruments(IServiceProvider services) : IDisposable
+public sealed class ServiceInstruments(IServiceProvider services, InstrumentsMeterName meterName) : IDisposable
 {
-    public const string MeterName = "Vmtrace";
+    /// <summary>The start of the meter's name (the rest is the host's own); not part of the exported names.</summary>
+    public const string MeterPrefix = "Vmtrace.";
 
     private Meter? _meter;
 
@@ -25,7 +26,7 @@ public sealed class ServiceInstruments(IServiceProvider services) : IDisposable
     {
         if (_meter is not null)
             return;
-        _meter = new Meter(MeterName);
+        _meter = new Meter(meterName.Name);
         if (services.GetService<AgentService>() is { } agent)
             AddAgent(_meter, agent.Counters);
         if (services.GetService<WorkerService>() is { } worker)

@@ -24,6 +24,8 @@ internal static class Scrape
             int end = line.IndexOf('}', StringComparison.Ordinal);
             int space = line.IndexOf(' ', end < 0 ? 0 : end);
             string key = line[..space];
+            if (key.EndsWith("{}", StringComparison.Ordinal))
+                key = key[..^2]; // the exporter writes "name{}" for a sample without labels
             string value = line[(space + 1)..].Split(' ')[0];
             samples[key] = double.Parse(value, CultureInfo.InvariantCulture);
         }

@@ -72,6 +72,7 @@ public sealed partial class ServiceEndpointsTests(InfluxServer influx, ITestOutp
             Assert.Equal(0, Scrape.Value(agentMetrics, "vmtrace_agent_delivery_errors_total"));
             Assert.Equal(0, Scrape.Value(agentMetrics, "vmtrace_agent_events_lost_total"));
             Assert.Equal(0, Scrape.Value(agentMetrics, "vmtrace_agent_buffered_records"));
+            Assert.DoesNotContain(agentMetrics.Keys, k => k.StartsWith("vmtrace_worker_", StringComparison.Ordinal) || k.StartsWith("vmtrace_analysis_", StringComparison.Ordinal));
             var agentHealth = await Scrape.HealthAsync(agentEndpoint);
             Assert.True(agentHealth.Code == HttpStatusCode.OK && agentHealth.Status == "Healthy", agentHealth.Body);
             Assert.Equal(["buffer", "kafka"], agentHealth.Checks.Keys.Order(StringComparer.Ordinal));
@@ -84,6 +85,7 @@ public sealed partial class ServiceEndpointsTests(InfluxServer influx, ITestOutp
             long stored = StoredPoints(http, database);
             long written = Scrape.Value(workerMetrics, "vmtrace_worker_points_written_total");
             output.WriteLine($"worker at {workerEndpoint}: points written {written}, influxd holds {stored}");
+            Assert.DoesNotContain(workerMetrics.Keys, k => k.StartsWith("vmtrace_agent_", StringComparison.Ordinal));
             Assert.Equal(stored, written);
             Assert.Equal(dumpTotal, Scrape.Value(workerMetrics, "vmtrace_worker_events_in_total"));
             Assert.Equal(wc.RecordsIn, Scrape.Value(workerMetrics, "vmtrace_worker_records_in_total"));
