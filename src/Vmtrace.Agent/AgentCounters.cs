@@ -54,14 +54,7 @@ public sealed class AgentCounters
     public IReadOnlyList<long> EventsReadByCpu()
     {
         lock (_cpuLock)
-        {
-            var now = _eventsByCpuNow?.EventsByCpu ?? [];
-            var sum = new long[Math.Max(now.Count, _eventsByCpuBefore.Length)];
-            _eventsByCpuBefore.CopyTo(sum, 0);
-            for (int i = 0; i < now.Count; i++)
-                sum[i] += now[i];
-            return sum;
-        }
+            return SumByCpu();
     }
 
     /// <summary>The batch writer of a new pass of the source: the previous one's counts are kept.</summary>
@@ -69,10 +62,19 @@ public sealed class AgentCounters
     {
         lock (_cpuLock)
         {
-            if (_eventsByCpuNow is not null)
-                _eventsByCpuBefore = [.. EventsReadByCpu()];
+            _eventsByCpuBefore = SumByCpu();
             _eventsByCpuNow = writer;
         }
+    }
+
+    private long[] SumByCpu()
+    {
+        var now = _eventsByCpuNow?.EventsByCpu ?? [];
+        var sum = new long[Math.Max(now.Count, _eventsByCpuBefore.Length)];
+        _eventsByCpuBefore.CopyTo(sum, 0);
+        for (int i = 0; i < now.Count; i++)
+            sum[i] += now[i];
+        return sum;
     }
 
     internal void NoteProduced(long bytes)

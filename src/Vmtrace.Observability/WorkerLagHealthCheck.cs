@@ -24,7 +24,7 @@ internal sealed class WorkerLagHealthCheck(WorkerService worker, long maxConsume
         if (consumerLag > maxConsumerLag)
             over.Add($"consumer lag {consumerLag} record(s) is above Observability:MaxConsumerLag {maxConsumerLag}");
         if (watermarkLag > maxWatermarkLag)
-            over.Add($"watermark lag {watermarkLag.TotalSeconds:0.###} s is above Observability:MaxWatermarkLag {maxWatermarkLag.TotalSeconds:0.###} s");
+            over.Add($"watermark lag {watermarkLag.TotalSeconds:0.###} s is above Observability:MaxWatermarkLag {maxWatermarkLag:c}");
         return Task.FromResult(over.Count > 0
             ? HealthCheckResult.Degraded(string.Join("; ", over), data: data)
             : HealthCheckResult.Healthy($"consumer lag {consumerLag} record(s), watermark lag {watermarkLag.TotalSeconds:0.###} s", data));

@@ -141,6 +141,102 @@ public sealed partial class ServiceEndpointsTests(InfluxServer influx, ITestOutp
         }
     }
 
+    [InfluxFact]
+    public async Task WorkerBehindItsWatermarkBound_Degraded_HealthyOnceTheSessionEnded()
+    {
+        using var kafka = new MockKafkaCluster();
+        kafka.CreateVmtraceTopics(3, new KafkaOptions { BootstrapServers = kafka.BootstrapServers });
+        string database = "endpoints_lag_" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        Query(http, "CREATE DATABASE " + database, database);
+        string deadLetters = Directory.CreateTempSubdirectory("vmtrace-endpoints-").FullName;
+        try
+        {
+            var settings = Settings(kafka.BootstrapServers, database, deadLetters);
+            // Any open window is "behind" by this bound: while the replay runs, the newest event is past the newest closed window.
+            settings["Observability:MaxWatermarkLag"] = "00:00:00.0000001";
+            using var worker = Build(settings, (s, c) => s.AddVmtraceWorker(c));
+            await worker.StartAsync();
+            var endpoint = worker.Services.GetRequiredService<EndpointServer>().Address!;
+            settings["Agent:HostId"] = Host;
+            settings["Agent:Inputs:0"] = Trace;
+            settings["Agent:Speed"] = "2"; // the 11 s trace in about 6 s: long enough to be seen mid-way
+            using var agent = Build(settings, (s, c) => s.AddVmtraceAgent(c));
+            await agent.StartAsync();
+
+            var behind = await Scrape.HealthUntilAsync(endpoint, h => h.Checks["lag"].Status == "Degraded", TimeSpan.FromMinutes(1));
+            output.WriteLine("mid-replay: " + behind.Checks["lag"].Description);
+            Assert.Equal(HttpStatusCode.OK, behind.Code); // Degraded still answers 200
+            Assert.Equal("Degraded", behind.Status);
+            Assert.Contains("above Observability:MaxWatermarkLag", behind.Checks["lag"].Description, StringComparison.Ordinal);
+            var metrics = await Scrape.MetricsAsync(endpoint);
+            Assert.True(metrics["vmtrace_worker_watermark_lag_seconds"] > 0, "the watermark lag gauge shows the lag mid-replay");
+
+            await agent.Services.GetRequiredService<AgentService>().Completion.WaitAsync(TimeSpan.FromMinutes(3));
+            var wc = worker.Services.GetRequiredService<WorkerService>().Counters;
+            await WaitUntil(() => wc.SessionsEnded == 1 && wc.PendingPoints == 0, TimeSpan.FromMinutes(2));
+            // The session's end closes its last window at its last event: no lag left.
+            var caughtUp = await Scrape.HealthUntilAsync(endpoint, h => h.Status == "Healthy", TimeSpan.FromSeconds(30));
+            Assert.True(caughtUp.Status == "Healthy", caughtUp.Body);
+            Assert.Equal(0, Scrape.Value(await Scrape.MetricsAsync(endpoint), "vmtrace_worker_watermark_lag_seconds"));
+            await agent.StopAsync();
+            await worker.StopAsync();
+        }
+        finally
+        {
+            Directory.Delete(deadLetters, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AgentWithKafkaDown_BufferDegradedSourceBlockedInMetrics_HealthyWhenDelivered()
+    {
+        using var kafka = new MockKafkaCluster();
+        kafka.CreateVmtraceTopics(3, new KafkaOptions { BootstrapServers = kafka.BootstrapServers });
+        kafka.SetAllBrokersDown();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
+            ["Agent:HostId"] = Host,
+            ["Agent:Inputs:0"] = Trace,
+            ["Agent:StopWhenDone"] = "false",
+            // The smallest buffer (1 MiB) and small records: the trace cannot fit in it while Kafka is down.
+            ["Agent:MaxBufferedKiB"] = "1024",
+            ["Agent:BatchMaxEvents"] = "4096",
+            ["Observability:Port"] = "0",
+            ["Observability:Address"] = "127.0.0.1",
+            ["Observability:CheckTimeout"] = "00:00:01",
+        };
+        using var agent = Build(settings, (s, c) => s.AddVmtraceAgent(c));
+        await agent.StartAsync();
+        var endpoint = agent.Services.GetRequiredService<EndpointServer>().Address!;
+        var service = agent.Services.GetRequiredService<AgentService>();
+
+        var blocked = await Scrape.HealthUntilAsync(endpoint, h => h.Checks["buffer"].Status == "Degraded", TimeSpan.FromMinutes(1));
+        output.WriteLine("Kafka down: " + blocked.Body);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, blocked.Code);
+        Assert.Equal("Unhealthy", blocked.Checks["kafka"].Status);
+        Assert.Contains("waits for buffer space", blocked.Checks["buffer"].Description, StringComparison.Ordinal);
+        var metrics = await Scrape.MetricsAsync(endpoint);
+        Assert.Equal(1, Scrape.Value(metrics, "vmtrace_agent_source_blocked"));
+        Assert.Equal(0, Scrape.Value(metrics, "vmtrace_agent_records_delivered_total"));
+        Assert.True(Scrape.Value(metrics, "vmtrace_agent_buffered_bytes") > 0);
+        Assert.Equal(1024 * 1024, Scrape.Value(metrics, "vmtrace_agent_buffer_capacity_bytes"));
+
+        kafka.SetAllBrokersUp();
+        await service.Completion.WaitAsync(TimeSpan.FromMinutes(3));
+        var healthy = await Scrape.HealthUntilAsync(endpoint, h => h.Status == "Healthy", TimeSpan.FromSeconds(60));
+        Assert.True(healthy.Status == "Healthy", healthy.Body);
+        metrics = await Scrape.MetricsAsync(endpoint);
+        var c = service.Counters;
+        Assert.Equal(0, Scrape.Value(metrics, "vmtrace_agent_source_blocked"));
+        Assert.True(c.BufferFullWaits > 0);
+        Assert.Equal(c.BufferFullWaits, Scrape.Value(metrics, "vmtrace_agent_buffer_full_waits_total"));
+        Assert.Equal(c.RecordsProduced, Scrape.Value(metrics, "vmtrace_agent_records_delivered_total"));
+        Assert.Equal(c.EventsRead, Scrape.ByLabel(metrics, "vmtrace_agent_events_read_total", "cpu").Values.Sum());
+        await agent.StopAsync();
+    }
+
     private Dictionary<string, string?> Settings(string bootstrap, string database, string deadLetters) => new()
     {
         ["Kafka:BootstrapServers"] = bootstrap,
