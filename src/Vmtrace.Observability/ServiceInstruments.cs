@@ -101,6 +101,12 @@ public sealed class ServiceInstruments(IServiceProvider services, InstrumentsMet
         m.CreateObservableGauge("vmtrace_worker_assigned_partitions", () => c.AssignedPartitions, description: "Partitions of the events topic this worker owns.");
         m.CreateObservableGauge("vmtrace_worker_consumption_paused", () => c.ConsumptionPaused ? 1 : 0, description: "1 while consumption is paused because InfluxDB does not take the pending points.");
         m.CreateObservableGauge("vmtrace_worker_write_latency_mean", () => c.MeanWriteLatency.TotalSeconds, unit: "s", description: "Mean duration of the writes to InfluxDB.");
+        var outages = worker.Outages;
+        m.CreateObservableGauge("vmtrace_worker_kafka_down", () => outages.Kafka.Outage.IsDown ? 1 : 0, description: "1 while this worker sees Kafka down.");
+        m.CreateObservableGauge("vmtrace_worker_influx_down", () => outages.Influx.Outage.IsDown ? 1 : 0, description: "1 while this worker's writes to InfluxDB fail.");
+        m.CreateObservableCounter("vmtrace_worker_kafka_outages", () => outages.Kafka.Outage.Outages, description: "Kafka outages begun since start.");
+        m.CreateObservableCounter("vmtrace_worker_influx_outages", () => outages.Influx.Outage.Outages, description: "InfluxDB outages begun since start.");
+        m.CreateObservableCounter("vmtrace_worker_write_stalls", () => outages.WriteStalls, description: "Writes to InfluxDB without an answer within Worker:WriteStallTimeout.");
     }
 
     private static void AddInflux(Meter m, InfluxWriteCounters counters)

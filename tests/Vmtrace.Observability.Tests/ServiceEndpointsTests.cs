@@ -112,9 +112,13 @@ public sealed partial class ServiceEndpointsTests(InfluxServer influx, ITestOutp
             Assert.Equal("Unhealthy", down.Checks["influxdb"].Status);
             Assert.Contains("unreachable", down.Checks["influxdb"].Description, StringComparison.Ordinal);
             Assert.Equal("Healthy", down.Checks["kafka"].Status);
+            // The worker's own view: its next health point (every second here) fails to be written.
+            Assert.Equal(1, await MetricUntilAsync(workerEndpoint, "vmtrace_worker_influx_down", 1, TimeSpan.FromSeconds(60)));
             influx.Restart();
             var back = await Scrape.HealthUntilAsync(workerEndpoint, h => h.Status == "Healthy", TimeSpan.FromSeconds(60));
             Assert.True(back.Code == HttpStatusCode.OK && back.Status == "Healthy", back.Body);
+            Assert.Equal(0, await MetricUntilAsync(workerEndpoint, "vmtrace_worker_influx_down", 0, TimeSpan.FromSeconds(60)));
+            Assert.Equal(1, Scrape.Value(await Scrape.MetricsAsync(workerEndpoint), "vmtrace_worker_influx_outages_total"));
 
             // Kafka gone: both services Unhealthy naming Kafka; back: Healthy again.
             kafka.SetAllBrokersDown();
@@ -356,6 +360,22 @@ public sealed partial class ServiceEndpointsTests(InfluxServer influx, ITestOutp
         string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
         Assert.True(response.IsSuccessStatusCode, $"InfluxQL '{q}' → {(int)response.StatusCode}: {body}");
         return body;
+    }
+
+    /// <summary>Scrapes until the sample equals <paramref name="expected"/> (or the limit passed); returns its last value.</summary>
+    private static async Task<long> MetricUntilAsync(Uri endpoint, string sample, long expected, TimeSpan limit)
+    {
+        var until = DateTime.UtcNow + limit;
+        long value;
+        do
+        {
+            value = Scrape.Value(await Scrape.MetricsAsync(endpoint), sample);
+            if (value == expected)
+                return value;
+            await Task.Delay(250);
+        }
+        while (DateTime.UtcNow < until);
+        return value;
     }
 
     private static async Task WaitUntil(Func<bool> condition, TimeSpan limit)
