@@ -19,7 +19,7 @@ namespace Vmtrace.Observability;
 /// </summary>
 public sealed partial class EndpointServer(
     IOptions<ObservabilityOptions> options, IServiceProvider services, ServiceInstruments instruments, ServiceHealthChecks health,
-    ILogger<EndpointServer> logger) : IHostedService, IAsyncDisposable
+    ILogger<EndpointServer> logger) : IHostedService, IAsyncDisposable, IDisposable
 {
     private readonly ObservabilityOptions _options = options.Value;
     private WebApplication? _app;
@@ -54,6 +54,8 @@ public sealed partial class EndpointServer(
         if (_app is { } app)
             await app.StopAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
     {
