@@ -7,7 +7,8 @@ COPY proto/ proto/
 COPY src/ src/
 RUN dotnet publish src/Vmtrace.Cli/Vmtrace.Cli.csproj -c Release -o /app --nologo
 
-FROM mcr.microsoft.com/dotnet/runtime:10.0.0
+# ASP.NET Core runtime: the service serves /metrics and /healthz (docs/observability.md).
+FROM mcr.microsoft.com/dotnet/aspnet:10.0.0
 WORKDIR /app
 COPY --from=build /app ./
 COPY kafka/appsettings.worker.example.json /etc/vmtrace/worker.json

@@ -8,6 +8,9 @@ public sealed class AgentCounters
     private long _eventsRead, _eventsSent, _skipped, _batches, _bytes, _heartbeats, _inventories;
     private long _delivered, _deliveryErrors, _bufferFullWaits, _bufferFullWaitTicks, _tracerLost, _decodeErrors;
     private long _produced, _producedBytes, _settledBytes, _bufferedBytesPeak, _bufferCapacityBytes, _blockedSince;
+    private readonly Lock _cpuLock = new();
+    private long[] _eventsByCpuBefore = [];
+    private EventBatchWriter? _eventsByCpuNow;
 
     public long EventsRead { get => Interlocked.Read(ref _eventsRead); internal set => Interlocked.Exchange(ref _eventsRead, value); }
     /// <summary>Events put into records.</summary>
@@ -42,6 +45,37 @@ public sealed class AgentCounters
     public long BufferCapacityBytes { get => Interlocked.Read(ref _bufferCapacityBytes); internal set => Interlocked.Exchange(ref _bufferCapacityBytes, value); }
     /// <summary>The source is waiting for buffer space right now (Kafka slow or down).</summary>
     public bool SourceBlocked => Interlocked.Read(ref _blockedSince) != 0;
+
+    /// <summary>
+    /// Events read per CPU, all passes of the source so far, as the batch writers counted them: index 0 holds the
+    /// events without a CPU, index i + 1 those of CPU i. Counted as each event is read, so it may be ahead of
+    /// <see cref="EventsRead"/> (updated as each batch goes); the sum equals it once the source ended.
+    /// </summary>
+    public IReadOnlyList<long> EventsReadByCpu()
+    {
+        lock (_cpuLock)
+            return SumByCpu();
+    }
+
+    /// <summary>The batch writer of a new pass of the source: the previous one's counts are kept.</summary>
+    internal void CountCpusOf(EventBatchWriter writer)
+    {
+        lock (_cpuLock)
+        {
+            _eventsByCpuBefore = SumByCpu();
+            _eventsByCpuNow = writer;
+        }
+    }
+
+    private long[] SumByCpu()
+    {
+        var now = _eventsByCpuNow?.EventsByCpu ?? [];
+        var sum = new long[Math.Max(now.Count, _eventsByCpuBefore.Length)];
+        _eventsByCpuBefore.CopyTo(sum, 0);
+        for (int i = 0; i < now.Count; i++)
+            sum[i] += now[i];
+        return sum;
+    }
 
     internal void NoteProduced(long bytes)
     {

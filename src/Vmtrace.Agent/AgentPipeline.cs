@@ -68,6 +68,7 @@ public sealed class AgentPipeline
             Clock = source.Clock,
             CpuCount = source.CpuCount,
         };
+        Counters.CountCpusOf(batches);
         string key = _source.HostId;
         var inventory = _source.Inventory(opened);
         _sink.Send(key, records.Inventory(inventory), false, cancellationToken);

@@ -6,13 +6,14 @@ using Vmtrace.Agent;
 using Vmtrace.Agent.Live;
 using Vmtrace.InfluxDb;
 using Vmtrace.Kafka;
+using Vmtrace.Observability;
 using Vmtrace.Worker;
 
 namespace Vmtrace.Cli;
 
 /// <summary>
 /// Checks the service settings before the host is built: under the sections <c>Agent</c>, <c>Live</c>, <c>Worker</c>,
-/// <c>Kafka</c> and <c>Influx</c> every key must be a setting of its options class and every value must convert to the
+/// <c>Kafka</c>, <c>Influx</c> and <c>Observability</c> every key must be a setting of its options class and every value must convert to the
 /// setting's type. Each problem is one line naming the setting, the value and what is allowed. (Whether a value makes
 /// sense, e.g. a positive interval, is checked by each options class at start.)
 /// </summary>
@@ -26,6 +27,7 @@ internal static class ConfigurationCheck
         (WorkerOptions.Section, typeof(WorkerOptions)),
         (KafkaOptions.Section, typeof(KafkaOptions)),
         ("Influx", typeof(InfluxOptions)),
+        (ObservabilityOptions.Section, typeof(ObservabilityOptions)),
     ];
 
     public static List<string> Problems(IConfiguration configuration)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Vmtrace.Observability;
 
 namespace Vmtrace.Cli;
 
@@ -62,6 +63,7 @@ internal static class ServiceHost
         var problems = ConfigurationCheck.Problems(builder.Configuration);
         if (problems.Count > 0)
             throw new ConfigurationProblemsException(problems);
+        builder.Services.AddVmtraceEndpoints(builder.Configuration);
         return builder;
     }
 

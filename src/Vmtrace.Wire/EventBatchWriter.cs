@@ -30,6 +30,7 @@ public sealed class EventBatchWriter
     private long _firstTimestamp;
     private int _fieldBytes;
     private long _skippedInBatch;
+    private long[] _eventsByCpu = new long[65];
 
     public EventBatchWriter(HostRecordWriter host, EventBatchWriterOptions? options = null)
     {
@@ -61,6 +62,12 @@ public sealed class EventBatchWriter
     /// <summary>Events appended to batches, over the writer's life.</summary>
     public long WrittenEvents { get; private set; }
 
+    /// <summary>
+    /// Events given to <see cref="Append"/> (taken or left out by the selection) over the writer's life, per CPU: index 0
+    /// holds the events without a CPU (-1), index i + 1 those of CPU i. Grows (rarely) with the highest CPU seen.
+    /// </summary>
+    public IReadOnlyList<long> EventsByCpu => _eventsByCpu;
+
     /// <summary>Bytes of the batch's columns so far (before the type and string tables and compression).</summary>
     public int PendingBytes => _timestamps.Length + _typeIndexes.Length + _cpus.Length + _tids.Length + _fieldBytes;
 
@@ -71,6 +78,7 @@ public sealed class EventBatchWriter
     /// <summary>Adds one event to the batch; false when the selection drops it (counted in <see cref="SkippedEvents"/>).</summary>
     public bool Append(in TraceEvent e)
     {
+        CountCpu(e.Cpu);
         var plan = PlanOf(e.Type);
         if (plan.Dropped)
         {
@@ -102,6 +110,23 @@ public sealed class EventBatchWriter
         EventCount++;
         WrittenEvents++;
         return true;
+    }
+
+    private void CountCpu(int cpu)
+    {
+        int slot = cpu + 1;
+        if ((uint)slot < (uint)_eventsByCpu.Length)
+        {
+            _eventsByCpu[slot]++;
+            return;
+        }
+        if (cpu < -1 || cpu > WireSchema.MaxCpu)
+            return; // refused by Append (unless the selection drops it), not counted
+        // A higher CPU than seen so far: once per new CPU range, never per event.
+        var grown = new long[Math.Min(WireSchema.MaxCpu + 2, Math.Max(slot + 1, _eventsByCpu.Length * 2))];
+        _eventsByCpu.CopyTo(grown, 0);
+        grown[slot]++;
+        _eventsByCpu = grown;
     }
 
     private void AppendFields(in TraceEvent e, WireTypePlan plan, int tid)

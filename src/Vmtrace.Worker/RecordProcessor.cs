@@ -274,6 +274,7 @@ internal sealed class RecordProcessor
                 : final ? analysis.Now : analysis.OpenWindowStart - _options.Window.Ticks * 100;
             _text.Clear();
             AnalysisHealthLineProtocol.Write(_lines, host.HostId, analysis.Counters, at);
+            Counters.NoteAnalysis(host.HostId, analysis.Counters);
             points.Add(_text.ToString().TrimEnd('\n'));
             Counters.PointsQueued++;
         }

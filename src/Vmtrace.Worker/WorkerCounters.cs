@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using Vmtrace.Analysis;
+
 namespace Vmtrace.Worker;
 
 /// <summary>What the worker did, for pipeline_health and logs. Counters only grow; written from the consume loop, read by the health reporter.</summary>
@@ -9,6 +12,7 @@ public sealed class WorkerCounters
     private long _pointsQueued, _pendingPoints, _assigned, _agentHealthRecords, _paused;
     private long _hostsTimedOut;
     private long _deadLettersDropped, _deadLettersUndelivered, _consumeErrors, _consumerLag, _healthBacklogDropped;
+    private readonly ConcurrentDictionary<string, AnalysisCounters> _analysisByHost = new(StringComparer.Ordinal);
     private long _maxEventTime = long.MinValue, _lastWindowEnd = long.MinValue, _writeLatencyTicks, _writes;
 
     public long RecordsIn { get => Interlocked.Read(ref _recordsIn); internal set => Interlocked.Exchange(ref _recordsIn, value); }
@@ -66,6 +70,14 @@ public sealed class WorkerCounters
             return ev == long.MinValue || w == long.MinValue ? 0 : Math.Max(0, ev - w);
         }
     }
+
+    /// <summary>
+    /// Each host's analysis counters (its current or last agent session), as written to <c>pipeline_health</c>
+    /// (component=analysis); read while the consume loop updates them.
+    /// </summary>
+    public IReadOnlyDictionary<string, AnalysisCounters> AnalysisByHost => _analysisByHost;
+
+    internal void NoteAnalysis(string host, AnalysisCounters counters) => _analysisByHost[host] = counters;
 
     internal void NoteEventTime(long t)
     {

@@ -42,6 +42,29 @@ public sealed class EventBatchWriterTests
     }
 
     [Fact]
+    public void EventsByCpu_EveryAppendedEventCountedOnItsCpu_DroppedOnesToo_AcrossFlushes()
+    {
+        var type = ScriptedEvents.Unrelated;
+        // CPU 200 is past the initial 64 CPUs: the counts grow to it and keep the earlier ones; -1 is "no CPU".
+        var source = new ScriptedEvents().Add(type, 1, 0, 1).Add(type, 2, 1, 1).Add(type, 3, 1, 1).Add(type, 4, -1, 1).Add(type, 5, 200, 1).Add(type, 6, 0, 1);
+        var writer = new EventBatchWriter(new HostRecordWriter("h"), new EventBatchWriterOptions { DropUninterpretedEvents = true });
+        int n = 0;
+        while (source.MoveNext())
+        {
+            writer.Append(source.Current);
+            if (++n == 3)
+                writer.Flush();
+        }
+        var counts = writer.EventsByCpu;
+        Assert.Equal(6, writer.SkippedEvents); // mm_page_alloc is uninterpreted: dropped, and still read on its CPU
+        Assert.Equal(1, counts[0]);
+        Assert.Equal(2, counts[0 + 1]);
+        Assert.Equal(2, counts[1 + 1]);
+        Assert.Equal(1, counts[200 + 1]);
+        Assert.Equal(6, counts.Sum());
+    }
+
+    [Fact]
     public void IsFull_EventsSpanTheMaximum_TrueAtTheEventThatReachesIt()
     {
         var type = ScriptedEvents.Unrelated;
