@@ -131,11 +131,15 @@ public static class CommandLine
         help.Arguments.Add(names);
         help.SetAction((parseResult, cancellation) =>
         {
-            string[] asked = [.. parseResult.GetValue(names) ?? [], "--help"];
-            var again = parseResult.RootCommandResult.Command.Parse(asked, parseResult.Configuration);
-            if (again.Errors.Count > 0)
-                throw new UsageException($"unknown command '{string.Join(' ', asked[..^1])}'");
-            return again.InvokeAsync(parseResult.InvocationConfiguration, cancellation);
+            string[] asked = parseResult.GetValue(names) ?? [];
+            Command command = parseResult.RootCommandResult.Command;
+            foreach (string name in asked)
+            {
+                command = command.Subcommands.FirstOrDefault(c => !c.Hidden && c.Name == name)
+                    ?? throw new UsageException($"unknown command '{string.Join(' ', asked)}'");
+            }
+            return parseResult.RootCommandResult.Command.Parse([.. asked, "--help"], parseResult.Configuration)
+                .InvokeAsync(parseResult.InvocationConfiguration, cancellation);
         });
         return help;
     }
