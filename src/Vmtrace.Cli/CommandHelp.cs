@@ -82,7 +82,7 @@ internal static class CommandHelp
             string token = parseResult.UnmatchedTokens[0];
             if (token.StartsWith('-'))
                 return $"unknown option '{token}'";
-            return command.Subcommands.Any(c => !c.Hidden) ? $"unknown command '{(Path(command) + " " + token).TrimStart()}'" : $"unexpected argument '{token}'";
+            return command is RootCommand || command.Subcommands.Any(c => !c.Hidden) ? $"unknown command '{(Path(command) + " " + token).TrimStart()}'" : $"unexpected argument '{token}'";
         }
         var error = parseResult.Errors[0];
         if (error.SymbolResult is System.CommandLine.Parsing.OptionResult { Tokens.Count: 0, IdentifierToken: { } option })

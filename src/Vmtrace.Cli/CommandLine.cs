@@ -22,16 +22,32 @@ public static class CommandLine
         typeof(CommandLine).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
             .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
 
+    /// <summary>The commands under the root, each built by its class. A new command is one more line here.</summary>
+    private static readonly (string Name, Func<Command> Build)[] s_commands =
+    [
+        ("dump", DumpCommand.Build),
+        ("analyze", AnalyzeCommand.Build),
+        ("influx", InfluxCommand.Build),
+        ("record", RecordCommand.Build),
+        ("agent", AgentCommand.Build),
+        ("worker", WorkerCommand.Build),
+        ("dev-kafka", DevKafkaCommand.Build),
+        ("help", HelpWordCommand),
+        ("version", VersionWordCommand),
+    ];
+
     /// <summary>Every command of vmtrace under one root, with vmtrace's help, version and one-line parse errors.</summary>
-    internal static RootCommand BuildRoot()
+    internal static RootCommand BuildRoot() => BuildRoot(_ => true);
+
+    /// <summary>The root with the commands <paramref name="include"/> names (start-up builds just the command it runs).</summary>
+    private static RootCommand BuildRoot(Func<string, bool> include)
     {
         var root = new RootCommand(Usage);
-        foreach (var command in new Command[]
+        foreach (var (name, build) in s_commands)
         {
-            DumpCommand.Build(), AnalyzeCommand.Build(), InfluxCommand.Build(), RecordCommand.Build(),
-            AgentCommand.Build(), WorkerCommand.Build(), DevKafkaCommand.Build(), HelpWordCommand(), VersionWordCommand(),
-        })
-            root.Subcommands.Add(command);
+            if (include(name))
+                root.Subcommands.Add(build());
+        }
         foreach (var option in root.Options)
         {
             if (option is HelpOption help)
@@ -53,7 +69,10 @@ public static class CommandLine
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = BuildRoot();
+        // Only the command named first is built (start-up time: what is not built is not compiled); completions
+        // ("[suggest:N]") and "help COMMAND" need them all. The root's own help and --version need none.
+        string first = args.Length > 0 ? args[0] : "";
+        var root = first.StartsWith('[') || first == "help" ? BuildRoot() : BuildRoot(name => name == first);
         // A trace path may start with '@': no response files.
         var parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         var invocation = new InvocationConfiguration
@@ -70,7 +89,10 @@ public static class CommandLine
             return CommandHelp.UsageError(stderr, parseResult.CommandResult.Command, CommandHelp.ErrorMessage(parseResult));
         try
         {
-            return await parseResult.InvokeAsync(invocation).ConfigureAwait(false);
+            // A synchronous command (dump, analyze, help, version) runs on this thread, as a plain call.
+            return parseResult.Action is SynchronousCommandLineAction
+                ? parseResult.Invoke(invocation)
+                : await parseResult.InvokeAsync(invocation).ConfigureAwait(false);
         }
         catch (UsageException ex)
         {
@@ -132,13 +154,14 @@ public static class CommandLine
         help.SetAction((parseResult, cancellation) =>
         {
             string[] asked = parseResult.GetValue(names) ?? [];
-            Command command = parseResult.RootCommandResult.Command;
+            var root = BuildRoot();
+            Command command = root;
             foreach (string name in asked)
             {
                 command = command.Subcommands.FirstOrDefault(c => !c.Hidden && c.Name == name)
                     ?? throw new UsageException($"unknown command '{string.Join(' ', asked)}'");
             }
-            return parseResult.RootCommandResult.Command.Parse([.. asked, "--help"], parseResult.Configuration)
+            return root.Parse([.. asked, "--help"], parseResult.Configuration)
                 .InvokeAsync(parseResult.InvocationConfiguration, cancellation);
         });
         return help;
