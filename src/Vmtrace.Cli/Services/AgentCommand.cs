@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Vmtrace.Agent;
 using Vmtrace.Agent.Live;
@@ -22,16 +23,27 @@ internal static class AgentCommand
               Settings: Kafka:*, Agent:*, Live:* (env VMTRACE__LIVE__…). See docs/live-agent.md.
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stderr)
+    public static Command Build()
+    {
+        var traces = new Argument<string[]>("trace") { Arity = ArgumentArity.ZeroOrMore, Description = "the traces to replay (Agent:Inputs)" };
+        var live = OptionValues.Flag("--live", "trace this host instead of replaying (Agent:Live=true)");
+        var service = new ServiceArguments();
+        var command = service.AddTo(new UsageCommand("agent", Usage + CommandHelp.ServiceSettings) { traces, live });
+        command.SetAction((parseResult, _) =>
+            RunAsync(service.Of(parseResult, parseResult.GetValue(traces) ?? []), parseResult.GetValue(live), parseResult.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string[] args, bool live, TextWriter stderr)
     {
         var builder = ServiceHost.Builder(args, out var positional);
-        if (positional.Remove("--live"))
+        if (live)
             builder.Configuration[$"{AgentOptions.Section}:{nameof(AgentOptions.Live)}"] = "true";
         for (int i = 0; i < positional.Count; i++)
             builder.Configuration[$"{AgentOptions.Section}:Inputs:{i}"] = positional[i];
         builder.Services.AddVmtraceAgent(builder.Configuration);
         // The live source is chosen in configuration (appsettings, VMTRACE__AGENT__LIVE, --live); it replaces the replay source.
-        bool live = builder.Configuration.GetValue<bool>($"{AgentOptions.Section}:{nameof(AgentOptions.Live)}");
+        live = builder.Configuration.GetValue<bool>($"{AgentOptions.Section}:{nameof(AgentOptions.Live)}");
         if (live)
             builder.Services.AddVmtraceLiveSource(builder.Configuration);
         // A replay's inputs are opened once before the agent starts: an unreadable input or one in raw TSC cycles

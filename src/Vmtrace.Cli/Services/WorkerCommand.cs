@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Vmtrace.Worker;
 
 namespace Vmtrace.Cli;
@@ -11,7 +12,15 @@ internal static class WorkerCommand
               checkpoints make restarts exact. Settings: Kafka:*, Worker:*, Influx:* (env VMTRACE__WORKER__…).
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stderr)
+    public static Command Build()
+    {
+        var service = new ServiceArguments();
+        var command = service.AddTo(new UsageCommand("worker", Usage + CommandHelp.ServiceSettings));
+        command.SetAction((parseResult, _) => RunAsync(service.Of(parseResult, []), parseResult.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string[] args, TextWriter stderr)
     {
         var builder = ServiceHost.Builder(args, out var positional);
         if (positional.Count > 0)

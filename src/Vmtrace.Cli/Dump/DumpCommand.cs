@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Vmtrace.Decoding;
@@ -7,18 +8,46 @@ namespace Vmtrace.Cli;
 /// <summary><c>vmtrace dump</c>: every event as one line, or counts per event name with --stats.</summary>
 internal static class DumpCommand
 {
-    private static readonly HashSet<string> Flags = ["--stats", "--no-progress", "--progress"];
-    private static readonly HashSet<string> Valued = ["--limit"];
+    public const string Usage = """
+          dump <trace> [--stats] [--limit N] [--no-progress]
+              one line per event (time, cpu, tid, name, fields); --stats prints counts per event name
+              and lost events instead. A trace is a CTF directory, a trace-cmd trace.dat, a qemu trace
+              log, a Trace Compass XML stub, or an .xz/.tar.xz of one.
+        """;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Build()
+    {
+        var traces = new Argument<string[]>("trace") { Arity = ArgumentArity.ZeroOrMore, Description = "the trace to read (one)" };
+        var stats = OptionValues.Flag("--stats", "counts per event name and the losses instead of the events");
+        var limit = OptionValues.WholeNumber("--limit", "read at most N events");
+        var progress = OptionValues.Flag("--progress", "a progress bar on stderr even when it is not a terminal");
+        var noProgress = OptionValues.Flag("--no-progress", "no progress bar");
+        var command = new UsageCommand("dump", Usage) { traces, stats, limit, progress, noProgress };
+        command.SetAction(parseResult =>
+        {
+            string[] inputs = OptionValues.Positional(parseResult, traces);
+            if (inputs.Length != 1)
+                throw new UsageException("dump takes exactly one trace");
+            long limitValue = parseResult.GetValue(limit) ?? long.MaxValue;
+            if (limitValue < 0)
+                throw new UsageException($"--limit must be 0 or more, got {limitValue}");
+            var stdout = parseResult.InvocationConfiguration.Output;
+            var stderr = parseResult.InvocationConfiguration.Error;
+            bool showProgress = parseResult.GetValue(progress) || (!parseResult.GetValue(noProgress) && ProgressBar.IsTerminal(stderr));
+            return Run(inputs[0], limitValue, parseResult.GetValue(stats), showProgress, stdout, stderr);
+        });
+        return command;
+    }
+
+    private static int Run(string trace, long limit, bool stats, bool progress, TextWriter stdout, TextWriter stderr)
     {
         if (!ReferenceEquals(stdout, Console.Out))
-            return RunCore(args, stdout, stderr);
+            return RunCore(trace, limit, stats, progress, stdout, stderr);
         // Console.Out flushes every line, a write(2) per event: dump writes through a large buffer instead.
         using var buffered = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
         try
         {
-            return RunCore(args, buffered, stderr);
+            return RunCore(trace, limit, stats, progress, buffered, stderr);
         }
         finally
         {
@@ -26,18 +55,9 @@ internal static class DumpCommand
         }
     }
 
-    private static int RunCore(string[] args, TextWriter stdout, TextWriter stderr)
+    private static int RunCore(string trace, long limit, bool stats, bool progress, TextWriter stdout, TextWriter stderr)
     {
-        var o = new Options(args, Flags, Valued);
-        if (o.Positional.Count != 1)
-            throw new UsageException("dump takes exactly one trace");
-        long limit = o.Long("--limit") ?? long.MaxValue;
-        if (limit < 0)
-            throw new UsageException($"--limit must be 0 or more, got {limit}");
-        bool stats = o.Flag("--stats");
-        bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.IsTerminal(stderr));
-
-        using var source = TraceOpener.Open(o.Positional[0]);
+        using var source = TraceOpener.Open(trace);
         using var bar = new ProgressBar(stderr, progress);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         var countsById = new Dictionary<EventType, long>(ReferenceEqualityComparer.Instance);

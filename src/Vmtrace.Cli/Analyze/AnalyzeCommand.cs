@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Vmtrace.Analysis;
 using Vmtrace.Decoding;
 
@@ -10,9 +11,6 @@ namespace Vmtrace.Cli;
 /// </summary>
 internal static class AnalyzeCommand
 {
-    private static readonly HashSet<string> Flags = ["--no-progress", "--progress", "--no-inventory"];
-    private static readonly HashSet<string> Valued = ["--format", "--window", "--vm", "--from", "--to", "--inventory", "--host", "--top", "--cpus", "--html"];
-
     public const string Usage = """
           analyze <trace…> [--format table|json|csv|line-protocol] [--window 1s] [--vm NAME[,NAME…]]
                   [--from T] [--to T] [--inventory vmmap.json | --no-inventory] [--host NAME] [--top N]
@@ -24,46 +22,78 @@ internal static class AnalyzeCommand
               (or with --no-inventory) they are found in the trace itself, each VM saying how (identity).
         """;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    private static readonly string[] s_formats = ["table", "json", "csv", "line-protocol"];
+
+    public static Command Build()
     {
-        var o = new Options(args, Flags, Valued);
-        if (o.Positional.Count == 0)
-            throw new UsageException("analyze takes at least one trace");
-        string format = o.Value("--format") ?? "table";
-        if (format is not ("table" or "json" or "csv" or "line-protocol"))
-            throw new UsageException($"--format must be table, json, csv or line-protocol, not '{format}'");
-        long windowNs = o.Value("--window") is { } w ? TimeArgument.ParseDuration("--window", w) : 1_000_000_000L;
-        var from = o.Value("--from") is { } f ? TimeArgument.ParseBound("--from", f) : ((long, bool)?)null;
-        var to = o.Value("--to") is { } t ? TimeArgument.ParseBound("--to", t) : ((long, bool)?)null;
-        int top = (int)(o.Long("--top") ?? 5);
-        int cpus = (int)(o.Long("--cpus") ?? 0);
-        if (top < 1) throw new UsageException("--top must be at least 1");
-        if (cpus < 0) throw new UsageException("--cpus cannot be negative");
-        var vmFilter = o.Value("--vm")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-        bool progress = o.Flag("--progress") || (!o.Flag("--no-progress") && ProgressBar.IsTerminal(stderr));
+        var traces = new Argument<string[]>("trace") { Arity = ArgumentArity.ZeroOrMore, Description = "the traces of one host (merged by time)" };
+        var format = OptionValues.OneOf("--format", s_formats, "the output: per-VM tables (default), JSON, CSV or InfluxDB line protocol");
+        var window = OptionValues.Duration("--window", "the length of a window (default 1s)");
+        var vm = OptionValues.Text("--vm", "NAME[,NAME…]", "only these VMs");
+        var from = OptionValues.Bound("--from", "start of the range analysed: seconds on the trace clock or +DURATION from the trace start");
+        var to = OptionValues.Bound("--to", "end of the range analysed, as --from");
+        var inventory = OptionValues.Text("--inventory", "vmmap.json", "the VMs' names and threads (default: a vmmap.json beside the first trace)");
+        var noInventory = OptionValues.Flag("--no-inventory", "find the VMs in the trace itself even when a vmmap.json is there");
+        var host = OptionValues.Text("--host", "NAME", "the host's name in the output (default: from the trace's path)");
+        var top = OptionValues.WholeNumber("--top", "the N biggest culprits per VM (default 5)");
+        var cpus = OptionValues.WholeNumber("--cpus", "the host's CPU count when the trace does not tell it");
+        var progress = OptionValues.Flag("--progress", "a progress bar on stderr even when it is not a terminal");
+        var noProgress = OptionValues.Flag("--no-progress", "no progress bar");
+        var html = OptionValues.Text("--html", "report.html", "also write an HTML report with charts and a timeline");
+        var command = new UsageCommand("analyze", Usage) { traces, format, window, vm, from, to, inventory, noInventory, host, top, cpus, progress, noProgress, html };
+        command.SetAction(parseResult =>
+        {
+            var inputs = OptionValues.Positional(parseResult, traces);
+            if (inputs.Length == 0)
+                throw new UsageException("analyze takes at least one trace");
+            string formatValue = parseResult.GetValue(format) ?? "table";
+            if (!s_formats.Contains(formatValue))
+                throw new UsageException($"--format must be table, json, csv or line-protocol, not '{formatValue}'");
+            long topValue = parseResult.GetValue(top) ?? 5, cpusValue = parseResult.GetValue(cpus) ?? 0;
+            if (topValue < 1) throw new UsageException("--top must be at least 1");
+            if (cpusValue < 0) throw new UsageException("--cpus cannot be negative");
+            var stderr = parseResult.InvocationConfiguration.Error;
+            var request = new Request(inputs, formatValue,
+                parseResult.GetValue(window) ?? 1_000_000_000L,
+                parseResult.GetValue(vm)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
+                parseResult.GetValue(from), parseResult.GetValue(to),
+                parseResult.GetValue(noInventory) ? null : parseResult.GetValue(inventory) ?? RecordingDirectory.FindInventory(inputs),
+                parseResult.GetValue(host) ?? RecordingDirectory.DefaultHostName(inputs[0]),
+                (int)Math.Min(topValue, int.MaxValue), (int)Math.Min(cpusValue, int.MaxValue),
+                parseResult.GetValue(progress) || (!parseResult.GetValue(noProgress) && ProgressBar.IsTerminal(stderr)),
+                parseResult.GetValue(html));
+            return Run(request, parseResult.InvocationConfiguration.Output, stderr);
+        });
+        return command;
+    }
 
-        string? inventoryPath = o.Flag("--no-inventory") ? null : o.Value("--inventory") ?? RecordingDirectory.FindInventory(o.Positional);
-        var inventory = inventoryPath is null ? InferInventory(o.Positional) : VmMapJson.Parse(File.ReadAllText(inventoryPath));
-        string host = o.Value("--host") ?? RecordingDirectory.DefaultHostName(o.Positional[0]);
+    /// <summary>What the command line asks of one analysis.</summary>
+    private sealed record Request(IReadOnlyList<string> Inputs, string Format, long WindowNs, HashSet<string>? Vms,
+        (long Ns, bool Relative)? From, (long Ns, bool Relative)? To, string? InventoryPath, string Host, int Top, int Cpus,
+        bool Progress, string? Html);
 
-        var report = Analyze(o.Positional, inventory, inventoryPath, host, windowNs, from, to, top, cpus, progress, stderr);
-        if (vmFilter is not null)
-            report = Filter(report, vmFilter);
+    private static int Run(Request r, TextWriter stdout, TextWriter stderr)
+    {
+        var inventory = r.InventoryPath is null ? InferInventory(r.Inputs) : VmMapJson.Parse(File.ReadAllText(r.InventoryPath));
 
-        switch (format)
+        var report = Analyze(r.Inputs, inventory, r.InventoryPath, r.Host, r.WindowNs, r.From, r.To, r.Top, r.Cpus, r.Progress, stderr);
+        if (r.Vms is not null)
+            report = Filter(report, r.Vms);
+
+        switch (r.Format)
         {
             case "json": AnalysisJson.Write(stdout, report); break;
             case "csv": AnalysisCsv.Write(stdout, report); break;
             case "line-protocol": AnalysisLineProtocol.Write(stdout, report); break;
-            default: AnalysisTable.Write(stdout, report, top); break;
+            default: AnalysisTable.Write(stdout, report, r.Top); break;
         }
-        if (o.Value("--html") is { } html) HtmlReport.WriteFile(html, report);
+        if (r.Html is { } html) HtmlReport.WriteFile(html, report);
         // Machine formats keep their "_ns" field names: say once that they hold cycles.
-        if (report.InCycles && (format != "table" || o.Value("--html") is not null))
+        if (report.InCycles && (r.Format != "table" || r.Html is not null))
             stderr.WriteLine($"vmtrace: warning: {report.CyclesNotice}");
         foreach (var err in report.Diagnostics.Errors)
             stderr.WriteLine($"vmtrace: warning: {err.Message}");
-        if (format != "table")
+        if (r.Format != "table")
         {
             foreach (var note in AnalysisNotes.Of(report.Counters))
                 stderr.WriteLine($"vmtrace: note: {note}");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Vmtrace.Agent.Live.Recording;
@@ -8,9 +9,6 @@ namespace Vmtrace.Cli;
 /// <summary><c>vmtrace record -o DIR</c>: a host recording that <c>vmtrace analyze DIR</c> reads (see docs/recording.md).</summary>
 internal static class RecordCommand
 {
-    private static readonly HashSet<string> Flags = ["--no-qemu-logs"];
-    private static readonly HashSet<string> Valued = ["--output", "--duration", "--events", "--buffer-kb", "--trace-cmd", "--writer"];
-
     public const string Usage = """
           record -o DIR [--duration 30s] [--events sys:event,…] [--buffer-kb 8192]
                  [--writer auto|trace-cmd|tracefs] [--trace-cmd PATH] [--no-qemu-logs]
@@ -21,25 +19,39 @@ internal static class RecordCommand
               (-D FILE) written meanwhile. See docs/recording.md.
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Build()
     {
-        RecordOptions? options;
-        try
+        var output = OptionValues.Text("--output", "DIR", "the directory to record into (required)", "-o");
+        var duration = OptionValues.Duration("--duration", "stop after this long (default: at Ctrl-C or SIGTERM)");
+        var events = OptionValues.Text("--events", "sys:event,…", "the kernel events to record (default: the ones the analysis uses)");
+        var bufferKb = OptionValues.WholeNumber("--buffer-kb", "the ring buffer per CPU in KiB (default 8192)");
+        var writer = OptionValues.OneOf("--writer", [RecordOptions.WriterAuto, "trace-cmd", "tracefs"], "who writes trace.dat (default auto: trace-cmd when installed)");
+        var traceCmd = OptionValues.Text("--trace-cmd", "PATH", "the trace-cmd program to use");
+        var noQemuLogs = OptionValues.Flag("--no-qemu-logs", "do not copy the qemu trace logs");
+        var command = new UsageCommand("record", Usage) { output, duration, events, bufferKb, writer, traceCmd, noQemuLogs };
+        command.SetAction((parseResult, _) =>
         {
-            options = Parse(args);
-        }
-        catch (UsageException ex)
-        {
-            // One line: the mistake and where to read more (the full usage would bury it).
-            await stderr.WriteLineAsync($"vmtrace record: {ex.Message} (vmtrace record --help)").ConfigureAwait(false);
-            return 2;
-        }
-        if (options is null)
-        {
-            await stdout.WriteLineAsync("usage: vmtrace\n" + Usage).ConfigureAwait(false);
-            return 0;
-        }
+            var stdout = parseResult.InvocationConfiguration.Output;
+            var stderr = parseResult.InvocationConfiguration.Error;
+            RecordOptions options;
+            try
+            {
+                options = Options(parseResult.GetValue(output), parseResult.GetValue(duration), parseResult.GetValue(events),
+                    parseResult.GetValue(bufferKb), parseResult.GetValue(writer), parseResult.GetValue(traceCmd), parseResult.GetValue(noQemuLogs));
+            }
+            catch (UsageException ex)
+            {
+                // One line: the mistake and where to read more (the full usage would bury it).
+                stderr.WriteLine($"vmtrace record: {ex.Message} (vmtrace record --help)");
+                return Task.FromResult(2);
+            }
+            return RunAsync(options, stdout, stderr);
+        });
+        return command;
+    }
 
+    private static async Task<int> RunAsync(RecordOptions options, TextWriter stdout, TextWriter stderr)
+    {
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
         {
@@ -67,27 +79,20 @@ internal static class RecordCommand
         }
     }
 
-    /// <summary>The options, or null for --help.</summary>
-    internal static RecordOptions? Parse(string[] args)
+    /// <summary>The recording the options ask for, checked.</summary>
+    internal static RecordOptions Options(string? output, long? durationNs, string? events, long? bufferKb, string? writer, string? traceCmd, bool noQemuLogs)
     {
-        if (args.Any(a => a is "-h" or "--help"))
-            return null;
-        var o = new Options([.. args.Select(a => a == "-o" ? "--output" : a)], Flags, Valued);
-        if (o.Positional.Count > 0)
-            throw new UsageException($"unexpected argument '{o.Positional[0]}'");
-        string output = o.Value("--output") ?? throw new UsageException("-o DIR is required (the directory to record into)");
-        TimeSpan? duration = o.Value("--duration") is { } d ? TimeSpan.FromTicks(TimeArgument.ParseDuration("--duration", d) / 100) : null;
-        var events = o.Value("--events")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
-        int bufferKb = (int)Math.Clamp(o.Long("--buffer-kb") ?? 8192, int.MinValue, int.MaxValue);
+        if (output is null)
+            throw new UsageException("-o DIR is required (the directory to record into)");
         var options = new RecordOptions
         {
             OutputDirectory = output,
-            Duration = duration,
-            Events = events,
-            BufferSizeKb = bufferKb,
-            TraceCmd = o.Value("--trace-cmd"),
-            Writer = o.Value("--writer") ?? RecordOptions.WriterAuto,
-            CopyQemuLogs = !o.Flag("--no-qemu-logs"),
+            Duration = durationNs is { } ns ? TimeSpan.FromTicks(ns / 100) : null,
+            Events = events?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+            BufferSizeKb = (int)Math.Clamp(bufferKb ?? 8192, int.MinValue, int.MaxValue),
+            TraceCmd = traceCmd,
+            Writer = writer ?? RecordOptions.WriterAuto,
+            CopyQemuLogs = !noQemuLogs,
         };
         try
         {

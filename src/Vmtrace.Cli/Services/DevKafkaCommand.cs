@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Vmtrace.Kafka;
 
@@ -12,13 +13,23 @@ internal static class DevKafkaCommand
               vmtrace topics; prints its bootstrap servers and runs until Ctrl-C.
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout)
+    public static Command Build()
     {
-        var o = new Options(args, new HashSet<string>(), new HashSet<string> { "--partitions", "--brokers" });
-        int partitions = (int)(o.Long("--partitions") ?? 3);
-        int brokers = (int)(o.Long("--brokers") ?? 1);
-        if (partitions < 1 || brokers < 1)
-            throw new UsageException("--partitions and --brokers must be at least 1");
+        var partitions = OptionValues.WholeNumber("--partitions", "partitions of the events and state topics (default 3)");
+        var brokers = OptionValues.WholeNumber("--brokers", "brokers of the cluster (default 1)");
+        var command = new UsageCommand("dev-kafka", Usage) { partitions, brokers };
+        command.SetAction((parseResult, _) =>
+        {
+            long partitionCount = parseResult.GetValue(partitions) ?? 3, brokerCount = parseResult.GetValue(brokers) ?? 1;
+            if (partitionCount < 1 || brokerCount < 1 || partitionCount > int.MaxValue || brokerCount > int.MaxValue)
+                throw new UsageException("--partitions and --brokers must be at least 1");
+            return RunAsync((int)partitionCount, (int)brokerCount, parseResult.InvocationConfiguration.Output);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(int partitions, int brokers, TextWriter stdout)
+    {
         using var cluster = new MockKafkaCluster(brokers);
         cluster.CreateVmtraceTopics(partitions);
         await stdout.WriteLineAsync(cluster.BootstrapServers).ConfigureAwait(false);
