@@ -67,7 +67,7 @@ public static class MetricSchema
     public static class VmFigures
     {
         public static readonly Metric<VmMetrics> Name = Metric.Text<VmMetrics>("vm", MetricKind.Label,
-            "VmMetrics.Vm", "the VM's name (qemu -name from the inventory, else qemu-<pid>, else qemu-t<tid>)", v => v.Vm);
+            "VmMetrics.Vm", "the VM's name (qemu -name from the inventory, else qemu-PID, else qemu-tTID)", v => v.Vm);
 
         public static readonly Metric<VmMetrics> Pid = Metric.Integer<VmMetrics>("pid", MetricKind.Identifier,
             "VmMetrics.Pid", "the qemu process id (-1 when unknown)", v => v.Pid);
@@ -201,7 +201,7 @@ public static class MetricSchema
             "NetworkMetrics.TxBytes", "their bytes (len)", n => n.TxBytes);
 
         public static readonly Metric<NetworkMetrics> VhostBusyNs = Metric.Integer<NetworkMetrics>("vhost_busy_ns", MetricKind.DurationNs,
-            "NetworkMetrics.VhostBusyNs", "on-CPU time of the VM's vhost-<pid> threads", n => n.VhostBusyNs);
+            "NetworkMetrics.VhostBusyNs", "on-CPU time of the VM's vhost-PID threads", n => n.VhostBusyNs);
 
         public static readonly Metric<NetworkMetrics> VhostWaitNs = Metric.Integer<NetworkMetrics>("vhost_wait_ns", MetricKind.DurationNs,
             "NetworkMetrics.VhostWaitNs", "runnable-but-waiting time of those threads", n => n.VhostWaitNs);
@@ -213,7 +213,7 @@ public static class MetricSchema
     public static class InterferenceFigures
     {
         public static readonly Metric<Interference> Culprit = Metric.Text<Interference>("culprit", MetricKind.Label,
-            "Interference.Culprit", "another VM, the same VM, host:<comm>, idle, unknown, or other (the rest)", i => i.Culprit);
+            "Interference.Culprit", "another VM, the same VM, host:COMM, idle, unknown, or other (the rest)", i => i.Culprit);
 
         public static readonly Metric<Interference> PreemptedNs = Metric.Integer<Interference>("preempted_ns", MetricKind.DurationNs,
             "Interference.PreemptedNs", "the VM's vCPUs' preempted time while that culprit ran on their pCPU", i => i.PreemptedNs);
