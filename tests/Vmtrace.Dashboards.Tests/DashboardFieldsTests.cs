@@ -19,7 +19,7 @@ public sealed partial class DashboardFieldsTests
     public void DashboardQueries_EveryNamedMeasurementFieldAndTag_IsInTheMetricTable()
     {
         var queries = Dashboards.Targets().Select(t => (What: t.ToString(), t.Query))
-            .Concat(Dashboards.All().SelectMany(d => Dashboards.Variables(d.Json).Select(v => ($"{d.File} / ${v["name"]}", (string)v["query"]!))))
+            .Concat(Dashboards.All().SelectMany(d => Dashboards.Variables(d.Json).Select(v => (What: $"{d.File} / ${v["name"]}", Query: (string)v["query"]!))))
             .ToList();
         Assert.True(queries.Count >= 40, $"{queries.Count} dashboard queries");
         var named = queries.Select(q => Check(q.What, q.Query)).ToList();
