@@ -209,7 +209,7 @@ public abstract class MetricGroup(MetricFormat format, string name, MetricLevel 
     public string? When { get; } = when;
 
     /// <summary>The JSON property that holds the group (the last part of its path).</summary>
-    public string Property => Name[(Name.LastIndexOf('.') + 1)..].Replace("[]", "", StringComparison.Ordinal);
+    public string Property { get; } = name[(name.LastIndexOf('.') + 1)..].Replace("[]", "", StringComparison.Ordinal);
 
     public abstract IReadOnlyList<Metric> Fields { get; }
 }
