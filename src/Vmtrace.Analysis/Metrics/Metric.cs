@@ -134,7 +134,10 @@ public abstract class Metric
 
     /// <summary>A figure written by a part of vmtrace outside the analysis (the worker's and agent's own counters).</summary>
     public static Metric Described(string name, MetricKind kind, MetricType type, string source, string description) =>
-        new Metric<Metric>(name, kind, type, source, description, null, null, null, null);
+        new DescribedMetric(name, kind, type, source, description);
+
+    private sealed class DescribedMetric(string name, MetricKind kind, MetricType type, string source, string description)
+        : Metric(name, kind, type, source, description, null);
 }
 
 /// <summary>A <see cref="Metric"/> read from a <typeparamref name="T"/>.</summary>
