@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text;
 using Vmtrace.Analysis;
+using Layout = Vmtrace.Analysis.MetricSchema.LineProtocol;
 
 namespace Vmtrace.InfluxDb;
 
 /// <summary>
-/// The points vmtrace writes for one closed window (docs/schema.md): the same text from
-/// <c>vmtrace analyze --format line-protocol</c> and from the worker's InfluxDB sink. Timestamp = window start.
+/// The points vmtrace writes for one closed window (docs/schema.md, <see cref="MetricSchema.LineProtocol"/>): the same text
+/// from <c>vmtrace analyze --format line-protocol</c> and from the worker's InfluxDB sink. Timestamp = window start.
 /// Tags are bounded: host, vm, vcpu, reason (exit reason number), layer (qemu|block), culprit (top N per VM). Names
 /// (host, vm, culprit) are written with <see cref="LineProtocolWriter.NameTag"/>: whatever a trace calls a VM or thread,
 /// every point is stored in its own series.
@@ -16,50 +17,39 @@ public static class MetricsLineProtocol
     public static void Write(LineProtocolWriter w, WindowMetrics window, string host)
     {
         long ts = window.StartNs;
+        var fields = new LineFields(w);
         foreach (var vm in window.Vms)
         {
-            var t = vm.VcpuTimes;
-            w.Begin("vmtrace_vm").NameTag("host", host).NameTag("vm", vm.Vm)
-                .Field("window_ns", window.LengthNs)
-                .Field("threads_cpu_ns", vm.ThreadsOnCpuNs).Field("pcpu_share", vm.PcpuShare)
-                .Field("active_vcpus", (long)vm.ActiveVcpus)
-                .Field("guest_ns", t.GuestNs).Field("host_ns", t.HostNs).Field("preempted_ns", t.PreemptedNs)
-                .Field("wait_ns", t.WaitNs).Field("blocked_ns", t.BlockedNs).Field("blocked_queued_ns", t.BlockedQueuedNs)
-                .Field("exits", vm.ExitCount)
-                .Field("identity", vm.Identity)
-                .End(ts);
+            Point(w, Layout.Vm, host, vm.Vm);
+            Layout.Vm.Write(fields, new VmRow(host, window, vm));
+            w.End(ts);
             foreach (var v in vm.Vcpus)
             {
-                w.Begin("vmtrace_vcpu").NameTag("host", host).NameTag("vm", vm.Vm).Tag("vcpu", Int(v.VcpuId))
-                    .Field("tid", (long)v.Tid)
-                    .Field("guest_ns", v.Times.GuestNs).Field("host_ns", v.Times.HostNs).Field("preempted_ns", v.Times.PreemptedNs)
-                    .Field("wait_ns", v.Times.WaitNs).Field("blocked_ns", v.Times.BlockedNs).Field("blocked_queued_ns", v.Times.BlockedQueuedNs)
-                    .Field("exits", v.Exits.Sum(x => x.Latency.Count))
-                    .End(ts);
+                Point(w, Layout.Vcpu, host, vm.Vm).Tag(MetricSchema.Tags.Vcpu.Name, Int(v.VcpuId));
+                Layout.Vcpu.Write(fields, v);
+                w.End(ts);
             }
             foreach (var x in vm.Exits)
             {
                 // isa and reason_name only when the trace says which ISA it is (a null tag is left out).
-                w.Begin("vmtrace_exit").NameTag("host", host).NameTag("vm", vm.Vm).Tag("reason", Int(x.Reason))
-                    .Tag("isa", ExitReasons.Tag(x.Isa)).Tag("reason_name", x.Name);
-                Latency(w, x.Latency, "count", "latency_");
+                Point(w, Layout.Exit, host, vm.Vm).Tag(MetricSchema.Tags.Reason.Name, Int(x.Reason))
+                    .Tag(MetricSchema.Tags.Isa.Name, ExitReasons.Tag(x.Isa)).Tag(MetricSchema.Tags.ReasonName.Name, x.Name);
+                Layout.Exit.Write(fields, x);
                 w.End(ts);
             }
             Disk(w, host, vm.Vm, "qemu", vm.QemuDisk, ts);
             Disk(w, host, vm.Vm, "block", vm.BlockDisk, ts);
             if (!vm.Network.IsEmpty)
             {
-                var n = vm.Network;
-                w.Begin("vmtrace_net").NameTag("host", host).NameTag("vm", vm.Vm)
-                    .Field("rx_packets", n.RxPackets).Field("rx_bytes", n.RxBytes)
-                    .Field("tx_packets", n.TxPackets).Field("tx_bytes", n.TxBytes)
-                    .Field("vhost_busy_ns", n.VhostBusyNs).Field("vhost_wait_ns", n.VhostWaitNs)
-                    .End(ts);
+                Point(w, Layout.Network, host, vm.Vm);
+                Layout.Network.Write(fields, vm.Network);
+                w.End(ts);
             }
             foreach (var i in vm.Interferers)
             {
-                w.Begin("vmtrace_interference").NameTag("host", host).NameTag("vm", vm.Vm).NameTag("culprit", i.Culprit)
-                    .Field("preempted_ns", i.PreemptedNs).End(ts);
+                Point(w, Layout.Interference, host, vm.Vm).NameTag(MetricSchema.Tags.Culprit.Name, i.Culprit);
+                Layout.Interference.Write(fields, i);
+                w.End(ts);
             }
         }
     }
@@ -75,22 +65,28 @@ public static class MetricsLineProtocol
     {
         if (d.IsEmpty)
             return;
-        w.Begin("vmtrace_disk").NameTag("host", host).NameTag("vm", vm).Tag("layer", layer)
-            .Field("submitted", d.Submitted).Field("completed", d.Completed)
-            .Field("read_requests", d.ReadRequests).Field("write_requests", d.WriteRequests)
-            .Field("read_bytes", d.ReadBytes).Field("write_bytes", d.WriteBytes)
-            .Field("in_flight", d.InFlight).Field("max_in_flight", d.MaxInFlight)
-            .Field("submit_interval_mean_ns", d.SubmitIntervals.MeanNs).Field("submit_interval_var_ns2", d.SubmitIntervals.VarianceNs2)
-            .Field("complete_interval_mean_ns", d.CompleteIntervals.MeanNs).Field("complete_interval_var_ns2", d.CompleteIntervals.VarianceNs2);
-        Latency(w, d.Latency, "latency_count", "latency_");
+        Point(w, Layout.Disk, host, vm).Tag(MetricSchema.Tags.Layer.Name, layer);
+        Layout.Disk.Write(new LineFields(w), d);
         w.End(ts);
     }
 
-    private static void Latency(LineProtocolWriter w, LatencyMetrics l, string countKey, string prefix)
-    {
-        w.Field(countKey, l.Count).Field(prefix + "sum_ns", l.SumNs).Field(prefix + "min_ns", l.MinNs).Field(prefix + "max_ns", l.MaxNs)
-            .Field(prefix + "p50_ns", l.P50Ns).Field(prefix + "p95_ns", l.P95Ns).Field(prefix + "p99_ns", l.P99Ns);
-    }
+    /// <summary>A point of <paramref name="group"/> begun with the host and vm tags every measurement of a window starts with.</summary>
+    private static LineProtocolWriter Point(LineProtocolWriter w, MetricGroup group, string host, string vm) =>
+        w.Begin(group.Name).NameTag(MetricSchema.Tags.Host.Name, host).NameTag(MetricSchema.Tags.Vm.Name, vm);
 
     private static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A figure as a line protocol field; a text figure that does not apply (null) is left out.</summary>
+internal readonly struct LineFields(LineProtocolWriter w) : IMetricWriter
+{
+    public void Integer(string name, long value) => w.Field(name, value);
+
+    public void Float(string name, double value) => w.Field(name, value);
+
+    public void Text(string name, string? value)
+    {
+        if (value is not null)
+            w.Field(name, value);
+    }
 }

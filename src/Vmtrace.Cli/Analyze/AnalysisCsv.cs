@@ -4,50 +4,27 @@ using Vmtrace.Analysis;
 
 namespace Vmtrace.Cli;
 
-/// <summary><c>--format csv</c>: one row per window and VM (RFC 4180 quoting); times in ns, the same figures as the JSON.</summary>
+/// <summary>
+/// <c>--format csv</c>: one row per window and VM (RFC 4180 quoting), the columns of <see cref="MetricSchema.Csv"/>; times in ns,
+/// the same figures as the JSON.
+/// </summary>
 internal static class AnalysisCsv
 {
-    private static readonly string[] Columns =
-    [
-        "window_start_ns", "window_end_ns", "host", "vm", "pid", "active_vcpus", "threads_cpu_ns", "pcpu_share",
-        "guest_ns", "host_ns", "preempted_ns", "wait_ns", "blocked_ns", "blocked_queued_ns", "exits", "exit_latency_sum_ns",
-        "qemu_disk_submitted", "qemu_disk_completed", "qemu_disk_latency_sum_ns", "qemu_disk_in_flight",
-        "block_submitted", "block_completed", "block_read_bytes", "block_write_bytes", "block_latency_sum_ns", "block_in_flight",
-        "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "top_culprit", "top_culprit_preempted_ns", "identity",
-    ];
+    private static readonly string Header = string.Join(',', MetricSchema.Csv.Row.Entries.Select(c => c.Name));
 
     public static void Write(TextWriter o, AnalysisReport r)
     {
-        o.WriteLine(string.Join(',', Columns));
-        var row = new List<string>(Columns.Length);
+        o.WriteLine(Header);
+        var row = new List<string>(MetricSchema.Csv.Row.Entries.Length);
         foreach (var w in r.Windows)
         {
             foreach (var vm in w.Vms)
             {
                 row.Clear();
-                var t = vm.VcpuTimes;
-                var culprit = vm.Interferers.FirstOrDefault(i => i.Culprit != MetricsMerge.Other);
-                Add(row, w.StartNs, w.EndNs);
-                row.Add(Quote(r.Host));
-                row.Add(Quote(vm.Vm));
-                Add(row, vm.Pid, vm.ActiveVcpus, vm.ThreadsOnCpuNs);
-                row.Add(vm.PcpuShare.ToString("R", CultureInfo.InvariantCulture));
-                Add(row, t.GuestNs, t.HostNs, t.PreemptedNs, t.WaitNs, t.BlockedNs, t.BlockedQueuedNs, vm.ExitCount, vm.Exits.Sum(x => x.Latency.SumNs));
-                Add(row, vm.QemuDisk.Submitted, vm.QemuDisk.Completed, vm.QemuDisk.Latency.SumNs, vm.QemuDisk.InFlight);
-                Add(row, vm.BlockDisk.Submitted, vm.BlockDisk.Completed, vm.BlockDisk.ReadBytes, vm.BlockDisk.WriteBytes, vm.BlockDisk.Latency.SumNs, vm.BlockDisk.InFlight);
-                Add(row, vm.Network.RxPackets, vm.Network.RxBytes, vm.Network.TxPackets, vm.Network.TxBytes);
-                row.Add(Quote(culprit?.Culprit ?? ""));
-                Add(row, culprit?.PreemptedNs ?? 0);
-                row.Add(Quote(vm.Identity));
+                MetricSchema.Csv.Row.Write(new CsvFields(row), new VmRow(r.Host, w, vm));
                 o.WriteLine(string.Join(',', row));
             }
         }
-    }
-
-    private static void Add(List<string> row, params long[] values)
-    {
-        foreach (long v in values)
-            row.Add(v.ToString(CultureInfo.InvariantCulture));
     }
 
     internal static string Quote(string s)
@@ -57,5 +34,15 @@ internal static class AnalysisCsv
         var sb = new StringBuilder("\"");
         sb.Append(s.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
         return sb.ToString();
+    }
+
+    /// <summary>A figure as a cell: numbers invariant (floats round-trip), text quoted, a figure that does not apply empty.</summary>
+    private readonly struct CsvFields(List<string> row) : IMetricWriter
+    {
+        public void Integer(string name, long value) => row.Add(value.ToString(CultureInfo.InvariantCulture));
+
+        public void Float(string name, double value) => row.Add(value.ToString("R", CultureInfo.InvariantCulture));
+
+        public void Text(string name, string? value) => row.Add(Quote(value ?? ""));
     }
 }

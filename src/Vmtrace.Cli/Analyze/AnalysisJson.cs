@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Vmtrace.Analysis;
+using Layout = Vmtrace.Analysis.MetricSchema.Json;
 
 namespace Vmtrace.Cli;
 
-/// <summary><c>--format json</c>: the total over the range, every window, and the counters; times in ns.</summary>
+/// <summary><c>--format json</c>: the total over the range, every window, and the counters; times in ns. Fields as <see cref="MetricSchema.Json"/> lays them out.</summary>
 internal static class AnalysisJson
 {
     public static void Write(TextWriter o, AnalysisReport r)
@@ -22,23 +23,7 @@ internal static class AnalysisJson
             j.WriteNumber("window_ns", r.WindowNs);
             if (r.InCycles)
                 j.WriteString("time_unit", "tsc_cycles");
-            j.WriteStartObject("counters");
-            j.WriteNumber("inferred_switches", r.Counters.InferredSwitches);
-            j.WriteNumber("lost_exits", r.Counters.LostExits);
-            j.WriteNumber("unfinished_exits", r.Counters.UnfinishedExits);
-            j.WriteNumber("out_of_order_events", r.Counters.OutOfOrderEvents);
-            j.WriteNumber("loss_reports", r.Counters.LossReports + r.Diagnostics.LossReports);
-            j.WriteNumber("lost_events", r.Diagnostics.LostEvents);
-            j.WriteNumber("decode_errors", r.Diagnostics.ErrorCount);
-            j.WriteNumber("unmatched_completions", r.Counters.UnmatchedCompletions);
-            j.WriteNumber("kvm_events_without_thread", r.Counters.KvmEventsWithoutThread);
-            j.WriteNumber("unattributed_qemu_disk_events", r.Counters.UnattributedQemuDiskEvents);
-            j.WriteNumber("events_without_tid", r.Counters.EventsWithoutTid);
-            j.WriteNumber("block_issues_without_thread", r.Counters.BlockIssuesWithoutThread);
-            j.WriteNumber("net_events_without_thread", r.Counters.NetEventsWithoutThread);
-            j.WriteNumber("time_jumps", r.Counters.TimeJumps);
-            j.WriteNumber("time_jump_ns", r.Counters.TimeJumpNs);
-            j.WriteEndObject();
+            Object(j, Layout.Counters, new AnalysisCounterSources(r.Counters, r.Diagnostics));
             j.WriteStartArray("notes");
             foreach (var note in AnalysisNotes.Of(r.Counters))
                 j.WriteStringValue(note);
@@ -57,122 +42,74 @@ internal static class AnalysisJson
 
     private static void Window(Utf8JsonWriter j, WindowMetrics w)
     {
+        var fields = new JsonFields(j);
         j.WriteStartObject();
-        j.WriteNumber("start_ns", w.StartNs);
-        j.WriteNumber("end_ns", w.EndNs);
-        j.WriteNumber("pcpus", w.CpuCount);
+        Layout.Window.Write(fields, w);
         j.WriteStartArray("vms");
         foreach (var vm in w.Vms)
         {
             j.WriteStartObject();
-            j.WriteString("vm", vm.Vm);
-            j.WriteNumber("pid", vm.Pid);
-            j.WriteString("identity", vm.Identity);
-            j.WriteString("origin", vm.Origin);
-            j.WriteNumber("threads_cpu_ns", vm.ThreadsOnCpuNs);
-            j.WriteNumber("pcpu_share", vm.PcpuShare);
-            j.WriteNumber("active_vcpus", vm.ActiveVcpus);
-            j.WritePropertyName("vcpu_times");
-            Times(j, vm.VcpuTimes);
-            j.WriteStartArray("vcpus");
+            Layout.Vm.Write(fields, vm);
+            Object(j, Layout.VmTimes, vm.VcpuTimes);
+            j.WriteStartArray(Layout.Vcpu.Property);
             foreach (var v in vm.Vcpus)
             {
                 j.WriteStartObject();
-                j.WriteNumber("vcpu", v.VcpuId);
-                j.WriteNumber("tid", v.Tid);
-                j.WritePropertyName("times");
-                Times(j, v.Times);
-                Exits(j, v.Exits);
+                Layout.Vcpu.Write(fields, v);
+                Object(j, Layout.VcpuTimes, v.Times);
+                Array(j, Layout.VcpuExits, v.Exits);
                 j.WriteEndObject();
             }
             j.WriteEndArray();
-            Exits(j, vm.Exits);
-            j.WritePropertyName("qemu_disk");
-            Disk(j, vm.QemuDisk);
-            j.WritePropertyName("block_disk");
-            Disk(j, vm.BlockDisk);
-            var n = vm.Network;
-            j.WriteStartObject("network");
-            j.WriteNumber("rx_packets", n.RxPackets);
-            j.WriteNumber("rx_bytes", n.RxBytes);
-            j.WriteNumber("tx_packets", n.TxPackets);
-            j.WriteNumber("tx_bytes", n.TxBytes);
-            j.WriteNumber("vhost_busy_ns", n.VhostBusyNs);
-            j.WriteNumber("vhost_wait_ns", n.VhostWaitNs);
-            j.WriteEndObject();
-            j.WriteStartArray("preempted_by");
-            foreach (var i in vm.Interferers)
-            {
-                j.WriteStartObject();
-                j.WriteString("culprit", i.Culprit);
-                j.WriteNumber("preempted_ns", i.PreemptedNs);
-                j.WriteEndObject();
-            }
-            j.WriteEndArray();
+            Array(j, Layout.VmExits, vm.Exits);
+            Disk(j, Layout.QemuDisk, Layout.QemuDiskLatency, vm.QemuDisk);
+            Disk(j, Layout.BlockDisk, Layout.BlockDiskLatency, vm.BlockDisk);
+            Object(j, Layout.Network, vm.Network);
+            Array(j, Layout.PreemptedBy, vm.Interferers);
             j.WriteEndObject();
         }
         j.WriteEndArray();
         j.WriteEndObject();
     }
 
-    private static void Times(Utf8JsonWriter j, CpuTimes t)
+    private static void Disk(Utf8JsonWriter j, MetricGroup<DiskLayerMetrics> layer, MetricGroup<LatencyMetrics> latency, DiskLayerMetrics d)
     {
-        j.WriteStartObject();
-        j.WriteNumber("guest_ns", t.GuestNs);
-        j.WriteNumber("host_ns", t.HostNs);
-        j.WriteNumber("preempted_ns", t.PreemptedNs);
-        j.WriteNumber("wait_ns", t.WaitNs);
-        j.WriteNumber("blocked_ns", t.BlockedNs);
-        j.WriteNumber("blocked_queued_ns", t.BlockedQueuedNs);
+        j.WriteStartObject(layer.Property);
+        layer.Write(new JsonFields(j), d);
+        Object(j, latency, d.Latency);
         j.WriteEndObject();
     }
 
-    private static void Exits(Utf8JsonWriter j, IReadOnlyList<ExitMetrics> exits)
+    private static void Object<T>(Utf8JsonWriter j, MetricGroup<T> group, T source)
     {
-        j.WriteStartArray("exits");
-        foreach (var x in exits)
+        j.WriteStartObject(group.Property);
+        group.Write(new JsonFields(j), source);
+        j.WriteEndObject();
+    }
+
+    private static void Array<T>(Utf8JsonWriter j, MetricGroup<T> group, IReadOnlyList<T> items)
+    {
+        j.WriteStartArray(group.Property);
+        foreach (var item in items)
         {
             j.WriteStartObject();
-            j.WriteNumber("reason", x.Reason);
-            if (ExitReasons.Tag(x.Isa) is { } isa)
-                j.WriteString("isa", isa);
-            if (x.Name is { } name)
-                j.WriteString("name", name);
-            Latency(j, x.Latency);
+            group.Write(new JsonFields(j), item);
             j.WriteEndObject();
         }
         j.WriteEndArray();
     }
 
-    private static void Latency(Utf8JsonWriter j, LatencyMetrics l)
+    /// <summary>A figure as a JSON property; one that does not apply (null) is left out.</summary>
+    private readonly struct JsonFields(Utf8JsonWriter j) : IMetricWriter
     {
-        j.WriteNumber("count", l.Count);
-        j.WriteNumber("latency_sum_ns", l.SumNs);
-        j.WriteNumber("latency_min_ns", l.MinNs);
-        j.WriteNumber("latency_max_ns", l.MaxNs);
-        j.WriteNumber("latency_p50_ns", l.P50Ns);
-        j.WriteNumber("latency_p95_ns", l.P95Ns);
-        j.WriteNumber("latency_p99_ns", l.P99Ns);
-    }
+        public void Integer(string name, long value) => j.WriteNumber(name, value);
 
-    private static void Disk(Utf8JsonWriter j, DiskLayerMetrics d)
-    {
-        j.WriteStartObject();
-        j.WriteNumber("submitted", d.Submitted);
-        j.WriteNumber("completed", d.Completed);
-        j.WriteNumber("read_requests", d.ReadRequests);
-        j.WriteNumber("write_requests", d.WriteRequests);
-        j.WriteNumber("read_bytes", d.ReadBytes);
-        j.WriteNumber("write_bytes", d.WriteBytes);
-        j.WriteNumber("in_flight", d.InFlight);
-        j.WriteNumber("max_in_flight", d.MaxInFlight);
-        j.WriteNumber("submit_interval_mean_ns", d.SubmitIntervals.MeanNs);
-        j.WriteNumber("submit_interval_variance_ns2", d.SubmitIntervals.VarianceNs2);
-        j.WriteNumber("complete_interval_mean_ns", d.CompleteIntervals.MeanNs);
-        j.WriteNumber("complete_interval_variance_ns2", d.CompleteIntervals.VarianceNs2);
-        j.WriteStartObject("latency");
-        Latency(j, d.Latency);
-        j.WriteEndObject();
-        j.WriteEndObject();
+        public void Float(string name, double value) => j.WriteNumber(name, value);
+
+        public void Text(string name, string? value)
+        {
+            if (value is not null)
+                j.WriteString(name, value);
+        }
     }
 }

@@ -1,0 +1,514 @@
+using System.Collections.Immutable;
+
+namespace Vmtrace.Analysis;
+
+/// <summary>
+/// Every figure vmtrace writes, once: name, kind (unit), value type, description and how it is read from the result
+/// objects (the <c>*Figures</c> classes), and the layouts that place them in each output (<see cref="Json"/>,
+/// <see cref="Csv"/>, <see cref="LineProtocol"/>, in the order written). The JSON, CSV and line protocol writers and the
+/// worker write from these layouts, and docs/schema.md is generated from them (<see cref="MetricSchemaMarkdown"/>).
+/// </summary>
+public static class MetricSchema
+{
+    /// <summary>A window of the analysis (the JSON total is one too, over the whole range).</summary>
+    public static class WindowFigures
+    {
+        public static readonly Metric<WindowMetrics> StartNs = Metric.Integer<WindowMetrics>("start_ns", MetricKind.TimestampNs,
+            "WindowMetrics.StartNs", "window start on the trace clock (a whole multiple of the window length)", w => w.StartNs);
+
+        public static readonly Metric<WindowMetrics> EndNs = Metric.Integer<WindowMetrics>("end_ns", MetricKind.TimestampNs,
+            "WindowMetrics.EndNs", "window end (the flush time for the last one)", w => w.EndNs);
+
+        public static readonly Metric<WindowMetrics> LengthNs = Metric.Integer<WindowMetrics>("window_ns", MetricKind.DurationNs,
+            "WindowMetrics.LengthNs", "window length: end − start", w => w.LengthNs);
+
+        public static readonly Metric<WindowMetrics> Pcpus = Metric.Integer<WindowMetrics>("pcpus", MetricKind.Count,
+            "WindowMetrics.CpuCount", "pCPUs the shares are of: --cpus, else the trace's CPU count, else the highest CPU seen + 1",
+            w => w.CpuCount);
+    }
+
+    /// <summary>A vCPU thread's time by state (per vCPU; summed over a VM's vCPUs).</summary>
+    public static class CpuFigures
+    {
+        public static readonly Metric<CpuTimes> GuestNs = Metric.Integer<CpuTimes>("guest_ns", MetricKind.DurationNs,
+            "CpuTimes.GuestNs", "in guest mode: kvm_entry → next kvm_exit of the thread, while on a pCPU", t => t.GuestNs);
+
+        public static readonly Metric<CpuTimes> HostNs = Metric.Integer<CpuTimes>("host_ns", MetricKind.DurationNs,
+            "CpuTimes.HostNs", "on a pCPU and not in guest (exit handling, qemu userspace; under TCG all on-CPU time)", t => t.HostNs);
+
+        public static readonly Metric<CpuTimes> PreemptedNs = Metric.Integer<CpuTimes>("preempted_ns", MetricKind.DurationNs,
+            "CpuTimes.PreemptedNs", "switched out while runnable, until back on a pCPU", t => t.PreemptedNs);
+
+        public static readonly Metric<CpuTimes> WaitNs = Metric.Integer<CpuTimes>("wait_ns", MetricKind.DurationNs,
+            "CpuTimes.WaitNs", "woken while sleeping, until on a pCPU", t => t.WaitNs);
+
+        public static readonly Metric<CpuTimes> BlockedNs = Metric.Integer<CpuTimes>("blocked_ns", MetricKind.DurationNs,
+            "CpuTimes.BlockedNs", "switched out sleeping (e.g. after HLT) until woken", t => t.BlockedNs);
+
+        public static readonly Metric<CpuTimes> BlockedQueuedNs = Metric.Integer<CpuTimes>("blocked_queued_ns", MetricKind.DurationNs,
+            "CpuTimes.BlockedQueuedNs", "the part of blocked_ns the kernel books as run-queue wait (sched_migrate_task of the sleeping thread → its wake-up)",
+            t => t.BlockedQueuedNs);
+
+        public static readonly ImmutableArray<Metric<CpuTimes>> All = [GuestNs, HostNs, PreemptedNs, WaitNs, BlockedNs, BlockedQueuedNs];
+    }
+
+    /// <summary>A list of exits (a VM's or a vCPU's, one entry per reason).</summary>
+    public static class ExitListFigures
+    {
+        public static readonly Metric<IReadOnlyList<ExitMetrics>> Count = Metric.Integer<IReadOnlyList<ExitMetrics>>("exits", MetricKind.Count,
+            "Σ ExitMetrics.Latency.Count (VmMetrics.ExitCount)", "VM exits handled in the window (a kvm_exit paired with the thread's next kvm_entry)",
+            x => x.Sum(e => e.Latency.Count));
+
+        public static readonly Metric<IReadOnlyList<ExitMetrics>> LatencySumNs = Metric.Integer<IReadOnlyList<ExitMetrics>>("exit_latency_sum_ns",
+            MetricKind.DurationNs, "Σ ExitMetrics.Latency.SumNs", "handling latency of all those exits, summed", x => x.Sum(e => e.Latency.SumNs));
+    }
+
+    /// <summary>A VM in a window.</summary>
+    public static class VmFigures
+    {
+        public static readonly Metric<VmMetrics> Name = Metric.Text<VmMetrics>("vm", MetricKind.Label,
+            "VmMetrics.Vm", "the VM's name (qemu -name from the inventory, else qemu-PID, else qemu-tTID)", v => v.Vm);
+
+        public static readonly Metric<VmMetrics> Pid = Metric.Integer<VmMetrics>("pid", MetricKind.Identifier,
+            "VmMetrics.Pid", "the qemu process id (-1 when unknown)", v => v.Pid);
+
+        public static readonly Metric<VmMetrics> Identity = Metric.Text<VmMetrics>("identity", MetricKind.Label,
+            "VmMetrics.Identity", "how the VM was identified: vmmap, cmdline, tgid, fork, names or guess", v => v.Identity);
+
+        public static readonly Metric<VmMetrics> Origin = Metric.Text<VmMetrics>("origin", MetricKind.Label,
+            "VmMetrics.Origin", "what the identification rests on", v => v.Origin);
+
+        public static readonly Metric<VmMetrics> ThreadsCpuNs = Metric.Integer<VmMetrics>("threads_cpu_ns", MetricKind.DurationNs,
+            "VmMetrics.ThreadsOnCpuNs", "on-CPU time of all the VM's threads (vCPUs, main loop, I/O workers, vhost)", v => v.ThreadsOnCpuNs);
+
+        public static readonly Metric<VmMetrics> PcpuShare = Metric.Float<VmMetrics>("pcpu_share", MetricKind.Ratio,
+            "VmMetrics.PcpuShare", "threads_cpu_ns / (window length × pCPUs)", v => v.PcpuShare);
+
+        public static readonly Metric<VmMetrics> ActiveVcpus = Metric.Integer<VmMetrics>("active_vcpus", MetricKind.Count,
+            "VmMetrics.ActiveVcpus", "vCPUs with some on-CPU time in the window", v => v.ActiveVcpus);
+    }
+
+    /// <summary>A vCPU of a VM in a window.</summary>
+    public static class VcpuFigures
+    {
+        public static readonly Metric<VcpuMetrics> Id = Metric.Integer<VcpuMetrics>("vcpu", MetricKind.Identifier,
+            "VcpuMetrics.VcpuId", "the vCPU id within its VM", v => v.VcpuId);
+
+        public static readonly Metric<VcpuMetrics> Tid = Metric.Integer<VcpuMetrics>("tid", MetricKind.Identifier,
+            "VcpuMetrics.Tid", "the vCPU thread's id", v => v.Tid);
+    }
+
+    /// <summary>A latency distribution (exit handling, disk requests).</summary>
+    public static class LatencyFigures
+    {
+        public static readonly Metric<LatencyMetrics> Count = Metric.Integer<LatencyMetrics>("count", MetricKind.Count,
+            "LatencyMetrics.Count", "how many latencies (exits of the reason, completed requests)", l => l.Count);
+
+        public static readonly Metric<LatencyMetrics> SumNs = Metric.Integer<LatencyMetrics>("latency_sum_ns", MetricKind.DurationNs,
+            "LatencyMetrics.SumNs", "sum of the latencies (exit → entry; request open → close)", l => l.SumNs);
+
+        public static readonly Metric<LatencyMetrics> MinNs = Metric.Integer<LatencyMetrics>("latency_min_ns", MetricKind.DurationNs,
+            "LatencyMetrics.MinNs", "shortest latency", l => l.MinNs);
+
+        public static readonly Metric<LatencyMetrics> MaxNs = Metric.Integer<LatencyMetrics>("latency_max_ns", MetricKind.DurationNs,
+            "LatencyMetrics.MaxNs", "longest latency", l => l.MaxNs);
+
+        public static readonly Metric<LatencyMetrics> P50Ns = Metric.Integer<LatencyMetrics>("latency_p50_ns", MetricKind.DurationNs,
+            "LatencyMetrics.P50Ns", "median, from a log-linear histogram (at most 12.5 % off, clamped to min/max)", l => l.P50Ns);
+
+        public static readonly Metric<LatencyMetrics> P95Ns = Metric.Integer<LatencyMetrics>("latency_p95_ns", MetricKind.DurationNs,
+            "LatencyMetrics.P95Ns", "95th percentile, as p50", l => l.P95Ns);
+
+        public static readonly Metric<LatencyMetrics> P99Ns = Metric.Integer<LatencyMetrics>("latency_p99_ns", MetricKind.DurationNs,
+            "LatencyMetrics.P99Ns", "99th percentile, as p50", l => l.P99Ns);
+
+        public static readonly ImmutableArray<Metric<LatencyMetrics>> All = [Count, SumNs, MinNs, MaxNs, P50Ns, P95Ns, P99Ns];
+    }
+
+    /// <summary>The exits of one reason.</summary>
+    public static class ExitFigures
+    {
+        public static readonly Metric<ExitMetrics> Reason = Metric.Integer<ExitMetrics>("reason", MetricKind.Identifier,
+            "ExitMetrics.Reason", "the tracer's exit_reason (VMX basic exit reason, or SVM exit code)", x => x.Reason);
+
+        public static readonly Metric<ExitMetrics> Isa = Metric.Text<ExitMetrics>("isa", MetricKind.Label,
+            "ExitReasons.Tag(ExitMetrics.Isa)", "vmx or svm, when kvm_exit's isa field says (else left out)", x => ExitReasons.Tag(x.Isa));
+
+        public static readonly Metric<ExitMetrics> Name = Metric.Text<ExitMetrics>("name", MetricKind.Label,
+            "ExitMetrics.Name", "the reason's name in that ISA's table (left out without the isa)", x => x.Name);
+
+        public static readonly ImmutableArray<Metric<ExitMetrics>> Latency = [.. LatencyFigures.All.Select(m => m.Of((ExitMetrics x) => x.Latency))];
+    }
+
+    /// <summary>One disk layer (qemu's thread pool, or the block layer) of a VM.</summary>
+    public static class DiskFigures
+    {
+        public static readonly Metric<DiskLayerMetrics> Submitted = Metric.Integer<DiskLayerMetrics>("submitted", MetricKind.Count,
+            "DiskLayerMetrics.Submitted", "requests opened in the window", d => d.Submitted);
+
+        public static readonly Metric<DiskLayerMetrics> Completed = Metric.Integer<DiskLayerMetrics>("completed", MetricKind.Count,
+            "DiskLayerMetrics.Completed", "requests closed in the window", d => d.Completed);
+
+        public static readonly Metric<DiskLayerMetrics> ReadRequests = Metric.Integer<DiskLayerMetrics>("read_requests", MetricKind.Count,
+            "DiskLayerMetrics.ReadRequests", "read requests (at completion; qemu layer: at the direction event)", d => d.ReadRequests);
+
+        public static readonly Metric<DiskLayerMetrics> WriteRequests = Metric.Integer<DiskLayerMetrics>("write_requests", MetricKind.Count,
+            "DiskLayerMetrics.WriteRequests", "write requests, as read_requests", d => d.WriteRequests);
+
+        public static readonly Metric<DiskLayerMetrics> ReadBytes = Metric.Integer<DiskLayerMetrics>("read_bytes", MetricKind.Bytes,
+            "DiskLayerMetrics.ReadBytes", "bytes read", d => d.ReadBytes);
+
+        public static readonly Metric<DiskLayerMetrics> WriteBytes = Metric.Integer<DiskLayerMetrics>("write_bytes", MetricKind.Bytes,
+            "DiskLayerMetrics.WriteBytes", "bytes written", d => d.WriteBytes);
+
+        public static readonly Metric<DiskLayerMetrics> InFlight = Metric.Integer<DiskLayerMetrics>("in_flight", MetricKind.Count,
+            "DiskLayerMetrics.InFlight", "requests open at the window end", d => d.InFlight);
+
+        public static readonly Metric<DiskLayerMetrics> MaxInFlight = Metric.Integer<DiskLayerMetrics>("max_in_flight", MetricKind.Count,
+            "DiskLayerMetrics.MaxInFlight", "most requests open at once in the window", d => d.MaxInFlight);
+
+        public static readonly Metric<DiskLayerMetrics> SubmitIntervalMeanNs = Metric.Float<DiskLayerMetrics>("submit_interval_mean_ns",
+            MetricKind.DurationNs, "DiskLayerMetrics.SubmitIntervals.MeanNs", "mean gap between successive submits (Welford; windows merge exactly)",
+            d => d.SubmitIntervals.MeanNs);
+
+        public static readonly Metric<DiskLayerMetrics> SubmitIntervalVarianceNs2 = Metric.Float<DiskLayerMetrics>("submit_interval_var_ns2",
+            MetricKind.VarianceNs2, "DiskLayerMetrics.SubmitIntervals.VarianceNs2", "sample variance of those gaps", d => d.SubmitIntervals.VarianceNs2);
+
+        public static readonly Metric<DiskLayerMetrics> CompleteIntervalMeanNs = Metric.Float<DiskLayerMetrics>("complete_interval_mean_ns",
+            MetricKind.DurationNs, "DiskLayerMetrics.CompleteIntervals.MeanNs", "mean gap between successive completions",
+            d => d.CompleteIntervals.MeanNs);
+
+        public static readonly Metric<DiskLayerMetrics> CompleteIntervalVarianceNs2 = Metric.Float<DiskLayerMetrics>("complete_interval_var_ns2",
+            MetricKind.VarianceNs2, "DiskLayerMetrics.CompleteIntervals.VarianceNs2", "sample variance of those gaps",
+            d => d.CompleteIntervals.VarianceNs2);
+
+        public static readonly ImmutableArray<Metric<LatencyMetrics>> Latency = LatencyFigures.All;
+    }
+
+    /// <summary>What crosses a VM's tap device, and its vhost threads' time.</summary>
+    public static class NetworkFigures
+    {
+        public static readonly Metric<NetworkMetrics> RxPackets = Metric.Integer<NetworkMetrics>("rx_packets", MetricKind.Count,
+            "NetworkMetrics.RxPackets", "packets the host sent into the VM (net_dev_xmit on its tap)", n => n.RxPackets);
+
+        public static readonly Metric<NetworkMetrics> RxBytes = Metric.Integer<NetworkMetrics>("rx_bytes", MetricKind.Bytes,
+            "NetworkMetrics.RxBytes", "their bytes (len)", n => n.RxBytes);
+
+        public static readonly Metric<NetworkMetrics> TxPackets = Metric.Integer<NetworkMetrics>("tx_packets", MetricKind.Count,
+            "NetworkMetrics.TxPackets", "packets the VM sent into the host (netif_receive_skb on its tap)", n => n.TxPackets);
+
+        public static readonly Metric<NetworkMetrics> TxBytes = Metric.Integer<NetworkMetrics>("tx_bytes", MetricKind.Bytes,
+            "NetworkMetrics.TxBytes", "their bytes (len)", n => n.TxBytes);
+
+        public static readonly Metric<NetworkMetrics> VhostBusyNs = Metric.Integer<NetworkMetrics>("vhost_busy_ns", MetricKind.DurationNs,
+            "NetworkMetrics.VhostBusyNs", "on-CPU time of the VM's vhost-PID threads", n => n.VhostBusyNs);
+
+        public static readonly Metric<NetworkMetrics> VhostWaitNs = Metric.Integer<NetworkMetrics>("vhost_wait_ns", MetricKind.DurationNs,
+            "NetworkMetrics.VhostWaitNs", "runnable-but-waiting time of those threads", n => n.VhostWaitNs);
+
+        public static readonly ImmutableArray<Metric<NetworkMetrics>> All = [RxPackets, RxBytes, TxPackets, TxBytes, VhostBusyNs, VhostWaitNs];
+    }
+
+    /// <summary>Who ran while a VM's vCPUs were preempted (top N per VM and window, the rest as <c>other</c>).</summary>
+    public static class InterferenceFigures
+    {
+        public static readonly Metric<Interference> Culprit = Metric.Text<Interference>("culprit", MetricKind.Label,
+            "Interference.Culprit", "another VM, the same VM, host:COMM, idle, unknown, or other (the rest)", i => i.Culprit);
+
+        public static readonly Metric<Interference> PreemptedNs = Metric.Integer<Interference>("preempted_ns", MetricKind.DurationNs,
+            "Interference.PreemptedNs", "the VM's vCPUs' preempted time while that culprit ran on their pCPU", i => i.PreemptedNs);
+    }
+
+    /// <summary>How far a host's analysis had to guess or leave things out, since it started.</summary>
+    public static class CounterFigures
+    {
+        public static readonly Metric<AnalysisCounters> AnalysedEvents = Counter("analysed_events", "Events", "events analysed", c => c.Events);
+
+        public static readonly Metric<AnalysisCounters> InferredSwitches = Counter("inferred_switches", "InferredSwitches",
+            "context switches inferred from an event whose tid contradicts the model", c => c.InferredSwitches);
+
+        public static readonly Metric<AnalysisCounters> LostExits = Counter("lost_exits", "LostExits",
+            "kvm_exits found lost (a host event of a thread in guest mode)", c => c.LostExits);
+
+        public static readonly Metric<AnalysisCounters> UnfinishedExits = Counter("unfinished_exits", "UnfinishedExits",
+            "exits still open at the end of the analysis", c => c.UnfinishedExits);
+
+        public static readonly Metric<AnalysisCounters> OutOfOrderEvents = Counter("out_of_order_events", "OutOfOrderEvents",
+            "events older than one already seen (handled at the latest time seen)", c => c.OutOfOrderEvents);
+
+        public static readonly Metric<AnalysisCounters> LossReports = Counter("loss_reports", "LossReports",
+            "lost-event reports of the tracer", c => c.LossReports);
+
+        public static readonly Metric<AnalysisCounters> UnmatchedCompletions = Counter("unmatched_completions", "UnmatchedCompletions",
+            "disk completions with no open request", c => c.UnmatchedCompletions);
+
+        public static readonly Metric<AnalysisCounters> KvmEventsWithoutThread = Counter("kvm_events_without_thread", "KvmEventsWithoutThread",
+            "kvm events with no thread to charge", c => c.KvmEventsWithoutThread);
+
+        public static readonly Metric<AnalysisCounters> UnattributedQemuDiskEvents = Counter("unattributed_qemu_disk_events",
+            "UnattributedQemuDiskEvents", "qemu disk events of no known VM", c => c.UnattributedQemuDiskEvents);
+
+        public static readonly Metric<AnalysisCounters> EventsWithoutTid = Counter("events_without_tid", "EventsWithoutTid",
+            "events without a thread id (no tid context)", c => c.EventsWithoutTid);
+
+        public static readonly Metric<AnalysisCounters> BlockIssuesWithoutThread = Counter("block_issues_without_thread",
+            "BlockIssuesWithoutThread", "block issues without a tid on a CPU whose thread is unknown: charged to no VM", c => c.BlockIssuesWithoutThread);
+
+        public static readonly Metric<AnalysisCounters> NetEventsWithoutThread = Counter("net_events_without_thread", "NetEventsWithoutThread",
+            "network events without a tid on a CPU whose thread is unknown: charged to no VM", c => c.NetEventsWithoutThread);
+
+        public static readonly Metric<AnalysisCounters> TimeJumps = Counter("time_jumps", "TimeJumps",
+            "gaps between consecutive events longer than AnalysisOptions.MaxGapNs (not analysed)", c => c.TimeJumps);
+
+        public static readonly Metric<AnalysisCounters> TimeJumpNs = Metric.Integer<AnalysisCounters>("time_jump_ns", MetricKind.DurationNs,
+            "AnalysisCounters.TimeJumpNs", "time inside those gaps", c => c.TimeJumpNs);
+
+        /// <summary>Loss reports of the analysis and of the trace readers together, as <c>vmtrace analyze</c> reports them.</summary>
+        public static readonly Metric<AnalysisCounterSources> AllLossReports = Metric.Integer<AnalysisCounterSources>("loss_reports",
+            MetricKind.Count, "AnalysisCounters.LossReports + SourceDiagnostics.LossReports", "lost-event reports of the tracer",
+            s => s.Counters.LossReports + s.Diagnostics.LossReports);
+
+        public static readonly Metric<AnalysisCounterSources> LostEvents = Metric.Integer<AnalysisCounterSources>("lost_events",
+            MetricKind.Count, "SourceDiagnostics.LostEvents", "events the tracer reports lost", s => s.Diagnostics.LostEvents);
+
+        public static readonly Metric<AnalysisCounterSources> DecodeErrors = Metric.Integer<AnalysisCounterSources>("decode_errors",
+            MetricKind.Count, "SourceDiagnostics.ErrorCount", "damaged places the decoders skipped", s => s.Diagnostics.ErrorCount);
+
+        private static Metric<AnalysisCounters> Counter(string name, string property, string description, Func<AnalysisCounters, long> read) =>
+            Metric.Integer(name, MetricKind.Count, "AnalysisCounters." + property, description, read);
+    }
+
+    /// <summary>The tags of the line protocol measurements.</summary>
+    public static class Tags
+    {
+        public static readonly MetricTag Host = new("host", "the traced host (--host, the agent's host id)");
+        public static readonly MetricTag Vm = new("vm", "the VM's name");
+        public static readonly MetricTag Vcpu = new("vcpu", "the vCPU id within the VM");
+        public static readonly MetricTag Reason = new("reason", "the exit reason number");
+        public static readonly MetricTag Isa = new("isa", "vmx or svm, when the trace says");
+        public static readonly MetricTag ReasonName = new("reason_name", "the reason's name in that ISA's table, when the trace says");
+        public static readonly MetricTag Layer = new("layer", "qemu or block");
+        public static readonly MetricTag Culprit = new("culprit", "top N per VM and window (default 5), plus other");
+        public static readonly MetricTag Component = new("component", "worker, agent or analysis");
+        public static readonly MetricTag Instance = new("instance", "one per worker process");
+    }
+
+    /// <summary>The JSON of <c>vmtrace analyze --format json</c>: the objects under <c>total</c> and each of <c>windows[]</c>.</summary>
+    public static class Json
+    {
+        private const string Vms = "windows[].vms[]";
+
+        // Readers of the parts, before the groups that use them (static fields initialise in order).
+        private static readonly Func<AnalysisCounterSources, AnalysisCounters> Analysis = s => s.Counters;
+
+        public static readonly MetricGroup<AnalysisCounterSources> Counters = new(MetricFormat.Json, "counters", MetricLevel.Host,
+        [
+            CounterFigures.InferredSwitches.Of(Analysis), CounterFigures.LostExits.Of(Analysis), CounterFigures.UnfinishedExits.Of(Analysis),
+            CounterFigures.OutOfOrderEvents.Of(Analysis), CounterFigures.AllLossReports, CounterFigures.LostEvents, CounterFigures.DecodeErrors,
+            CounterFigures.UnmatchedCompletions.Of(Analysis), CounterFigures.KvmEventsWithoutThread.Of(Analysis),
+            CounterFigures.UnattributedQemuDiskEvents.Of(Analysis), CounterFigures.EventsWithoutTid.Of(Analysis),
+            CounterFigures.BlockIssuesWithoutThread.Of(Analysis), CounterFigures.NetEventsWithoutThread.Of(Analysis),
+            CounterFigures.TimeJumps.Of(Analysis), CounterFigures.TimeJumpNs.Of(Analysis),
+        ]);
+
+        public static readonly MetricGroup<WindowMetrics> Window = new(MetricFormat.Json, "windows[]", MetricLevel.Window,
+            [WindowFigures.StartNs, WindowFigures.EndNs, WindowFigures.Pcpus]);
+
+        public static readonly MetricGroup<VmMetrics> Vm = new(MetricFormat.Json, Vms, MetricLevel.Vm,
+        [
+            VmFigures.Name, VmFigures.Pid, VmFigures.Identity, VmFigures.Origin, VmFigures.ThreadsCpuNs, VmFigures.PcpuShare,
+            VmFigures.ActiveVcpus,
+        ]);
+
+        public static readonly MetricGroup<CpuTimes> VmTimes = new(MetricFormat.Json, Vms + ".vcpu_times", MetricLevel.Vm, CpuFigures.All);
+
+        public static readonly MetricGroup<VcpuMetrics> Vcpu = new(MetricFormat.Json, Vms + ".vcpus[]", MetricLevel.Vcpu,
+            [VcpuFigures.Id, VcpuFigures.Tid]);
+
+        public static readonly MetricGroup<CpuTimes> VcpuTimes = new(MetricFormat.Json, Vms + ".vcpus[].times", MetricLevel.Vcpu, CpuFigures.All);
+
+        public static readonly MetricGroup<ExitMetrics> VcpuExits = new(MetricFormat.Json, Vms + ".vcpus[].exits[]", MetricLevel.ExitReason,
+            ExitEntries);
+
+        public static readonly MetricGroup<ExitMetrics> VmExits = new(MetricFormat.Json, Vms + ".exits[]", MetricLevel.ExitReason, ExitEntries);
+
+        public static readonly MetricGroup<DiskLayerMetrics> QemuDisk = new(MetricFormat.Json, Vms + ".qemu_disk", MetricLevel.DiskLayer, DiskEntries);
+
+        public static readonly MetricGroup<LatencyMetrics> QemuDiskLatency = new(MetricFormat.Json, Vms + ".qemu_disk.latency", MetricLevel.DiskLayer,
+            DiskFigures.Latency);
+
+        public static readonly MetricGroup<DiskLayerMetrics> BlockDisk = new(MetricFormat.Json, Vms + ".block_disk", MetricLevel.DiskLayer, DiskEntries);
+
+        public static readonly MetricGroup<LatencyMetrics> BlockDiskLatency = new(MetricFormat.Json, Vms + ".block_disk.latency", MetricLevel.DiskLayer,
+            DiskFigures.Latency);
+
+        public static readonly MetricGroup<NetworkMetrics> Network = new(MetricFormat.Json, Vms + ".network", MetricLevel.Vm, NetworkFigures.All);
+
+        public static readonly MetricGroup<Interference> PreemptedBy = new(MetricFormat.Json, Vms + ".preempted_by[]", MetricLevel.Culprit,
+            [InterferenceFigures.Culprit, InterferenceFigures.PreemptedNs]);
+
+        public static readonly ImmutableArray<MetricGroup> All =
+            [Counters, Window, Vm, VmTimes, Vcpu, VcpuTimes, VcpuExits, VmExits, QemuDisk, QemuDiskLatency, BlockDisk, BlockDiskLatency, Network, PreemptedBy];
+
+        private static ImmutableArray<Metric<ExitMetrics>> ExitEntries => [ExitFigures.Reason, ExitFigures.Isa, ExitFigures.Name, .. ExitFigures.Latency];
+
+        private static ImmutableArray<Metric<DiskLayerMetrics>> DiskEntries =>
+        [
+            DiskFigures.Submitted, DiskFigures.Completed, DiskFigures.ReadRequests, DiskFigures.WriteRequests, DiskFigures.ReadBytes,
+            DiskFigures.WriteBytes, DiskFigures.InFlight, DiskFigures.MaxInFlight, DiskFigures.SubmitIntervalMeanNs,
+            DiskFigures.SubmitIntervalVarianceNs2.Named("submit_interval_variance_ns2"), DiskFigures.CompleteIntervalMeanNs,
+            DiskFigures.CompleteIntervalVarianceNs2.Named("complete_interval_variance_ns2"),
+        ];
+
+    }
+
+    /// <summary><c>vmtrace analyze --format csv</c>: one row per window and VM, these columns in this order.</summary>
+    public static class Csv
+    {
+        // Readers of the parts, before the row that uses them (static fields initialise in order).
+        private static readonly Func<VmRow, WindowMetrics> Window = r => r.Window;
+        private static readonly Func<VmRow, VmMetrics> Vm = r => r.Vm;
+        private static readonly Func<VmRow, IReadOnlyList<ExitMetrics>> Exits = r => r.Vm.Exits;
+        private static readonly Func<VmRow, DiskLayerMetrics> QemuDisk = r => r.Vm.QemuDisk;
+        private static readonly Func<VmRow, DiskLayerMetrics> BlockDisk = r => r.Vm.BlockDisk;
+        private static readonly Func<VmRow, NetworkMetrics> Network = r => r.Vm.Network;
+
+        public static readonly MetricGroup<VmRow> Row = new(MetricFormat.Csv, "row", MetricLevel.Vm,
+        [
+            WindowFigures.StartNs.Of(Window, "window_start_ns"), WindowFigures.EndNs.Of(Window, "window_end_ns"),
+            Metric.Text<VmRow>("host", MetricKind.Label, "--host", "the traced host", r => r.Host),
+            VmFigures.Name.Of(Vm), VmFigures.Pid.Of(Vm), VmFigures.ActiveVcpus.Of(Vm), VmFigures.ThreadsCpuNs.Of(Vm), VmFigures.PcpuShare.Of(Vm),
+            .. CpuFigures.All.Select(m => m.Of((VmRow r) => r.Vm.VcpuTimes)),
+            ExitListFigures.Count.Of(Exits), ExitListFigures.LatencySumNs.Of(Exits),
+            DiskFigures.Submitted.Of(QemuDisk, "qemu_disk_submitted"), DiskFigures.Completed.Of(QemuDisk, "qemu_disk_completed"),
+            LatencyFigures.SumNs.Of((VmRow r) => r.Vm.QemuDisk.Latency, "qemu_disk_latency_sum_ns"), DiskFigures.InFlight.Of(QemuDisk, "qemu_disk_in_flight"),
+            DiskFigures.Submitted.Of(BlockDisk, "block_submitted"), DiskFigures.Completed.Of(BlockDisk, "block_completed"),
+            DiskFigures.ReadBytes.Of(BlockDisk, "block_read_bytes"), DiskFigures.WriteBytes.Of(BlockDisk, "block_write_bytes"),
+            LatencyFigures.SumNs.Of((VmRow r) => r.Vm.BlockDisk.Latency, "block_latency_sum_ns"), DiskFigures.InFlight.Of(BlockDisk, "block_in_flight"),
+            NetworkFigures.RxPackets.Of(Network), NetworkFigures.RxBytes.Of(Network), NetworkFigures.TxPackets.Of(Network), NetworkFigures.TxBytes.Of(Network),
+            Metric.Text<VmRow>("top_culprit", MetricKind.Label, "VmMetrics.Interferers: the first that is not other",
+                "the VM's biggest culprit (empty when none)", r => r.TopCulprit?.Culprit ?? ""),
+            Metric.Integer<VmRow>("top_culprit_preempted_ns", MetricKind.DurationNs, "VmMetrics.Interferers: the first that is not other",
+                "its preempted_ns (0 when none)", r => r.TopCulprit?.PreemptedNs ?? 0),
+            VmFigures.Identity.Of(Vm),
+        ]);
+
+    }
+
+    /// <summary>
+    /// The InfluxDB points of one closed window (<c>vmtrace analyze --format line-protocol</c> and the worker), and the
+    /// <c>pipeline_health</c> points of the analysis, the worker and the agents.
+    /// </summary>
+    public static class LineProtocol
+    {
+        public const string Health = "pipeline_health";
+
+        // Read before the groups that use it (static fields initialise in order).
+        private static readonly Func<VmRow, VmMetrics> VmOf = r => r.Vm;
+
+        public static readonly MetricGroup<VmRow> Vm = new(MetricFormat.LineProtocol, "vmtrace_vm", MetricLevel.Vm,
+        [
+            WindowFigures.LengthNs.Of((VmRow r) => r.Window), VmFigures.ThreadsCpuNs.Of(VmOf), VmFigures.PcpuShare.Of(VmOf),
+            VmFigures.ActiveVcpus.Of(VmOf), .. CpuFigures.All.Select(m => m.Of((VmRow r) => r.Vm.VcpuTimes)),
+            ExitListFigures.Count.Of((VmRow r) => r.Vm.Exits), VmFigures.Identity.Of(VmOf),
+        ], [Tags.Host, Tags.Vm]);
+
+        public static readonly MetricGroup<VcpuMetrics> Vcpu = new(MetricFormat.LineProtocol, "vmtrace_vcpu", MetricLevel.Vcpu,
+        [
+            VcpuFigures.Tid, .. CpuFigures.All.Select(m => m.Of((VcpuMetrics v) => v.Times)), ExitListFigures.Count.Of((VcpuMetrics v) => v.Exits),
+        ], [Tags.Host, Tags.Vm, Tags.Vcpu]);
+
+        public static readonly MetricGroup<ExitMetrics> Exit = new(MetricFormat.LineProtocol, "vmtrace_exit", MetricLevel.ExitReason,
+            ExitFigures.Latency, [Tags.Host, Tags.Vm, Tags.Reason, Tags.Isa, Tags.ReasonName]);
+
+        public static readonly MetricGroup<DiskLayerMetrics> Disk = new(MetricFormat.LineProtocol, "vmtrace_disk", MetricLevel.DiskLayer,
+        [
+            DiskFigures.Submitted, DiskFigures.Completed, DiskFigures.ReadRequests, DiskFigures.WriteRequests, DiskFigures.ReadBytes,
+            DiskFigures.WriteBytes, DiskFigures.InFlight, DiskFigures.MaxInFlight, DiskFigures.SubmitIntervalMeanNs, DiskFigures.SubmitIntervalVarianceNs2,
+            DiskFigures.CompleteIntervalMeanNs, DiskFigures.CompleteIntervalVarianceNs2,
+            LatencyFigures.Count.Of((DiskLayerMetrics d) => d.Latency, "latency_count"),
+            .. LatencyFigures.All.Skip(1).Select(m => m.Of((DiskLayerMetrics d) => d.Latency)),
+        ], [Tags.Host, Tags.Vm, Tags.Layer], "when the layer had requests in the window or has some in flight");
+
+        public static readonly MetricGroup<NetworkMetrics> Network = new(MetricFormat.LineProtocol, "vmtrace_net", MetricLevel.Vm,
+            NetworkFigures.All, [Tags.Host, Tags.Vm], "when there was traffic or vhost activity");
+
+        public static readonly MetricGroup<Interference> Interference = new(MetricFormat.LineProtocol, "vmtrace_interference", MetricLevel.Culprit,
+            [InterferenceFigures.PreemptedNs], [Tags.Host, Tags.Vm, Tags.Culprit], "one point per culprit");
+
+        public static readonly MetricGroup<AnalysisCounters> AnalysisHealth = new(MetricFormat.LineProtocol, Health, MetricLevel.Host,
+        [
+            CounterFigures.AnalysedEvents, CounterFigures.InferredSwitches, CounterFigures.LostExits, CounterFigures.UnfinishedExits,
+            CounterFigures.OutOfOrderEvents, CounterFigures.LossReports, CounterFigures.UnmatchedCompletions, CounterFigures.KvmEventsWithoutThread,
+            CounterFigures.UnattributedQemuDiskEvents, CounterFigures.EventsWithoutTid, CounterFigures.BlockIssuesWithoutThread,
+            CounterFigures.NetEventsWithoutThread, CounterFigures.TimeJumps, CounterFigures.TimeJumpNs,
+        ], [Tags.Component, Tags.Host],
+            "component=analysis: the host analysis's counters since the agent session started, written by the worker when windows " +
+            "close (at the last closed window's start, event time) and when the session ends");
+
+        public static readonly DescribedMetricGroup WorkerHealth = new(MetricFormat.LineProtocol, Health, MetricLevel.Host,
+        [
+            Worker("records_in", MetricKind.Count, "Kafka records consumed"),
+            Worker("events_in", MetricKind.Count, "trace events in those records"),
+            Worker("windows_written", MetricKind.Count, "windows closed and written"),
+            Worker("points_written", MetricKind.Count, "points InfluxDB accepted"),
+            Worker("dead_lettered", MetricKind.Count, "records sent to the dead-letter topic"),
+            Worker("checkpoints", MetricKind.Count, "analysis checkpoints saved"),
+            Worker("checkpoint_bytes", MetricKind.Bytes, "size of the last checkpoint"),
+            Worker("consumer_lag", MetricKind.Count, "records behind the partitions' high watermarks"),
+            Worker("watermark_lag_ns", MetricKind.DurationNs, "how far the event-time watermark trails the newest event"),
+            Worker("kafka_down", MetricKind.Count, "1 while Kafka is unreachable"),
+            Worker("kafka_outages", MetricKind.Count, "Kafka outages seen"),
+            Worker("influx_down", MetricKind.Count, "1 while InfluxDB is unreachable"),
+            Worker("influx_outages", MetricKind.Count, "InfluxDB outages seen"),
+            Worker("write_stalls", MetricKind.Count, "times consumption waited for InfluxDB"),
+            Metric.Described("write_latency_ms", MetricKind.DurationMs, MetricType.Float, "WorkerCounters.MeanWriteLatency", "mean InfluxDB write latency"),
+            Worker("write_failures", MetricKind.Count, "InfluxDB writes that failed"),
+            Worker("influx_retries", MetricKind.Count, "InfluxDB write retries"),
+            Worker("influx_dead_lettered", MetricKind.Count, "lines InfluxDB refused, in the dead-letter file"),
+            Worker("agent_skipped_events", MetricKind.Count, "events the agents left out (wire selection), as their records say"),
+            Worker("sessions_cut_short", MetricKind.Count, "agent sessions that ended without their final record"),
+            Worker("points_rejected", MetricKind.Count, "points refused by InfluxDB: in the dead-letter file, not in points_written"),
+            Worker("dropped_by_retention", MetricKind.Count, "points older than the retention policy keeps: not stored, not in points_written"),
+            Worker("health_backlog_dropped", MetricKind.Count, "health points dropped while InfluxDB was down (bounded backlog)"),
+        ], [Tags.Component, Tags.Instance],
+            "component=worker: counters since the worker started, written every Worker:HealthInterval at the wall-clock time (docs/pipeline.md)");
+
+        public static readonly DescribedMetricGroup AgentHealth = new(MetricFormat.LineProtocol, Health, MetricLevel.Host,
+        [
+            Agent("events_read", MetricKind.Count, "events the agent's sources read"),
+            Agent("events_sent", MetricKind.Count, "events sent"),
+            Agent("events_skipped", MetricKind.Count, "events left out by the wire selection: the agent's only drops"),
+            Agent("tracer_lost_events", MetricKind.Count, "events the tracer reported lost"),
+            Agent("batches", MetricKind.Count, "event batches built"),
+            Agent("batch_bytes", MetricKind.Bytes, "bytes of those batches"),
+            Agent("records_produced", MetricKind.Count, "Kafka records produced"),
+            Agent("records_delivered", MetricKind.Count, "records Kafka acknowledged"),
+            Agent("delivery_errors", MetricKind.Count, "records Kafka refused"),
+            Agent("buffered_records", MetricKind.Count, "records waiting for delivery"),
+            Agent("buffered_bytes", MetricKind.Bytes, "their bytes"),
+            Agent("buffered_bytes_peak", MetricKind.Bytes, "most bytes waiting at once"),
+            Agent("buffer_capacity_bytes", MetricKind.Bytes, "the buffer's capacity"),
+            Agent("buffer_full_waits", MetricKind.Count, "records whose sending waited for buffer space"),
+            Agent("buffer_full_wait_ns", MetricKind.DurationNs, "time the source was blocked"),
+            Agent("decode_errors", MetricKind.Count, "damaged places the decoders skipped"),
+        ], [Tags.Component, Tags.Host],
+            "component=agent: the agent's counters since it started, carried in the wire stream (agent health records, docs/wire-format.md) " +
+            "and written by the worker at the agent's wall-clock sampling time, every Agent:HealthInterval and once after the final flush");
+
+        /// <summary>The groups of one window, then those of pipeline health.</summary>
+        public static readonly ImmutableArray<MetricGroup> All = [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth];
+
+        private static Metric Worker(string name, MetricKind kind, string description) =>
+            Metric.Described(name, kind, MetricType.Integer, "WorkerCounters (worker)", description);
+
+        private static Metric Agent(string name, MetricKind kind, string description) =>
+            Metric.Described(name, kind, MetricType.Integer, "WireAgentHealth (agent)", description);
+    }
+
+    /// <summary>Every group of every output.</summary>
+    public static IEnumerable<MetricGroup> Groups => [.. Json.All, Csv.Row, .. LineProtocol.All];
+
+    /// <summary>Every figure of the table, once, in the order of first appearance.</summary>
+    public static IReadOnlyList<Metric> Figures => [.. Groups.SelectMany(g => g.Fields).Select(m => m.Figure).Distinct()];
+}
