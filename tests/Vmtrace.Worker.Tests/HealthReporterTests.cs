@@ -1,4 +1,5 @@
 using System.Globalization;
+using Vmtrace.Analysis;
 
 namespace Vmtrace.Worker.Tests;
 
@@ -31,5 +32,20 @@ public class HealthReporterTests
         long expectedNs = w.Time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
         Assert.EndsWith(" " + expectedNs.ToString(CultureInfo.InvariantCulture), point, StringComparison.Ordinal);
         Assert.Contains(w.Log.Written, l => l.Text.StartsWith("health: records=0 ", StringComparison.Ordinal) && l.Text.Contains(" lag=6 ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void HealthPoint_FieldsAreTheMetricTablesWorkerHealthGroup_InOrder()
+    {
+        var w = new WorkerParts(new WorkerOptions { HealthInterval = TimeSpan.FromSeconds(1) });
+        w.Time.Advance(TimeSpan.FromSeconds(1));
+        w.Health.ReportIfDue();
+        string point = Assert.Single(w.Points.Pending);
+
+        // "pipeline_health,component=worker,instance=test f1=..,f2=.. TIME": the field set between the two spaces.
+        string fieldSet = point.Split(' ')[1];
+        var written = fieldSet.Split(',').Select(f => f[..f.IndexOf('=', StringComparison.Ordinal)]).ToArray();
+        var table = MetricSchema.LineProtocol.WorkerHealth.Fields.Select(f => f.Name).ToArray();
+        Assert.Equal(table, written);
     }
 }

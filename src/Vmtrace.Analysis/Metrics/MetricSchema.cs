@@ -453,6 +453,8 @@ public static class MetricSchema
             Worker("windows_written", MetricKind.Count, "windows closed and written"),
             Worker("points_written", MetricKind.Count, "points InfluxDB accepted"),
             Worker("dead_lettered", MetricKind.Count, "records sent to the dead-letter topic"),
+            Worker("dead_letters_dropped", MetricKind.Count, "dead letters dropped: the bounded delivery queue stayed full (their records stay in the events topic)"),
+            Worker("consume_errors", MetricKind.Count, "Kafka consume errors logged and skipped"),
             Worker("checkpoints", MetricKind.Count, "analysis checkpoints saved"),
             Worker("checkpoint_bytes", MetricKind.Bytes, "size of the last checkpoint"),
             Worker("consumer_lag", MetricKind.Count, "records behind the partitions' high watermarks"),
