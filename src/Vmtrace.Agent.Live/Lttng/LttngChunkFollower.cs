@@ -15,7 +15,7 @@ public sealed class LttngChunkFollower : LiveEventSource
 {
     private readonly string _archives;
     private readonly string _stateFile;
-    private readonly TimeSpan _pollInterval;
+    private readonly LivePoll _poll;
     private EventSource? _chunkSource;
     private LttngChunk? _chunk;
     private long _lastDone;
@@ -25,11 +25,12 @@ public sealed class LttngChunkFollower : LiveEventSource
 
     /// <param name="sessionOutput">The session's output directory (the one holding <c>archives/</c>).</param>
     /// <param name="stateFile">Where the last delivered chunk index is kept across restarts.</param>
-    public LttngChunkFollower(string sessionOutput, string stateFile, TimeSpan pollInterval)
+    /// <param name="time">The clock of a read's wait (tests pass a fake one).</param>
+    public LttngChunkFollower(string sessionOutput, string stateFile, TimeSpan pollInterval, TimeProvider? time = null)
     {
         _archives = Path.Combine(sessionOutput, "archives");
         _stateFile = stateFile;
-        _pollInterval = pollInterval;
+        _poll = new LivePoll(pollInterval, time);
         _lastDone = File.Exists(stateFile) && long.TryParse(File.ReadAllText(stateFile).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long done) ? done : -1;
     }
 
@@ -50,7 +51,7 @@ public sealed class LttngChunkFollower : LiveEventSource
     {
         if (_ended)
             return LiveReadResult.End;
-        long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
+        long begun = _poll.Begin();
         while (true)
         {
             if (_chunkSource is not null)
@@ -71,9 +72,8 @@ public sealed class LttngChunkFollower : LiveEventSource
                 _ended = true;
                 return LiveReadResult.End;
             }
-            if (Environment.TickCount64 >= deadline)
+            if (!_poll.PauseWithin(begun, maxWait))
                 return LiveReadResult.Idle;
-            Thread.Sleep(_pollInterval);
         }
     }
 

@@ -16,7 +16,7 @@ public sealed class QemuLogFollower : LiveEventSource
     private const int ReadSize = 64 * 1024;
     private readonly string _path;
     private readonly long _slackNs;
-    private readonly TimeSpan _pollInterval;
+    private readonly LivePoll _poll;
     private readonly Func<long> _nowRealtime;
     private readonly QemuLogEventDecoder _decoder = new();
     private byte[] _buffer = new byte[ReadSize * 2];
@@ -30,13 +30,14 @@ public sealed class QemuLogFollower : LiveEventSource
 
     /// <param name="path">The -D file.</param>
     /// <param name="slack">How long after its timestamp a line may still be written (a qemu thread preempted between stamping and writing).</param>
-    /// <param name="nowRealtime">Realtime ns now (tests pass a fake clock).</param>
-    public QemuLogFollower(string path, TimeSpan slack, TimeSpan pollInterval, Func<long>? nowRealtime = null)
+    /// <param name="nowRealtime">Realtime ns now, on the time scale of the merged trace (default: <paramref name="time"/>'s).</param>
+    /// <param name="time">The clock of a read's wait and of the default realtime (tests pass a fake one).</param>
+    public QemuLogFollower(string path, TimeSpan slack, TimeSpan pollInterval, Func<long>? nowRealtime = null, TimeProvider? time = null)
     {
         _path = path;
         _slackNs = (long)slack.TotalNanoseconds;
-        _pollInterval = pollInterval;
-        _nowRealtime = nowRealtime ?? (() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L + (DateTime.UtcNow.Ticks % TimeSpan.TicksPerMillisecond) * 100);
+        _poll = new LivePoll(pollInterval, time);
+        _nowRealtime = nowRealtime ?? _poll.NowRealtime;
     }
 
     public override string Description => _path;
@@ -57,7 +58,7 @@ public sealed class QemuLogFollower : LiveEventSource
     {
         if (_ended)
             return LiveReadResult.End;
-        long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
+        long begun = _poll.Begin();
         while (true)
         {
             bool stopping = _stopRequested;
@@ -80,9 +81,8 @@ public sealed class QemuLogFollower : LiveEventSource
                 _decoder.Clear();
                 return LiveReadResult.End;
             }
-            if (Environment.TickCount64 >= deadline)
+            if (!_poll.PauseWithin(begun, maxWait))
                 return LiveReadResult.Idle;
-            Thread.Sleep(_pollInterval);
         }
     }
 
