@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Vmtrace.Decoding;
 using Vmtrace.Wire;
 
@@ -10,14 +11,23 @@ public class AgentPacingTests
     {
         public List<byte[]> Records { get; } = [];
 
-        public void Send(string key, byte[] value, bool sessionEnd, CancellationToken cancellationToken) => Records.Add(value);
+        /// <summary>Set when the first event batch arrives.</summary>
+        public ManualResetEventSlim FirstBatch { get; } = new();
+
+        public void Send(string key, byte[] value, bool sessionEnd, CancellationToken cancellationToken)
+        {
+            lock (Records)
+                Records.Add(value);
+            if (HostRecord.Read(value).Kind == HostRecordKind.EventBatch)
+                FirstBatch.Set();
+        }
 
         public void Flush(TimeSpan timeout)
         {
         }
     }
 
-    /// <summary>10 events, 2,000 s of silence, 10 events: at 1,000× speed the agent waits 2 s in between.</summary>
+    /// <summary>10 events, 2,000 s of silence, 10 events: at 1,000× speed the agent waits 2 s (of its clock) in between.</summary>
     private const long AfterGap = 2_000_000_000_000L;
 
     private sealed class GapSource : IAgentSource
@@ -42,19 +52,23 @@ public class AgentPacingTests
     }
 
     [Fact]
-    public void Run_PacedQuietStretchLongerThanBatchMaxDelay_EventsBeforeItAreSentFirst()
+    public async Task Run_PacedQuietStretchLongerThanBatchMaxDelay_EventsBeforeItAreSentFirst()
     {
-        // Unpaced first, so that JIT compilation on a loaded machine cannot put the paced run 2 s behind its schedule
-        // (an agent already late does not wait, and then has no reason to send early).
-        new AgentPipeline(new GapSource(), new ListSink(), new AgentOptions()).Run(CancellationToken.None);
+        // A fake clock: the agent waits for the quiet stretch until the test moves the clock on, which it does only
+        // once the first batch went out (so the agent cannot be late, however loaded the machine).
+        var clock = new FakeTimeProvider();
         var sink = new ListSink();
         var pipeline = new AgentPipeline(new GapSource(), sink, new AgentOptions
         {
             Speed = 1000,
             BatchMaxDelay = TimeSpan.FromMilliseconds(1),
             HeartbeatInterval = TimeSpan.FromHours(1),
-        });
-        pipeline.Run(CancellationToken.None);
+        }, time: clock);
+        var run = Task.Run(() => pipeline.Run(CancellationToken.None));
+        Assert.True(sink.FirstBatch.Wait(TimeSpan.FromSeconds(60)), "the events before the quiet stretch were not sent before the wait");
+        Assert.False(run.IsCompleted, "the paced replay did not wait for the quiet stretch");
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await run.WaitAsync(TimeSpan.FromSeconds(60)); // times out if the replay did not go on once its clock reached the events after the stretch
 
         var batches = new List<long[]>();
         var reader = new EventBatchReader();
