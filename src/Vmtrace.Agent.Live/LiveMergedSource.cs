@@ -15,16 +15,14 @@ public sealed class LiveMergedSource : LiveEventSource
     private readonly List<bool> _ready = [];
     private readonly List<bool> _ended = [];
     private readonly TimeOrderedMerge _merge = new(4);
-    private readonly LivePoll _poll;
     private int _current = -1;
     private long _lastReleased = long.MinValue;
-    private volatile bool _stopRequested;
     private bool _stopForwarded;
 
     /// <param name="time">The clock of a read's wait (tests pass a fake one; the inputs keep their own clocks).</param>
     public LiveMergedSource(IEnumerable<LiveEventSource> inputs, TimeSpan pollInterval, TimeProvider? time = null)
+        : base(new LivePoll(pollInterval, time))
     {
-        _poll = new LivePoll(pollInterval, time);
         foreach (var i in inputs)
             Add(i);
     }
@@ -66,8 +64,6 @@ public sealed class LiveMergedSource : LiveEventSource
         }
     }
 
-    public override void RequestStop() => _stopRequested = true;
-
     /// <summary>Diagnostics of the inputs, summed (this source's own <see cref="EventSource.Diagnostics"/> counts late events).</summary>
     public SourceDiagnostics InputDiagnostics()
     {
@@ -80,7 +76,7 @@ public sealed class LiveMergedSource : LiveEventSource
 
     public override SourceDiagnostics CollectDiagnostics() => InputDiagnostics();
 
-    public override LiveReadResult TryMoveNext(TimeSpan maxWait)
+    protected override LiveReadResult Poll()
     {
         if (_current >= 0)
         {
@@ -88,38 +84,33 @@ public sealed class LiveMergedSource : LiveEventSource
                 _watermark = Math.Min(_watermark, _inputs[_current].Watermark);
             _current = -1;
         }
-        long begun = _poll.Begin();
-        bool refreshed = false;
-        while (true)
+        if (StopRequested && !_stopForwarded)
         {
-            if (_stopRequested && !_stopForwarded)
-            {
-                _stopForwarded = true;
-                foreach (var i in _inputs)
-                    i.RequestStop();
-            }
-            // The cached watermark stays valid between refreshes (input watermarks only grow): most events
-            // are released without touching the other inputs.
-            if (_merge.TryTake(_watermark, out long timestamp))
-            {
-                _current = _merge.Current;
-                _ready[_current] = false;
-                if (timestamp < _lastReleased)
-                    Diagnostics.AddOutOfOrder();
-                else
-                    _lastReleased = timestamp;
-                return LiveReadResult.Event;
-            }
-            if (refreshed)
-            {
-                if (_ended.TrueForAll(e => e) && _merge.Waiting == 0)
-                    return LiveReadResult.End;
-                if (!_poll.PauseWithin(begun, maxWait))
-                    return LiveReadResult.Idle;
-            }
-            Refresh();
-            refreshed = true;
+            _stopForwarded = true;
+            foreach (var i in _inputs)
+                i.RequestStop();
         }
+        // The cached watermark stays valid between refreshes (input watermarks only grow): most events
+        // are released without touching the other inputs.
+        if (Release())
+            return LiveReadResult.Event;
+        Refresh();
+        if (Release())
+            return LiveReadResult.Event;
+        return _ended.TrueForAll(e => e) && _merge.Waiting == 0 ? LiveReadResult.End : LiveReadResult.Idle;
+    }
+
+    private bool Release()
+    {
+        if (!_merge.TryTake(_watermark, out long timestamp))
+            return false;
+        _current = _merge.Current;
+        _ready[_current] = false;
+        if (timestamp < _lastReleased)
+            Diagnostics.AddOutOfOrder();
+        else
+            _lastReleased = timestamp;
+        return true;
     }
 
     private long _watermark = long.MinValue;

@@ -12,6 +12,7 @@ namespace Vmtrace.Agent.Live.Tracefs;
 /// order. Timestamps are realtime ns (the instance clock shifted by the offset measured at start).
 /// Losses reported by the kernel in page headers become <c>vmtrace_lost_events</c> events and count in
 /// <see cref="EventSource.Diagnostics"/>; the kernel's own per-CPU counters are in <see cref="ReadKernelStats"/>.
+/// A stop switches tracing off, delivers what the buffers hold, then ends.
 /// </summary>
 public sealed class TracefsEventSource : LiveEventSource
 {
@@ -23,20 +24,18 @@ public sealed class TracefsEventSource : LiveEventSource
     private readonly long[] _emptySince;
     private readonly TimeOrderedMerge _merge;
     private readonly long _slackNs;
-    private readonly LivePoll _poll;
     private readonly Dictionary<int, string> _initialNames;
     private long _watermark = long.MinValue;
     private int _current = -1;
-    private volatile bool _stopRequested;
     private bool _draining;
     private bool _ended;
 
     private TracefsEventSource(TracefsOptions options, TracefsInstance instance, TraceClockChoice clock, TimeProvider? time)
+        : base(new LivePoll(options.PollInterval, time))
     {
         _instance = instance;
         _clock = clock;
         _slackNs = (long)options.ReorderSlack.TotalNanoseconds;
-        _poll = new LivePoll(options.PollInterval, time);
         Layout = instance.ReadPageLayout();
         Decoders = new FtraceDecoderTable(instance.ReadFormats(), Layout.BigEndian, Layout.CommitSize);
         var lost = EventType.CreateLostEvents();
@@ -141,11 +140,8 @@ public sealed class TracefsEventSource : LiveEventSource
         }
     }
 
-    /// <summary>Asks the source to stop: tracing is switched off, what the buffers hold is delivered, then <see cref="LiveReadResult.End"/>. Thread-safe.</summary>
-    public override void RequestStop() => _stopRequested = true;
-
-    /// <summary>Releases the next event if one is below the watermark, polling the CPUs for up to <paramref name="maxWait"/>.</summary>
-    public override LiveReadResult TryMoveNext(TimeSpan maxWait)
+    /// <summary>Releases the next event if one is below the watermark, after polling the CPUs that have none waiting.</summary>
+    protected override LiveReadResult Poll()
     {
         if (_ended)
             return LiveReadResult.End;
@@ -154,10 +150,9 @@ public sealed class TracefsEventSource : LiveEventSource
             Advance(_current);
             _current = -1;
         }
-        long begun = _poll.Begin();
         while (true)
         {
-            if (_stopRequested && !_draining)
+            if (StopRequested && !_draining)
                 BeginDrain();
             if (_merge.TryTake(_draining ? long.MaxValue : _watermark, out _))
             {
@@ -175,8 +170,7 @@ public sealed class TracefsEventSource : LiveEventSource
             // Either no event is known or the first one may still be overtaken: poll the empty CPUs.
             if (PollEmptyCpus())
                 continue;
-            if (!_poll.PauseWithin(begun, maxWait))
-                return LiveReadResult.Idle;
+            return LiveReadResult.Idle;
         }
     }
 
