@@ -1,3 +1,5 @@
+using Vmtrace.Wire;
+
 namespace Vmtrace.Agent;
 
 /// <summary>
@@ -19,6 +21,7 @@ public sealed class AgentPacing
     private readonly double _ticksPerEventNs;
     private readonly long _slackTicks;
     private readonly ReplayTimingOptions _replay;
+    private readonly AgentOptions _options;
     private long _batchStarted;
     private long _replayStarted;
     private long _firstEvent = long.MinValue;
@@ -33,11 +36,31 @@ public sealed class AgentPacing
         // A wait shorter than this is not worth it: the event goes now.
         _slackTicks = Math.Max(1, frequency / 1000);
         _replay = options.Replay;
+        _options = options;
         // A live read waits long enough not to spin, short enough that heartbeats keep their interval.
         LiveReadWait = TimeSpan.FromTicks(Math.Clamp(options.HeartbeatInterval.Ticks / 4, TimeSpan.TicksPerMillisecond, 100 * TimeSpan.TicksPerMillisecond));
     }
 
     public TimeProvider Time => _time;
+
+    /// <summary>When a batch is full: <see cref="AgentOptions.BatchMaxEvents"/> events or <see cref="AgentOptions.BatchMaxSpan"/> of event time.</summary>
+    public EventBatchWriterOptions BatchLimits() => new()
+    {
+        MaxEvents = _options.BatchMaxEvents,
+        MaxSpanNs = _options.BatchMaxSpan.Ticks * 100,
+    };
+
+    /// <summary>Watermark heartbeats, every <see cref="AgentOptions.HeartbeatInterval"/>.</summary>
+    public Cadence Heartbeats(long now) => new(this, _options.HeartbeatInterval, now);
+
+    /// <summary>The inventory sent again, every <see cref="AgentOptions.InventoryInterval"/>.</summary>
+    public Cadence Inventories(long now) => new(this, _options.InventoryInterval, now);
+
+    /// <summary>A live host rescanned for VMs, every <see cref="AgentOptions.InventoryCheckInterval"/>.</summary>
+    public Cadence InventoryScans(long now) => new(this, _options.InventoryCheckInterval, now);
+
+    /// <summary>Agent health records, every <see cref="AgentOptions.HealthInterval"/>.</summary>
+    public Cadence HealthRecords(long now) => new(this, _options.HealthInterval, now);
 
     /// <summary>True when a replay is paced (<see cref="AgentOptions.Speed"/> &gt; 0), false as fast as possible.</summary>
     public bool IsPaced => _ticksPerEventNs > 0;
@@ -101,5 +124,36 @@ public sealed class AgentPacing
     public bool BatchHeldTooLong(int eventCount, long now) => eventCount > 0 && now - _batchStarted >= _maxDelayTicks;
 
     /// <summary>Whether <paramref name="interval"/> has passed between <paramref name="since"/> and <paramref name="now"/> (timestamps of <see cref="Now"/>).</summary>
-    public bool Elapsed(long since, long now, TimeSpan interval) => _time.GetElapsedTime(since, now) >= interval;
+    private bool Elapsed(long since, long now, TimeSpan interval) => _time.GetElapsedTime(since, now) >= interval;
+
+    /// <summary>Something the agent does every <see cref="Interval"/> of the pacing's clock.</summary>
+    public sealed class Cadence
+    {
+        private readonly AgentPacing _pacing;
+        private long _last;
+
+        internal Cadence(AgentPacing pacing, TimeSpan interval, long now)
+        {
+            _pacing = pacing;
+            Interval = interval;
+            _last = now;
+        }
+
+        public TimeSpan Interval { get; }
+
+        /// <summary>Whether an interval has passed at <paramref name="now"/> since it was last done.</summary>
+        public bool IsDue(long now) => _pacing.Elapsed(_last, now, Interval);
+
+        /// <summary>It was done at <paramref name="now"/>: the next interval starts.</summary>
+        public void Done(long now) => _last = now;
+
+        /// <summary>True, and the next interval starts, when an interval has passed at <paramref name="now"/>.</summary>
+        public bool TakeIfDue(long now)
+        {
+            if (!IsDue(now))
+                return false;
+            _last = now;
+            return true;
+        }
+    }
 }

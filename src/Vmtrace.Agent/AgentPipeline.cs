@@ -60,11 +60,7 @@ public sealed class AgentPipeline
             : null;
         EventSource source = (EventSource?)events ?? opened;
         var records = new HostRecordWriter(_source.HostId, Guid.NewGuid().ToString("N"));
-        var batches = new EventBatchWriter(records, new EventBatchWriterOptions
-        {
-            MaxEvents = _options.BatchMaxEvents,
-            MaxSpanNs = _options.BatchMaxSpan.Ticks * 100,
-        })
+        var batches = new EventBatchWriter(records, _pacing.BatchLimits())
         {
             Clock = source.Clock,
             CpuCount = source.CpuCount,
@@ -82,7 +78,9 @@ public sealed class AgentPipeline
         var pacing = _pacing;
         pacing.StartReplay();
         long started = pacing.Now();
-        long lastHeartbeat = started, lastInventory = started, lastHealth = started;
+        var heartbeats = pacing.Heartbeats(started);
+        var inventories = pacing.Inventories(started);
+        var health = pacing.HealthRecords(started);
         long lastSent = long.MinValue, maxSeen = long.MinValue, batchMax = long.MinValue;
         long read = Counters.EventsRead;
         while (source.MoveNext())
@@ -116,23 +114,20 @@ public sealed class AgentPipeline
             SendBatch(key, batches, cancellationToken);
             lastSent = batchMax;
             long now = pacing.Now();
-            if (pacing.Elapsed(lastHeartbeat, now, _options.HeartbeatInterval))
+            if (heartbeats.TakeIfDue(now))
             {
                 _sink.Send(key, records.Heartbeat(lastSent), false, cancellationToken);
                 Counters.Heartbeats++;
-                lastHeartbeat = now;
             }
-            if (pacing.Elapsed(lastInventory, now, _options.InventoryInterval))
+            if (inventories.TakeIfDue(now))
             {
                 _sink.Send(key, records.Inventory(_source.Inventory(opened)), false, cancellationToken);
                 Counters.Inventories++;
-                lastInventory = now;
             }
-            if (pacing.Elapsed(lastHealth, now, _options.HealthInterval))
+            if (health.TakeIfDue(now))
             {
                 NoteDiagnostics(TraceOpener.DiagnosticsOf(opened));
                 _sink.Send(key, records.AgentHealth(Counters.Snapshot(_time.GetUtcNow())), false, cancellationToken);
-                lastHealth = now;
             }
         }
         Counters.EventsRead = read;
@@ -170,7 +165,11 @@ public sealed class AgentPipeline
         var pacing = _pacing;
         var wait = pacing.LiveReadWait;
         string sentInventory = InventoryKey(inventory);
-        long lastHeartbeat = pacing.Now(), lastInventory = lastHeartbeat, lastScan = lastHeartbeat, lastHealth = lastHeartbeat;
+        long started = pacing.Now();
+        var heartbeats = pacing.Heartbeats(started);
+        var inventories = pacing.Inventories(started);
+        var scans = pacing.InventoryScans(started);
+        var health = pacing.HealthRecords(started);
         long lastSent = long.MinValue, batchMax = long.MinValue, heartbeatMark = long.MinValue, read = 0;
         bool stopping = false, qemuStarted = false;
         var qemuStarts = new QemuStartWatch();
@@ -212,7 +211,7 @@ public sealed class AgentPipeline
                 SendBatch(key, batches, send);
                 lastSent = batchMax;
             }
-            if (pacing.Elapsed(lastHeartbeat, now, _options.HeartbeatInterval))
+            if (heartbeats.TakeIfDue(now))
             {
                 // Events read are sent before the heartbeat: its watermark may then be the newest one sent and,
                 // after an idle read, the source's watermark (every event at or before it has been read).
@@ -232,20 +231,18 @@ public sealed class AgentPipeline
                     heartbeatMark = mark;
                 }
                 NoteDiagnostics(live.CollectDiagnostics());
-                lastHeartbeat = now;
             }
-            if (pacing.Elapsed(lastHealth, now, _options.HealthInterval))
+            if (health.TakeIfDue(now))
             {
                 Counters.EventsRead = read;
                 _sink.Send(key, records.AgentHealth(Counters.Snapshot(_time.GetUtcNow())), false, send);
-                lastHealth = now;
             }
-            if (!stopping && (qemuStarted || pacing.Elapsed(lastScan, now, _options.InventoryCheckInterval)))
+            if (!stopping && (qemuStarted || scans.IsDue(now)))
             {
                 // The scan also makes the source follow the trace log of a VM started since.
                 var current = _source.Inventory(events);
                 string currentKey = InventoryKey(current);
-                if (currentKey != sentInventory || pacing.Elapsed(lastInventory, now, _options.InventoryInterval))
+                if (currentKey != sentInventory || inventories.IsDue(now))
                 {
                     if (qemuStarted && batches.EventCount > 0)
                     {
@@ -257,9 +254,9 @@ public sealed class AgentPipeline
                     _sink.Send(key, records.Inventory(current), false, send);
                     Counters.Inventories++;
                     sentInventory = currentKey;
-                    lastInventory = now;
+                    inventories.Done(now);
                 }
-                lastScan = now;
+                scans.Done(now);
                 qemuStarted = false;
             }
         }

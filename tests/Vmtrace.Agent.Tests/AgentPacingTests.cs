@@ -94,4 +94,56 @@ public class AgentPacingTests
         var problems = new AgentOptions { Inputs = ["/"], BatchMaxDelay = TimeSpan.Zero }.Problems().ToList();
         Assert.Contains(problems, p => p.StartsWith("Agent:BatchMaxDelay", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void MustWaitFor_TwiceRecordedSpeed_EventDueAfterHalfItsOffsetOnTheClock()
+    {
+        var clock = new FakeTimeProvider();
+        var pacing = new AgentPacing(new AgentOptions { Speed = 2 }, clock);
+        pacing.StartReplay();
+        long start = pacing.Now();
+        Assert.False(pacing.MustWaitFor(1_000_000_000, out _)); // the first event is due at once
+        // 2 s after it in the trace: due 1 s after the start at speed 2.
+        Assert.True(pacing.MustWaitFor(3_000_000_000, out long due));
+        Assert.Equal(TimeSpan.FromSeconds(1), clock.GetElapsedTime(start, due));
+        clock.Advance(TimeSpan.FromMilliseconds(999.5)); // within the 1 ms not worth a wait
+        Assert.False(pacing.MustWaitFor(3_000_000_000, out _));
+    }
+
+    [Fact]
+    public void MustWaitFor_Unpaced_NeverWaits()
+    {
+        var pacing = new AgentPacing(new AgentOptions(), new FakeTimeProvider());
+        pacing.StartReplay();
+        Assert.False(pacing.IsPaced);
+        Assert.False(pacing.MustWaitFor(0, out _));
+        Assert.False(pacing.MustWaitFor(long.MaxValue / 2, out _));
+    }
+
+    [Fact]
+    public void BatchHeldTooLong_OnceBatchMaxDelayPassedOnTheClock()
+    {
+        var clock = new FakeTimeProvider();
+        var pacing = new AgentPacing(new AgentOptions { BatchMaxDelay = TimeSpan.FromMilliseconds(200) }, clock);
+        pacing.BatchStarted();
+        clock.Advance(TimeSpan.FromMilliseconds(199));
+        Assert.False(pacing.BatchHeldTooLong(10, pacing.Now()));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(pacing.BatchHeldTooLong(10, pacing.Now()));
+        Assert.False(pacing.BatchHeldTooLong(0, pacing.Now())); // an empty batch is never sent
+    }
+
+    [Fact]
+    public void Cadence_DueEveryIntervalOfTheClock()
+    {
+        var clock = new FakeTimeProvider();
+        var pacing = new AgentPacing(new AgentOptions { HeartbeatInterval = TimeSpan.FromSeconds(1) }, clock);
+        var heartbeats = pacing.Heartbeats(pacing.Now());
+        Assert.False(heartbeats.TakeIfDue(pacing.Now()));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(heartbeats.TakeIfDue(pacing.Now()));
+        Assert.False(heartbeats.TakeIfDue(pacing.Now())); // the next interval starts when it was taken
+        clock.Advance(TimeSpan.FromMilliseconds(1500));
+        Assert.True(heartbeats.IsDue(pacing.Now()));
+    }
 }
