@@ -104,12 +104,7 @@ public sealed class AgentPacing
     public bool WouldHoldTooLong(long due) => due - _batchStarted >= _maxDelayTicks;
 
     /// <summary>Blocks until the clock reaches <paramref name="due"/> (a timestamp of <see cref="Now"/>'s clock), or cancellation (then throws).</summary>
-    public void WaitUntil(long due, CancellationToken cancellationToken)
-    {
-        var left = _time.GetElapsedTime(_time.GetTimestamp(), due);
-        _time.Wait(left, cancellationToken);
-        cancellationToken.ThrowIfCancellationRequested();
-    }
+    public void WaitUntil(long due, CancellationToken cancellationToken) => _time.WaitUntil(due, cancellationToken);
 
     /// <summary>The first event of a new batch is appended now.</summary>
     public void BatchStarted() => _batchStarted = _time.GetTimestamp();

@@ -21,6 +21,31 @@ public static class TimeProviderWaits
         done.Wait(cancellationToken);
     }
 
+    /// <summary>
+    /// Blocks until <paramref name="time"/>'s timestamp reaches <paramref name="dueTimestamp"/> (of
+    /// <see cref="TimeProvider.GetTimestamp"/>), or until <paramref name="cancellationToken"/> is cancelled (then throws).
+    /// The clock is read again once the timer is armed: a clock moved on between the read and the arming (a test's
+    /// fake clock) cannot leave the wait armed for a time already past.
+    /// </summary>
+    public static void WaitUntil(this TimeProvider time, long dueTimestamp, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var done = new ManualResetEventSlim(); // not disposed: see Wait
+        using var timer = time.CreateTimer(static state => ((ManualResetEventSlim)state!).Set(), done, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var left = time.GetElapsedTime(time.GetTimestamp(), dueTimestamp);
+            if (left <= TimeSpan.Zero)
+                return;
+            done.Reset();
+            timer.Change(left, Timeout.InfiniteTimeSpan);
+            if (time.GetElapsedTime(time.GetTimestamp(), dueTimestamp) <= TimeSpan.Zero)
+                return;
+            done.Wait(cancellationToken);
+        }
+    }
+
     /// <summary>The clock's time as ns since the Unix epoch (UTC).</summary>
     public static long UnixNanoseconds(this TimeProvider time)
     {
