@@ -159,7 +159,7 @@ public sealed class AgentPipeline
         string key = _source.HostId;
         // Sends go on while the source drains after a stop; they give up only if Kafka takes nothing for
         // ShutdownFlushTimeout (a full buffer blocks a send).
-        using var sendCancel = new CancellationTokenSource();
+        using var sendCancel = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         using var onStop = cancellationToken.Register(() => sendCancel.CancelAfter(_options.ShutdownFlushTimeout));
         var send = sendCancel.Token;
         var pacing = _pacing;
