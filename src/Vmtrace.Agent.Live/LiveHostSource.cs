@@ -22,15 +22,18 @@ public sealed class LiveHostSource : IAgentSource
     private readonly LiveOptions _options;
     private readonly QemuProcessScanner _scanner;
     private readonly HashSet<string> _followedLogs = [];
+    private readonly TimeProvider _time;
     private TracefsEventSource? _tracefs;
 
-    public LiveHostSource(LiveOptions options)
+    /// <param name="time">The clock of the sources' waits, and the realtime of an inventory without tracefs (tests pass a fake one).</param>
+    public LiveHostSource(LiveOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = options.Problems().ToList();
         if (problems.Count > 0)
             throw new ArgumentException(string.Join("; ", problems));
         _options = options;
+        _time = time ?? TimeProvider.System;
         _scanner = new QemuProcessScanner(options.Proc, options.LibvirtRun);
         HostId = options.HostId ?? Environment.MachineName;
     }
@@ -51,12 +54,12 @@ public sealed class LiveHostSource : IAgentSource
         try
         {
             if (_options.Tracefs)
-                inputs.Add(_tracefs = TracefsEventSource.Start(_options.TracefsSettings));
+                inputs.Add(_tracefs = TracefsEventSource.Start(_options.TracefsSettings, _time));
             if (_options.LttngSessionOutput.Length > 0)
             {
                 Directory.CreateDirectory(_options.StateDirectory);
                 string state = Path.Combine(_options.StateDirectory, "lttng-last-chunk");
-                inputs.Add(new LttngChunkFollower(_options.LttngSessionOutput, state, _options.PollInterval));
+                inputs.Add(new LttngChunkFollower(_options.LttngSessionOutput, state, _options.PollInterval, _time));
             }
         }
         catch
@@ -65,7 +68,7 @@ public sealed class LiveHostSource : IAgentSource
                 i.Dispose();
             throw;
         }
-        return new LiveMergedSource(inputs, _options.PollInterval);
+        return new LiveMergedSource(inputs, _options.PollInterval, _time);
     }
 
     public WireInventory Inventory(EventSource opened)
@@ -78,7 +81,7 @@ public sealed class LiveHostSource : IAgentSource
             foreach (var vm in vms)
             {
                 if (vm.TraceLogFile is { } log && _followedLogs.Add(Path.GetFullPath(log, $"/proc/{vm.Pid}/cwd")))
-                    merged.Add(new QemuLogFollower(Path.GetFullPath(log, $"/proc/{vm.Pid}/cwd"), _options.QemuLogSlack, _options.PollInterval, Now));
+                    merged.Add(new QemuLogFollower(Path.GetFullPath(log, $"/proc/{vm.Pid}/cwd"), _options.QemuLogSlack, _options.PollInterval, Now, _time));
             }
         }
         var wireVms = vms.Select(v => new WireVm(v.Name, v.Pid, v.Uuid, v.TapDevices.ToList(),
@@ -89,5 +92,6 @@ public sealed class LiveHostSource : IAgentSource
         return new WireInventory(wireVms, names, Now());
     }
 
-    private long Now() => _tracefs?.NowRealtime() ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L;
+    /// <summary>Realtime ns: the kernel's trace clock when tracefs runs (the events' own time scale), else the injected clock.</summary>
+    private long Now() => _tracefs?.NowRealtime() ?? _time.UnixNanoseconds();
 }

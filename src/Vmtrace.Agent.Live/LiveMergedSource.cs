@@ -4,8 +4,8 @@ namespace Vmtrace.Agent.Live;
 
 /// <summary>
 /// Merges live sources (the tracefs source, qemu log followers, LTTng chunk readers) into one ordered
-/// stream: the earliest ready event is released once it is at or before every other input's
-/// <see cref="LiveEventSource.Watermark"/>. Inputs may be added while running (a VM started: its qemu log);
+/// stream (the decoders' <see cref="TimeOrderedMerge"/>): the earliest ready event is released once it is at or before
+/// every other input's <see cref="LiveEventSource.Watermark"/>. Inputs may be added while running (a VM started: its qemu log);
 /// their events older than what was already released are delivered late and counted as out of order.
 /// Owns and disposes its inputs.
 /// </summary>
@@ -14,19 +14,15 @@ public sealed class LiveMergedSource : LiveEventSource
     private readonly List<LiveEventSource> _inputs = [];
     private readonly List<bool> _ready = [];
     private readonly List<bool> _ended = [];
-    private readonly PriorityQueue<int, (long Timestamp, int Index)> _heap = new();
-    private readonly TimeSpan _pollInterval;
-    private readonly TimeProvider _time;
+    private readonly TimeOrderedMerge _merge = new(4);
     private int _current = -1;
     private long _lastReleased = long.MinValue;
-    private volatile bool _stopRequested;
     private bool _stopForwarded;
 
     /// <param name="time">The clock of a read's wait (tests pass a fake one; the inputs keep their own clocks).</param>
     public LiveMergedSource(IEnumerable<LiveEventSource> inputs, TimeSpan pollInterval, TimeProvider? time = null)
+        : base(new LivePoll(pollInterval, time))
     {
-        _pollInterval = pollInterval;
-        _time = time ?? TimeProvider.System;
         foreach (var i in inputs)
             Add(i);
     }
@@ -62,13 +58,11 @@ public sealed class LiveMergedSource : LiveEventSource
                 if (!_ready[i] && !_ended[i])
                     w = Math.Min(w, _inputs[i].Watermark);
             }
-            if (_heap.TryPeek(out _, out var top))
-                w = Math.Min(w, top.Timestamp - 1);
+            if (_merge.TryPeek(out long top))
+                w = Math.Min(w, top - 1);
             return w;
         }
     }
-
-    public override void RequestStop() => _stopRequested = true;
 
     /// <summary>Diagnostics of the inputs, summed (this source's own <see cref="EventSource.Diagnostics"/> counts late events).</summary>
     public SourceDiagnostics InputDiagnostics()
@@ -82,7 +76,7 @@ public sealed class LiveMergedSource : LiveEventSource
 
     public override SourceDiagnostics CollectDiagnostics() => InputDiagnostics();
 
-    public override LiveReadResult TryMoveNext(TimeSpan maxWait)
+    protected override LiveReadResult Poll()
     {
         if (_current >= 0)
         {
@@ -90,40 +84,33 @@ public sealed class LiveMergedSource : LiveEventSource
                 _watermark = Math.Min(_watermark, _inputs[_current].Watermark);
             _current = -1;
         }
-        long started = _time.GetTimestamp();
-        bool refreshed = false;
-        while (true)
+        if (StopRequested && !_stopForwarded)
         {
-            if (_stopRequested && !_stopForwarded)
-            {
-                _stopForwarded = true;
-                foreach (var i in _inputs)
-                    i.RequestStop();
-            }
-            // The cached watermark stays valid between refreshes (input watermarks only grow): most events
-            // are released without touching the other inputs.
-            if (_heap.TryPeek(out int top, out var key) && key.Timestamp <= _watermark)
-            {
-                _heap.Dequeue();
-                _ready[top] = false;
-                _current = top;
-                if (key.Timestamp < _lastReleased)
-                    Diagnostics.AddOutOfOrder();
-                else
-                    _lastReleased = key.Timestamp;
-                return LiveReadResult.Event;
-            }
-            if (refreshed)
-            {
-                if (_ended.TrueForAll(e => e) && _heap.Count == 0)
-                    return LiveReadResult.End;
-                if (_time.GetElapsedTime(started) >= maxWait)
-                    return LiveReadResult.Idle;
-                Thread.Sleep(_pollInterval);
-            }
-            Refresh();
-            refreshed = true;
+            _stopForwarded = true;
+            foreach (var i in _inputs)
+                i.RequestStop();
         }
+        // The cached watermark stays valid between refreshes (input watermarks only grow): most events
+        // are released without touching the other inputs.
+        if (Release())
+            return LiveReadResult.Event;
+        Refresh();
+        if (Release())
+            return LiveReadResult.Event;
+        return _ended.TrueForAll(e => e) && _merge.Waiting == 0 ? LiveReadResult.End : LiveReadResult.Idle;
+    }
+
+    private bool Release()
+    {
+        if (!_merge.TryTake(_watermark, out long timestamp))
+            return false;
+        _current = _merge.Current;
+        _ready[_current] = false;
+        if (timestamp < _lastReleased)
+            Diagnostics.AddOutOfOrder();
+        else
+            _lastReleased = timestamp;
+        return true;
     }
 
     private long _watermark = long.MinValue;
@@ -145,7 +132,7 @@ public sealed class LiveMergedSource : LiveEventSource
         var r = _inputs[i].TryMoveNext(TimeSpan.Zero);
         if (r == LiveReadResult.Event)
         {
-            _heap.Enqueue(i, (_inputs[i].Current.Timestamp, i));
+            _merge.Enqueue(i, _inputs[i].Current.Timestamp);
             _ready[i] = true;
             return true;
         }

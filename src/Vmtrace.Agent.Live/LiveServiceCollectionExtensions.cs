@@ -20,7 +20,7 @@ public static class LiveServiceCollectionExtensions
             var live = sp.GetRequiredService<IOptions<LiveOptions>>().Value;
             // Agent:HostId names the host for a live agent too, unless Live:HostId says otherwise.
             live.HostId ??= sp.GetRequiredService<IOptions<AgentOptions>>().Value.HostId;
-            return new LiveHostSource(live);
+            return new LiveHostSource(live, sp.GetService<TimeProvider>());
         });
         return services;
     }

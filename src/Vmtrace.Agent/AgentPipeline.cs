@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Vmtrace.Decoding;
 using Vmtrace.Wire;
 
@@ -14,6 +13,7 @@ namespace Vmtrace.Agent;
 /// once more at the end of a replay once Kafka acknowledged everything before it (the agent has no InfluxDB
 /// of its own: the worker writes them to <c>pipeline_health</c>).
 /// A live source (<see cref="ILiveEventSource"/>) runs until cancelled, then drains and ends the session the same way.
+/// When a batch goes out and how fast a replay runs is <see cref="AgentPacing"/>'s, on the injected clock.
 /// </summary>
 public sealed class AgentPipeline
 {
@@ -21,14 +21,16 @@ public sealed class AgentPipeline
     private readonly IRecordSink _sink;
     private readonly AgentOptions _options;
     private readonly TimeProvider _time;
+    private readonly AgentPacing _pacing;
 
-    /// <param name="time">The clock of a live source's heartbeat, inventory and health intervals (tests pass a fake one).</param>
+    /// <param name="time">The clock of the pacing, the heartbeat, inventory and health intervals (tests pass a fake one).</param>
     public AgentPipeline(IAgentSource source, IRecordSink sink, AgentOptions options, AgentCounters? counters = null, TimeProvider? time = null)
     {
         _source = source;
         _sink = sink;
         _options = options;
         _time = time ?? TimeProvider.System;
+        _pacing = new AgentPacing(options, _time);
         Counters = counters ?? new AgentCounters();
     }
 
@@ -53,17 +55,12 @@ public sealed class AgentPipeline
     private void RunPass(CancellationToken cancellationToken)
     {
         using var opened = _source.Open();
-        var timing = _options.Replay;
-        using var events = timing.ShiftToNow || timing.Shift != TimeSpan.Zero
-            ? new ShiftedEventSource(opened, first => timing.ShiftFor(first, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100, LastEventTime))
+        using var events = _pacing.ShiftsReplay
+            ? new ShiftedEventSource(opened, first => _pacing.ReplayShift(first, LastEventTime))
             : null;
         EventSource source = (EventSource?)events ?? opened;
         var records = new HostRecordWriter(_source.HostId, Guid.NewGuid().ToString("N"));
-        var batches = new EventBatchWriter(records, new EventBatchWriterOptions
-        {
-            MaxEvents = _options.BatchMaxEvents,
-            MaxSpanNs = _options.BatchMaxSpan.Ticks * 100,
-        })
+        var batches = new EventBatchWriter(records, _pacing.BatchLimits())
         {
             Clock = source.Clock,
             CpuCount = source.CpuCount,
@@ -79,45 +76,36 @@ public sealed class AgentPipeline
             return;
         }
 
-        long started = Stopwatch.GetTimestamp();
-        long lastHeartbeat = started, lastInventory = started, lastHealth = started, batchStarted = started;
-        long firstEvent = long.MinValue, lastSent = long.MinValue, maxSeen = long.MinValue, batchMax = long.MinValue;
+        var pacing = _pacing;
+        pacing.StartReplay();
+        long started = pacing.Now();
+        var heartbeats = pacing.Heartbeats(started);
+        var inventories = pacing.Inventories(started);
+        var health = pacing.HealthRecords(started);
+        long lastSent = long.MinValue, maxSeen = long.MinValue, batchMax = long.MinValue;
         long read = Counters.EventsRead;
-        long maxDelayTicks = (long)(_options.BatchMaxDelay.TotalSeconds * Stopwatch.Frequency);
-        // Replay pacing, per event: an event is read when the wall clock reaches its time (scaled by Speed), as a
-        // live tracer would deliver it, rather than a whole batch early and then a wait.
-        double ticksPerEventNs = _options.Speed > 0 ? Stopwatch.Frequency / 1e9 / _options.Speed : 0;
-        long slackTicks = Stopwatch.Frequency / 1000;
         while (source.MoveNext())
         {
             var e = source.Current;
             long t = e.Timestamp;
-            if (firstEvent == long.MinValue)
-                firstEvent = t;
-            if (ticksPerEventNs > 0)
+            // Paced: an event is read when the clock reaches its time, as a live tracer would deliver it, rather than
+            // a whole batch early and then a wait. A quiet stretch: what was read goes out first if the wait would hold it too long.
+            if (pacing.MustWaitFor(t, out long due))
             {
-                long due = started + (long)((t - firstEvent) * ticksPerEventNs);
-                long ahead = due - Stopwatch.GetTimestamp();
-                if (ahead >= slackTicks)
-                {
-                    // A quiet stretch: what was read goes out before the wait if the wait would hold it too long.
-                    if (batches.EventCount > 0 && due - batchStarted >= maxDelayTicks)
-                        Send();
-                    cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds((double)ahead / Stopwatch.Frequency));
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
+                if (batches.EventCount > 0 && pacing.WouldHoldTooLong(due))
+                    Send();
+                pacing.WaitUntil(due, cancellationToken);
             }
             if (t > maxSeen)
                 maxSeen = t;
             if (t > batchMax)
                 batchMax = t;
             if (batches.EventCount == 0)
-                batchStarted = Stopwatch.GetTimestamp();
+                pacing.BatchStarted();
             batches.Append(e);
             read++;
-            // The wall-clock limit is checked every 64 events (a clock read costs more than appending an event):
-            // a slow host's batch leaves after BatchMaxDelay instead of waiting for BatchMaxSpan of its events.
-            if (batches.IsFull || ((read & 63) == 0 && batches.EventCount > 0 && Stopwatch.GetTimestamp() - batchStarted >= maxDelayTicks))
+            // A slow host's batch leaves after BatchMaxDelay instead of waiting for BatchMaxSpan of its events.
+            if (batches.IsFull || (AgentPacing.ClockCheckDue(read) && pacing.BatchHeldTooLong(batches.EventCount, pacing.Now())))
                 Send();
         }
 
@@ -126,24 +114,21 @@ public sealed class AgentPipeline
             Counters.EventsRead = read;
             SendBatch(key, batches, cancellationToken);
             lastSent = batchMax;
-            long now = Stopwatch.GetTimestamp();
-            if (Stopwatch.GetElapsedTime(lastHeartbeat, now) >= _options.HeartbeatInterval)
+            long now = pacing.Now();
+            if (heartbeats.TakeIfDue(now))
             {
                 _sink.Send(key, records.Heartbeat(lastSent), false, cancellationToken);
                 Counters.Heartbeats++;
-                lastHeartbeat = now;
             }
-            if (Stopwatch.GetElapsedTime(lastInventory, now) >= _options.InventoryInterval)
+            if (inventories.TakeIfDue(now))
             {
                 _sink.Send(key, records.Inventory(_source.Inventory(opened)), false, cancellationToken);
                 Counters.Inventories++;
-                lastInventory = now;
             }
-            if (Stopwatch.GetElapsedTime(lastHealth, now) >= _options.HealthInterval)
+            if (health.TakeIfDue(now))
             {
                 NoteDiagnostics(TraceOpener.DiagnosticsOf(opened));
-                _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, cancellationToken);
-                lastHealth = now;
+                _sink.Send(key, records.AgentHealth(Counters.Snapshot(_time.GetUtcNow())), false, cancellationToken);
             }
         }
         Counters.EventsRead = read;
@@ -153,7 +138,7 @@ public sealed class AgentPipeline
         LastShiftNs = events?.ShiftNs ?? 0;
         // Final counters: after the flush every record before this one is acknowledged, so they are the replay's totals.
         _sink.Flush(_options.ShutdownFlushTimeout);
-        _sink.Send(key, records.AgentHealth(Counters.Snapshot(DateTimeOffset.UtcNow)), false, cancellationToken);
+        _sink.Send(key, records.AgentHealth(Counters.Snapshot(_time.GetUtcNow())), false, cancellationToken);
         if (maxSeen != long.MinValue)
         {
             LastEventTime = maxSeen;
@@ -163,8 +148,9 @@ public sealed class AgentPipeline
     }
 
     /// <summary>
-    /// A live source never ends by itself: reads wait at most a short time, so that while the host is quiet
-    /// the batch still goes out and a heartbeat at the source's watermark closes the worker's windows. The
+    /// A live source never ends by itself: reads wait at most <see cref="AgentPacing.LiveReadWait"/>, so that while the
+    /// host is quiet the batch still goes out (after <see cref="AgentOptions.BatchMaxDelay"/>, or with the next heartbeat)
+    /// and a heartbeat at the source's watermark closes the worker's windows. The
     /// host is rescanned for VMs every <see cref="AgentOptions.InventoryCheckInterval"/>. Cancellation asks the
     /// source to stop; what it still holds is drained and sent, then a session-end heartbeat.
     /// </summary>
@@ -174,12 +160,17 @@ public sealed class AgentPipeline
         string key = _source.HostId;
         // Sends go on while the source drains after a stop; they give up only if Kafka takes nothing for
         // ShutdownFlushTimeout (a full buffer blocks a send).
-        using var sendCancel = new CancellationTokenSource();
+        using var sendCancel = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         using var onStop = cancellationToken.Register(() => sendCancel.CancelAfter(_options.ShutdownFlushTimeout));
         var send = sendCancel.Token;
-        var wait = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.TicksPerMillisecond, 100 * TimeSpan.TicksPerMillisecond));
+        var pacing = _pacing;
+        var wait = pacing.LiveReadWait;
         string sentInventory = InventoryKey(inventory);
-        long lastHeartbeat = _time.GetTimestamp(), lastInventory = lastHeartbeat, lastScan = lastHeartbeat, lastHealth = lastHeartbeat;
+        long started = pacing.Now();
+        var heartbeats = pacing.Heartbeats(started);
+        var inventories = pacing.Inventories(started);
+        var scans = pacing.InventoryScans(started);
+        var health = pacing.HealthRecords(started);
         long lastSent = long.MinValue, batchMax = long.MinValue, heartbeatMark = long.MinValue, read = 0;
         bool stopping = false, qemuStarted = false;
         var qemuStarts = new QemuStartWatch();
@@ -198,6 +189,8 @@ public sealed class AgentPipeline
                 long t = events.Current.Timestamp;
                 if (t > batchMax)
                     batchMax = t;
+                if (batches.EventCount == 0)
+                    pacing.BatchStarted();
                 batches.Append(events.Current);
                 read++;
                 qemuStarted |= !stopping && qemuStarts.IsQemuStart(events.Current);
@@ -207,13 +200,19 @@ public sealed class AgentPipeline
                     SendBatch(key, batches, send);
                     lastSent = batchMax;
                 }
-                else if ((read & 1023) != 0 && !qemuStarted)
+                else if (!AgentPacing.ClockCheckDue(read) && !qemuStarted)
                 {
-                    continue; // the clock is read once per 1024 events on a busy host, and on every idle read
+                    continue; // the clock is read once per ClockCheckEvents events on a busy host, and on every idle read
                 }
             }
-            long now = _time.GetTimestamp();
-            if (_time.GetElapsedTime(lastHeartbeat, now) >= _options.HeartbeatInterval)
+            long now = pacing.Now();
+            if (pacing.BatchHeldTooLong(batches.EventCount, now))
+            {
+                Counters.EventsRead = read;
+                SendBatch(key, batches, send);
+                lastSent = batchMax;
+            }
+            if (heartbeats.TakeIfDue(now))
             {
                 // Events read are sent before the heartbeat: its watermark may then be the newest one sent and,
                 // after an idle read, the source's watermark (every event at or before it has been read).
@@ -233,20 +232,18 @@ public sealed class AgentPipeline
                     heartbeatMark = mark;
                 }
                 NoteDiagnostics(live.CollectDiagnostics());
-                lastHeartbeat = now;
             }
-            if (_time.GetElapsedTime(lastHealth, now) >= _options.HealthInterval)
+            if (health.TakeIfDue(now))
             {
                 Counters.EventsRead = read;
                 _sink.Send(key, records.AgentHealth(Counters.Snapshot(_time.GetUtcNow())), false, send);
-                lastHealth = now;
             }
-            if (!stopping && (qemuStarted || _time.GetElapsedTime(lastScan, now) >= _options.InventoryCheckInterval))
+            if (!stopping && (qemuStarted || scans.IsDue(now)))
             {
                 // The scan also makes the source follow the trace log of a VM started since.
                 var current = _source.Inventory(events);
                 string currentKey = InventoryKey(current);
-                if (currentKey != sentInventory || _time.GetElapsedTime(lastInventory, now) >= _options.InventoryInterval)
+                if (currentKey != sentInventory || inventories.IsDue(now))
                 {
                     if (qemuStarted && batches.EventCount > 0)
                     {
@@ -258,9 +255,9 @@ public sealed class AgentPipeline
                     _sink.Send(key, records.Inventory(current), false, send);
                     Counters.Inventories++;
                     sentInventory = currentKey;
-                    lastInventory = now;
+                    inventories.Done(now);
                 }
-                lastScan = now;
+                scans.Done(now);
                 qemuStarted = false;
             }
         }

@@ -56,8 +56,8 @@ public sealed class AgentService : BackgroundService
                 else
                     kafka.Failed(e.Reason, BufferedNow);
             },
-            kafka.Succeeded);
-        using var health = new Timer(_ =>
+            kafka.Succeeded, _time);
+        using var health = _time.CreateTimer(_ =>
         {
             kafka.Tick(BufferedNow);
             if (!kafka.Outage.IsDown)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Vmtrace.Kafka;
@@ -13,6 +14,8 @@ public static class AgentServiceCollectionExtensions
     {
         services.AddOptions<AgentOptions>().Bind(configuration.GetSection(AgentOptions.Section)).ValidateOnStart();
         services.AddOptions<KafkaOptions>().Bind(configuration.GetSection(KafkaOptions.Section)).ValidateOnStart();
+        // The one clock of the agent and its sources (tests register a fake one first).
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidation>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, AgentOptionsValidation>();
         services.AddSingleton<IAgentSource>(sp =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Confluent.Kafka;
 using Vmtrace.Kafka;
 
@@ -15,15 +14,19 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
     private readonly string _topic;
     private readonly AgentCounters _counters;
     private readonly Action<DeliveryReport<string, byte[]>> _onDelivery;
+    private readonly TimeProvider _time;
     private volatile string? _failure;
 
     /// <param name="onError">librdkafka's error reports (many a second while brokers are down).</param>
     /// <param name="onDelivered">After each record Kafka acknowledged (so an outage can be seen to end).</param>
-    public KafkaRecordSink(KafkaOptions kafka, int maxBufferedKiB, AgentCounters counters, Action<Error>? onError = null, Action? onDelivered = null)
+    /// <param name="time">The clock of the time the source spends blocked on a full buffer.</param>
+    public KafkaRecordSink(KafkaOptions kafka, int maxBufferedKiB, AgentCounters counters, Action<Error>? onError = null, Action? onDelivered = null,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(kafka);
         _topic = kafka.EventsTopic;
         _counters = counters;
+        _time = time ?? TimeProvider.System;
         _counters.BufferCapacityBytes = maxBufferedKiB * 1024L;
         var config = kafka.Apply(new ProducerConfig
         {
@@ -82,7 +85,7 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
                     // Buffer full: block the source until Kafka takes some (never drop).
                     if (waitStart == 0)
                     {
-                        waitStart = Stopwatch.GetTimestamp();
+                        waitStart = Math.Max(1, _time.GetTimestamp()); // 0 means "not waiting"
                         _counters.NoteBlocked(waitStart);
                     }
                     cancellationToken.ThrowIfCancellationRequested();
@@ -95,7 +98,7 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
         {
             // Counted however the wait ended (space, stop or failure), so the blocked time is never lost.
             if (waitStart != 0)
-                _counters.NoteBufferFull(Stopwatch.GetElapsedTime(waitStart));
+                _counters.NoteBufferFull(_time.GetElapsedTime(waitStart));
         }
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Vmtrace.Wire;
 
 namespace Vmtrace.Agent.Tests;
@@ -108,5 +109,28 @@ public class LiveAgentPipelineTests
         Assert.Contains(problems, p => p.StartsWith("Agent:Inputs must be empty when Agent:Live is set", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("Agent:Speed applies to replays only", StringComparison.Ordinal));
         Assert.Contains(new AgentOptions().Problems(), p => p.Contains("Agent:Live=true", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Run_BatchHeldBatchMaxDelayOnItsClock_GoesOutBeforeTheNextHeartbeat()
+    {
+        using var cts = new CancellationTokenSource();
+        var clock = new FakeTimeProvider();
+        var source = new ScriptedLiveSource()
+            .Event(T0 + 100, 0, 1, 2).Event(T0 + 200, 1, 3, 4)
+            .Idle(T0 + 250) // held 0 ms: kept
+            .Then(() => clock.Advance(TimeSpan.FromMilliseconds(300)))
+            .Idle(T0 + 260) // held 300 ms > BatchMaxDelay: sent, though no heartbeat is due for a day
+            .Event(T0 + 300, 0, 2, 1)
+            .Then(cts.Cancel);
+        var sink = new ListSink();
+        var options = Options();
+        options.HeartbeatInterval = TimeSpan.FromDays(1);
+        options.InventoryCheckInterval = TimeSpan.FromDays(1);
+        options.BatchMaxDelay = TimeSpan.FromMilliseconds(200);
+
+        new AgentPipeline(source, sink, options, time: clock).Run(cts.Token);
+
+        Assert.Equal(["I", "B[100,200]", "B[300]", "A", "E 300"], Describe(sink));
     }
 }

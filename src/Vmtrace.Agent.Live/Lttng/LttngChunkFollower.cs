@@ -15,21 +15,20 @@ public sealed class LttngChunkFollower : LiveEventSource
 {
     private readonly string _archives;
     private readonly string _stateFile;
-    private readonly TimeSpan _pollInterval;
     private EventSource? _chunkSource;
     private LttngChunk? _chunk;
     private long _lastDone;
     private long _watermark = long.MinValue;
-    private volatile bool _stopRequested;
     private bool _ended;
 
     /// <param name="sessionOutput">The session's output directory (the one holding <c>archives/</c>).</param>
     /// <param name="stateFile">Where the last delivered chunk index is kept across restarts.</param>
-    public LttngChunkFollower(string sessionOutput, string stateFile, TimeSpan pollInterval)
+    /// <param name="time">The clock of a read's wait (tests pass a fake one).</param>
+    public LttngChunkFollower(string sessionOutput, string stateFile, TimeSpan pollInterval, TimeProvider? time = null)
+        : base(new LivePoll(pollInterval, time))
     {
         _archives = Path.Combine(sessionOutput, "archives");
         _stateFile = stateFile;
-        _pollInterval = pollInterval;
         _lastDone = File.Exists(stateFile) && long.TryParse(File.ReadAllText(stateFile).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long done) ? done : -1;
     }
 
@@ -44,13 +43,10 @@ public sealed class LttngChunkFollower : LiveEventSource
 
     public override TraceEvent Current => _chunkSource!.Current;
 
-    public override void RequestStop() => _stopRequested = true;
-
-    public override LiveReadResult TryMoveNext(TimeSpan maxWait)
+    protected override LiveReadResult Poll()
     {
         if (_ended)
             return LiveReadResult.End;
-        long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
         while (true)
         {
             if (_chunkSource is not null)
@@ -66,14 +62,12 @@ public sealed class LttngChunkFollower : LiveEventSource
                 OpenChunk(next);
                 continue;
             }
-            if (_stopRequested)
+            if (StopRequested)
             {
                 _ended = true;
                 return LiveReadResult.End;
             }
-            if (Environment.TickCount64 >= deadline)
-                return LiveReadResult.Idle;
-            Thread.Sleep(_pollInterval);
+            return LiveReadResult.Idle;
         }
     }
 

@@ -16,7 +16,6 @@ public sealed class QemuLogFollower : LiveEventSource
     private const int ReadSize = 64 * 1024;
     private readonly string _path;
     private readonly long _slackNs;
-    private readonly TimeSpan _pollInterval;
     private readonly Func<long> _nowRealtime;
     private readonly QemuLogEventDecoder _decoder = new();
     private byte[] _buffer = new byte[ReadSize * 2];
@@ -25,18 +24,18 @@ public sealed class QemuLogFollower : LiveEventSource
     private long _bufferFileOffset;
     private FileStream? _file;
     private long _watermark = long.MinValue;
-    private volatile bool _stopRequested;
     private bool _ended;
 
     /// <param name="path">The -D file.</param>
     /// <param name="slack">How long after its timestamp a line may still be written (a qemu thread preempted between stamping and writing).</param>
-    /// <param name="nowRealtime">Realtime ns now (tests pass a fake clock).</param>
-    public QemuLogFollower(string path, TimeSpan slack, TimeSpan pollInterval, Func<long>? nowRealtime = null)
+    /// <param name="nowRealtime">Realtime ns now, on the time scale of the merged trace (default: <paramref name="time"/>'s).</param>
+    /// <param name="time">The clock of a read's wait and of the default realtime (tests pass a fake one).</param>
+    public QemuLogFollower(string path, TimeSpan slack, TimeSpan pollInterval, Func<long>? nowRealtime = null, TimeProvider? time = null)
+        : base(new LivePoll(pollInterval, time))
     {
         _path = path;
         _slackNs = (long)slack.TotalNanoseconds;
-        _pollInterval = pollInterval;
-        _nowRealtime = nowRealtime ?? (() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L + (DateTime.UtcNow.Ticks % TimeSpan.TicksPerMillisecond) * 100);
+        _nowRealtime = nowRealtime ?? Polling.NowRealtime;
     }
 
     public override string Description => _path;
@@ -51,16 +50,13 @@ public sealed class QemuLogFollower : LiveEventSource
 
     public override TraceEvent Current => _decoder.Current;
 
-    public override void RequestStop() => _stopRequested = true;
-
-    public override LiveReadResult TryMoveNext(TimeSpan maxWait)
+    protected override LiveReadResult Poll()
     {
         if (_ended)
             return LiveReadResult.End;
-        long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
         while (true)
         {
-            bool stopping = _stopRequested;
+            bool stopping = StopRequested;
             if (NextCompleteLine(out var line))
             {
                 if (Deliver(line))
@@ -80,9 +76,7 @@ public sealed class QemuLogFollower : LiveEventSource
                 _decoder.Clear();
                 return LiveReadResult.End;
             }
-            if (Environment.TickCount64 >= deadline)
-                return LiveReadResult.Idle;
-            Thread.Sleep(_pollInterval);
+            return LiveReadResult.Idle;
         }
     }
 

@@ -1,42 +1,47 @@
-using System.Runtime.InteropServices;
-using Vmtrace.Agent.Live.Native;
 using Vmtrace.Agent.Live.Tracefs;
 
 namespace Vmtrace.Agent.Live.Recording;
 
 /// <summary>
 /// Records an instance without trace-cmd: a thread reads every CPU's <c>trace_pipe_raw</c> with non-blocking
-/// reads (a page, or the committed part of the page being written) and appends the pages to one file per CPU;
+/// reads (<see cref="TracePipeRawPages"/>: a page, or the committed part of the page being written) and appends the
+/// pages to one file per CPU;
 /// on stop, tracing is switched off and the buffers drained. <see cref="TraceDatWriter"/> then makes trace.dat.
 /// </summary>
 public sealed class RawPageRecorder : IDisposable
 {
     private readonly TracefsInstance _instance;
-    private readonly int[] _fds;
+    private readonly TracePipeRawPages?[] _pipes;
     private readonly FileStream[] _outputs;
-    private readonly byte[] _page;
+    private readonly byte[] _padding;
     private readonly Thread _thread;
     private readonly TimeSpan _poll;
+    private readonly TimeProvider _time;
     private volatile bool _stop;
     private Exception? _error;
 
-    public RawPageRecorder(TracefsInstance instance, string scratchDirectory, TimeSpan poll)
+    /// <param name="time">The clock of the pause between two polls that found nothing.</param>
+    public RawPageRecorder(TracefsInstance instance, string scratchDirectory, TimeSpan poll, TimeProvider? time = null)
     {
         _instance = instance;
         _poll = poll;
-        _page = new byte[instance.PageSize];
-        _fds = new int[instance.CpuCount];
+        _time = time ?? TimeProvider.System;
+        _padding = new byte[instance.PageSize];
+        _pipes = new TracePipeRawPages?[instance.CpuCount];
         _outputs = new FileStream[instance.CpuCount];
         PagePaths = [.. Enumerable.Range(0, instance.CpuCount).Select(c => Path.Combine(scratchDirectory, $".cpu{c}.pages"))];
-        Array.Fill(_fds, -1);
         try
         {
-            for (int cpu = 0; cpu < _fds.Length; cpu++)
+            for (int cpu = 0; cpu < _pipes.Length; cpu++)
             {
-                string path = instance.PerCpu(cpu, "trace_pipe_raw");
-                _fds[cpu] = LibC.Open(path, LibC.ORdOnly | LibC.ONonBlock | LibC.OCloExec);
-                if (_fds[cpu] < 0)
-                    throw new RecordException($"cannot open {path}: {LibC.Describe(Marshal.GetLastPInvokeError())}");
+                try
+                {
+                    _pipes[cpu] = new TracePipeRawPages(instance.PerCpu(cpu, "trace_pipe_raw"), instance.PageSize);
+                }
+                catch (TracefsException ex)
+                {
+                    throw new RecordException(ex.Message, ex);
+                }
                 _outputs[cpu] = new FileStream(PagePaths[cpu], FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
             }
         }
@@ -81,7 +86,7 @@ public sealed class RawPageRecorder : IDisposable
                 // Read after seeing the stop flag, so that what was traced until tracing_on=0 is drained.
                 bool stopping = _stop;
                 bool any = false;
-                for (int cpu = 0; cpu < _fds.Length; cpu++)
+                for (int cpu = 0; cpu < _pipes.Length; cpu++)
                 {
                     while (ReadPage(cpu))
                         any = true;
@@ -89,10 +94,10 @@ public sealed class RawPageRecorder : IDisposable
                 if (stopping)
                     return;
                 if (!any)
-                    Thread.Sleep(_poll);
+                    _time.Wait(_poll);
             }
         }
-        catch (Exception ex) when (ex is IOException or RecordException)
+        catch (Exception ex) when (ex is IOException or RecordException or TracefsException)
         {
             _error = ex;
         }
@@ -100,21 +105,15 @@ public sealed class RawPageRecorder : IDisposable
 
     private bool ReadPage(int cpu)
     {
-        nint n = LibC.Read(_fds[cpu], ref _page[0], _page.Length);
-        if (n > 0)
-        {
-            // A short read still is one page: the rest of it is padding the reader never looks at.
-            Array.Clear(_page, (int)n, _page.Length - (int)n);
-            _outputs[cpu].Write(_page, 0, _page.Length);
-            Pages++;
-            return true;
-        }
-        if (n == 0)
+        var pipe = _pipes[cpu]!;
+        if (!pipe.MoveNextPage())
             return false;
-        int errno = Marshal.GetLastPInvokeError();
-        if (errno is LibC.EAgain or LibC.EIntr)
-            return false;
-        throw new RecordException($"reading {_instance.PerCpu(cpu, "trace_pipe_raw")} failed: {LibC.Describe(errno)}");
+        // A short read still is one page: the rest of it is padding the reader never looks at.
+        var page = pipe.CurrentPage;
+        _outputs[cpu].Write(page);
+        _outputs[cpu].Write(_padding, 0, _padding.Length - page.Length);
+        Pages++;
+        return true;
     }
 
     public void Dispose()
@@ -124,11 +123,8 @@ public sealed class RawPageRecorder : IDisposable
             _stop = true;
             _thread.Join();
         }
-        foreach (var fd in _fds)
-        {
-            if (fd >= 0)
-                _ = LibC.Close(fd);
-        }
+        foreach (var pipe in _pipes)
+            pipe?.Dispose();
         foreach (var o in _outputs)
             o?.Dispose();
         foreach (var p in PagePaths)

@@ -154,7 +154,7 @@ public sealed class Recorder
     private async Task<(bool StoppedEarly, int ExitCode, string Log)> RecordRawAsync(TracefsInstance instance, string dir, string tracePath, long offset,
         CancellationToken stop, Action onArmed)
     {
-        using var raw = new RawPageRecorder(instance, dir, TimeSpan.FromMilliseconds(100));
+        using var raw = new RawPageRecorder(instance, dir, TimeSpan.FromMilliseconds(100), _time);
         bool stoppedEarly;
         try
         {

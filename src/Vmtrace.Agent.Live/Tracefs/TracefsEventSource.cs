@@ -4,71 +4,80 @@ using Vmtrace.Decoding.Ftrace;
 namespace Vmtrace.Agent.Live.Tracefs;
 
 /// <summary>
-/// The live host trace: the agent's ftrace instance read CPU by CPU from <c>trace_pipe_raw</c> and merged by
-/// timestamp. A CPU whose buffer was empty at clock time T can still deliver events stamped a little
+/// The live host trace: the agent's ftrace instance read CPU by CPU from <c>trace_pipe_raw</c>, each CPU's pages
+/// decoded by the same <see cref="FtraceCpuStream"/> as a trace.dat's, and merged by timestamp with the same
+/// <see cref="TimeOrderedMerge"/>. A CPU whose buffer was empty at clock time T can still deliver events stamped a little
 /// before T (reserved before, committed after our read), so events are released only up to the
 /// watermark min over empty CPUs of (T − <see cref="TracefsOptions.ReorderSlack"/>): output stays in
 /// order. Timestamps are realtime ns (the instance clock shifted by the offset measured at start).
 /// Losses reported by the kernel in page headers become <c>vmtrace_lost_events</c> events and count in
 /// <see cref="EventSource.Diagnostics"/>; the kernel's own per-CPU counters are in <see cref="ReadKernelStats"/>.
+/// A stop switches tracing off, delivers what the buffers hold, then ends.
 /// </summary>
 public sealed class TracefsEventSource : LiveEventSource
 {
     private readonly TracefsInstance _instance;
     private readonly TraceClockChoice _clock;
-    private readonly LiveCpuReader[] _cpus;
+    private readonly TracePipeRawPages[] _pages;
+    private readonly FtraceCpuStream[] _cpus;
     private readonly bool[] _inHeap;
     private readonly long[] _emptySince;
-    private readonly PriorityQueue<int, (long Timestamp, int Cpu)> _heap;
+    private readonly TimeOrderedMerge _merge;
     private readonly long _slackNs;
-    private readonly TimeSpan _pollInterval;
     private readonly Dictionary<int, string> _initialNames;
     private long _watermark = long.MinValue;
     private int _current = -1;
-    private volatile bool _stopRequested;
     private bool _draining;
     private bool _ended;
 
-    private TracefsEventSource(TracefsOptions options, TracefsInstance instance, TraceClockChoice clock)
+    private TracefsEventSource(TracefsOptions options, TracefsInstance instance, TraceClockChoice clock, TimeProvider? time)
+        : base(new LivePoll(options.PollInterval, time))
     {
         _instance = instance;
         _clock = clock;
         _slackNs = (long)options.ReorderSlack.TotalNanoseconds;
-        _pollInterval = options.PollInterval;
         Layout = instance.ReadPageLayout();
         Decoders = new FtraceDecoderTable(instance.ReadFormats(), Layout.BigEndian, Layout.CommitSize);
         var lost = EventType.CreateLostEvents();
         var unknown = new EventType("ftrace_unknown_event", [new FieldDescriptor("type_id", FieldKind.Unsigned)], "ftrace");
         RealtimeOffsetNs = clock.MeasureRealtimeOffset();
-        _cpus = new LiveCpuReader[instance.CpuCount];
+        // The kernel's stamps on the instance clock, shifted to realtime: an offset-only conversion.
+        var toRealtime = new FtraceTimestampConverter(null, null, RealtimeOffsetNs);
+        _pages = new TracePipeRawPages[instance.CpuCount];
+        _cpus = new FtraceCpuStream[instance.CpuCount];
         try
         {
             for (int cpu = 0; cpu < _cpus.Length; cpu++)
-                _cpus[cpu] = new LiveCpuReader(cpu, instance.PerCpu(cpu, "trace_pipe_raw"), Layout, Decoders, lost, unknown, RealtimeOffsetNs, Diagnostics);
+            {
+                string path = instance.PerCpu(cpu, "trace_pipe_raw");
+                _pages[cpu] = new TracePipeRawPages(path, Layout.PageSize);
+                _cpus[cpu] = new FtraceCpuStream(cpu, _pages[cpu], Layout, Decoders, lost, unknown, toRealtime, Diagnostics, path);
+            }
         }
         catch
         {
-            foreach (var c in _cpus)
-                c?.Dispose();
+            foreach (var p in _pages)
+                p?.Dispose();
             throw;
         }
         _inHeap = new bool[_cpus.Length];
         _emptySince = new long[_cpus.Length];
         Array.Fill(_emptySince, long.MinValue);
-        _heap = new PriorityQueue<int, (long, int)>(_cpus.Length);
+        _merge = new TimeOrderedMerge(_cpus.Length);
         _initialNames = ProcThreadNames.Read();
         Description = $"tracefs {instance.InstancePath} (clock {clock.Name}, {instance.EnabledEvents.Count} events, {_cpus.Length} CPUs)";
     }
 
     /// <summary>Creates the instance, enables the events and starts tracing.</summary>
-    public static TracefsEventSource Start(TracefsOptions options)
+    /// <param name="time">The clock of a read's wait (the trace's own clock is the kernel's, see <see cref="NowRealtime"/>).</param>
+    public static TracefsEventSource Start(TracefsOptions options, TimeProvider? time = null)
     {
         options.Validate();
         var clock = TraceClockChoice.Parse(options.Clock);
         var instance = TracefsInstance.Create(options, clock);
         try
         {
-            var source = new TracefsEventSource(options, instance, clock);
+            var source = new TracefsEventSource(options, instance, clock, time);
             instance.TracingOn(true);
             return source;
         }
@@ -90,11 +99,11 @@ public sealed class TracefsEventSource : LiveEventSource
     public override long Watermark => _draining ? long.MaxValue : _watermark;
 
     public long PagesRead => _cpus.Sum(c => c.PagesRead);
-    public long BytesRead => _cpus.Sum(c => c.BytesRead);
+    public long BytesRead => _cpus.Sum(c => c.DataBytes);
     public long EventsDelivered { get; private set; }
 
     public override string Description { get; }
-        public override int CpuCount => _cpus.Length;
+    public override int CpuCount => _cpus.Length;
     public override IReadOnlyDictionary<int, string> InitialThreadNames => _initialNames;
 
     public override TraceEvent Current => _cpus[_current].Current;
@@ -131,11 +140,8 @@ public sealed class TracefsEventSource : LiveEventSource
         }
     }
 
-    /// <summary>Asks the source to stop: tracing is switched off, what the buffers hold is delivered, then <see cref="LiveReadResult.End"/>. Thread-safe.</summary>
-    public override void RequestStop() => _stopRequested = true;
-
-    /// <summary>Releases the next event if one is below the watermark, polling the CPUs for up to <paramref name="maxWait"/>.</summary>
-    public override LiveReadResult TryMoveNext(TimeSpan maxWait)
+    /// <summary>Releases the next event if one is below the watermark, after polling the CPUs that have none waiting.</summary>
+    protected override LiveReadResult Poll()
     {
         if (_ended)
             return LiveReadResult.End;
@@ -144,20 +150,18 @@ public sealed class TracefsEventSource : LiveEventSource
             Advance(_current);
             _current = -1;
         }
-        long deadline = Environment.TickCount64 + (long)maxWait.TotalMilliseconds;
         while (true)
         {
-            if (_stopRequested && !_draining)
+            if (StopRequested && !_draining)
                 BeginDrain();
-            if (_heap.TryPeek(out int top, out var key) && (_draining || key.Timestamp <= _watermark))
+            if (_merge.TryTake(_draining ? long.MaxValue : _watermark, out _))
             {
-                _heap.Dequeue();
-                _inHeap[top] = false;
-                _current = top;
+                _current = _merge.Current;
+                _inHeap[_current] = false;
                 EventsDelivered++;
                 return LiveReadResult.Event;
             }
-            if (_draining && _heap.Count == 0)
+            if (_draining && _merge.Waiting == 0)
             {
                 _ended = true;
                 ReconcileKernelLosses();
@@ -166,9 +170,7 @@ public sealed class TracefsEventSource : LiveEventSource
             // Either no event is known or the first one may still be overtaken: poll the empty CPUs.
             if (PollEmptyCpus())
                 continue;
-            if (Environment.TickCount64 >= deadline)
-                return LiveReadResult.Idle;
-            Thread.Sleep(_pollInterval);
+            return LiveReadResult.Idle;
         }
     }
 
@@ -176,9 +178,9 @@ public sealed class TracefsEventSource : LiveEventSource
     private bool Advance(int cpu)
     {
         long before = _clock.Now() + RealtimeOffsetNs;
-        if (_cpus[cpu].TryAdvance() == CpuReadResult.Event)
+        if (_cpus[cpu].MoveNext())
         {
-            _heap.Enqueue(cpu, (_cpus[cpu].Timestamp, cpu));
+            _merge.Enqueue(cpu, _cpus[cpu].Timestamp);
             _inHeap[cpu] = true;
             return true;
         }
@@ -203,7 +205,7 @@ public sealed class TracefsEventSource : LiveEventSource
                 watermark = Math.Min(watermark, _emptySince[cpu] - _slackNs);
         }
         _watermark = watermark;
-        return gotEvent || (_watermark > old && _heap.TryPeek(out _, out var key) && key.Timestamp <= _watermark);
+        return gotEvent || (_watermark > old && _merge.TryPeek(out long first) && first <= _watermark);
     }
 
     private void BeginDrain()
@@ -222,8 +224,8 @@ public sealed class TracefsEventSource : LiveEventSource
     {
         if (!disposing)
             return;
-        foreach (var c in _cpus)
-            c.Dispose();
+        foreach (var p in _pages)
+            p.Dispose();
         _instance.Dispose();
     }
 }

@@ -6,7 +6,7 @@ namespace Vmtrace.Decoding.Ftrace;
 /// Hands out the ring-buffer pages of one CPU of a trace.dat, one at a time, from a reusable buffer.
 /// Damage is recorded in the diagnostics and reading goes on where the format allows.
 /// </summary>
-internal abstract class CpuPageSource
+internal abstract class CpuPageSource : RingBufferPageSource
 {
     protected CpuPageSource(string path, SafeFileHandle file, TraceDatCpuData data, int pageSize, SourceDiagnostics diagnostics)
     {
@@ -22,13 +22,6 @@ internal abstract class CpuPageSource
     protected TraceDatCpuData Data { get; }
     protected int PageSize { get; }
     protected SourceDiagnostics Diagnostics { get; }
-    protected byte[] Buffer { get; set; } = [];
-    protected int PageStart { get; set; }
-    protected int PageLength { get; set; }
-
-    /// <summary>The current page (may be shorter than a page at the end of a damaged range).</summary>
-    public ReadOnlySpan<byte> CurrentPage => Buffer.AsSpan(PageStart, PageLength);
-
     /// <summary>File offset of the current page, or of its compressed chunk.</summary>
     public long CurrentPageFileOffset { get; protected set; }
 
@@ -38,7 +31,9 @@ internal abstract class CpuPageSource
     /// <summary>Bytes of this CPU's range consumed so far.</summary>
     public long Consumed { get; protected set; }
 
-    public abstract bool MoveNextPage();
+    public override (long Offset, string Note) Locate(int pageOffset) => CurrentPageIsInChunk
+        ? (CurrentPageFileOffset, $" (compressed chunk; page offset {pageOffset})")
+        : (CurrentPageFileOffset + pageOffset, "");
 
     public static CpuPageSource Create(string path, SafeFileHandle file, TraceDatCpuData data, int pageSize, TraceDatCompression? compression,
         bool bigEndian, SourceDiagnostics diagnostics) =>

@@ -4,13 +4,15 @@ using System.Runtime.CompilerServices;
 namespace Vmtrace.Decoding.Ftrace;
 
 /// <summary>
-/// The events of one CPU of one buffer instance, in time order: pages from a <see cref="CpuPageSource"/>,
-/// records from a <see cref="RingBufferPageReader"/>, fields from the per-id <see cref="FtraceEventDecoder"/>.
-/// Decodes into its own <see cref="EventRecordBuffer"/> so several CPUs can be merged.
+/// The events of one CPU of one buffer instance, in time order: pages from a <see cref="RingBufferPageSource"/>
+/// (a trace.dat's, or <c>trace_pipe_raw</c> read live), records from a <see cref="RingBufferPageReader"/>, fields from
+/// the per-id <see cref="FtraceEventDecoder"/>. Decodes into its own <see cref="EventRecordBuffer"/> so several CPUs
+/// can be merged. Lost events (the page header's flag) become one <c>vmtrace_lost_events</c> event and count in the
+/// diagnostics. A live page source may have no page now: <see cref="MoveNext"/> then returns false and can be called again.
 /// </summary>
 internal sealed class FtraceCpuStream
 {
-    private readonly CpuPageSource _pages;
+    private readonly RingBufferPageSource _pages;
     private readonly FtraceDecoderTable _decoders;
     private readonly EventType _lostEventsType;
     private readonly EventType _unknownType;
@@ -24,7 +26,7 @@ internal sealed class FtraceCpuStream
     private EventType _currentType;
     private int _currentTid;
 
-    public FtraceCpuStream(int cpu, CpuPageSource pages, RingBufferPageLayout layout, FtraceDecoderTable decoders,
+    public FtraceCpuStream(int cpu, RingBufferPageSource pages, RingBufferPageLayout layout, FtraceDecoderTable decoders,
         EventType lostEventsType, EventType unknownType, FtraceTimestampConverter clock, SourceDiagnostics diagnostics, string path)
     {
         Cpu = cpu;
@@ -43,7 +45,14 @@ internal sealed class FtraceCpuStream
     public int Cpu { get; }
     /// <summary>Timestamp of the current event (ns, or ticks without TSC2NSEC).</summary>
     public long Timestamp { get; private set; } = long.MinValue;
-    public long Consumed => _pages.Consumed;
+
+    public RingBufferPageSource Pages => _pages;
+
+    /// <summary>Pages decoded so far (damaged ones included).</summary>
+    public long PagesRead { get; private set; }
+
+    /// <summary>Bytes of event data in the valid pages so far.</summary>
+    public long DataBytes { get; private set; }
 
     public TraceEvent Current
     {
@@ -59,6 +68,7 @@ internal sealed class FtraceCpuStream
             {
                 if (!_pages.MoveNextPage())
                     return false;
+                PagesRead++;
                 var header = _reader.Begin(_pages.CurrentPage);
                 if (!header.IsValid)
                 {
@@ -66,6 +76,7 @@ internal sealed class FtraceCpuStream
                     continue;
                 }
                 _inPage = true;
+                DataBytes += header.DataLength;
                 if (_reader.CutBytes > 0)
                     ReportDamage(_pages.CurrentPage.Length, _reader.CutBytes,
                         $"page cut after {_pages.CurrentPage.Length} bytes: its last {_reader.CutBytes} committed bytes are missing (the events before the cut are read)");
@@ -128,7 +139,8 @@ internal sealed class FtraceCpuStream
 
     private void EmitLostEvents(in RingBufferPageHeader header)
     {
-        Timestamp = _clock.ToNanoseconds(header.Timestamp, Cpu);
+        // Never before the CPU's previous event: the loss lies between the two pages.
+        Timestamp = Math.Max(Timestamp, _clock.ToNanoseconds(header.Timestamp, Cpu));
         long count = header.MissedCount;
         _diagnostics.AddLostEvents(Math.Max(count, 0));
         _record.Reset(_lostEventsType);
@@ -139,8 +151,7 @@ internal sealed class FtraceCpuStream
 
     private void ReportDamage(int pageOffset, long skipped, string problem)
     {
-        long at = _pages.CurrentPageIsInChunk ? _pages.CurrentPageFileOffset : _pages.CurrentPageFileOffset + pageOffset;
-        string where = _pages.CurrentPageIsInChunk ? $" (compressed chunk; page offset {pageOffset})" : "";
+        var (at, where) = _pages.Locate(pageOffset);
         _diagnostics.AddError(new TraceFormatException(_path, at, $"CPU {Cpu}: {problem}{where}"), Math.Max(0, skipped));
     }
 }

@@ -101,7 +101,7 @@ public sealed class FtraceFileSource : EventSource
                 return 1;
             long consumed = 0;
             foreach (var s in _streams)
-                consumed += s.Consumed;
+                consumed += ((CpuPageSource)s.Pages).Consumed;
             return Math.Min(1, (double)consumed / _totalBytes);
         }
     }

@@ -17,6 +17,9 @@ internal interface IMergeInputs
 /// Merges time-ordered inputs (a trace's streams or CPUs, or several traces) into one time-ordered stream with a
 /// min-heap, never a scan of every input per event. Ties go to the input listed first, so the order is
 /// deterministic. Generic over a struct of inputs so that the calls per event are direct and inlined.
+/// <para>Inputs that follow something still being written (live ring buffers, growing logs) cannot be advanced on
+/// demand: their owner <see cref="Enqueue"/>s an input when it has an event and <see cref="TryTake"/>s the earliest
+/// one once nothing earlier can still come (the live sources' watermark). Same heap, same order, same ties.</para>
 /// </summary>
 internal sealed class TimeOrderedMerge(int inputs)
 {
@@ -25,6 +28,37 @@ internal sealed class TimeOrderedMerge(int inputs)
 
     /// <summary>The input holding the current event, −1 before the first and after the last.</summary>
     public int Current { get; private set; } = -1;
+
+    /// <summary>Inputs waiting with an event (live use).</summary>
+    public int Waiting => _heap.Count;
+
+    /// <summary>Input <paramref name="index"/> has an event at <paramref name="timestamp"/>: it waits to be taken (live use).</summary>
+    public void Enqueue(int index, long timestamp) => _heap.Enqueue(index, (timestamp, index));
+
+    /// <summary>The earliest waiting event's time, if any (live use).</summary>
+    public bool TryPeek(out long timestamp)
+    {
+        bool any = _heap.TryPeek(out _, out var key);
+        timestamp = key.Timestamp;
+        return any;
+    }
+
+    /// <summary>
+    /// Takes the input with the earliest waiting event if that event is at or before <paramref name="limit"/>; it becomes
+    /// <see cref="Current"/> (live use: the owner enqueues it again once it has its next event).
+    /// </summary>
+    public bool TryTake(long limit, out long timestamp)
+    {
+        if (_heap.TryPeek(out int top, out var key) && key.Timestamp <= limit)
+        {
+            _heap.Dequeue();
+            Current = top;
+            timestamp = key.Timestamp;
+            return true;
+        }
+        timestamp = 0;
+        return false;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool MoveNext<T>(T inputs) where T : struct, IMergeInputs

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.QemuLog;
 
@@ -86,5 +87,33 @@ public sealed class QemuLogFollowerTests : IDisposable
         merged.RequestStop();
         Assert.Equal(LiveReadResult.End, merged.TryMoveNext(TimeSpan.Zero));
         Assert.Equal(0, merged.Diagnostics.OutOfOrderEvents);
+    }
+
+    [Fact]
+    public void TryMoveNext_NoOwnRealtime_WatermarkFollowsTheInjectedClock()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        using var f = new QemuLogFollower(Path.Combine(_dir, "z.log"), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(1), time: clock);
+        Assert.Equal(LiveReadResult.Idle, f.TryMoveNext(TimeSpan.Zero));
+        // Nothing in the file: lines yet to come are stamped after now − slack (1,700,000,000 s − 100 ms).
+        Assert.Equal(1_699_999_999_900_000_000, f.Watermark);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(LiveReadResult.Idle, f.TryMoveNext(TimeSpan.Zero));
+        Assert.Equal(1_700_000_004_900_000_000, f.Watermark);
+    }
+
+    [Fact]
+    public async Task TryMoveNext_NothingToRelease_WaitsItsWholeWaitOnTheInjectedClock()
+    {
+        var clock = new FakeTimeProvider();
+        var start = clock.GetUtcNow();
+        using var merged = new LiveMergedSource([new QemuLogFollower(Path.Combine(_dir, "none.log"), TimeSpan.Zero, TimeSpan.FromMilliseconds(10), () => 0, clock)],
+            TimeSpan.FromMilliseconds(10), clock);
+        var read = Task.Run(() => merged.TryMoveNext(TimeSpan.FromSeconds(1)));
+        // The read polls every 10 ms of its clock: the test moves the clock on, 10 ms at a time, until the read gives up.
+        while (await Task.WhenAny(read, Task.Delay(1)) != read)
+            clock.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(LiveReadResult.Idle, await read);
+        Assert.True(clock.GetUtcNow() - start >= TimeSpan.FromSeconds(1), $"the read gave up after {clock.GetUtcNow() - start} of its 1 s wait");
     }
 }
