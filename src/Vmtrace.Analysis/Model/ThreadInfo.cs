@@ -19,6 +19,9 @@ internal sealed class ThreadInfo
     public int Pid { get; set; } = -1;
     public string Comm { get; private set; } = "";
 
+    /// <summary>The name as the trace gave it (UTF-8, at most 32 bytes).</summary>
+    public ReadOnlySpan<byte> CommUtf8 => _commBytes.AsSpan(0, _commLength);
+
     /// <summary>The VM this thread works for, or null for host threads.</summary>
     public VmInfo? Vm { get; set; }
     public ThreadRole Role { get; set; }
