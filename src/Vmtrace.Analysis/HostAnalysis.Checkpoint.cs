@@ -1,4 +1,5 @@
 using Vmtrace.Analysis.Checkpoint;
+using Vmtrace.Analysis.Trackers;
 
 namespace Vmtrace.Analysis;
 
@@ -23,15 +24,17 @@ public sealed partial class HostAnalysis
     public void SaveCheckpoint(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var refs = new CheckpointRefs(this);
+        var refs = new ThreadRefs();
+        _identity.CollectThreads(refs);
+        _scheduler.CollectThreads(refs);
         CheckpointFile.WriteHeader(destination, 7);
         WriteSection(destination, CheckpointSection.Analysis, WriteAnalysisSection);
-        WriteSection(destination, CheckpointSection.Identity, w => WriteIdentitySection(w, refs));
-        WriteSection(destination, CheckpointSection.Scheduler, w => WriteSchedulerSection(w, refs));
-        WriteSection(destination, CheckpointSection.Kvm, w => WriteKvmSection(w, refs));
-        WriteSection(destination, CheckpointSection.Disk, WriteDiskSection);
-        WriteSection(destination, CheckpointSection.Network, WriteNetworkSection);
-        WriteSection(destination, CheckpointSection.Windows, WriteWindowsSection);
+        WriteSection(destination, CheckpointSection.Identity, w => _identity.WriteCheckpoint(w, refs));
+        WriteSection(destination, CheckpointSection.Scheduler, w => _scheduler.WriteCheckpoint(w, refs));
+        WriteSection(destination, CheckpointSection.Kvm, w => _kvm.WriteCheckpoint(w, refs));
+        WriteSection(destination, CheckpointSection.Disk, _disk.WriteCheckpoint);
+        WriteSection(destination, CheckpointSection.Network, _network.WriteCheckpoint);
+        WriteSection(destination, CheckpointSection.Windows, _windows.WriteCheckpoint);
     }
 
     private static void WriteSection(Stream destination, CheckpointSection section, Action<SectionWriter> write)
@@ -61,13 +64,13 @@ public sealed partial class HostAnalysis
         HostAnalysis? analysis = null;
         ReadSection(sections, CheckpointSection.Analysis, r => analysis = ReadAnalysisSection(r));
         var restored = analysis!;
-        var threads = new List<ThreadInfo>();
-        ReadSection(sections, CheckpointSection.Identity, r => restored.ReadIdentitySection(r, threads));
-        ReadSection(sections, CheckpointSection.Scheduler, r => restored.ReadSchedulerSection(r, threads));
-        ReadSection(sections, CheckpointSection.Kvm, r => restored.ReadKvmSection(r, threads));
-        ReadSection(sections, CheckpointSection.Disk, restored.ReadDiskSection);
-        ReadSection(sections, CheckpointSection.Network, restored.ReadNetworkSection);
-        ReadSection(sections, CheckpointSection.Windows, restored.ReadWindowsSection);
+        List<ThreadInfo> threads = [];
+        ReadSection(sections, CheckpointSection.Identity, r => threads = restored._identity.ReadCheckpoint(r));
+        ReadSection(sections, CheckpointSection.Scheduler, r => restored._scheduler.ReadCheckpoint(r, threads));
+        ReadSection(sections, CheckpointSection.Kvm, r => restored._kvm.ReadCheckpoint(r, threads));
+        ReadSection(sections, CheckpointSection.Disk, restored._disk.ReadCheckpoint);
+        ReadSection(sections, CheckpointSection.Network, restored._network.ReadCheckpoint);
+        ReadSection(sections, CheckpointSection.Windows, restored._windows.ReadCheckpoint);
         return restored;
     }
 
@@ -95,9 +98,7 @@ public sealed partial class HostAnalysis
         w.NullableInt64(_options.MaxGapNs);
         w.Bool(_started);
         w.Bool(_finished);
-        w.Int64(_now);
-        w.Int64(_windowStart);
-        w.Int64(_windowEnd);
+        w.Int64(_clock.Now);
         Counters.WriteTo(w);
     }
 
@@ -115,49 +116,9 @@ public sealed partial class HostAnalysis
         {
             _started = r.Bool(),
             _finished = r.Bool(),
-            _now = r.Int64(),
-            _windowStart = r.Int64(),
-            _windowEnd = r.Int64(),
         };
+        analysis._clock.Now = r.Int64();
         analysis.Counters.ReadFrom(r);
         return analysis;
-    }
-
-    /// <summary>
-    /// Every thread object the state refers to, numbered: the thread table's in its order, then those only referred
-    /// to from elsewhere (a thread whose tid was reused while it still waits in a preempted list). Threads are
-    /// written once, in the identity section, and referred to by that number.
-    /// </summary>
-    private sealed class CheckpointRefs
-    {
-        public readonly List<ThreadInfo> Threads = [];
-        public readonly List<bool> InTable = [];
-        private readonly Dictionary<ThreadInfo, int> _ids = new(ReferenceEqualityComparer.Instance);
-
-        public CheckpointRefs(HostAnalysis a)
-        {
-            foreach (var t in a._threads.Values)
-                Add(t, inTable: true);
-            foreach (var t in a._vmThreads)
-                Add(t, inTable: false);
-            for (int i = 0; i <= a._maxCpu; i++)
-            {
-                if (a._cpus[i].Current is { } current)
-                    Add(current, inTable: false);
-                foreach (var p in a._cpus[i].Preempted)
-                    Add(p, inTable: false);
-            }
-        }
-
-        public int Id(ThreadInfo? t) => t is null ? -1 : _ids[t];
-
-        private void Add(ThreadInfo t, bool inTable)
-        {
-            if (_ids.TryAdd(t, Threads.Count))
-            {
-                Threads.Add(t);
-                InTable.Add(inTable);
-            }
-        }
     }
 }
