@@ -172,6 +172,14 @@ public sealed partial class HostAnalysis
     /// </summary>
     internal Dictionary<int, long> RunDelayStarts() => _scheduler.RunDelayStarts();
 
+    // The trackers, for tests that check a checkpoint was taken while a tracker had state in flight.
+    internal IdentityTracker Identity => _identity;
+    internal SchedulerTracker Scheduler => _scheduler;
+    internal KvmTracker Kvm => _kvm;
+    internal DiskTracker Disk => _disk;
+    internal NetworkTracker Network => _network;
+    internal WindowTracker Windows => _windows;
+
     private void Start(long t)
     {
         _started = true;

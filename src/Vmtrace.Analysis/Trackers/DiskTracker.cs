@@ -159,6 +159,9 @@ internal sealed class DiskTracker
         return (e.GetInt64(slot) & 1) != 0 ? 2 : 1;
     }
 
+    /// <summary>qemu and block requests issued and not completed yet (for tests).</summary>
+    internal int OpenRequests => _openQemuRequests.Count + _openBlockRequests.Count;
+
     public void WriteCheckpoint(SectionWriter w)
     {
         foreach (var vm in _identity.Vms)

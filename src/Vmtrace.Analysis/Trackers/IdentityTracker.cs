@@ -66,6 +66,9 @@ internal sealed class IdentityTracker
 
     public int CulpritCount => _culpritNames.Count;
 
+    /// <summary>Threads in the table (for tests).</summary>
+    internal int ThreadCount => _threads.Count;
+
     /// <summary>The thread with that tid, created on first sight (once per thread).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ThreadInfo Thread(int tid)

@@ -91,6 +91,21 @@ internal sealed class KvmTracker
             t.Vcpu!.Window.Isa = (ExitIsa)isa;
     }
 
+    /// <summary>Threads in guest mode or with an exit waiting for its entry (for tests).</summary>
+    internal int ThreadsInGuestOrExiting
+    {
+        get
+        {
+            int n = 0;
+            foreach (var t in _identity.Threads)
+            {
+                if (t.InGuest || t.PendingExitTime >= 0)
+                    n++;
+            }
+            return n;
+        }
+    }
+
     /// <summary>At the end of the analysis: exits still waiting for their entry are counted.</summary>
     public void CountUnfinishedExits()
     {

@@ -97,6 +97,21 @@ internal sealed class NetworkTracker
         vm.Window.TxBytes += e.Get(FieldRole.Len, 0);
     }
 
+    /// <summary>Devices tied to a VM (for tests).</summary>
+    internal int DevicesOfVms
+    {
+        get
+        {
+            int n = 0;
+            foreach (var d in _devices)
+            {
+                if (d.Vm is not null)
+                    n++;
+            }
+            return n;
+        }
+    }
+
     public void WriteCheckpoint(SectionWriter w)
     {
         w.Bool(_sawReceiveSkb);

@@ -32,6 +32,18 @@ internal sealed class SchedulerTracker
     /// <summary>Highest CPU number seen (-1 before any).</summary>
     public int MaxCpu => _maxCpu;
 
+    /// <summary>vCPU threads waiting in the CPUs' preempted lists (for tests).</summary>
+    internal int PreemptedCount
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i <= _maxCpu; i++)
+                n += _cpus[i].Preempted.Count;
+            return n;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void GrowCpus(int cpu)
     {

@@ -49,6 +49,9 @@ internal sealed class WindowTracker
         return t < long.MinValue + r ? long.MinValue : t - r;
     }
 
+    /// <summary>Closed windows not taken yet (for tests).</summary>
+    internal int PendingClosed => _closed.Count;
+
     /// <summary>Windows closed since the last call, oldest first.</summary>
     public IReadOnlyList<WindowMetrics> TakeClosed()
     {
