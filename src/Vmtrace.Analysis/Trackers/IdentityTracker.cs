@@ -309,10 +309,18 @@ internal sealed class IdentityTracker
     }
 
     /// <summary>Marks a thread as a vCPU when a kvm event shows it running one (vcpu_id -1 when the event has none).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void BecomeVcpu(ThreadInfo t, int vcpuId)
     {
-        if (t.Role == ThreadRole.Vcpu && t.Vcpu is not null && (vcpuId < 0 || t.Vcpu.VcpuId == vcpuId))
+        // Every kvm event asks: nearly always the thread already runs that vCPU.
+        if (t.Role == ThreadRole.Vcpu && t.Vcpu is { } vcpu && (vcpuId < 0 || vcpu.VcpuId == vcpuId))
             return;
+        BecomeVcpuSlow(t, vcpuId);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void BecomeVcpuSlow(ThreadInfo t, int vcpuId)
+    {
         _scheduler.Charge(t, _clock.Now);
         var vm = t.Vm;
         if (vm is null && t.Pid >= 0)
