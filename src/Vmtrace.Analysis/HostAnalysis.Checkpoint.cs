@@ -48,14 +48,12 @@ public sealed partial class HostAnalysis
     /// <exception cref="CheckpointFormatException">Not a checkpoint, of another format version, cut short or damaged; the message names the section.</exception>
     public static HostAnalysis RestoreCheckpoint(ReadOnlySpan<byte> checkpoint) => Restore(checkpoint.ToArray());
 
-    /// <summary>A new analysis in exactly the state saved in <paramref name="source"/> (read from its current position to its end).</summary>
+    /// <summary>A new analysis in exactly the state saved in <paramref name="source"/> (read from its current position, up to the checkpoint's end).</summary>
     /// <exception cref="CheckpointFormatException">Not a checkpoint, of another format version, cut short or damaged; the message names the section.</exception>
     public static HostAnalysis RestoreCheckpoint(Stream source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        using var ms = new MemoryStream();
-        source.CopyTo(ms);
-        return Restore(ms.ToArray());
+        return Restore(CheckpointFile.ReadFrame(source));
     }
 
     private static HostAnalysis Restore(byte[] data)

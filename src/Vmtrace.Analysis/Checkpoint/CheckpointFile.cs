@@ -37,6 +37,42 @@ internal static class CheckpointFile
         destination.Write(payload);
     }
 
+    /// <summary>
+    /// The bytes of one checkpoint read from a stream, no further than its last section. When the stream ends
+    /// early or the header is not this version's, what was read is returned for <see cref="ReadSections"/> to name.
+    /// </summary>
+    public static byte[] ReadFrame(Stream source)
+    {
+        using var frame = new MemoryStream();
+        int headBytes = Magic.Length + 3;
+        var head = new byte[headBytes];
+        int got = source.ReadAtLeast(head, headBytes, throwOnEndOfStream: false);
+        frame.Write(head, 0, got);
+        if (got < headBytes || !head.AsSpan(0, Magic.Length).SequenceEqual(Magic)
+            || BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(Magic.Length)) != Version)
+            return frame.ToArray();
+        var sectionHead = new byte[SectionHeaderBytes];
+        for (int i = 0; i < head[^1]; i++)
+        {
+            got = source.ReadAtLeast(sectionHead, SectionHeaderBytes, throwOnEndOfStream: false);
+            frame.Write(sectionHead, 0, got);
+            int length = BinaryPrimitives.ReadInt32LittleEndian(sectionHead.AsSpan(1));
+            if (got < SectionHeaderBytes || length < 0)
+                break;
+            // In chunks: a damaged length must not allocate more than the stream holds.
+            var chunk = new byte[Math.Min(length, 1 << 16)];
+            int left = length;
+            while (left > 0 && (got = source.Read(chunk, 0, Math.Min(left, chunk.Length))) > 0)
+            {
+                frame.Write(chunk, 0, got);
+                left -= got;
+            }
+            if (left > 0)
+                break;
+        }
+        return frame.ToArray();
+    }
+
     /// <summary>Checks the frame and returns a reader per section, in file order.</summary>
     /// <exception cref="CheckpointFormatException">Not a checkpoint, another version, a section cut short or failing its checksum.</exception>
     public static List<SectionReader> ReadSections(byte[] data)

@@ -133,6 +133,21 @@ public class CheckpointFormatTests
         Assert.Contains("section 'identity' damaged at byte", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A checkpoint is self-delimiting: restored from a stream, it is read up to its end and what follows is left.</summary>
+    [Fact]
+    public void RestoreCheckpoint_FromStream_ReadsUpToTheCheckpointsEnd()
+    {
+        var saved = SmallCheckpoint();
+        using var stream = new MemoryStream([.. saved, .. "after"u8]);
+        var restored = HostAnalysis.RestoreCheckpoint(stream);
+        Assert.Equal(saved.Length, stream.Position);
+        Assert.Equal(saved, restored.SaveCheckpoint());
+
+        using var cut = new MemoryStream(saved, 0, saved.Length - 3);
+        var ex = Assert.Throws<CheckpointFormatException>(() => HostAnalysis.RestoreCheckpoint(cut));
+        Assert.Contains("cut short in section 'windows'", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void SaveCheckpoint_HeaderThenOneSectionPerTrackerInOrder()
     {
