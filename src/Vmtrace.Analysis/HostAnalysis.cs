@@ -80,7 +80,7 @@ public sealed partial class HostAnalysis
         }
         else
         {
-            if (t >= _windows.End)
+            if (t >= _clock.WindowEnd)
                 _windows.CloseWindowsThrough(t);
             _clock.Now = t;
         }

@@ -16,7 +16,6 @@ internal sealed class WindowTracker
     private readonly SchedulerTracker _scheduler;
     private readonly List<WindowMetrics> _closed = [];
     private long _windowStart;
-    private long _windowEnd;
 
     public WindowTracker(AnalysisOptions options, EventClock clock, AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler)
     {
@@ -32,13 +31,13 @@ internal sealed class WindowTracker
     public long Start => _windowStart;
 
     /// <summary>End of the open window: an event at or after it closes it.</summary>
-    public long End => _windowEnd;
+    public long End => _clock.WindowEnd;
 
     /// <summary>Opens the window of the first event.</summary>
     public void Open(long t)
     {
         _windowStart = AlignDown(t, _options.WindowNs);
-        _windowEnd = NextWindowEnd(_windowStart);
+        _clock.WindowEnd = NextWindowEnd(_windowStart);
     }
 
     internal static long AlignDown(long t, long window)
@@ -75,8 +74,8 @@ internal sealed class WindowTracker
             return;
         }
         // The last window of the time line (its end saturated at long.MaxValue) only closes at the end.
-        while (t >= _windowEnd && _windowEnd != long.MaxValue)
-            CloseWindow(_windowEnd);
+        while (t >= _clock.WindowEnd && _clock.WindowEnd != long.MaxValue)
+            CloseWindow(_clock.WindowEnd);
     }
 
     /// <summary>
@@ -93,7 +92,7 @@ internal sealed class WindowTracker
             CloseWindow(_clock.Now);
         _scheduler.RestartAfterGap(t);
         _windowStart = AlignDown(t, _options.WindowNs);
-        _windowEnd = NextWindowEnd(_windowStart);
+        _clock.WindowEnd = NextWindowEnd(_windowStart);
     }
 
     /// <summary>Closes the open window at <paramref name="end"/> and opens the next one, up to the next aligned boundary.</summary>
@@ -120,7 +119,7 @@ internal sealed class WindowTracker
                 v.Window.Clear();
         }
         _windowStart = end;
-        _windowEnd = NextWindowEnd(end);
+        _clock.WindowEnd = NextWindowEnd(end);
     }
 
     /// <summary>The next aligned boundary after <paramref name="start"/>, or the start of the reported range when it comes first (an exact cut there).</summary>
@@ -262,7 +261,7 @@ internal sealed class WindowTracker
     public void WriteCheckpoint(SectionWriter w)
     {
         w.Int64(_windowStart);
-        w.Int64(_windowEnd);
+        w.Int64(_clock.WindowEnd);
         foreach (var vm in _identity.Vms)
         {
             vm.Window.WriteTimesTo(w);
@@ -277,7 +276,7 @@ internal sealed class WindowTracker
     public void ReadCheckpoint(SectionReader r)
     {
         _windowStart = r.Int64();
-        _windowEnd = r.Int64();
+        _clock.WindowEnd = r.Int64();
         foreach (var vm in _identity.Vms)
         {
             vm.Window.ReadTimesFrom(r, _identity.CulpritCount);
