@@ -36,4 +36,40 @@ public sealed class AnalysisCounters
     public long BlockIssuesWithoutThread { get; internal set; }
     /// <summary>Packets on a tap device not yet tied to a VM, with no tid and no thread known on their CPU to tie it: counted for no VM.</summary>
     public long NetEventsWithoutThread { get; internal set; }
+
+    internal void WriteTo(Checkpoint.SectionWriter w)
+    {
+        w.Int64(Events);
+        w.Int64(InferredSwitches);
+        w.Int64(OutOfOrderEvents);
+        w.Int64(TimeJumps);
+        w.Int64(TimeJumpNs);
+        w.Int64(LossReports);
+        w.Int64(KvmEventsWithoutThread);
+        w.Int64(UnfinishedExits);
+        w.Int64(LostExits);
+        w.Int64(UnmatchedCompletions);
+        w.Int64(UnattributedQemuDiskEvents);
+        w.Int64(EventsWithoutTid);
+        w.Int64(BlockIssuesWithoutThread);
+        w.Int64(NetEventsWithoutThread);
+    }
+
+    internal void ReadFrom(Checkpoint.SectionReader r)
+    {
+        Events = r.Int64();
+        InferredSwitches = r.Int64();
+        OutOfOrderEvents = r.Int64();
+        TimeJumps = r.Int64();
+        TimeJumpNs = r.Int64();
+        LossReports = r.Int64();
+        KvmEventsWithoutThread = r.Int64();
+        UnfinishedExits = r.Int64();
+        LostExits = r.Int64();
+        UnmatchedCompletions = r.Int64();
+        UnattributedQemuDiskEvents = r.Int64();
+        EventsWithoutTid = r.Int64();
+        BlockIssuesWithoutThread = r.Int64();
+        NetEventsWithoutThread = r.Int64();
+    }
 }

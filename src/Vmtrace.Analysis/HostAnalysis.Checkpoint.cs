@@ -1,21 +1,17 @@
-using System.Buffers.Binary;
 using Vmtrace.Analysis.Checkpoint;
+using Vmtrace.Analysis.Trackers;
 
 namespace Vmtrace.Analysis;
 
 /// <summary>
-/// Checkpoints: the whole analysis state (threads, per-CPU occupants and preempted lists, vCPU states,
-/// pending exits, in-flight disk requests, network devices, open window accumulators and histograms,
-/// counters, inventory, options) saved to bytes and restored into a fresh instance that then gives
-/// exactly the output the original would have. Every instance field reachable from the analysis is
-/// saved, so state added later is covered without touching this file; a checkpoint written by a build
-/// whose state has another shape is refused with a <see cref="CheckpointFormatException"/>.
+/// Checkpoints: the whole analysis state saved to bytes and restored into a fresh instance that then gives
+/// exactly the output the original would have. The format is explicit and versioned (docs/checkpoint-format.md):
+/// a header, then one section per tracker, each written and read by code. Objects referenced from several
+/// places (a thread in the thread table, a CPU's current slot and a preempted list) are written once and
+/// referred to by their index in the section that owns them.
 /// </summary>
 public sealed partial class HostAnalysis
 {
-    private static ReadOnlySpan<byte> CheckpointMagic => "VMTRACE-HA"u8;
-    private const ushort CheckpointVersion = 1;
-
     /// <summary>The state as bytes (see <see cref="RestoreCheckpoint(ReadOnlySpan{byte})"/>). The analysis is not changed.</summary>
     public byte[] SaveCheckpoint()
     {
@@ -28,49 +24,99 @@ public sealed partial class HostAnalysis
     public void SaveCheckpoint(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        using var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true);
-        writer.Write(CheckpointMagic);
-        Span<byte> version = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(version, CheckpointVersion);
-        writer.Write(version);
-        new StateWriter(writer).WriteRoot(this);
-        writer.Flush();
+        var refs = new ThreadRefs();
+        _identity.CollectThreads(refs);
+        _scheduler.CollectThreads(refs);
+        CheckpointFile.WriteHeader(destination, 7);
+        WriteSection(destination, CheckpointSection.Analysis, WriteAnalysisSection);
+        WriteSection(destination, CheckpointSection.Identity, w => _identity.WriteCheckpoint(w, refs));
+        WriteSection(destination, CheckpointSection.Scheduler, w => _scheduler.WriteCheckpoint(w, refs));
+        WriteSection(destination, CheckpointSection.Kvm, w => _kvm.WriteCheckpoint(w, refs));
+        WriteSection(destination, CheckpointSection.Disk, _disk.WriteCheckpoint);
+        WriteSection(destination, CheckpointSection.Network, _network.WriteCheckpoint);
+        WriteSection(destination, CheckpointSection.Windows, _windows.WriteCheckpoint);
+    }
+
+    private static void WriteSection(Stream destination, CheckpointSection section, Action<SectionWriter> write)
+    {
+        using var w = new SectionWriter();
+        write(w);
+        CheckpointFile.WriteSection(destination, section, w.Payload);
     }
 
     /// <summary>A new analysis in exactly the state saved in <paramref name="checkpoint"/>.</summary>
-    /// <exception cref="CheckpointFormatException">Damaged, cut short, or of another version.</exception>
-    public static HostAnalysis RestoreCheckpoint(ReadOnlySpan<byte> checkpoint)
-    {
-        using var ms = new MemoryStream(checkpoint.ToArray(), writable: false);
-        return RestoreCheckpoint(ms);
-    }
+    /// <exception cref="CheckpointFormatException">Not a checkpoint, of another format version, cut short or damaged; the message names the section.</exception>
+    public static HostAnalysis RestoreCheckpoint(ReadOnlySpan<byte> checkpoint) => Restore(checkpoint.ToArray());
 
-    /// <summary>A new analysis in exactly the state saved in <paramref name="source"/> (read from its current position).</summary>
-    /// <exception cref="CheckpointFormatException">Damaged, cut short, or of another version.</exception>
+    /// <summary>A new analysis in exactly the state saved in <paramref name="source"/> (read from its current position, up to the checkpoint's end).</summary>
+    /// <exception cref="CheckpointFormatException">Not a checkpoint, of another format version, cut short or damaged; the message names the section.</exception>
     public static HostAnalysis RestoreCheckpoint(Stream source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        using var reader = new BinaryReader(source, System.Text.Encoding.UTF8, leaveOpen: true);
+        return Restore(CheckpointFile.ReadFrame(source));
+    }
+
+    private static HostAnalysis Restore(byte[] data)
+    {
+        var sections = CheckpointFile.ReadSections(data);
+        HostAnalysis? analysis = null;
+        ReadSection(sections, CheckpointSection.Analysis, r => analysis = ReadAnalysisSection(r));
+        var restored = analysis!;
+        List<ThreadInfo> threads = [];
+        ReadSection(sections, CheckpointSection.Identity, r => threads = restored._identity.ReadCheckpoint(r));
+        ReadSection(sections, CheckpointSection.Scheduler, r => restored._scheduler.ReadCheckpoint(r, threads));
+        ReadSection(sections, CheckpointSection.Kvm, r => restored._kvm.ReadCheckpoint(r, threads));
+        ReadSection(sections, CheckpointSection.Disk, restored._disk.ReadCheckpoint);
+        ReadSection(sections, CheckpointSection.Network, restored._network.ReadCheckpoint);
+        ReadSection(sections, CheckpointSection.Windows, restored._windows.ReadCheckpoint);
+        return restored;
+    }
+
+    /// <summary>Reads one section to its end; what its code refuses (an out-of-range value) is named as damage in that section.</summary>
+    private static void ReadSection(List<SectionReader> sections, CheckpointSection section, Action<SectionReader> read)
+    {
+        var r = CheckpointFile.Find(sections, section);
         try
         {
-            Span<byte> head = stackalloc byte[CheckpointMagic.Length + 2];
-            reader.BaseStream.ReadExactly(head);
-            if (!head[..CheckpointMagic.Length].SequenceEqual(CheckpointMagic))
-                throw new CheckpointFormatException("not an analysis checkpoint (magic bytes differ)");
-            ushort version = BinaryPrimitives.ReadUInt16LittleEndian(head[CheckpointMagic.Length..]);
-            if (version != CheckpointVersion)
-                throw new CheckpointFormatException($"analysis checkpoint version {version}; this build reads version {CheckpointVersion}");
-            var restored = new StateReader(reader).ReadRoot<HostAnalysis>();
-            restored._options.Validate();
-            return restored;
+            read(r);
         }
-        catch (EndOfStreamException ex)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or OverflowException or IndexOutOfRangeException)
         {
-            throw new CheckpointFormatException($"analysis checkpoint cut short at byte {source.Position}", ex);
+            throw r.Damaged(ex.Message);
         }
-        catch (Exception ex) when (ex is ArgumentException or System.Reflection.TargetInvocationException or InvalidCastException or FormatException)
+        r.ExpectEnd();
+    }
+
+    private void WriteAnalysisSection(SectionWriter w)
+    {
+        w.Int64(_options.WindowNs);
+        w.Int32(_options.CpuCount);
+        w.Int32(_options.TopInterferers);
+        w.NullableInt64(_options.FromNs);
+        w.NullableInt64(_options.MaxGapNs);
+        w.Bool(_started);
+        w.Bool(_finished);
+        w.Int64(_clock.Now);
+        Counters.WriteTo(w);
+    }
+
+    private static HostAnalysis ReadAnalysisSection(SectionReader r)
+    {
+        var options = new AnalysisOptions
         {
-            throw new CheckpointFormatException($"analysis checkpoint damaged near byte {source.Position}: {ex.Message}", ex);
-        }
+            WindowNs = r.Int64(),
+            CpuCount = r.Int32(),
+            TopInterferers = r.Int32(),
+            FromNs = r.NullableInt64(),
+            MaxGapNs = r.NullableInt64(),
+        };
+        var analysis = new HostAnalysis(options)
+        {
+            _started = r.Bool(),
+            _finished = r.Bool(),
+        };
+        analysis._clock.Now = r.Int64();
+        analysis.Counters.ReadFrom(r);
+        return analysis;
     }
 }

@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using Vmtrace.Analysis.Trackers;
 using Vmtrace.Decoding;
 
 namespace Vmtrace.Analysis;
@@ -11,95 +11,58 @@ namespace Vmtrace.Analysis;
 /// Windows are [k·W, (k+1)·W); one closes when an event (or <see cref="AdvanceWatermark"/>) reaches its
 /// end; intervals spanning windows are split at the boundary so totals are kept. Nothing is allocated
 /// per event once every thread, VM and exit reason has been seen.
+/// The state is kept by trackers, each owning its part and its checkpoint section: identity (threads, VMs,
+/// inventory, lifecycle events), scheduler (pCPUs, switches, wake-ups), kvm (guest mode, exits), disk,
+/// network and windows; this class keeps the event clock and hands each event to the tracker it concerns.
 /// </summary>
 public sealed partial class HostAnalysis
 {
     private readonly AnalysisOptions _options;
-    private readonly Dictionary<int, ThreadInfo> _threads = [];
-    private readonly List<ThreadInfo> _vmThreads = [];
-    private readonly List<VmInfo> _vms = [];
-    private readonly Dictionary<int, VmInfo> _vmsByPid = [];
-    private readonly List<WindowMetrics> _closed = [];
-    private readonly Dictionary<int, string> _initialNames = [];
-    private CpuInfo[] _cpus = new CpuInfo[8];
-    private int _maxCpu = -1;
+    private readonly EventClock _clock = new();
+    private readonly IdentityTracker _identity;
+    private readonly SchedulerTracker _scheduler;
+    private readonly KvmTracker _kvm;
+    private readonly DiskTracker _disk;
+    private readonly NetworkTracker _network;
+    private readonly WindowTracker _windows;
     private bool _started;
     private bool _finished;
-    private long _now;
-    private long _windowStart;
-    private long _windowEnd;
-    private readonly long _maxGapNs;
 
     public HostAnalysis(AnalysisOptions? options = null)
     {
         _options = options ?? new AnalysisOptions();
         _options.Validate();
-        _maxGapNs = _options.EffectiveMaxGapNs;
-        IdleCulprit = Culprit("idle");
-        UnknownCulprit = Culprit("unknown");
+        _identity = new IdentityTracker(_clock);
+        _scheduler = new SchedulerTracker(_clock, Counters, _identity);
+        _kvm = new KvmTracker(Counters, _identity, _scheduler);
+        _identity.Connect(_scheduler);
+        _scheduler.Connect(_kvm);
+        _disk = new DiskTracker(Counters, _identity, _scheduler);
+        _network = new NetworkTracker(Counters, _identity, _scheduler);
+        _windows = new WindowTracker(_options, _clock, Counters, _identity, _scheduler);
     }
 
     public AnalysisCounters Counters { get; } = new();
 
     /// <summary>Latest event time seen.</summary>
-    public long Now => _now;
+    public long Now => _clock.Now;
 
     /// <summary>Start of the window still open (meaningful once an event was seen).</summary>
-    public long OpenWindowStart => _windowStart;
+    public long OpenWindowStart => _windows.Start;
 
     /// <summary>Windows closed since the last call, oldest first.</summary>
-    public IReadOnlyList<WindowMetrics> TakeClosedWindows()
-    {
-        if (_closed.Count == 0)
-            return []; // polled often (every batch of events): nothing allocated when no window closed
-        var taken = _closed.ToArray();
-        _closed.Clear();
-        return taken;
-    }
+    public IReadOnlyList<WindowMetrics> TakeClosedWindows() => _windows.TakeClosed();
 
     /// <summary>Thread names known before the first event (ftrace saved_cmdlines, LTTng statedump).</summary>
-    public void AddThreadNames(IReadOnlyDictionary<int, string> names)
-    {
-        foreach (var (tid, comm) in names)
-        {
-            _initialNames[tid] = comm;
-            if (_threads.TryGetValue(tid, out var t) && t.Comm.Length == 0 && t.SetComm(comm))
-                Reclassify(t);
-        }
-    }
+    public void AddThreadNames(IReadOnlyDictionary<int, string> names) => _identity.AddThreadNames(names);
 
     /// <summary>What the agent knows of a VM (name, pid, threads, tap devices). May come before or between events.</summary>
     public void AddInventory(VmInventory inventory)
     {
         ArgumentNullException.ThrowIfNull(inventory);
-        var vm = VmOfPid(inventory.Pid, "inventory", inventory.Identity);
-        vm.Name = inventory.Name;
-        vm.Origin = inventory.Evidence.Length > 0 ? inventory.Evidence : "inventory";
-        vm.Identity = inventory.Identity;
-        vm.CulpritId = Culprit(inventory.Name);
+        var vm = _identity.AddInventory(inventory);
         foreach (var tap in inventory.TapDevices)
-        {
-            vm.TapDevices.Add(tap);
-            DeviceOf(System.Text.Encoding.UTF8.GetBytes(tap)).Vm = vm;
-        }
-        foreach (var th in inventory.Threads)
-        {
-            _inventoryThreads[th.Tid] = (vm, th.VcpuIndex);
-            var t = Thread(th.Tid);
-            t.Pid = inventory.Pid;
-            t.SetComm(th.Comm);
-            Reclassify(t);
-            if (th.VcpuIndex >= 0 && !(t.Role == ThreadRole.Vcpu && t.Vcpu?.VcpuId == th.VcpuIndex))
-                SetIdentity(t, vm, ThreadRole.Vcpu, th.VcpuIndex);
-        }
-        var main = Thread(inventory.Pid);
-        main.Pid = inventory.Pid;
-        Reclassify(main);
-        foreach (var t in _vmThreads)
-        {
-            if (t.Vm == vm)
-                t.CulpritId = vm.CulpritId;
-        }
+            _network.AttachTap(tap, vm);
     }
 
     /// <summary>Handles one event. Events must come in time order (late ones are handled at the latest time seen).</summary>
@@ -110,25 +73,25 @@ public sealed partial class HostAnalysis
         long t = e.Timestamp;
         if (!_started)
             Start(t);
-        if (t < _now)
+        if (t < _clock.Now)
         {
             Counters.OutOfOrderEvents++;
-            t = _now;
+            t = _clock.Now;
         }
         else
         {
-            if (t >= _windowEnd)
-                CloseWindowsThrough(t);
-            _now = t;
+            if (t >= _clock.WindowEnd)
+                _windows.CloseWindowsThrough(t);
+            _clock.Now = t;
         }
         Counters.Events++;
 
-        int cpu = ValidCpu(e.Cpu);
+        int cpu = _scheduler.ValidCpu(e.Cpu);
 
         var known = e.Known;
         if (known == KnownEvent.SchedSwitch)
         {
-            OnSchedSwitch(e, t);
+            _scheduler.OnSchedSwitch(e, t);
             return;
         }
         if (e.Tid < 0 && known != KnownEvent.LostEvents)
@@ -137,40 +100,40 @@ public sealed partial class HostAnalysis
         }
         else if (cpu >= 0 && e.Tid >= 0)
         {
-            EnsureOnCpu(cpu, e.Tid, t);
+            _scheduler.EnsureOnCpu(cpu, e.Tid, t);
             // A recognised host event in a thread the model has in guest means its kvm_exit was lost.
             // Unrecognised kvm_* events (kvm_wait_lapic_expire) do fire between kvm_entry and the VM-enter.
-            if (known is not (KnownEvent.Unknown or KnownEvent.KvmExit) && _cpus[cpu].Current is { InGuest: true } inGuest)
-                LoseExit(inGuest, t);
+            if (known is not (KnownEvent.Unknown or KnownEvent.KvmExit) && _scheduler.InGuestOn(cpu) is { } inGuest)
+                _kvm.LoseExit(inGuest, t);
         }
 
         switch (known)
         {
-            case KnownEvent.KvmEntry: OnKvmEntry(e, t); break;
-            case KnownEvent.KvmExit: OnKvmExit(e, t); break;
+            case KnownEvent.KvmEntry: _kvm.OnKvmEntry(e, t); break;
+            case KnownEvent.KvmExit: _kvm.OnKvmExit(e, t); break;
             case KnownEvent.SchedWakeup:
             case KnownEvent.SchedWaking:
-            case KnownEvent.SchedWakeupNew: OnWakeup(e, t); break;
-            case KnownEvent.SchedMigrateTask: OnMigrate(e, t); break;
-            case KnownEvent.SchedStatRuntime: OnStatRuntime(e); break;
-            case KnownEvent.TaskNewtask: OnNewTask(e); break;
-            case KnownEvent.SchedProcessFork: OnFork(e); break;
-            case KnownEvent.SchedProcessExit: OnExit(e, t); break;
-            case KnownEvent.TaskRename: OnRename(e); break;
-            case KnownEvent.StatedumpProcessState: OnStatedump(e); break;
-            case KnownEvent.QemuThreadPoolSubmit: OnThreadPoolSubmit(e, t); break;
-            case KnownEvent.QemuThreadPoolComplete: OnThreadPoolComplete(e, t); break;
-            case KnownEvent.QemuBdrvCoIoEm: OnBdrvCoIoEm(e); break;
+            case KnownEvent.SchedWakeupNew: _scheduler.OnWakeup(e, t); break;
+            case KnownEvent.SchedMigrateTask: _scheduler.OnMigrate(e, t); break;
+            case KnownEvent.SchedStatRuntime: _scheduler.OnStatRuntime(e); break;
+            case KnownEvent.TaskNewtask: _identity.OnNewTask(e); break;
+            case KnownEvent.SchedProcessFork: _identity.OnFork(e); break;
+            case KnownEvent.SchedProcessExit: _identity.OnExit(e, t); break;
+            case KnownEvent.TaskRename: _identity.OnRename(e); break;
+            case KnownEvent.StatedumpProcessState: _identity.OnStatedump(e); break;
+            case KnownEvent.QemuThreadPoolSubmit: _disk.OnThreadPoolSubmit(e, t); break;
+            case KnownEvent.QemuThreadPoolComplete: _disk.OnThreadPoolComplete(e, t); break;
+            case KnownEvent.QemuBdrvCoIoEm: _disk.OnBdrvCoIoEm(e); break;
             case KnownEvent.QemuVirtioBlkHandleRead:
             case KnownEvent.QemuVirtioBlkHandleWrite:
             case KnownEvent.QemuBlkCoPreadv:
-            case KnownEvent.QemuBlkCoPwritev: OnQemuRequestDirection(e, known); break;
-            case KnownEvent.BlockRqIssue: OnBlockIssue(e, t); break;
-            case KnownEvent.BlockRqComplete: OnBlockComplete(e, t); break;
-            case KnownEvent.NetDevXmit: OnNetDevXmit(e); break;
+            case KnownEvent.QemuBlkCoPwritev: _disk.OnQemuRequestDirection(e, known); break;
+            case KnownEvent.BlockRqIssue: _disk.OnBlockIssue(e, t); break;
+            case KnownEvent.BlockRqComplete: _disk.OnBlockComplete(e, t); break;
+            case KnownEvent.NetDevXmit: _network.OnNetDevXmit(e); break;
             case KnownEvent.NetifReceiveSkb:
-            case KnownEvent.NetifRx: OnNetifReceive(e); break;
-            case KnownEvent.LostEvents: OnLostEvents(cpu); break;
+            case KnownEvent.NetifRx: _network.OnNetifReceive(e); break;
+            case KnownEvent.LostEvents: _scheduler.OnLostEvents(cpu); break;
             default: break;
         }
     }
@@ -178,10 +141,10 @@ public sealed partial class HostAnalysis
     /// <summary>Declares that no event older than <paramref name="timestamp"/> will come: closes the windows ending by then.</summary>
     public void AdvanceWatermark(long timestamp)
     {
-        if (!_started || _finished || timestamp < _windowEnd)
+        if (!_started || _finished || timestamp < _windows.End)
             return;
-        CloseWindowsThrough(timestamp);
-        _now = Math.Max(_now, timestamp);
+        _windows.CloseWindowsThrough(timestamp);
+        _clock.Now = Math.Max(_clock.Now, timestamp);
     }
 
     /// <summary>Ends the analysis at <paramref name="endTime"/> (at least the last event's time): closes every window, the last one partial.</summary>
@@ -192,59 +155,38 @@ public sealed partial class HostAnalysis
             _finished = true;
             return;
         }
-        endTime = Math.Max(endTime, _now);
-        if (endTime >= _windowEnd)
-            CloseWindowsThrough(endTime);
-        _now = endTime;
-        if (endTime > _windowStart)
-            CloseWindow(endTime);
-        foreach (var t in _threads.Values)
-        {
-            if (t.PendingExitTime >= 0)
-                Counters.UnfinishedExits++;
-        }
+        endTime = Math.Max(endTime, _clock.Now);
+        if (endTime >= _windows.End)
+            _windows.CloseWindowsThrough(endTime);
+        _clock.Now = endTime;
+        if (endTime > _windows.Start)
+            _windows.CloseWindow(endTime);
+        _kvm.CountUnfinishedExits();
         _finished = true;
     }
+
+    /// <summary>
+    /// Where the run-queue wait in progress of each vCPU thread started in the kernel's books (tid → time), for threads
+    /// waiting now. schedstat adds a wait to run_delay only when it ends: a sample taken during one lacks the part so far.
+    /// For comparisons with schedstat.
+    /// </summary>
+    internal Dictionary<int, long> RunDelayStarts() => _scheduler.RunDelayStarts();
+
+    // The trackers, for tests that check a checkpoint was taken while a tracker had state in flight.
+    internal IdentityTracker Identity => _identity;
+    internal SchedulerTracker Scheduler => _scheduler;
+    internal KvmTracker Kvm => _kvm;
+    internal DiskTracker Disk => _disk;
+    internal NetworkTracker Network => _network;
+    internal WindowTracker Windows => _windows;
 
     private void Start(long t)
     {
         _started = true;
-        _windowStart = AlignDown(t, _options.WindowNs);
-        _windowEnd = NextWindowEnd(_windowStart);
-        _now = t;
+        _windows.Open(t);
+        _clock.Now = t;
     }
 
-    internal static long AlignDown(long t, long window)
-    {
-        long r = t % window;
-        if (r < 0) r += window;
-        // Below the first whole window of the long range (only a corrupt timestamp is there), the range's start.
-        return t < long.MinValue + r ? long.MinValue : t - r;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void GrowCpus(int cpu)
-    {
-        if (cpu < 0 || cpu >= 65536)
-            return;
-        if (cpu >= _cpus.Length)
-            Array.Resize(ref _cpus, Math.Max(cpu + 1, _cpus.Length * 2));
-        for (int i = _maxCpu + 1; i <= cpu; i++)
-            _cpus[i] = new CpuInfo { SwitchTime = _now, AttributedUntil = _now };
-        _maxCpu = cpu;
-    }
-
-    /// <summary>The CPU number when usable (grows the CPU table on first sight), else -1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int ValidCpu(int cpu)
-    {
-        if (cpu > _maxCpu)
-            GrowCpus(cpu);
-        return cpu <= _maxCpu ? cpu : -1;
-    }
-
-    private int CpuCount => _options.CpuCount > 0 ? _options.CpuCount : Math.Max(1, _maxCpu + 1);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void ThrowFinished() => throw new InvalidOperationException("the analysis was flushed; it takes no more events");
 }

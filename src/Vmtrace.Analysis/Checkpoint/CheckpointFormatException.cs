@@ -1,8 +1,8 @@
 namespace Vmtrace.Analysis.Checkpoint;
 
 /// <summary>
-/// A checkpoint that cannot be restored: damaged, cut short, or written by a build whose analysis state
-/// has a different shape (a field added, removed or retyped). The message names what and where.
+/// A checkpoint that cannot be restored: not a checkpoint, of another format version (named), cut short, or
+/// damaged. The message names what and where (the section, the byte).
 /// </summary>
 public sealed class CheckpointFormatException : Exception
 {

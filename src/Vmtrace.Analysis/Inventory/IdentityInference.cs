@@ -260,9 +260,9 @@ public sealed class IdentityInference
         if (comm.Length == 0)
             return;
         node.Comm = comm;
-        if (HostAnalysis.IsQemuName(comm))
+        if (Trackers.IdentityTracker.IsQemuName(comm))
             node.QemuNamed = true;
-        if (HostAnalysis.TryParseVcpuName(comm, out int vcpu))
+        if (Trackers.IdentityTracker.TryParseVcpuName(comm, out int vcpu))
             node.NamedVcpu = vcpu;
         if (comm == "worker" || comm.StartsWith("IO ", StringComparison.Ordinal))
             node.QemuHelperNamed = true;

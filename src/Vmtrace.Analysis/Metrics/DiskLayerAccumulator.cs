@@ -55,6 +55,49 @@ internal sealed class DiskLayerAccumulator
     public DiskLayerMetrics Snapshot() => new(Submitted, Completed, ReadRequests, WriteRequests, ReadBytes, WriteBytes,
         Latency.Snapshot(), SubmitIntervals, CompleteIntervals, InFlight, MaxInFlight);
 
+    public void WriteTo(Checkpoint.SectionWriter w)
+    {
+        w.Int64(Submitted);
+        w.Int64(Completed);
+        w.Int64(ReadRequests);
+        w.Int64(WriteRequests);
+        w.Int64(ReadBytes);
+        w.Int64(WriteBytes);
+        Latency.WriteTo(w);
+        WriteIntervals(w, SubmitIntervals);
+        WriteIntervals(w, CompleteIntervals);
+        w.Int64(InFlight);
+        w.Int64(MaxInFlight);
+        w.Int64(_lastSubmit);
+        w.Int64(_lastComplete);
+    }
+
+    public void ReadFrom(Checkpoint.SectionReader r)
+    {
+        Submitted = r.Int64();
+        Completed = r.Int64();
+        ReadRequests = r.Int64();
+        WriteRequests = r.Int64();
+        ReadBytes = r.Int64();
+        WriteBytes = r.Int64();
+        Latency.ReadFrom(r);
+        SubmitIntervals = ReadIntervals(r);
+        CompleteIntervals = ReadIntervals(r);
+        InFlight = r.Int64();
+        MaxInFlight = r.Int64();
+        _lastSubmit = r.Int64();
+        _lastComplete = r.Int64();
+    }
+
+    internal static void WriteIntervals(Checkpoint.SectionWriter w, IntervalStats s)
+    {
+        w.Int64(s.Count);
+        w.Double(s.MeanNs);
+        w.Double(s.M2);
+    }
+
+    internal static IntervalStats ReadIntervals(Checkpoint.SectionReader r) => new(r.Int64(), r.Double(), r.Double());
+
     public void ClearWindow()
     {
         Submitted = Completed = ReadRequests = WriteRequests = ReadBytes = WriteBytes = 0;

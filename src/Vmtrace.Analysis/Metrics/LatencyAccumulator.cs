@@ -9,6 +9,25 @@ internal sealed class LatencyAccumulator
     public long MaxNs;
     public readonly LatencyHistogram Histogram = new();
 
+    public void WriteTo(Checkpoint.SectionWriter w)
+    {
+        w.Int64(Count);
+        w.Int64(SumNs);
+        w.Int64(MinNs);
+        w.Int64(MaxNs);
+        Histogram.WriteTo(w);
+    }
+
+    public void ReadFrom(Checkpoint.SectionReader r)
+    {
+        Count = r.Int64();
+        SumNs = r.Int64();
+        MinNs = r.Int64();
+        MaxNs = r.Int64();
+        Histogram.Clear();
+        Histogram.Add(LatencyHistogram.ReadFrom(r));
+    }
+
     public void Add(long latencyNs)
     {
         Count++;

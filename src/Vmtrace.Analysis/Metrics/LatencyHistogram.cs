@@ -76,6 +76,42 @@ public sealed class LatencyHistogram
         TotalCount = 0;
     }
 
+    /// <summary>Writes the non-empty buckets (index, count): most of a histogram is empty.</summary>
+    internal void WriteTo(Checkpoint.SectionWriter w)
+    {
+        int used = 0;
+        foreach (long c in _counts)
+        {
+            if (c != 0)
+                used++;
+        }
+        w.Count(used);
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            if (_counts[i] != 0)
+            {
+                w.Count(i);
+                w.Int64(_counts[i]);
+            }
+        }
+    }
+
+    internal static LatencyHistogram ReadFrom(Checkpoint.SectionReader r)
+    {
+        var h = new LatencyHistogram();
+        int used = r.Count(9);
+        for (int k = 0; k < used; k++)
+        {
+            int bucket = r.Index();
+            if (bucket >= BucketCount)
+                throw r.Damaged("histogram bucket " + bucket.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            long count = r.Int64();
+            h._counts[bucket] = count;
+            h.TotalCount += count;
+        }
+        return h;
+    }
+
     public LatencyHistogram Clone() => new((long[])_counts.Clone()) { TotalCount = TotalCount };
 
     /// <summary>

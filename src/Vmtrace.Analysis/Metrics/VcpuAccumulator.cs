@@ -42,6 +42,60 @@ internal sealed class VcpuAccumulator
         return list;
     }
 
+    /// <summary>The exit reasons with latencies this window, and the ISA (the kvm tracker's part).</summary>
+    public void WriteExitsTo(Checkpoint.SectionWriter w)
+    {
+        w.Byte((byte)Isa);
+        int used = 0;
+        foreach (var a in _exits)
+        {
+            if (a is not null && a.Count > 0)
+                used++;
+        }
+        w.Count(used);
+        for (int r = 0; r < _exits.Length; r++)
+        {
+            if (_exits[r] is { Count: > 0 } a)
+            {
+                w.Count(r);
+                a.WriteTo(w);
+            }
+        }
+    }
+
+    public void ReadExitsFrom(Checkpoint.SectionReader r)
+    {
+        Isa = (ExitIsa)r.Enum("exit ISA", (byte)ExitIsa.Svm);
+        int used = r.Count(2);
+        for (int k = 0; k < used; k++)
+        {
+            int reason = r.Index();
+            var a = Exit(reason) ?? throw r.Damaged("exit reason " + reason.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            a.ReadFrom(r);
+        }
+    }
+
+    /// <summary>The window's time in each state (the window tracker's part).</summary>
+    public void WriteTimesTo(Checkpoint.SectionWriter w)
+    {
+        w.Int64(GuestNs);
+        w.Int64(HostNs);
+        w.Int64(PreemptedNs);
+        w.Int64(WaitNs);
+        w.Int64(BlockedNs);
+        w.Int64(BlockedQueuedNs);
+    }
+
+    public void ReadTimesFrom(Checkpoint.SectionReader r)
+    {
+        GuestNs = r.Int64();
+        HostNs = r.Int64();
+        PreemptedNs = r.Int64();
+        WaitNs = r.Int64();
+        BlockedNs = r.Int64();
+        BlockedQueuedNs = r.Int64();
+    }
+
     public void Clear()
     {
         GuestNs = HostNs = PreemptedNs = WaitNs = BlockedNs = BlockedQueuedNs = 0;

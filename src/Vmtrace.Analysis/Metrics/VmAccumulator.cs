@@ -37,6 +37,36 @@ internal sealed class VmAccumulator
         slot += ns;
     }
 
+    /// <summary>On-CPU, vhost and interference time of the window (the window tracker's part).</summary>
+    public void WriteTimesTo(Checkpoint.SectionWriter w)
+    {
+        w.Int64(ThreadsOnCpuNs);
+        w.Int64(VhostBusyNs);
+        w.Int64(VhostWaitNs);
+        w.Count(_interferenceCulprits.Count);
+        foreach (int culprit in _interferenceCulprits)
+        {
+            w.Count(culprit);
+            w.Int64(_interferenceNs[culprit]);
+        }
+    }
+
+    public void ReadTimesFrom(Checkpoint.SectionReader r, int culprits)
+    {
+        ThreadsOnCpuNs = r.Int64();
+        VhostBusyNs = r.Int64();
+        VhostWaitNs = r.Int64();
+        int n = r.Count(9);
+        for (int i = 0; i < n; i++)
+        {
+            int culprit = r.Index();
+            long ns = r.Int64();
+            if (culprit >= culprits || ns <= 0 || InterferenceNs(culprit) != 0)
+                throw r.Damaged("interference of culprit " + culprit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            AddInterference(culprit, ns);
+        }
+    }
+
     public NetworkMetrics Network => new(RxPackets, RxBytes, TxPackets, TxBytes, VhostBusyNs, VhostWaitNs);
 
     public void Clear()

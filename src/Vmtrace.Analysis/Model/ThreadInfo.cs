@@ -2,7 +2,9 @@ namespace Vmtrace.Analysis;
 
 /// <summary>
 /// Everything the analysis tracks about one host thread. Created once per thread, then mutated in place:
-/// nothing is allocated per event.
+/// nothing is allocated per event. The identity tracker owns the object and its identity (pid, name, VM,
+/// role, vCPU, culprit); the scheduler tracker its run state and times; the kvm tracker its guest mode and
+/// pending exit. Each writes its part in its own checkpoint section.
 /// </summary>
 internal sealed class ThreadInfo
 {
@@ -19,6 +21,9 @@ internal sealed class ThreadInfo
     public int Pid { get; set; } = -1;
     public string Comm { get; private set; } = "";
 
+    /// <summary>The name as the trace gave it (UTF-8, at most 32 bytes).</summary>
+    public ReadOnlySpan<byte> CommUtf8 => _commBytes.AsSpan(0, _commLength);
+
     /// <summary>The VM this thread works for, or null for host threads.</summary>
     public VmInfo? Vm { get; set; }
     public ThreadRole Role { get; set; }
@@ -27,6 +32,7 @@ internal sealed class ThreadInfo
     /// <summary>Interned name of this thread as a culprit of interference ("vmB", "host:bash").</summary>
     public int CulpritId { get; set; } = -1;
 
+    // Run state and times: the scheduler tracker's.
     public RunState State { get; set; }
     /// <summary>When the thread entered its current off-CPU state (preemption start, for interference).</summary>
     public long StateStart { get; set; }
@@ -34,14 +40,6 @@ internal sealed class ThreadInfo
     public long Since { get; set; }
     /// <summary>pCPU it runs on (Running) or was preempted from (Preempted); -1 otherwise.</summary>
     public int Cpu { get; set; } = -1;
-    public bool InGuest { get; set; }
-    /// <summary>Guest time charged to the open window since the last kvm_entry: taken back if that entry's exit turns out lost.</summary>
-    public long GuestSinceEntryNs { get; set; }
-
-    /// <summary>Time of the last kvm_exit not yet followed by a kvm_entry, or -1.</summary>
-    public long PendingExitTime { get; set; } = -1;
-    public int PendingExitReason { get; set; }
-
     public long WakeTime { get; set; } = -1;
     public int WakeCpu { get; set; } = -1;
 
@@ -55,6 +53,15 @@ internal sealed class ThreadInfo
     public long StintSwitchOnCpuNs { get; set; }
     /// <summary>Where the kernel's books start its current run-queue wait (schedstat's last_queued), or long.MinValue when it is not waiting.</summary>
     public long RunDelaySince { get; set; } = long.MinValue;
+
+    // Guest mode and the exit waiting for its entry: the kvm tracker's.
+    public bool InGuest { get; set; }
+    /// <summary>Guest time charged to the open window since the last kvm_entry: taken back if that entry's exit turns out lost.</summary>
+    public long GuestSinceEntryNs { get; set; }
+
+    /// <summary>Time of the last kvm_exit not yet followed by a kvm_entry, or -1.</summary>
+    public long PendingExitTime { get; set; } = -1;
+    public int PendingExitReason { get; set; }
 
     /// <summary>Replaces the name when it differs; true when it changed (the caller reclassifies).</summary>
     public bool SetComm(ReadOnlySpan<byte> utf8)

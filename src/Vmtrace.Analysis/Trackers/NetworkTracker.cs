@@ -1,6 +1,7 @@
+using Vmtrace.Analysis.Checkpoint;
 using Vmtrace.Decoding;
 
-namespace Vmtrace.Analysis;
+namespace Vmtrace.Analysis.Trackers;
 
 /// <summary>
 /// Network per VM, through its tap device: a packet the host transmits on the tap (net_dev_xmit) goes
@@ -9,8 +10,22 @@ namespace Vmtrace.Analysis;
 /// seen receiving in the VM's vhost thread or qemu main thread (where qemu/vhost write guest packets).
 /// netif_rx is counted only in traces without netif_receive_skb: with both, a queued packet shows twice.
 /// </summary>
-public sealed partial class HostAnalysis
+internal sealed class NetworkTracker
 {
+    private readonly AnalysisCounters _counters;
+    private readonly IdentityTracker _identity;
+    private readonly SchedulerTracker _scheduler;
+
+    public NetworkTracker(AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler)
+    {
+        _counters = counters;
+        _identity = identity;
+        _scheduler = scheduler;
+    }
+
+    /// <summary>A tap device the inventory names belongs to its VM.</summary>
+    public void AttachTap(string name, VmInfo vm) => DeviceOf(System.Text.Encoding.UTF8.GetBytes(name)).Vm = vm;
+
     private readonly List<NetDevice> _devices = [];
     private bool _sawReceiveSkb;
 
@@ -41,16 +56,16 @@ public sealed partial class HostAnalysis
     private ThreadInfo? PacketThread(in TraceEvent e)
     {
         if (e.Tid > 0)
-            return TryGetThread(e.Tid, out var t) ? t : null;
+            return _identity.TryGetThread(e.Tid, out var t) ? t : null;
         if (e.Tid == 0)
             return null;
-        var current = CurrentThreadOn(e.Cpu, out bool known);
+        var current = _scheduler.CurrentThreadOn(e.Cpu, out bool known);
         if (!known)
-            Counters.NetEventsWithoutThread++;
+            _counters.NetEventsWithoutThread++;
         return current;
     }
 
-    private void OnNetDevXmit(in TraceEvent e)
+    public void OnNetDevXmit(in TraceEvent e)
     {
         var name = e.GetText(FieldRole.DeviceName);
         if (name.IsEmpty)
@@ -64,7 +79,7 @@ public sealed partial class HostAnalysis
         vm.Window.RxBytes += e.Get(FieldRole.Len, 0);
     }
 
-    private void OnNetifReceive(in TraceEvent e)
+    public void OnNetifReceive(in TraceEvent e)
     {
         if (e.Known == KnownEvent.NetifReceiveSkb)
             _sawReceiveSkb = true;
@@ -80,5 +95,59 @@ public sealed partial class HostAnalysis
             return;
         vm.Window.TxPackets++;
         vm.Window.TxBytes += e.Get(FieldRole.Len, 0);
+    }
+
+    /// <summary>Devices tied to a VM (for tests).</summary>
+    internal int DevicesOfVms
+    {
+        get
+        {
+            int n = 0;
+            foreach (var d in _devices)
+            {
+                if (d.Vm is not null)
+                    n++;
+            }
+            return n;
+        }
+    }
+
+    public void WriteCheckpoint(SectionWriter w)
+    {
+        w.Bool(_sawReceiveSkb);
+        w.Count(_devices.Count);
+        foreach (var d in _devices)
+        {
+            w.Bytes(d.Name);
+            w.Int32(d.Vm?.Index ?? -1);
+        }
+        foreach (var vm in _identity.Vms)
+        {
+            w.Int64(vm.Window.RxPackets);
+            w.Int64(vm.Window.RxBytes);
+            w.Int64(vm.Window.TxPackets);
+            w.Int64(vm.Window.TxBytes);
+        }
+    }
+
+    public void ReadCheckpoint(SectionReader r)
+    {
+        var vms = _identity.Vms;
+        _sawReceiveSkb = r.Bool();
+        int devices = r.Count(5);
+        for (int i = 0; i < devices; i++)
+        {
+            var d = new NetDevice(r.Bytes().ToArray());
+            int vm = r.Reference("VM", vms.Count);
+            d.Vm = vm < 0 ? null : vms[vm];
+            _devices.Add(d);
+        }
+        foreach (var vm in vms)
+        {
+            vm.Window.RxPackets = r.Int64();
+            vm.Window.RxBytes = r.Int64();
+            vm.Window.TxPackets = r.Int64();
+            vm.Window.TxBytes = r.Int64();
+        }
     }
 }

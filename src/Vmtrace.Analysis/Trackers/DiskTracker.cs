@@ -1,6 +1,7 @@
+using Vmtrace.Analysis.Checkpoint;
 using Vmtrace.Decoding;
 
-namespace Vmtrace.Analysis;
+namespace Vmtrace.Analysis.Trackers;
 
 /// <summary>
 /// Disk per VM at two layers: qemu's thread pool (thread_pool_submit/complete paired on <c>req</c>; direction
@@ -8,8 +9,19 @@ namespace Vmtrace.Analysis;
 /// the host block layer (block_rq_issue by a VM's thread, paired with block_rq_complete on device and
 /// sector, so the completion is charged to the issuing VM whatever thread the interrupt happened to run on).
 /// </summary>
-public sealed partial class HostAnalysis
+internal sealed class DiskTracker
 {
+    private readonly AnalysisCounters _counters;
+    private readonly IdentityTracker _identity;
+    private readonly SchedulerTracker _scheduler;
+
+    public DiskTracker(AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler)
+    {
+        _counters = counters;
+        _identity = identity;
+        _scheduler = scheduler;
+    }
+
     /// <summary>Open requests are dropped beyond this (a trace that never completes them must not grow memory without bound).</summary>
     private const int MaxOpenRequests = 1 << 20;
     private const long SectorBytes = 512;
@@ -19,30 +31,12 @@ public sealed partial class HostAnalysis
 
     private readonly record struct OpenBlockRequest(VmInfo Vm, long IssueTime, long Bytes, int Direction);
 
-    /// <summary>
-    /// The VM of a qemu trace event. qemu's own events come from qemu threads only: a thread of no known
-    /// process is taken to be its process's main loop (thread_pool_submit/complete run there), so tid = pid.
-    /// </summary>
-    private VmInfo? QemuVmOf(in TraceEvent e)
+    public void OnThreadPoolSubmit(in TraceEvent e, long now)
     {
-        if (e.Tid <= 0)
-            return null;
-        var t = Thread(e.Tid);
-        if (t.Vm is null && t.Pid < 0)
-        {
-            t.Pid = t.Tid;
-            _ = VmOfPid(t.Tid, "process: emits qemu trace events", VmIdentity.Guess);
-            Reclassify(t);
-        }
-        return t.Vm;
-    }
-
-    private void OnThreadPoolSubmit(in TraceEvent e, long now)
-    {
-        var vm = QemuVmOf(e);
+        var vm = _identity.QemuVmOf(e);
         if (vm is null)
         {
-            Counters.UnattributedQemuDiskEvents++;
+            _counters.UnattributedQemuDiskEvents++;
             return;
         }
         if (_openQemuRequests.Count >= MaxOpenRequests)
@@ -51,24 +45,24 @@ public sealed partial class HostAnalysis
         vm.Window.QemuDisk.OnSubmit(now);
     }
 
-    private void OnThreadPoolComplete(in TraceEvent e, long now)
+    public void OnThreadPoolComplete(in TraceEvent e, long now)
     {
-        var vm = QemuVmOf(e);
+        var vm = _identity.QemuVmOf(e);
         if (vm is null)
         {
-            Counters.UnattributedQemuDiskEvents++;
+            _counters.UnattributedQemuDiskEvents++;
             return;
         }
         if (!_openQemuRequests.Remove((vm.Index, e.Get(FieldRole.Req, 0)), out long submitted))
         {
-            Counters.UnmatchedCompletions++;
+            _counters.UnmatchedCompletions++;
             return;
         }
         vm.Window.QemuDisk.OnComplete(now, now - submitted, 0, 0);
     }
 
     /// <summary>bdrv_co_io_em: the direction and size of a request qemu emulates with the thread pool.</summary>
-    private void OnBdrvCoIoEm(in TraceEvent e)
+    public void OnBdrvCoIoEm(in TraceEvent e)
     {
         if (QemuDirectionVm(e, QemuDirectionSource.BdrvCoIoEm) is { } vm)
             CountQemuRequest(vm, e.Get(FieldRole.IsWrite, 0) != 0, e.Get(FieldRole.NbSectors, 0) * SectorBytes);
@@ -78,7 +72,7 @@ public sealed partial class HostAnalysis
     /// virtio_blk_handle_read/_write (nsectors) and blk_co_preadv/_pwritev (bytes): the direction and size of
     /// a request in current qemu, where the thread pool's own events carry neither.
     /// </summary>
-    private void OnQemuRequestDirection(in TraceEvent e, KnownEvent known)
+    public void OnQemuRequestDirection(in TraceEvent e, KnownEvent known)
     {
         bool virtio = known is KnownEvent.QemuVirtioBlkHandleRead or KnownEvent.QemuVirtioBlkHandleWrite;
         if (QemuDirectionVm(e, virtio ? QemuDirectionSource.VirtioBlk : QemuDirectionSource.BlockBackend) is not { } vm)
@@ -91,10 +85,10 @@ public sealed partial class HostAnalysis
     /// <summary>The VM whose qemu-layer direction this event gives: the first family seen for a VM is the one counted.</summary>
     private VmInfo? QemuDirectionVm(in TraceEvent e, QemuDirectionSource source)
     {
-        var vm = QemuVmOf(e);
+        var vm = _identity.QemuVmOf(e);
         if (vm is null)
         {
-            Counters.UnattributedQemuDiskEvents++;
+            _counters.UnattributedQemuDiskEvents++;
             return null;
         }
         if (vm.QemuDirectionSource == QemuDirectionSource.None)
@@ -117,16 +111,16 @@ public sealed partial class HostAnalysis
         }
     }
 
-    private void OnBlockIssue(in TraceEvent e, long now)
+    public void OnBlockIssue(in TraceEvent e, long now)
     {
         ThreadInfo? t = null;
         if (e.Tid > 0)
-            _ = TryGetThread(e.Tid, out t);
+            _ = _identity.TryGetThread(e.Tid, out t);
         else if (e.Tid < 0)
         {
-            t = CurrentThreadOn(e.Cpu, out bool known);
+            t = _scheduler.CurrentThreadOn(e.Cpu, out bool known);
             if (!known)
-                Counters.BlockIssuesWithoutThread++; // no tid context and no sched_switch on that CPU yet
+                _counters.BlockIssuesWithoutThread++; // no tid context and no sched_switch on that CPU yet
         }
         if (t?.Vm is not { } vm)
             return;
@@ -137,7 +131,7 @@ public sealed partial class HostAnalysis
         vm.Window.BlockDisk.OnSubmit(now);
     }
 
-    private void OnBlockComplete(in TraceEvent e, long now)
+    public void OnBlockComplete(in TraceEvent e, long now)
     {
         if (_openBlockRequests.Count == 0)
             return;
@@ -163,5 +157,63 @@ public sealed partial class HostAnalysis
             return 0;
         }
         return (e.GetInt64(slot) & 1) != 0 ? 2 : 1;
+    }
+
+    /// <summary>qemu and block requests issued and not completed yet (for tests).</summary>
+    internal int OpenRequests => _openQemuRequests.Count + _openBlockRequests.Count;
+
+    public void WriteCheckpoint(SectionWriter w)
+    {
+        foreach (var vm in _identity.Vms)
+        {
+            w.Byte((byte)vm.QemuDirectionSource);
+            vm.Window.QemuDisk.WriteTo(w);
+            vm.Window.BlockDisk.WriteTo(w);
+        }
+        w.Count(_openQemuRequests.Count);
+        foreach (var ((vm, req), submitted) in _openQemuRequests)
+        {
+            w.Int32(vm);
+            w.Int64(req);
+            w.Int64(submitted);
+        }
+        w.Count(_openBlockRequests.Count);
+        foreach (var ((dev, sector), open) in _openBlockRequests)
+        {
+            w.Int64(dev);
+            w.Int64(sector);
+            w.Int32(open.Vm.Index);
+            w.Int64(open.IssueTime);
+            w.Int64(open.Bytes);
+            w.Int32(open.Direction);
+        }
+    }
+
+    public void ReadCheckpoint(SectionReader r)
+    {
+        var vms = _identity.Vms;
+        foreach (var vm in vms)
+        {
+            vm.QemuDirectionSource = (QemuDirectionSource)r.Enum("qemu direction source", (byte)QemuDirectionSource.BlockBackend);
+            vm.Window.QemuDisk.ReadFrom(r);
+            vm.Window.BlockDisk.ReadFrom(r);
+        }
+        int qemu = r.Count(20);
+        for (int i = 0; i < qemu; i++)
+        {
+            int vm = r.Reference("VM", vms.Count);
+            long req = r.Int64();
+            _openQemuRequests.Add((vm, req), r.Int64());
+        }
+        int block = r.Count(40);
+        for (int i = 0; i < block; i++)
+        {
+            long dev = r.Int64();
+            long sector = r.Int64();
+            int vm = r.Reference("VM", vms.Count);
+            if (vm < 0)
+                throw r.Damaged("an open block request without its VM");
+            _openBlockRequests.Add((dev, sector), new OpenBlockRequest(vms[vm], r.Int64(), r.Int64(), r.Int32()));
+        }
     }
 }

@@ -1,14 +1,115 @@
 using System.Runtime.CompilerServices;
+using Vmtrace.Analysis.Checkpoint;
 using Vmtrace.Decoding;
 
-namespace Vmtrace.Analysis;
+namespace Vmtrace.Analysis.Trackers;
 
 /// <summary>
-/// Who runs where: sched_switch, wake-ups, migrations, and switches inferred when an event's tid
-/// contradicts the CPU's current thread (lost events, tracepoints that never fire in some contexts).
+/// Who runs where: the pCPUs (current thread, vCPU threads preempted from each), sched_switch, wake-ups,
+/// migrations, run time reports, and switches inferred when an event's tid contradicts the CPU's current thread
+/// (lost events, tracepoints that never fire in some contexts). Charges each VM thread's time to the state it
+/// was in, and the waiting of preempted vCPUs to whoever ran instead (interference).
 /// </summary>
-public sealed partial class HostAnalysis
+internal sealed class SchedulerTracker
 {
+    private readonly EventClock _clock;
+    private readonly AnalysisCounters _counters;
+    private readonly IdentityTracker _identity;
+    private KvmTracker _kvm = null!;
+    private CpuInfo[] _cpus = new CpuInfo[8];
+    private int _maxCpu = -1;
+
+    public SchedulerTracker(EventClock clock, AnalysisCounters counters, IdentityTracker identity)
+    {
+        _clock = clock;
+        _counters = counters;
+        _identity = identity;
+    }
+
+    /// <summary>A thread that shows host activity while the model has it in guest lost its kvm_exit: the kvm tracker takes its guest time back.</summary>
+    public void Connect(KvmTracker kvm) => _kvm = kvm;
+
+    /// <summary>Highest CPU number seen (-1 before any).</summary>
+    public int MaxCpu => _maxCpu;
+
+    /// <summary>vCPU threads waiting in the CPUs' preempted lists (for tests).</summary>
+    internal int PreemptedCount
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i <= _maxCpu; i++)
+                n += _cpus[i].Preempted.Count;
+            return n;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void GrowCpus(int cpu)
+    {
+        if (cpu < 0 || cpu >= 65536)
+            return;
+        if (cpu >= _cpus.Length)
+            Array.Resize(ref _cpus, Math.Max(cpu + 1, _cpus.Length * 2));
+        for (int i = _maxCpu + 1; i <= cpu; i++)
+            _cpus[i] = new CpuInfo { SwitchTime = _clock.Now, AttributedUntil = _clock.Now };
+        _maxCpu = cpu;
+    }
+
+    /// <summary>The CPU number when usable (grows the CPU table on first sight), else -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ValidCpu(int cpu)
+    {
+        if (cpu > _maxCpu)
+            GrowCpus(cpu);
+        return cpu <= _maxCpu ? cpu : -1;
+    }
+
+    /// <summary>The thread the model has in guest mode on a valid CPU, if any.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ThreadInfo? InGuestOn(int cpu) => _cpus[cpu].Current is { InGuest: true } t ? t : null;
+
+    /// <summary>
+    /// The thread the model has on that CPU (from sched_switch), for events that carry no tid; null while idle.
+    /// <paramref name="known"/> is false when nothing says who runs there (no sched_switch yet, or lost events since).
+    /// </summary>
+    public ThreadInfo? CurrentThreadOn(int cpu, out bool known)
+    {
+        cpu = ValidCpu(cpu);
+        known = cpu >= 0 && _cpus[cpu].Known;
+        return cpu >= 0 ? _cpus[cpu].Current : null;
+    }
+
+    /// <summary>Charges the preempted vCPUs' waiting on every CPU up to <paramref name="end"/> (a window closes there).</summary>
+    public void AttributeAll(long end)
+    {
+        for (int i = 0; i <= _maxCpu; i++)
+            AttributeInterference(_cpus[i], end);
+    }
+
+    /// <summary>After a time jump to <paramref name="t"/>: every interval open restarts there, none spans the gap.</summary>
+    public void RestartAfterGap(long t)
+    {
+        foreach (var thread in _identity.Threads)
+        {
+            thread.Since = Math.Max(thread.Since, t);
+            thread.StateStart = Math.Max(thread.StateStart, t);
+            if (thread.WakeTime >= 0)
+                thread.WakeTime = Math.Max(thread.WakeTime, t);
+            if (thread.PendingExitTime >= 0)
+                thread.PendingExitTime = Math.Max(thread.PendingExitTime, t);
+            if (thread.KernelRunStart != long.MinValue)
+                thread.KernelRunStart = Math.Max(thread.KernelRunStart, t);
+            if (thread.RunDelaySince != long.MinValue)
+                thread.RunDelaySince = Math.Max(thread.RunDelaySince, t);
+        }
+        for (int i = 0; i <= _maxCpu; i++)
+        {
+            _cpus[i].SwitchTime = Math.Max(_cpus[i].SwitchTime, t);
+            _cpus[i].AttributedUntil = Math.Max(_cpus[i].AttributedUntil, t);
+        }
+    }
+
     /// <summary>Linux task state bits in sched_switch's prev_state; 0 = runnable. Higher bits flag preemption.</summary>
     private const long TaskStateMask = 0xFF;
 
@@ -17,7 +118,7 @@ public sealed partial class HostAnalysis
     /// <summary>The trace records sched_waking: a wake-up's own migration then comes after it, never before.</summary>
     private bool _wakingSeen;
 
-    private void OnSchedSwitch(in TraceEvent e, long now)
+    public void OnSchedSwitch(in TraceEvent e, long now)
     {
         _schedulerSeen = true;
         int cpu = ValidCpu(e.Cpu);
@@ -32,13 +133,13 @@ public sealed partial class HostAnalysis
             if (prevTid != 0)
             {
                 var current = _cpus[cpu].Current;
-                Rename(current is not null && current.Tid == prevTid ? current : Thread(prevTid), e.GetText(FieldRole.PrevComm));
+                _identity.Rename(current is not null && current.Tid == prevTid ? current : _identity.Thread(prevTid), e.GetText(FieldRole.PrevComm));
             }
         }
         bool runnable = (e.Get(FieldRole.PrevState, 1) & TaskStateMask) == 0;
-        var next = nextTid == 0 ? null : Thread(nextTid);
+        var next = nextTid == 0 ? null : _identity.Thread(nextTid);
         if (next is not null)
-            Rename(next, e.GetText(FieldRole.NextComm));
+            _identity.Rename(next, e.GetText(FieldRole.NextComm));
         long at = KernelSwitchTime(_cpus[cpu].Current, now);
         Switch(cpu, runnable ? RunState.Preempted : RunState.Blocked, next, now, at, at, observed: true);
     }
@@ -63,16 +164,9 @@ public sealed partial class HostAnalysis
         return Math.Clamp(start + prev.StintRuntimeNs, Math.Min(now, Math.Max(start, now - MaxClockLagNs)), now);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Rename(ThreadInfo t, ReadOnlySpan<byte> comm)
-    {
-        if (t.SetComm(comm))
-            Reclassify(t);
-    }
-
     /// <summary>Makes the model agree that <paramref name="tid"/> is on <paramref name="cpu"/>; infers a switch when it does not.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EnsureOnCpu(int cpu, int tid, long now)
+    public void EnsureOnCpu(int cpu, int tid, long now)
     {
         var c = _cpus[cpu];
         if (c.Known && (tid == 0 ? c.Current is null : c.Current is not null && c.Current.Tid == tid))
@@ -83,14 +177,14 @@ public sealed partial class HostAnalysis
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void InferSwitch(CpuInfo c, int cpu, int tid, long now)
     {
-        var next = tid == 0 ? null : Thread(tid);
+        var next = tid == 0 ? null : _identity.Thread(tid);
         if (!c.Known && c.Current == next)
         {
             c.Known = true;
             return;
         }
         if (c.Known || c.Current is not null)
-            Counters.InferredSwitches++;
+            _counters.InferredSwitches++;
         // A thread woken for this CPU while it sat idle most likely ran right away: the switch from
         // idle is the one tracepoint that never fires on some machines, so start it at the wake-up.
         long at = now;
@@ -144,7 +238,7 @@ public sealed partial class HostAnalysis
                 other.Current = null;
                 other.Known = false;
                 if (next.InGuest)
-                    LoseExit(next, now);
+                    _kvm.LoseExit(next, now);
                 next.Since = Math.Max(next.Since, nextStart);
                 next.State = RunState.Unknown;
             }
@@ -183,7 +277,7 @@ public sealed partial class HostAnalysis
 
     /// <summary>Charges the waiting of the vCPUs preempted from this CPU, up to now, to whoever runs on it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AttributeInterference(CpuInfo c, long now)
+    public void AttributeInterference(CpuInfo c, long now)
     {
         if (c.Preempted.Count > 0 && now > c.AttributedUntil)
             AttributeInterferenceSlow(c, now);
@@ -193,7 +287,7 @@ public sealed partial class HostAnalysis
 
     private void AttributeInterferenceSlow(CpuInfo c, long now)
     {
-        int culprit = c.Current?.CulpritId ?? (c.Known ? IdleCulprit : UnknownCulprit);
+        int culprit = c.Current?.CulpritId ?? (c.Known ? _identity.IdleCulprit : _identity.UnknownCulprit);
         long attributedUntil = c.AttributedUntil;
         foreach (var w in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(c.Preempted))
         {
@@ -207,14 +301,14 @@ public sealed partial class HostAnalysis
         }
     }
 
-    private void OnWakeup(in TraceEvent e, long now)
+    public void OnWakeup(in TraceEvent e, long now)
     {
         if (e.Known == KnownEvent.SchedWaking)
             _wakingSeen = true;
         int tid = (int)e.Get(FieldRole.Tid, -1);
         if (tid <= 0)
             return;
-        var t = Thread(tid);
+        var t = _identity.Thread(tid);
         int target = (int)e.Get(FieldRole.TargetCpu, -1);
         switch (t.State)
         {
@@ -247,14 +341,14 @@ public sealed partial class HostAnalysis
     /// first report, from its reports after; threads that never report (real-time policies: the kernel has no
     /// such event for them) keep the time between their switches.
     /// </summary>
-    private void OnStatRuntime(in TraceEvent e)
+    public void OnStatRuntime(in TraceEvent e)
     {
         int tid = (int)e.Get(FieldRole.Tid, -1);
         long runtime = e.Get(FieldRole.Runtime, -1);
         if (tid <= 0 || runtime < 0)
             return;
-        var t = Thread(tid);
-        Rename(t, e.GetText(FieldRole.Comm));
+        var t = _identity.Thread(tid);
+        _identity.Rename(t, e.GetText(FieldRole.Comm));
         // Also when another CPU's wake-up charged it (the waker holds this thread's run queue): it is still this run's time.
         if (t.State == RunState.Running)
             t.StintRuntimeNs += runtime;
@@ -269,11 +363,11 @@ public sealed partial class HostAnalysis
             vm.Window.ThreadsOnCpuNs += counted;
     }
 
-    private void OnMigrate(in TraceEvent e, long now)
+    public void OnMigrate(in TraceEvent e, long now)
     {
         int tid = (int)e.Get(FieldRole.Tid, -1);
         int dest = ValidCpu((int)e.Get(FieldRole.DestCpu, -1));
-        if (tid <= 0 || dest < 0 || !TryGetThread(tid, out var t))
+        if (tid <= 0 || dest < 0 || !_identity.TryGetThread(tid, out var t))
             return;
         if (t.State == RunState.Preempted && t.Cpu != dest)
         {
@@ -304,10 +398,10 @@ public sealed partial class HostAnalysis
     /// waiting now. schedstat adds a wait to run_delay only when it ends: a sample taken during one lacks the part so far.
     /// For comparisons with schedstat.
     /// </summary>
-    internal Dictionary<int, long> RunDelayStarts()
+    public Dictionary<int, long> RunDelayStarts()
     {
         var starts = new Dictionary<int, long>();
-        foreach (var t in _vmThreads)
+        foreach (var t in _identity.VmThreads)
         {
             if (t.Vcpu is not null && t.RunDelaySince != long.MinValue
                 && t.State is RunState.Preempted or RunState.WaitingAfterWakeup or RunState.BlockedQueued)
@@ -316,9 +410,9 @@ public sealed partial class HostAnalysis
         return starts;
     }
 
-    private void OnLostEvents(int cpu)
+    public void OnLostEvents(int cpu)
     {
-        Counters.LossReports++;
+        _counters.LossReports++;
         if (cpu >= 0)
             _cpus[cpu].Known = false;
     }
@@ -328,7 +422,7 @@ public sealed partial class HostAnalysis
     /// <paramref name="until"/>. Only VM threads have accumulators; others just advance.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Charge(ThreadInfo t, long until)
+    public void Charge(ThreadInfo t, long until)
     {
         long d = until - t.Since;
         if (d <= 0)
@@ -387,6 +481,91 @@ public sealed partial class HostAnalysis
                 break;
             default:
                 break;
+        }
+    }
+
+    /// <summary>Numbers the threads the CPUs refer to (after the identity tracker's) for a checkpoint.</summary>
+    public void CollectThreads(ThreadRefs refs)
+    {
+        for (int i = 0; i <= _maxCpu; i++)
+        {
+            if (_cpus[i].Current is { } current)
+                refs.Add(current, inTable: false);
+            foreach (var p in _cpus[i].Preempted)
+                refs.Add(p, inTable: false);
+        }
+    }
+
+    public void WriteCheckpoint(SectionWriter w, ThreadRefs refs)
+    {
+        w.Bool(_schedulerSeen);
+        w.Bool(_wakingSeen);
+        w.Int32(_maxCpu);
+        for (int i = 0; i <= _maxCpu; i++)
+        {
+            var c = _cpus[i];
+            w.Int32(refs.Id(c.Current));
+            w.Bool(c.Known);
+            w.Int64(c.SwitchTime);
+            w.Int64(c.AttributedUntil);
+            w.Count(c.Preempted.Count);
+            foreach (var p in c.Preempted)
+                w.Int32(refs.Id(p));
+        }
+        foreach (var t in refs.Threads)
+        {
+            w.Byte((byte)t.State);
+            w.Int64(t.StateStart);
+            w.Int64(t.Since);
+            w.Int32(t.Cpu);
+            w.Int64(t.WakeTime);
+            w.Int32(t.WakeCpu);
+            w.Bool(t.ReportsRuntime);
+            w.Int64(t.KernelRunStart);
+            w.Int64(t.StintRuntimeNs);
+            w.Int64(t.StintSwitchOnCpuNs);
+            w.Int64(t.RunDelaySince);
+        }
+    }
+
+    public void ReadCheckpoint(SectionReader r, List<ThreadInfo> threads)
+    {
+        _schedulerSeen = r.Bool();
+        _wakingSeen = r.Bool();
+        int maxCpu = r.Int32();
+        if (maxCpu < -1 || maxCpu >= 65536)
+            throw r.Damaged("highest CPU " + maxCpu.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _cpus = new CpuInfo[Math.Max(8, maxCpu + 1)];
+        _maxCpu = maxCpu;
+        for (int i = 0; i <= maxCpu; i++)
+        {
+            var c = new CpuInfo
+            {
+                Current = ThreadRefs.Read(r, threads, nullable: true),
+                Known = r.Bool(),
+                SwitchTime = r.Int64(),
+                AttributedUntil = r.Int64(),
+            };
+            int preempted = r.Count(4);
+            for (int k = 0; k < preempted; k++)
+                c.Preempted.Add(ThreadRefs.Read(r, threads, nullable: false)!);
+            _cpus[i] = c;
+        }
+        foreach (var t in threads)
+        {
+            t.State = (RunState)r.Enum("run state", (byte)RunState.BlockedQueued);
+            t.StateStart = r.Int64();
+            t.Since = r.Int64();
+            t.Cpu = r.Int32();
+            t.WakeTime = r.Int64();
+            t.WakeCpu = r.Int32();
+            t.ReportsRuntime = r.Bool();
+            t.KernelRunStart = r.Int64();
+            t.StintRuntimeNs = r.Int64();
+            t.StintSwitchOnCpuNs = r.Int64();
+            t.RunDelaySince = r.Int64();
+            if (t.Cpu > maxCpu)
+                throw r.Damaged($"thread {t.Tid} on CPU {t.Cpu}, beyond the highest CPU");
         }
     }
 }

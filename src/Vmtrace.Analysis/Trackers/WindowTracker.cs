@@ -1,23 +1,81 @@
-namespace Vmtrace.Analysis;
+using Vmtrace.Analysis.Checkpoint;
 
-/// <summary>Closing windows: open intervals are charged up to the boundary, figures are snapshotted, accumulators reset.</summary>
-public sealed partial class HostAnalysis
+namespace Vmtrace.Analysis.Trackers;
+
+/// <summary>
+/// The event-time windows: which one is open, closing them (open intervals charged up to the boundary, figures
+/// snapshotted, accumulators reset), time jumps, and the closed windows not yet taken.
+/// </summary>
+internal sealed class WindowTracker
 {
+    private readonly AnalysisOptions _options;
+    private readonly long _maxGapNs;
+    private readonly EventClock _clock;
+    private readonly AnalysisCounters _counters;
+    private readonly IdentityTracker _identity;
+    private readonly SchedulerTracker _scheduler;
+    private readonly List<WindowMetrics> _closed = [];
+    private long _windowStart;
+
+    public WindowTracker(AnalysisOptions options, EventClock clock, AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler)
+    {
+        _options = options;
+        _maxGapNs = options.EffectiveMaxGapNs;
+        _clock = clock;
+        _counters = counters;
+        _identity = identity;
+        _scheduler = scheduler;
+    }
+
+    /// <summary>Start of the open window.</summary>
+    public long Start => _windowStart;
+
+    /// <summary>End of the open window: an event at or after it closes it.</summary>
+    public long End => _clock.WindowEnd;
+
+    /// <summary>Opens the window of the first event.</summary>
+    public void Open(long t)
+    {
+        _windowStart = AlignDown(t, _options.WindowNs);
+        _clock.WindowEnd = NextWindowEnd(_windowStart);
+    }
+
+    internal static long AlignDown(long t, long window)
+    {
+        long r = t % window;
+        if (r < 0) r += window;
+        // Below the first whole window of the long range (only a corrupt timestamp is there), the range's start.
+        return t < long.MinValue + r ? long.MinValue : t - r;
+    }
+
+    /// <summary>Closed windows not taken yet (for tests).</summary>
+    internal int PendingClosed => _closed.Count;
+
+    /// <summary>Windows closed since the last call, oldest first.</summary>
+    public IReadOnlyList<WindowMetrics> TakeClosed()
+    {
+        if (_closed.Count == 0)
+            return []; // polled often (every batch of events): nothing allocated when no window closed
+        var taken = _closed.ToArray();
+        _closed.Clear();
+        return taken;
+    }
+
     /// <summary>
     /// Closes every window that ends at or before <paramref name="t"/>; across a time jump (see
     /// <see cref="AnalysisOptions.MaxGapNs"/>) only the open one, and the analysis resumes in the window of <paramref name="t"/>.
     /// </summary>
-    private void CloseWindowsThrough(long t)
+    public void CloseWindowsThrough(long t)
     {
-        // t >= _now here: the difference taken unsigned is exact whatever the two values.
-        if ((ulong)(t - _now) > (ulong)_maxGapNs)
+        // t >= the clock here: the difference taken unsigned is exact whatever the two values.
+        if ((ulong)(t - _clock.Now) > (ulong)_maxGapNs)
         {
             SkipGap(t);
             return;
         }
         // The last window of the time line (its end saturated at long.MaxValue) only closes at the end.
-        while (t >= _windowEnd && _windowEnd != long.MaxValue)
-            CloseWindow(_windowEnd);
+        while (t >= _clock.WindowEnd && _clock.WindowEnd != long.MaxValue)
+            CloseWindow(_clock.WindowEnd);
     }
 
     /// <summary>
@@ -27,41 +85,23 @@ public sealed partial class HostAnalysis
     /// </summary>
     private void SkipGap(long t)
     {
-        Counters.TimeJumps++;
-        ulong gap = (ulong)(t - _now);
-        Counters.TimeJumpNs = (ulong)Counters.TimeJumpNs + gap > long.MaxValue ? long.MaxValue : Counters.TimeJumpNs + (long)gap;
-        if (_now > _windowStart)
-            CloseWindow(_now);
-        foreach (var thread in _threads.Values)
-        {
-            thread.Since = Math.Max(thread.Since, t);
-            thread.StateStart = Math.Max(thread.StateStart, t);
-            if (thread.WakeTime >= 0)
-                thread.WakeTime = Math.Max(thread.WakeTime, t);
-            if (thread.PendingExitTime >= 0)
-                thread.PendingExitTime = Math.Max(thread.PendingExitTime, t);
-            if (thread.KernelRunStart != long.MinValue)
-                thread.KernelRunStart = Math.Max(thread.KernelRunStart, t);
-            if (thread.RunDelaySince != long.MinValue)
-                thread.RunDelaySince = Math.Max(thread.RunDelaySince, t);
-        }
-        for (int i = 0; i <= _maxCpu; i++)
-        {
-            _cpus[i].SwitchTime = Math.Max(_cpus[i].SwitchTime, t);
-            _cpus[i].AttributedUntil = Math.Max(_cpus[i].AttributedUntil, t);
-        }
+        _counters.TimeJumps++;
+        ulong gap = (ulong)(t - _clock.Now);
+        _counters.TimeJumpNs = (ulong)_counters.TimeJumpNs + gap > long.MaxValue ? long.MaxValue : _counters.TimeJumpNs + (long)gap;
+        if (_clock.Now > _windowStart)
+            CloseWindow(_clock.Now);
+        _scheduler.RestartAfterGap(t);
         _windowStart = AlignDown(t, _options.WindowNs);
-        _windowEnd = NextWindowEnd(_windowStart);
+        _clock.WindowEnd = NextWindowEnd(_windowStart);
     }
 
     /// <summary>Closes the open window at <paramref name="end"/> and opens the next one, up to the next aligned boundary.</summary>
-    private void CloseWindow(long end)
+    public void CloseWindow(long end)
     {
-        for (int i = 0; i <= _maxCpu; i++)
-            AttributeInterference(_cpus[i], end);
-        foreach (var t in _vmThreads)
+        _scheduler.AttributeAll(end);
+        foreach (var t in _identity.VmThreads)
         {
-            Charge(t, end);
+            _scheduler.Charge(t, end);
             t.GuestSinceEntryNs = 0; // a closed window is final
         }
 
@@ -72,14 +112,14 @@ public sealed partial class HostAnalysis
             if (window.Vms.Count > 0)
                 _closed.Add(window);
         }
-        foreach (var vm in _vms)
+        foreach (var vm in _identity.Vms)
         {
             vm.Window.Clear();
             foreach (var v in vm.Vcpus)
                 v.Window.Clear();
         }
         _windowStart = end;
-        _windowEnd = NextWindowEnd(end);
+        _clock.WindowEnd = NextWindowEnd(end);
     }
 
     /// <summary>The next aligned boundary after <paramref name="start"/>, or the start of the reported range when it comes first (an exact cut there).</summary>
@@ -101,9 +141,9 @@ public sealed partial class HostAnalysis
     /// </summary>
     private WindowMetrics Snapshot(long start, long end)
     {
-        int cpus = CpuCount;
+        int cpus = _options.CpuCount > 0 ? _options.CpuCount : Math.Max(1, _scheduler.MaxCpu + 1);
         var vms = new List<VmMetrics>();
-        foreach (var vm in _vms)
+        foreach (var vm in _identity.Vms)
         {
             if (vm.Window.IsEmpty && AllVcpusEmpty(vm))
                 continue;
@@ -195,7 +235,7 @@ public sealed partial class HostAnalysis
         long other = 0;
         foreach (int id in window.InterferenceCulprits)
         {
-            string name = _culpritNames[id];
+            string name = _identity.CulpritName(id);
             long ns = window.InterferenceNs(id);
             // A culprit literally named "other" is never ranked: like the remainder, it is summed into "other".
             if (name == MetricsMerge.Other)
@@ -216,5 +256,35 @@ public sealed partial class HostAnalysis
         if (other > 0)
             kept.Add(new Interference(MetricsMerge.Other, other));
         return kept;
+    }
+
+    public void WriteCheckpoint(SectionWriter w)
+    {
+        w.Int64(_windowStart);
+        w.Int64(_clock.WindowEnd);
+        foreach (var vm in _identity.Vms)
+        {
+            vm.Window.WriteTimesTo(w);
+            foreach (var v in vm.Vcpus)
+                v.Window.WriteTimesTo(w);
+        }
+        w.Count(_closed.Count);
+        foreach (var window in _closed)
+            WindowCodec.Write(w, window);
+    }
+
+    public void ReadCheckpoint(SectionReader r)
+    {
+        _windowStart = r.Int64();
+        _clock.WindowEnd = r.Int64();
+        foreach (var vm in _identity.Vms)
+        {
+            vm.Window.ReadTimesFrom(r, _identity.CulpritCount);
+            foreach (var v in vm.Vcpus)
+                v.Window.ReadTimesFrom(r);
+        }
+        int closed = r.Count(28);
+        for (int i = 0; i < closed; i++)
+            _closed.Add(WindowCodec.Read(r));
     }
 }

@@ -1,0 +1,150 @@
+using Vmtrace.Analysis.Checkpoint;
+using Vmtrace.Decoding;
+
+namespace Vmtrace.Analysis.Trackers;
+
+/// <summary>
+/// Guest mode and VM exits: kvm_entry / kvm_exit (ftrace and LTTng names). Keeps per thread whether it is in
+/// guest mode and its exit waiting for the next entry, and per vCPU the exit latencies by reason.
+/// </summary>
+internal sealed class KvmTracker
+{
+    private readonly AnalysisCounters _counters;
+    private readonly IdentityTracker _identity;
+    private readonly SchedulerTracker _scheduler;
+
+    public KvmTracker(AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler)
+    {
+        _counters = counters;
+        _identity = identity;
+        _scheduler = scheduler;
+    }
+
+    /// <summary>The thread an event ran in: its own tid, else the CPU's current thread (XML stubs, LTTng without a tid context).</summary>
+    private ThreadInfo? ThreadOf(in TraceEvent e)
+    {
+        if (e.Tid > 0)
+            return _identity.Thread(e.Tid);
+        return e.Tid < 0 ? _scheduler.CurrentThreadOn(e.Cpu, out _) : null;
+    }
+
+    public void OnKvmEntry(in TraceEvent e, long now)
+    {
+        var t = ThreadOf(e);
+        if (t is null)
+        {
+            _counters.KvmEventsWithoutThread++;
+            return;
+        }
+        _identity.BecomeVcpu(t, (int)e.Get(FieldRole.VcpuId, -1));
+        _scheduler.Charge(t, now);
+        if (t.PendingExitTime >= 0)
+        {
+            t.Vcpu!.Window.Exit(t.PendingExitReason)?.Add(now - t.PendingExitTime);
+            t.PendingExitTime = -1;
+        }
+        t.InGuest = true;
+        t.GuestSinceEntryNs = 0;
+    }
+
+    /// <summary>
+    /// The thread shows host activity (or moved CPU) while the model has it in guest: its kvm_exit was lost.
+    /// When the guest run really ended is unknown, so the guest time charged since its entry (in the open
+    /// window) is taken back and the time since is not counted, like a reference that pairs each entry
+    /// with the next exit only.
+    /// </summary>
+    public void LoseExit(ThreadInfo t, long now)
+    {
+        _counters.LostExits++;
+        if (t.Vcpu is { } vcpu && t.Vm is { } vm)
+        {
+            vcpu.Window.GuestNs -= t.GuestSinceEntryNs;
+            if (!t.ReportsRuntime)
+            {
+                // Counted from switches (Charge): taken back there too.
+                vm.Window.ThreadsOnCpuNs -= t.GuestSinceEntryNs;
+                t.StintSwitchOnCpuNs = Math.Max(0, t.StintSwitchOnCpuNs - t.GuestSinceEntryNs);
+            }
+        }
+        t.GuestSinceEntryNs = 0;
+        t.InGuest = false;
+        t.Since = Math.Max(t.Since, now);
+    }
+
+    public void OnKvmExit(in TraceEvent e, long now)
+    {
+        var t = ThreadOf(e);
+        if (t is null)
+        {
+            _counters.KvmEventsWithoutThread++;
+            return;
+        }
+        // LTTng's kvm_x86_exit has no vcpu_id: the thread's vCPU (from its last entry) is used.
+        _identity.BecomeVcpu(t, (int)e.Get(FieldRole.VcpuId, -1));
+        _scheduler.Charge(t, now);
+        t.InGuest = false;
+        if (t.PendingExitTime >= 0)
+            _counters.UnfinishedExits++;
+        t.PendingExitTime = now;
+        t.PendingExitReason = (int)e.Get(FieldRole.ExitReason, -1);
+        if (e.Get(FieldRole.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
+            t.Vcpu!.Window.Isa = (ExitIsa)isa;
+    }
+
+    /// <summary>Threads in guest mode or with an exit waiting for its entry (for tests).</summary>
+    internal int ThreadsInGuestOrExiting
+    {
+        get
+        {
+            int n = 0;
+            foreach (var t in _identity.Threads)
+            {
+                if (t.InGuest || t.PendingExitTime >= 0)
+                    n++;
+            }
+            return n;
+        }
+    }
+
+    /// <summary>At the end of the analysis: exits still waiting for their entry are counted.</summary>
+    public void CountUnfinishedExits()
+    {
+        foreach (var t in _identity.Threads)
+        {
+            if (t.PendingExitTime >= 0)
+                _counters.UnfinishedExits++;
+        }
+    }
+
+    public void WriteCheckpoint(SectionWriter w, ThreadRefs refs)
+    {
+        foreach (var t in refs.Threads)
+        {
+            w.Bool(t.InGuest);
+            w.Int64(t.GuestSinceEntryNs);
+            w.Int64(t.PendingExitTime);
+            w.Int32(t.PendingExitReason);
+        }
+        foreach (var vm in _identity.Vms)
+        {
+            foreach (var v in vm.Vcpus)
+                v.Window.WriteExitsTo(w);
+        }
+    }
+
+    public void ReadCheckpoint(SectionReader r, List<ThreadInfo> threads)
+    {
+        foreach (var t in threads)
+        {
+            t.InGuest = r.Bool();
+            t.GuestSinceEntryNs = r.Int64();
+            t.PendingExitTime = r.Int64();
+            t.PendingExitReason = r.Int32();
+        }
+        foreach (var vm in _identity.Vms)
+        {
+            foreach (var v in vm.Vcpus)
+                v.Window.ReadExitsFrom(r);
+        }
+    }
+}
