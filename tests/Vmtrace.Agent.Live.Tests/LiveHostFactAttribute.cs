@@ -1,6 +1,6 @@
 using Vmtrace.TestSupport;
 
-namespace Vmtrace.LiveHost.Tests;
+namespace Vmtrace.Agent.Live.Tests;
 
 /// <summary>
 /// A test that traces this machine: it needs root and tracefs. With CI=true it always runs (and fails if

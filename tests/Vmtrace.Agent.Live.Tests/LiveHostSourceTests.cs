@@ -1,7 +1,7 @@
 using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Tracefs;
 
-namespace Vmtrace.LiveHost.Tests;
+namespace Vmtrace.Agent.Live.Tests;
 
 /// <summary>The agent's live source: tracefs plus the qemu logs that discovery finds, one ordered stream, an inventory under -name.</summary>
 public sealed class LiveHostSourceTests : IDisposable

@@ -1,7 +1,7 @@
 using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Tracefs;
 
-namespace Vmtrace.LiveHost.Tests;
+namespace Vmtrace.Agent.Live.Tests;
 
 /// <summary>What the live agent checks of the machine at start: the messages name the key and say what to do.</summary>
 public sealed class LiveOptionsTests : IDisposable

@@ -4,7 +4,7 @@ using Confluent.Kafka;
 using Vmtrace.Kafka;
 using Vmtrace.Wire;
 
-namespace Vmtrace.LiveHost.Tests.Agent;
+namespace Vmtrace.Agent.Live.Tests.Agent;
 
 /// <summary>
 /// <c>vmtrace agent --live</c> as a real process on this machine, producing to librdkafka's mock cluster: events

@@ -2,13 +2,13 @@ using System.Globalization;
 using Vmtrace.Agent;
 using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Tracefs;
-using Vmtrace.LiveHost.Tests.Qemu;
-using Vmtrace.LiveHost.Tests.Recording;
+using Vmtrace.Agent.Live.Tests.Qemu;
+using Vmtrace.Agent.Live.Tests.Recording;
 using Vmtrace.Wire;
 using Vmtrace.Worker;
 using Xunit.Abstractions;
 
-namespace Vmtrace.LiveHost.Tests.Agent;
+namespace Vmtrace.Agent.Live.Tests.Agent;
 
 /// <summary>
 /// A VM started after the live agent: the agent (in-process, on this host's tracefs and qemu's trace log) is

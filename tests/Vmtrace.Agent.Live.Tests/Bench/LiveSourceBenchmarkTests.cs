@@ -6,7 +6,7 @@ using Vmtrace.Agent.Live.Native;
 using Vmtrace.Agent.Live.Tracefs;
 using Xunit.Abstractions;
 
-namespace Vmtrace.LiveHost.Tests.Bench;
+namespace Vmtrace.Agent.Live.Tests.Bench;
 
 /// <summary>
 /// The agent's reading cost on this machine: writers fill the instance through trace_marker at a fixed rate

@@ -1,6 +1,6 @@
 using Vmtrace.Agent.Live.Discovery;
 
-namespace Vmtrace.LiveHost.Tests.Discovery;
+namespace Vmtrace.Agent.Live.Tests.Discovery;
 
 /// <summary>VM discovery on a /proc tree written by the test (names, uuid, threads, taps, libvirt domains).</summary>
 public sealed class QemuProcessScannerTests : IDisposable

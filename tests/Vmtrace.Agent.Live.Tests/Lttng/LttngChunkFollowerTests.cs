@@ -3,7 +3,7 @@ using Vmtrace.Agent.Live.Lttng;
 using Vmtrace.Decoding.Ctf;
 using Vmtrace.TestSupport;
 
-namespace Vmtrace.LiveHost.Tests.Lttng;
+namespace Vmtrace.Agent.Live.Tests.Lttng;
 
 /// <summary>
 /// An LTTng session with rotation, as its output directory looks: chunks archived one after the other under

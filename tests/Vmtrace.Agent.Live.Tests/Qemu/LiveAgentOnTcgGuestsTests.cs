@@ -6,9 +6,9 @@ using Vmtrace.Agent.Live.QemuLog;
 using Vmtrace.Agent.Live.Tracefs;
 using Vmtrace.Analysis;
 using Xunit.Abstractions;
-using static Vmtrace.LiveHost.Tests.Qemu.SchedstatOnBoundary;
+using static Vmtrace.Agent.Live.Tests.Qemu.SchedstatOnBoundary;
 
-namespace Vmtrace.LiveHost.Tests.Qemu;
+namespace Vmtrace.Agent.Live.Tests.Qemu;
 
 /// <summary>
 /// The live agent on real QEMU/TCG guests of this machine, checked against the kernel's own per-thread

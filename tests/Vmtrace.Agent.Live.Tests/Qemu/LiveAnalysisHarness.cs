@@ -3,7 +3,7 @@ using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Tracefs;
 using Vmtrace.Analysis;
 
-namespace Vmtrace.LiveHost.Tests.Qemu;
+namespace Vmtrace.Agent.Live.Tests.Qemu;
 
 /// <summary>
 /// A live source feeding the analysis on its own thread, as the agent and the worker do, with the inventory

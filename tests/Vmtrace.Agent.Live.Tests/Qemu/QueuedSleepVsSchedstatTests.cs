@@ -4,9 +4,9 @@ using System.Runtime.InteropServices;
 using Vmtrace.Agent.Live.Tracefs;
 using Vmtrace.Analysis;
 using Xunit.Abstractions;
-using static Vmtrace.LiveHost.Tests.Qemu.SchedstatOnBoundary;
+using static Vmtrace.Agent.Live.Tests.Qemu.SchedstatOnBoundary;
 
-namespace Vmtrace.LiveHost.Tests.Qemu;
+namespace Vmtrace.Agent.Live.Tests.Qemu;
 
 /// <summary>
 /// The kernel counts some sleep as run-queue wait, and the analysis says how much. With EEVDF's delayed dequeue

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Vmtrace.LiveHost.Tests.Qemu;
+namespace Vmtrace.Agent.Live.Tests.Qemu;
 
 /// <summary>The kernel's accounting of one thread: /proc/PID/task/TID/schedstat = on-CPU ns, run-queue wait ns, slices.</summary>
 public readonly record struct ThreadSchedstat(int Pid, int Tid, string Comm, long RunNs, long WaitNs);

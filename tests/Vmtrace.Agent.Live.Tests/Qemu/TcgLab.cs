@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Vmtrace.TestSupport;
 
-namespace Vmtrace.LiveHost.Tests.Qemu;
+namespace Vmtrace.Agent.Live.Tests.Qemu;
 
 /// <summary>One guest of the lab: name, vCPUs, workload (cpu|disk|net) and its qemu process.</summary>
 public sealed record TcgVm(string Name, int Vcpus, string Workload, Process Process, string SerialLog, string QemuLog);

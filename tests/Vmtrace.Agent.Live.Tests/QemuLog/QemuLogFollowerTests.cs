@@ -2,7 +2,7 @@ using System.Text;
 using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.QemuLog;
 
-namespace Vmtrace.LiveHost.Tests.QemuLog;
+namespace Vmtrace.Agent.Live.Tests.QemuLog;
 
 /// <summary>Following qemu log-backend files as qemu writes them, and merging them with other live sources.</summary>
 public sealed class QemuLogFollowerTests : IDisposable

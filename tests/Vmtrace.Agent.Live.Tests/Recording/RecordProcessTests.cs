@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Vmtrace.Agent.Live.Native;
-using Vmtrace.LiveHost.Tests.Qemu;
+using Vmtrace.Agent.Live.Tests.Qemu;
 
-namespace Vmtrace.LiveHost.Tests.Recording;
+namespace Vmtrace.Agent.Live.Tests.Recording;
 
 /// <summary><c>vmtrace record</c> as a real child process: options, Ctrl-C, and a recording of real TCG guests analysed.</summary>
 [Collection(nameof(RecordProcessTests))]

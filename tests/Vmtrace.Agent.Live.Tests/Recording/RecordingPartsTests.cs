@@ -1,6 +1,6 @@
 using Vmtrace.Agent.Live.Recording;
 
-namespace Vmtrace.LiveHost.Tests.Recording;
+namespace Vmtrace.Agent.Live.Tests.Recording;
 
 /// <summary>The parts of <c>vmtrace record</c> that need no root: qemu log copies, trace-cmd's arguments, option checks.</summary>
 public sealed class RecordingPartsTests : IDisposable

@@ -4,7 +4,7 @@ using Vmtrace.Agent.Live.Recording;
 using Vmtrace.Analysis;
 using Vmtrace.TestSupport;
 
-namespace Vmtrace.LiveHost.Tests.Recording;
+namespace Vmtrace.Agent.Live.Tests.Recording;
 
 /// <summary>
 /// docs/vmmap.schema.json against both sides: what <c>vmtrace record</c> writes (and the repo's recorded

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Vmtrace.Agent.Live.Recording;
 using Vmtrace.Analysis;
 
-namespace Vmtrace.LiveHost.Tests.Recording;
+namespace Vmtrace.Agent.Live.Tests.Recording;
 
 /// <summary>The VM map <c>vmtrace record</c> takes from /proc (a tree written by the test) and writes as vmmap.json.</summary>
 public sealed class VmMapTests : IDisposable

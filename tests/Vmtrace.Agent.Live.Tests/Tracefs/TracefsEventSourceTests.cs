@@ -4,7 +4,7 @@ using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Tracefs;
 using Vmtrace.Decoding;
 
-namespace Vmtrace.LiveHost.Tests.Tracefs;
+namespace Vmtrace.Agent.Live.Tests.Tracefs;
 
 /// <summary>The tracefs source on this machine: its own instance, events in order, markers, losses, cleanup.</summary>
 public sealed class TracefsEventSourceTests
