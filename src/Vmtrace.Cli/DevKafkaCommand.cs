@@ -1,5 +1,6 @@
 using System.Globalization;
 using Vmtrace.Kafka;
+using Vmtrace.Kafka.Mock;
 
 namespace Vmtrace.Cli;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Vmtrace.Kafka;
+using Vmtrace.Kafka.Mock;
 using Vmtrace.Wire;
 
 namespace Vmtrace.Agent.Live.Tests.Agent;

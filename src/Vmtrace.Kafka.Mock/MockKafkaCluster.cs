@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Vmtrace.Kafka;
+namespace Vmtrace.Kafka.Mock;
 
 /// <summary>
 /// librdkafka's built-in mock cluster: real Kafka brokers (wire protocol over TCP on 127.0.0.1) inside this
@@ -12,6 +12,7 @@ namespace Vmtrace.Kafka;
 public sealed class MockKafkaCluster : IDisposable
 {
     private const string Lib = "librdkafka";
+    private static readonly Lazy<bool> s_loaded = new(Load);
     private IntPtr _client;
     private IntPtr _cluster;
     private readonly int _brokerCount;
@@ -19,7 +20,7 @@ public sealed class MockKafkaCluster : IDisposable
     public MockKafkaCluster(int brokers = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
-        KafkaNative.EnsureLoaded();
+        _ = s_loaded.Value;
         var err = new byte[512];
         IntPtr conf = NativeMethods.rd_kafka_conf_new();
         _client = NativeMethods.rd_kafka_new(0 /* RD_KAFKA_PRODUCER */, conf, err, (UIntPtr)err.Length);
@@ -88,6 +89,18 @@ public sealed class MockKafkaCluster : IDisposable
             NativeMethods.rd_kafka_destroy(_client);
             _client = IntPtr.Zero;
         }
+    }
+
+    /// <summary>
+    /// This assembly's P/Invoke binds to the librdkafka file <see cref="KafkaNative"/> chose (its resolver covers
+    /// only Vmtrace.Kafka's own imports).
+    /// </summary>
+    private static bool Load()
+    {
+        KafkaNative.EnsureLoaded();
+        string path = KafkaNative.LoadedPath ?? throw new DllNotFoundException("librdkafka is not loaded");
+        NativeLibrary.SetDllImportResolver(typeof(MockKafkaCluster).Assembly, (name, _, _) => name == Lib ? NativeLibrary.Load(path) : IntPtr.Zero);
+        return true;
     }
 
     private static string Text(byte[] err)

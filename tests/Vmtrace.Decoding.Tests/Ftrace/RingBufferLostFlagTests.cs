@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Vmtrace.Decoding.Ftrace;
 
-namespace Vmtrace.Agent.Live.Tests.Tracefs;
+namespace Vmtrace.Decoding.Tests.Ftrace;
 
 /// <summary>The page decoder on the commit word trace_pipe_raw really returns after losses (seen on this machine's 6.18 kernel).</summary>
 public sealed class RingBufferLostFlagTests
