@@ -57,7 +57,7 @@ public sealed class AgentPipeline
         using var events = timing.ShiftToNow || timing.Shift != TimeSpan.Zero
             ? new ShiftedEventSource(opened, first => timing.ShiftFor(first, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100, LastEventTime))
             : null;
-        EventSource source = (EventSource?)events ?? opened;
+        var source = (EventSource?)events ?? opened;
         var records = new HostRecordWriter(_source.HostId, Guid.NewGuid().ToString("N"));
         var batches = new EventBatchWriter(records, new EventBatchWriterOptions
         {

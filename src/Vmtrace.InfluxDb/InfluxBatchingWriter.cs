@@ -79,7 +79,7 @@ public sealed partial class InfluxBatchingWriter : IAsyncDisposable
                         flush = entry.Flush;
                     continue;
                 }
-                TimeSpan left = _options.FlushInterval - _time.GetElapsedTime(firstAt);
+                var left = _options.FlushInterval - _time.GetElapsedTime(firstAt);
                 if (left <= TimeSpan.Zero || !await WaitForLineAsync(reader, left).ConfigureAwait(false))
                     break;
             }
@@ -117,7 +117,7 @@ public sealed partial class InfluxBatchingWriter : IAsyncDisposable
 
     private async Task WriteBatchAsync(List<string> batch)
     {
-        TimeSpan backoff = _options.FailureBackoff;
+        var backoff = _options.FailureBackoff;
         for (int attempt = 1; ; attempt++)
         {
             try

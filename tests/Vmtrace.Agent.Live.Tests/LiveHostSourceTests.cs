@@ -1,4 +1,3 @@
-using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Tracefs;
 
 namespace Vmtrace.Agent.Live.Tests;

@@ -1,9 +1,7 @@
 using System.Globalization;
-using Vmtrace.Agent;
-using Vmtrace.Agent.Live;
-using Vmtrace.Agent.Live.Tracefs;
 using Vmtrace.Agent.Live.Tests.Qemu;
 using Vmtrace.Agent.Live.Tests.Recording;
+using Vmtrace.Agent.Live.Tracefs;
 using Vmtrace.Wire;
 using Vmtrace.Worker;
 using Xunit.Abstractions;

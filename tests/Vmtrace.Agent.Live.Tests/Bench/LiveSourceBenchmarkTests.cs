@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Native;
 using Vmtrace.Agent.Live.Tracefs;
 using Xunit.Abstractions;

@@ -1,4 +1,3 @@
-using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Lttng;
 using Vmtrace.Decoding.Ctf;
 using Vmtrace.TestSupport;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Discovery;
 using Vmtrace.Agent.Live.QemuLog;
 using Vmtrace.Agent.Live.Tracefs;

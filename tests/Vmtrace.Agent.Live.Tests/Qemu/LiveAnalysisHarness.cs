@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Tracefs;
 using Vmtrace.Analysis;
 

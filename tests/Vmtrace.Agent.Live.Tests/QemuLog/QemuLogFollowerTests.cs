@@ -1,5 +1,4 @@
 using System.Text;
-using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.QemuLog;
 
 namespace Vmtrace.Agent.Live.Tests.QemuLog;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.Tracefs;
 using Vmtrace.Decoding;
 
