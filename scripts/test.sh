@@ -22,7 +22,7 @@ first="Category!=LiveQemu${filter:+&$filter}"
 dotnet test Ingest.sln -c Release --nologo "${args[@]}" --filter "$first" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 # The real-QEMU test alone (its project is built by the run above).
-dotnet test tests/Vmtrace.LiveHost.Tests -c Release --nologo --no-build "${args[@]}" --filter "Category=LiveQemu" 2>&1 | tee -a "$log"
+dotnet test tests/Vmtrace.Agent.Live.Tests -c Release --nologo --no-build "${args[@]}" --filter "Category=LiveQemu" 2>&1 | tee -a "$log"
 rc2=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] && rc=$rc2
 summary=$(awk '

@@ -1,4 +1,3 @@
-using Vmtrace.Decoding;
 using Vmtrace.Decoding.Archives;
 
 namespace Vmtrace.Bench;

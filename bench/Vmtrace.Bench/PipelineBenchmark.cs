@@ -10,6 +10,7 @@ using Vmtrace.Decoding;
 using Vmtrace.Decoding.Archives;
 using Vmtrace.InfluxDb;
 using Vmtrace.Kafka;
+using Vmtrace.Kafka.Mock;
 using Vmtrace.TestSupport;
 using Vmtrace.Worker;
 

@@ -6,6 +6,7 @@ using Vmtrace.Analysis;
 using Vmtrace.Decoding;
 using Vmtrace.InfluxDb;
 using Vmtrace.Kafka;
+using Vmtrace.Kafka.Mock;
 using Vmtrace.Wire;
 
 namespace Vmtrace.Bench;

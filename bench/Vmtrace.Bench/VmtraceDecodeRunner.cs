@@ -22,7 +22,7 @@ internal static class VmtraceDecodeRunner
                 warmUp = RunOnce(path);
             double best = double.MaxValue;
             double bestCpu = double.MaxValue;
-            Run steady = warmUp;
+            var steady = warmUp;
             for (int i = 0; i < runs; i++)
             {
                 var run = RunOnce(path);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Vmtrace.Decoding;
 using Vmtrace.TestSupport.Wire;
 using Vmtrace.Wire;
 

@@ -2,7 +2,7 @@
 # Build from the repository root: docker build -f deploy/docker/worker.Dockerfile -t vmtrace/worker:dev .
 FROM mcr.microsoft.com/dotnet/sdk:10.0.100 AS build
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY .editorconfig global.json Directory.Build.props Directory.Packages.props ./
 COPY proto/ proto/
 COPY src/ src/
 RUN dotnet publish src/Vmtrace.Cli/Vmtrace.Cli.csproj -c Release -o /app --nologo

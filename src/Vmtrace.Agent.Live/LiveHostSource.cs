@@ -1,8 +1,8 @@
 using Vmtrace.Agent.Live.Discovery;
-using Vmtrace.Analysis;
 using Vmtrace.Agent.Live.Lttng;
 using Vmtrace.Agent.Live.QemuLog;
 using Vmtrace.Agent.Live.Tracefs;
+using Vmtrace.Analysis;
 using Vmtrace.Decoding;
 using Vmtrace.Wire;
 

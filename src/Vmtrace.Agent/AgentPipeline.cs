@@ -58,7 +58,7 @@ public sealed class AgentPipeline
         using var events = _pacing.ShiftsReplay
             ? new ShiftedEventSource(opened, first => _pacing.ReplayShift(first, LastEventTime))
             : null;
-        EventSource source = (EventSource?)events ?? opened;
+        var source = (EventSource?)events ?? opened;
         var records = new HostRecordWriter(_source.HostId, Guid.NewGuid().ToString("N"));
         var batches = new EventBatchWriter(records, _pacing.BatchLimits())
         {

@@ -1,5 +1,4 @@
 using Vmtrace.Analysis.Checkpoint;
-using Vmtrace.Analysis.Trackers;
 
 namespace Vmtrace.Analysis;
 

@@ -57,7 +57,7 @@ internal static class CommandHelp
     private static IEnumerable<Option> AllOptions(Command command)
     {
         var options = new List<Option>(command.Options);
-        for (Symbol? s = command.Parents.FirstOrDefault(); s is Command parent; s = parent.Parents.FirstOrDefault())
+        for (var s = command.Parents.FirstOrDefault(); s is Command parent; s = parent.Parents.FirstOrDefault())
             options.AddRange(parent.Options.Where(o => o.Recursive));
         return options;
     }

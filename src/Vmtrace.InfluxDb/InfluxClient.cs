@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
@@ -70,7 +69,7 @@ public sealed partial class InfluxClient : IDisposable
         long started = _time.GetTimestamp();
         var total = new InfluxWriteResult(0, 0, 0);
         // Copied once so that each request is a slice, not a copy.
-        IReadOnlyList<string> all = lines.Count <= _options.MaxLinesPerRequest || lines is string[] ? lines : lines.ToArray();
+        var all = lines.Count <= _options.MaxLinesPerRequest || lines is string[] ? lines : lines.ToArray();
         try
         {
             for (int offset = 0; offset < all.Count; offset += _options.MaxLinesPerRequest)
@@ -335,7 +334,7 @@ public sealed partial class InfluxClient : IDisposable
 /// <summary>What became of the lines of one write.</summary>
 /// <param name="Stored">Lines InfluxDB stored.</param>
 /// <param name="DeadLettered">Lines it rejected by name (or that were too large to send), handed to the dead-letter sink.</param>
-/// <param name="UnidentifiedDropped">Lines a partial write dropped without naming them.</param>
+/// <param name="UnidentifiedDropped">Lines a partial write dropped without naming them
 /// (<see cref="InfluxWriteStats.DroppedByRetention"/> counts those dropped for being older than the retention policy.)</param>
 public readonly record struct InfluxWriteResult(int Stored, int DeadLettered, int UnidentifiedDropped)
 {

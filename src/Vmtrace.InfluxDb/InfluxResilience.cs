@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -61,10 +60,10 @@ internal static class InfluxResilience
     /// <summary>The server's <c>Retry-After</c> (seconds or a date), clamped; null lets the back-off decide.</summary>
     internal static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider time, TimeSpan max)
     {
-        RetryConditionHeaderValue? header = response?.Headers.RetryAfter;
+        var header = response?.Headers.RetryAfter;
         if (header is null)
             return null;
-        TimeSpan? wait = header.Delta ?? (header.Date is { } date ? date - time.GetUtcNow() : null);
+        var wait = header.Delta ?? (header.Date is { } date ? date - time.GetUtcNow() : null);
         if (wait is not { } w)
             return null;
         if (w < TimeSpan.Zero)

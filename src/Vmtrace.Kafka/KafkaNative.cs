@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Vmtrace.Kafka;
 
 /// <summary>
-/// Loads librdkafka once for Confluent.Kafka and for <see cref="MockKafkaCluster"/>'s P/Invoke. The default
+/// Loads librdkafka once for Confluent.Kafka and for the P/Invoke of the mock cluster (Vmtrace.Kafka.Mock). The default
 /// glibc build of librdkafka.redist needs libsasl2.so.3, which Debian 12 does not have (it ships .so.2); the
 /// package's self-contained "centos8" build needs nothing beyond glibc, so it is used when the default does not load.
 /// </summary>

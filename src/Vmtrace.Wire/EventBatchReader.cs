@@ -6,7 +6,7 @@ namespace Vmtrace.Wire;
 /// <summary>
 /// The worker's side: replays the events of one <c>EventBatch</c> record as an <see cref="EventSource"/>,
 /// with event types rebuilt from the batch's type table (through a shared <see cref="WireTypeCache"/>),
-/// so the worker feeds <c>HostAnalysis</c> exactly as <c>vmtrace analyze</c> does. Reusable: <see cref="Load"/>
+/// so the worker feeds <c>HostAnalysis</c> exactly as <c>vmtrace analyze</c> does. Reusable: <see cref="Load(byte[])"/>
 /// the next record into the same reader; nothing is allocated per event. Every value is checked as it is
 /// read: a damaged record throws <see cref="WireFormatException"/> naming the column and byte offset.
 /// </summary>

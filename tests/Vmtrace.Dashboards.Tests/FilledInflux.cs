@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vmtrace.Agent;
 using Vmtrace.Kafka;
+using Vmtrace.Kafka.Mock;
 using Vmtrace.TestSupport;
 using Vmtrace.Worker;
 

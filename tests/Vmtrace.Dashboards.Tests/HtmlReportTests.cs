@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Vmtrace.TestSupport;
 
 namespace Vmtrace.Dashboards.Tests;

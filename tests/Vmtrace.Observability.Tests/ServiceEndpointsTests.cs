@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Vmtrace.Agent;
 using Vmtrace.Decoding;
 using Vmtrace.Kafka;
+using Vmtrace.Kafka.Mock;
 using Vmtrace.TestSupport;
 using Vmtrace.Worker;
 using Xunit.Abstractions;

@@ -1,7 +1,6 @@
-using Vmtrace.Decoding;
 using Vmtrace.TestSupport;
-using Xunit.Abstractions;
 using Vmtrace.TestSupport.Wire;
+using Xunit.Abstractions;
 
 namespace Vmtrace.Wire.Tests;
 

@@ -1,7 +1,6 @@
 using Vmtrace.Agent;
 using Vmtrace.Agent.Tests;
 using Vmtrace.Wire;
-using Vmtrace.Worker;
 
 namespace Vmtrace.Worker.Tests;
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Time.Testing;
 using Vmtrace.Agent;
 using Vmtrace.Agent.Tests;
 using Vmtrace.Wire;
-using Vmtrace.Worker;
 
 namespace Vmtrace.Worker.Tests;
 

@@ -5,7 +5,6 @@ using Vmtrace.Agent.Live;
 using Vmtrace.Agent.Live.QemuLog;
 using Vmtrace.Decoding;
 using Vmtrace.Wire;
-using Vmtrace.Worker;
 
 namespace Vmtrace.Worker.Tests;
 

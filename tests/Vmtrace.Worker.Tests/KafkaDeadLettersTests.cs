@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Time.Testing;
 using Vmtrace.Kafka;
+using Vmtrace.Kafka.Mock;
 
 namespace Vmtrace.Worker.Tests;
 

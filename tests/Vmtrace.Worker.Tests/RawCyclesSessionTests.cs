@@ -3,7 +3,6 @@ using Vmtrace.Analysis;
 using Vmtrace.Decoding;
 using Vmtrace.TestSupport;
 using Vmtrace.Wire;
-using Vmtrace.Worker;
 
 namespace Vmtrace.Worker.Tests;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Vmtrace.Kafka;
+using Vmtrace.Kafka.Mock;
 
 namespace Vmtrace.Cli;
 

@@ -76,7 +76,7 @@ public sealed class FtraceTimestampConverter
             long span = (long)(max.Time - min.Time);
             if (span != 0)
             {
-                Int128 scaled = (Int128)((long)ts - (long)min.Time) * (max.Offset - min.Offset);
+                var scaled = (Int128)((long)ts - (long)min.Time) * (max.Offset - min.Offset);
                 correction = min.Offset + (long)((scaled + span / 2) / span);
             }
         }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
@@ -41,7 +40,7 @@ internal sealed class DecodeMachine(string file)
         int depth = 0;
         for (int pc = 0; pc < ops.Length; pc++)
         {
-            ref readonly DecodeOp op = ref ops[pc];
+            ref readonly var op = ref ops[pc];
             switch (op.Code)
             {
                 case DecodeOpCode.Int:

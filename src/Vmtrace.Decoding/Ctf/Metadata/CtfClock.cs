@@ -18,7 +18,7 @@ public sealed class CtfClock
     {
         if (Frequency == 1_000_000_000)
             return OffsetSeconds * 1_000_000_000 + OffsetCycles + (long)cycles;
-        Int128 total = (Int128)OffsetCycles + cycles;
+        var total = (Int128)OffsetCycles + cycles;
         return OffsetSeconds * 1_000_000_000 + (long)(total * 1_000_000_000 / Frequency);
     }
 }
