@@ -65,8 +65,13 @@ internal static class CommandHelp
     /// <summary>One line naming the mistake, one with the command's synopsis and where its options are explained; exit code 2.</summary>
     public static int UsageError(TextWriter stderr, Command command, string message)
     {
-        stderr.WriteLine($"vmtrace: {message}");
         string path = Path(command);
+        if (command is UsageCommand { OneLineUsageErrors: true })
+        {
+            stderr.WriteLine($"vmtrace {path}: {message} (vmtrace {path} --help)");
+            return 2;
+        }
+        stderr.WriteLine($"vmtrace: {message}");
         stderr.WriteLine(command is RootCommand
             ? "usage: vmtrace COMMAND [options]   (vmtrace --help: the commands)"
             : $"usage: {Synopsis(command)}   (vmtrace {path} --help: every option)");
@@ -132,11 +137,18 @@ internal static class CommandHelp
 /// </summary>
 internal sealed class UsageCommand : Command
 {
-    public UsageCommand(string name, string usage)
+    public UsageCommand(string name, string usage, bool oneLineUsageErrors = false)
         : base(name)
     {
         Usage = usage;
+        OneLineUsageErrors = oneLineUsageErrors;
     }
 
     public string Usage { get; }
+
+    /// <summary>
+    /// Usage errors in one line, "vmtrace NAME: mistake (vmtrace NAME --help)": for a command an operator runs from
+    /// scripts over ssh (record), whose callers match that single line.
+    /// </summary>
+    public bool OneLineUsageErrors { get; }
 }

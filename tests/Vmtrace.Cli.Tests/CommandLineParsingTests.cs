@@ -78,8 +78,6 @@ public sealed class CommandLineParsingTests
     [InlineData("--window", "analyze", "x.dat", "--window", "fast")]
     [InlineData("--to", "analyze", "x.dat", "--to", "tomorrow")]
     [InlineData("--cpus", "analyze", "x.dat", "--cpus", "-1")]
-    [InlineData("--buffer-kb", "record", "-o", "never-made", "--buffer-kb", "lots")]
-    [InlineData("--duration", "record", "-o", "never-made", "--duration", "soon")]
     [InlineData("--partitions", "dev-kafka", "--partitions", "0")]
     [InlineData("--brokers", "dev-kafka", "--brokers", "x")]
     [InlineData("--rollup-1h", "influx", "init", "--rollup-1h", "forever")]
@@ -100,6 +98,24 @@ public sealed class CommandLineParsingTests
         string command = args[0] is "influx" && args.Length > 1 && args[1] == "init" ? "influx init" : args[0] is "frobnicate" ? "COMMAND" : args[0];
         Assert.StartsWith($"usage: vmtrace {command}", lines[1], StringComparison.Ordinal);
         Assert.Contains("--help", lines[1], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--buffer-kb", "record", "-o", "never-made", "--buffer-kb", "lots")]
+    [InlineData("--duration", "record", "-o", "never-made", "--duration", "soon")]
+    [InlineData("unknown option '--bogus'", "record", "-o", "never-made", "--bogus")]
+    [InlineData("unexpected argument 'extra'", "record", "-o", "never-made", "extra")]
+    public async Task ParseError_Record_OneLineNamingTheMistakeAndHelp_Exit2(string named, params string[] args)
+    {
+        var r = await CliRun.RunAsync(args);
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        string line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("vmtrace record: ", line, StringComparison.Ordinal);
+        Assert.Contains(named, line, StringComparison.Ordinal);
+        Assert.EndsWith("(vmtrace record --help)", line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists("never-made"));
     }
 
     [Fact]

@@ -28,7 +28,7 @@ internal static class RecordCommand
         var writer = OptionValues.OneOf("--writer", [RecordOptions.WriterAuto, "trace-cmd", "tracefs"], "who writes trace.dat (default auto: trace-cmd when installed)");
         var traceCmd = OptionValues.Text("--trace-cmd", "PATH", "the trace-cmd program to use");
         var noQemuLogs = OptionValues.Flag("--no-qemu-logs", "do not copy the qemu trace logs");
-        var command = new UsageCommand("record", Usage) { output, duration, events, bufferKb, writer, traceCmd, noQemuLogs };
+        var command = new UsageCommand("record", Usage, oneLineUsageErrors: true) { output, duration, events, bufferKb, writer, traceCmd, noQemuLogs };
         command.SetAction((parseResult, _) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;

@@ -157,6 +157,24 @@ internal sealed class TsdlParser
             throw Error($"unexpected {t} at top level");
     }
 
+    /// <summary>A lone ';', a typealias or a typedef inside a block: consumed (the alias is registered).</summary>
+    private bool AcceptTypeDeclaration()
+    {
+        if (Accept(";"))
+            return true;
+        if (Peek.Is("typealias"))
+        {
+            ParseTypealias();
+            return true;
+        }
+        if (Peek.Is("typedef"))
+        {
+            ParseTypedef();
+            return true;
+        }
+        return false;
+    }
+
     private void ParseTypealias()
     {
         Expect("typealias");
@@ -189,18 +207,8 @@ internal sealed class TsdlParser
         {
             if (Peek.Kind == TsdlTokenKind.End)
                 throw Error($"unterminated {kind} block");
-            if (Accept(";"))
+            if (AcceptTypeDeclaration())
                 continue;
-            if (Peek.Is("typealias"))
-            {
-                ParseTypealias();
-                continue;
-            }
-            if (Peek.Is("typedef"))
-            {
-                ParseTypedef();
-                continue;
-            }
             var key = ParseDottedName();
             if (Accept(":="))
                 values[key] = ParseTypeSpecifier(declaratorFollows: false);
@@ -600,18 +608,8 @@ internal sealed class TsdlParser
         {
             if (Peek.Kind == TsdlTokenKind.End)
                 throw Error("unterminated struct or variant");
-            if (Accept(";"))
+            if (AcceptTypeDeclaration())
                 continue;
-            if (Peek.Is("typealias"))
-            {
-                ParseTypealias();
-                continue;
-            }
-            if (Peek.Is("typedef"))
-            {
-                ParseTypedef();
-                continue;
-            }
             var type = ParseTypeSpecifier(declaratorFollows: true);
             if (Accept(";"))
                 continue; // a nested named type declaration without a field
