@@ -38,9 +38,25 @@ public sealed class IdleLiveSourceTests : IDisposable
                 time.Advance(TimeSpan.FromMilliseconds(10));
                 return (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
             })],
-            TimeSpan.FromMilliseconds(1), time);
+            TimeSpan.FromMilliseconds(1), new HostClockRealPauses(time));
 
         public WireInventory Inventory(EventSource opened) => inventory;
+    }
+
+    /// <summary>
+    /// The merged source's clock: the host's (fake) time for how long a read has waited, real 1 ms pauses between
+    /// polls. The fake clock moves only when the follower reads it, so a pause on the fake clock would never end.
+    /// </summary>
+    private sealed class HostClockRealPauses(FakeTimeProvider host) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => host.GetUtcNow();
+
+        public override long GetTimestamp() => host.GetTimestamp();
+
+        public override long TimestampFrequency => host.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            System.CreateTimer(callback, state, dueTime, period);
     }
 
     private sealed class ListSink : IRecordSink
