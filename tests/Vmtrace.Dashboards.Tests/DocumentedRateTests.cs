@@ -52,7 +52,7 @@ public sealed partial class PanelQueryTests
     private static string DocQuery(string marker)
     {
         string doc = File.ReadAllText(Path.Combine(Corpus.RepoRoot, "docs", "queries.md"));
-        return Assert.Single(SqlBlock().Matches(doc).Select(m => m.Groups[1].Value.Trim()).Where(q => q.Contains(marker, StringComparison.Ordinal)));
+        return Assert.Single(SqlBlock().Matches(doc).Select(m => m.Groups[1].Value.Trim()), q => q.Contains(marker, StringComparison.Ordinal));
     }
 
     /// <summary>Runs a documented query from <paramref name="from"/> on: one row per series and time, the tags and the first value.</summary>
