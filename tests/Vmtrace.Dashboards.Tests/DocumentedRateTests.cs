@@ -18,7 +18,7 @@ public sealed partial class PanelQueryTests
     {
         Assert.NotNull(Corpus.Root);
         await influx.EnsureFilledAsync();
-        var windows = AnalyzeWindows(FilledInflux.Hosts["hip24"][0]);
+        var windows = AnalyzeWindows(FilledInflux.Hosts["hip24"]);
         var (from, _) = influx.HostRange("hip24");
 
         // Per VM over its windows: Σ exits / Σ window length.
@@ -48,6 +48,28 @@ public sealed partial class PanelQueryTests
         Assert.True(compared >= 10, $"{compared} full 10 s buckets compared");
     }
 
+    [InfluxFact]
+    public async Task DocumentedDiskRates_TcgS3_EqualAnalyzeCompletionsOverTheBucketsSeconds()
+    {
+        Assert.NotNull(Corpus.Root);
+        await influx.EnsureFilledAsync();
+        var windows = AnalyzeWindows(FilledInflux.Hosts["tcg-s3"]);
+        var (from, _) = influx.HostRange("tcg-s3");
+        long first = windows.Min(w => w.Start), end = windows.Max(w => w.Start + w.Length);
+        var iops = Rows(DocQuery("AS \"iops\""), from);
+        int compared = 0;
+        foreach (var (tags, time, value) in iops.Where(r => r.Time >= first && r.Time + TenSeconds <= end))
+        {
+            long completed = windows.Where(w => w.Start >= time && w.Start < time + TenSeconds)
+                .SelectMany(w => w.Vms.Where(v => v.Vm == tags["vm"]))
+                .Sum(v => v.Completed.GetValueOrDefault(tags["layer"]));
+            Assert.Equal(completed / 10.0, value, 9);
+            compared++;
+        }
+        Assert.True(compared >= 2, $"{compared} full 10 s buckets compared");
+        Assert.Contains(iops, r => r.Value > 0);
+    }
+
     /// <summary>The one sql block of docs/queries.md holding <paramref name="marker"/>.</summary>
     private static string DocQuery(string marker)
     {
@@ -72,14 +94,17 @@ public sealed partial class PanelQueryTests
         return rows;
     }
 
-    private sealed record AnalyzedVm(string Vm, Dictionary<int, long> Exits);
+    private sealed record AnalyzedVm(string Vm, Dictionary<int, long> Exits, Dictionary<string, long> Completed);
 
     private sealed record AnalyzedWindow(long Start, long Length, List<AnalyzedVm> Vms);
 
-    /// <summary><c>vmtrace analyze --format json</c> of a trace: each window's start, length and per-VM exit counts by reason.</summary>
-    private static List<AnalyzedWindow> AnalyzeWindows(string trace)
+    /// <summary>
+    /// <c>vmtrace analyze --format json</c> of a host's inputs (those its agent replays): each window's start, length,
+    /// and per VM its exit counts by reason and its completed disk requests by layer (qemu_disk → qemu, block_disk → block).
+    /// </summary>
+    private static List<AnalyzedWindow> AnalyzeWindows(string[] inputs)
     {
-        string json = VmtraceProcess.Run("analyze", Corpus.Path(trace), "--no-progress", "--format", "json");
+        string json = VmtraceProcess.Run([.. inputs.Select(Corpus.Path).Prepend("analyze"), "--no-progress", "--format", "json"]);
         using var doc = JsonDocument.Parse(json);
         return doc.RootElement.GetProperty("windows").EnumerateArray().Select(w => new AnalyzedWindow(
             w.GetProperty("start_ns").GetInt64(),
@@ -87,6 +112,9 @@ public sealed partial class PanelQueryTests
             w.GetProperty("vms").EnumerateArray().Select(v => new AnalyzedVm(v.GetProperty("vm").GetString()!,
                 v.TryGetProperty("exits", out var e)
                     ? e.EnumerateArray().GroupBy(x => x.GetProperty("reason").GetInt32()).ToDictionary(g => g.Key, g => g.Sum(x => x.GetProperty("count").GetInt64()))
-                    : [])).ToList())).ToList();
+                    : [],
+                new[] { ("qemu", "qemu_disk"), ("block", "block_disk") }
+                    .Where(l => v.TryGetProperty(l.Item2, out var d) && d.ValueKind == JsonValueKind.Object)
+                    .ToDictionary(l => l.Item1, l => v.GetProperty(l.Item2).GetProperty("completed").GetInt64()))).ToList())).ToList();
     }
 }
