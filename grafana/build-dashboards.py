@@ -34,11 +34,13 @@ class Board:
         self.row_h = 0
 
     def panel(self, kind, title, unit, targets, w=12, h=8, interval=None, description="", options=None,
-              custom=None, fmt="time_series", thresholds=None, transformations=None, stacked=False, mappings=None):
+              custom=None, fmt="time_series", thresholds=None, transformations=None, stacked=False, mappings=None, links=None):
         if self.x + w > 24:
             self.x, self.y = 0, self.y + self.row_h
             self.row_h = 0
         defaults = {"unit": unit, "mappings": mappings or []}
+        if links:
+            defaults["links"] = links
         if thresholds:
             defaults["thresholds"] = {"mode": "absolute", "steps": thresholds}
             defaults["color"] = {"mode": "thresholds"}
@@ -61,39 +63,83 @@ class Board:
         self.x += w
         self.row_h = max(self.row_h, h)
 
+    def links(self, *uids):
+        self.d["links"] = board_links(*uids)
+
     def write(self, name):
         with open(os.path.join(HERE, "dashboards", name), "w") as f:
             json.dump(self.d, f, indent=2)
             f.write("\n")
 
 
+# Drill-down: fleet → host (the fleet and interference dashboards narrowed to one host) → VM → its exits. Every
+# link keeps the time range (${__url_time_range}) and passes the variables the target dashboard declares.
+TIME = "${__url_time_range}"
+
+
+def to_host(host="${__data.fields.host}"):
+    return [{"title": "Host overview: ${__data.fields.host}", "url": f"/d/vmtrace-fleet?var-host={host}&{TIME}"},
+            {"title": "Who preempted whom on ${__data.fields.host}", "url": f"/d/vmtrace-interference?var-host={host}&{TIME}"}]
+
+
+def to_vm(host="${__data.fields.host}", vm="${__data.fields.vm}"):
+    return [{"title": f"VM detail: {vm}", "url": f"/d/vmtrace-vm?var-host={host}&var-vm={vm}&{TIME}"},
+            {"title": f"VM exits: {vm}", "url": f"/d/vmtrace-exits?var-host={host}&var-vm={vm}&{TIME}"}]
+
+
+def board_links(*uids):
+    return [{"title": t, "type": "link", "url": f"/d/{u}?{TIME}", "keepTime": False, "includeVars": False,
+             "asDropdown": False, "icon": "dashboard", "targetBlank": False, "tags": [], "tooltip": ""}
+            for u, t in uids]
+
+
+# Green unless a level means something; Grafana's default (red from 80) would paint any figure above 80 red.
+GREEN = [{"color": "green", "value": None}]
+# Preempted share of the vCPUs' demand (runnable time: guest + hypervisor + preempted + waiting).
+DEMAND_STEPS = [{"color": "green", "value": None}, {"color": "#ff9830", "value": 0.05}, {"color": "#f2495c", "value": 0.2}]
+
+
+def ranked(value):
+    """A ranking in table form: one row per tag combination, largest first; the bars are titled by the tag columns."""
+    return [{"id": "organize", "options": {"excludeByName": {"Time": True}}},
+            {"id": "sortBy", "options": {"fields": {}, "sort": [{"field": value, "desc": True}]}}]
+
+
 LEGEND_TABLE = {"legend": {"displayMode": "table", "placement": "right", "calcs": ["mean", "max"], "showLegend": True},
                 "tooltip": {"mode": "multi", "sort": "desc"}}
 BAR = {"displayMode": "gradient", "orientation": "horizontal", "showUnfilled": True, "valueMode": "color",
-       "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "minVizHeight": 16, "maxVizHeight": 24}
+       "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": True}, "minVizHeight": 16, "maxVizHeight": 24}
 
 # ---------------------------------------------------------------- fleet overview
 b = Board("vmtrace-fleet", "vmtrace / Fleet overview",
           "Hosts and VMs ranked by preemption, pCPU share, exit rate, disk latency and network throughput; pipeline lag.",
           [HOST], tags=["fleet"])
+b.links(("vmtrace-interference", "Interference"), ("vmtrace-capacity", "Capacity planning"), ("vmtrace-pipeline", "Pipeline health"))
 b.panel("bargauge", "VMs by preempted vCPU time", "ns",
-        [(f'SELECT sum("preempted_ns") FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY "host", "vm"', "$tag_host / $tag_vm")],
-        w=8, h=9, options=BAR, description="Time the VMs' vCPUs were runnable but not running (preempted), over the range.")
+        [(f'SELECT sum("preempted_ns") AS "preempted" FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY "host", "vm"', None)],
+        w=8, h=9, options=BAR, fmt="table", transformations=ranked("preempted"), thresholds=GREEN, links=to_vm(),
+        description="Time the VMs' vCPUs were runnable but not running (preempted), over the range, largest first.")
+b.panel("bargauge", "VMs by preempted share of vCPU demand", "percentunit",
+        [(f'SELECT sum("preempted_ns") / (sum("guest_ns") + sum("host_ns") + sum("preempted_ns") + sum("wait_ns")) AS "preempted share" FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY "host", "vm"', None)],
+        w=8, h=9, options=BAR, fmt="table", transformations=ranked("preempted share"), thresholds=DEMAND_STEPS, links=to_vm(),
+        description="Preempted time over the time the vCPUs wanted a CPU (guest + hypervisor + preempted + waiting): orange from 5 %, red from 20 % of the demand unserved.")
 b.panel("bargauge", "VMs by pCPU share", "percentunit",
-        [(f'SELECT mean("pcpu_share") FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY "host", "vm"', "$tag_host / $tag_vm")],
-        w=8, h=9, options=BAR, description="On-CPU time of all the VM's threads / (window × host pCPUs), mean over the range.")
+        [(f'SELECT mean("pcpu_share") AS "pcpu share" FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY "host", "vm"', None)],
+        w=8, h=9, options=BAR, fmt="table", transformations=ranked("pcpu share"), thresholds=GREEN, links=to_vm(),
+        description="On-CPU time of all the VM's threads / (window × host pCPUs), mean over the range.")
 b.panel("bargauge", "VMs by VM exit rate", "ops",
-        [(f'SELECT sum("exits") / sum("window_ns") * 1000000000 FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY "host", "vm"', "$tag_host / $tag_vm")],
-        w=8, h=9, options=BAR, description="VM exits handled per second (KVM hosts; none under TCG).")
+        [(f'SELECT sum("exits") / sum("window_ns") * 1000000000 AS "exits per s" FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY "host", "vm"', None)],
+        w=8, h=9, options=BAR, fmt="table", transformations=ranked("exits per s"), thresholds=GREEN, links=to_vm(),
+        description="VM exits handled per second of the VM's windows (KVM hosts; none under TCG).")
 b.panel("bargauge", "VMs by disk latency p95 (worst window)", "ns",
-        [(f'SELECT max("latency_p95_ns") FROM "vmtrace_disk" WHERE {H} AND $timeFilter GROUP BY "host", "vm", "layer"', "$tag_host / $tag_vm ($tag_layer)")],
-        w=8, h=9, options=BAR)
+        [(f'SELECT max("latency_p95_ns") AS "p95" FROM "vmtrace_disk" WHERE {H} AND $timeFilter GROUP BY "host", "vm", "layer"', None)],
+        w=8, h=9, options=BAR, fmt="table", transformations=ranked("p95"), thresholds=GREEN, links=to_vm())
 b.panel("bargauge", "VMs by network bytes (received + sent)", "decbytes",
-        [(f'SELECT sum("rx_bytes") + sum("tx_bytes") FROM "vmtrace_net" WHERE {H} AND $timeFilter GROUP BY "host", "vm"', "$tag_host / $tag_vm")],
-        w=8, h=9, options=BAR)
+        [(f'SELECT sum("rx_bytes") + sum("tx_bytes") AS "bytes" FROM "vmtrace_net" WHERE {H} AND $timeFilter GROUP BY "host", "vm"', None)],
+        w=8, h=9, options=BAR, fmt="table", transformations=ranked("bytes"), thresholds=GREEN, links=to_vm())
 b.panel("bargauge", "Hosts by preempted vCPU time", "ns",
-        [(f'SELECT sum("preempted_ns") FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY "host"', "$tag_host")],
-        w=8, h=9, options=BAR)
+        [(f'SELECT sum("preempted_ns") AS "preempted" FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY "host"', None)],
+        w=8, h=9, options=BAR, fmt="table", transformations=ranked("preempted"), thresholds=GREEN, links=to_host())
 b.panel("timeseries", "Host pCPU demand (sum of its VMs' pCPU shares)", "percentunit",
         [(f'SELECT sum("share") FROM (SELECT mean("pcpu_share") AS "share" FROM "vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY time($__interval), "host", "vm") WHERE $timeFilter GROUP BY time($__interval), "host" fill(none)', "$tag_host")],
         w=12, interval="1s", options=LEGEND_TABLE)
@@ -112,6 +158,7 @@ b.write("fleet-overview.json")
 b = Board("vmtrace-vm", "vmtrace / VM detail",
           "One VM: vCPU time split, per-vCPU state timeline, exits by reason, disk, network, who preempted it.",
           [HOST1, VM1], tags=["vm"])
+b.links(("vmtrace-fleet", "Fleet overview"), ("vmtrace-interference", "Interference"))
 b.panel("timeseries", "vCPU time split", "suffix: vCPU",
         [(f'SELECT sum("guest_ns") / sum("window_ns") AS "guest", sum("host_ns") / sum("window_ns") AS "hypervisor", '
           f'sum("preempted_ns") / sum("window_ns") AS "preempted", sum("wait_ns") / sum("window_ns") AS "waiting", '
@@ -132,10 +179,10 @@ b.panel("state-timeline", "vCPU preempted (share of the interval)", "percentunit
         [(f'SELECT sum("preempted_ns") {FRACTION} FROM "vmtrace_vcpu" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "vcpu" fill(none)', "vCPU $tag_vcpu")],
         w=12, h=8, interval="1s", thresholds=PRE_STEPS, options={"showValue": "never", "mergeValues": False, "rowHeight": 0.8})
 b.panel("timeseries", "VM exits by reason (rate)", "ops",
-        [(f'SELECT sum("count") {PER_S} FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason", "isa", "reason_name" fill(none)', "$tag_isa $tag_reason $tag_reason_name")],
-        w=12, interval="1s", options=LEGEND_TABLE, description="Reason numbers are the tracer's exit_reason, named in the table of the host's ISA (vmx: 12 HLT, 48 EPT_VIOLATION; svm: 120 = 0x78 HLT, 1024 = 0x400 NPF); no name when the trace does not say its ISA.")
+        [(f'SELECT sum("count") {PER_S} FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason", "isa", "reason_name" fill(none)', "$tag_reason_name ($tag_isa $tag_reason)")],
+        w=12, interval="1s", options=LEGEND_TABLE, links=to_vm("${host}", "${vm}")[1:], description="Reason numbers are the tracer's exit_reason, named in the table of the host's ISA (vmx: 12 HLT, 48 EPT_VIOLATION; svm: 120 = 0x78 HLT, 1024 = 0x400 NPF); no name when the trace does not say its ISA.")
 b.panel("timeseries", "VM exit handling latency p50 / p95 / p99", "ns",
-        [(f'SELECT max("latency_p50_ns") AS "p50", max("latency_p95_ns") AS "p95", max("latency_p99_ns") AS "p99" FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason", "isa", "reason_name" fill(none)', "$tag_isa $tag_reason $tag_reason_name $col")],
+        [(f'SELECT max("latency_p50_ns") AS "p50", max("latency_p95_ns") AS "p95", max("latency_p99_ns") AS "p99" FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason", "isa", "reason_name" fill(none)', "$tag_reason_name ($tag_isa $tag_reason) $col")],
         w=12, interval="1s", options=LEGEND_TABLE)
 b.panel("timeseries", "Disk IOPS (completed)", "iops",
         [(f'SELECT sum("completed") {PER_S} FROM "vmtrace_disk" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "layer" fill(none)', "$tag_layer")],
@@ -167,10 +214,45 @@ b.panel("piechart", "Who preempted it (total)", "ns",
                       "legend": {"displayMode": "table", "placement": "right", "values": ["value", "percent"], "showLegend": True}})
 b.write("vm-detail.json")
 
+# ---------------------------------------------------------------- exits (perf kvm stat report shape)
+b = Board("vmtrace-exits", "vmtrace / VM exits",
+          "VM exits of one host's VMs by reason, as perf kvm stat reports them: samples, samples %, time %, min / max / mean handling "
+          "latency (kvm_exit → the thread's next kvm_entry), and their rate and latency over time.",
+          [HOST1, VM], tags=["exits"])
+b.links(("vmtrace-fleet", "Fleet overview"), ("vmtrace-vm", "VM detail"))
+XV = f'FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter'
+b.panel("table", "Exits by reason (perf kvm stat)", "ns",
+        [(f'SELECT sum("count") AS "samples", sum("latency_sum_ns") AS "time", min("latency_min_ns") AS "min", max("latency_max_ns") AS "max", '
+          f'sum("latency_sum_ns") / sum("count") AS "avg", max("latency_p99_ns") AS "worst p99" {XV} GROUP BY "vm", "reason_name", "reason", "isa"', None)],
+        w=24, h=10, fmt="table", thresholds=GREEN, links=to_vm("${host}")[:1],
+        transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True},
+                                                        "indexByName": {"vm": 0, "reason_name": 1, "reason": 2, "isa": 3, "samples": 4}}},
+                         {"id": "sortBy", "options": {"fields": {}, "sort": [{"field": "samples", "desc": True}]}}],
+        description="One row per VM and exit reason (by name; the number and ISA beside it), most samples first. time: handling time summed; "
+                    "min / max: over the range; avg: time / samples; worst p99: the highest per-window p99. Samples % and time % are the pie charts below.")
+b.d["panels"][-1]["fieldConfig"]["overrides"] = [{"matcher": {"id": "byName", "options": "samples"}, "properties": [{"id": "unit", "value": "short"}]}]
+PIE = {"reduceOptions": {"calcs": ["sum"], "fields": "", "values": False}, "pieType": "donut", "displayLabels": ["percent"],
+       "legend": {"displayMode": "table", "placement": "right", "values": ["value", "percent"], "showLegend": True},
+       "tooltip": {"mode": "single", "sort": "desc"}}
+b.panel("piechart", "Samples % by reason", "short",
+        [(f'SELECT sum("count") {XV} GROUP BY "reason_name", "reason"', "$tag_reason_name ($tag_reason)")],
+        w=12, h=9, options=PIE, description="Each reason's share of all exits of the selected VMs (perf kvm stat's Samples%).")
+b.panel("piechart", "Time % by reason", "ns",
+        [(f'SELECT sum("latency_sum_ns") {XV} GROUP BY "reason_name", "reason"', "$tag_reason_name ($tag_reason)")],
+        w=12, h=9, options=PIE, description="Each reason's share of all exit handling time of the selected VMs (perf kvm stat's Time%).")
+b.panel("timeseries", "Exits per second by reason", "ops",
+        [(f'SELECT sum("count") {PER_S} {XV} GROUP BY time($__interval), "vm", "reason_name", "reason" fill(none)', "$tag_reason_name ($tag_reason) $tag_vm")],
+        w=12, interval="1s", options=LEGEND_TABLE, description="Each interval's exits divided by its length in seconds.")
+b.panel("timeseries", "Mean handling latency by reason", "ns",
+        [(f'SELECT sum("latency_sum_ns") / sum("count") {XV} GROUP BY time($__interval), "vm", "reason_name", "reason" fill(none)', "$tag_reason_name ($tag_reason) $tag_vm")],
+        w=12, interval="1s", options=LEGEND_TABLE)
+b.write("exits.json")
+
 # ---------------------------------------------------------------- interference
 b = Board("vmtrace-interference", "vmtrace / Interference",
           "Preempted vCPU time by VM and culprit (another VM, the same VM, a host process, idle), and the noisiest neighbours per host.",
           [HOST], tags=["interference"])
+b.links(("vmtrace-fleet", "Fleet overview"))
 b.panel("table", "Preempted time matrix: VM × culprit", "ns",
         [(f'SELECT sum("preempted_ns") AS "preempted" FROM "vmtrace_interference" WHERE {H} AND $timeFilter GROUP BY "vm", "culprit"', None)],
         w=24, h=10, fmt="table",
@@ -179,7 +261,7 @@ b.panel("table", "Preempted time matrix: VM × culprit", "ns",
         thresholds=[{"color": "transparent", "value": None}, {"color": "#ff9830", "value": 1e8}, {"color": "#f2495c", "value": 1e9}])
 b.panel("table", "Top noisy neighbours per host", "ns",
         [(f'SELECT top("total", "culprit", 10) AS "preempted others" FROM (SELECT sum("preempted_ns") AS "total" FROM "vmtrace_interference" WHERE {H} AND $timeFilter GROUP BY "host", "culprit") WHERE $timeFilter GROUP BY "host"', None)],
-        w=12, h=10, fmt="table")
+        w=12, h=10, fmt="table", thresholds=GREEN, transformations=ranked("preempted others"))
 b.panel("timeseries", "Preempted time by culprit", "percentunit",
         [(f'SELECT sum("preempted_ns") {FRACTION} FROM "vmtrace_interference" WHERE {H} AND $timeFilter GROUP BY time($__interval), "host", "culprit" fill(none)', "$tag_host: $tag_culprit")],
         w=12, h=10, interval="1s", stacked=True, options=LEGEND_TABLE)
@@ -189,6 +271,7 @@ b.write("interference.json")
 b = Board("vmtrace-capacity", "vmtrace / Capacity planning",
           "From the rollup retention policies (rollup_1h: 3 years, rollup_1m: 90 days): pCPU demand per VM and per host, p95 of preemption, headroom and its projection.",
           [HOST], time_from="now-90d", tags=["capacity"])
+b.links(("vmtrace-fleet", "Fleet overview"))
 b.panel("timeseries", "pCPU demand per VM (hourly rollup)", "percentunit",
         [(f'SELECT mean("mean_pcpu_share") FROM "rollup_1h"."vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY time($__interval), "host", "vm" fill(none)', "$tag_host / $tag_vm")],
         w=12, interval="1h", options=LEGEND_TABLE)
@@ -196,9 +279,9 @@ b.panel("timeseries", "pCPU demand per host (hourly rollup)", "percentunit",
         [(f'SELECT sum("share") FROM (SELECT mean("mean_pcpu_share") AS "share" FROM "rollup_1h"."vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY time($__interval), "host", "vm") WHERE $timeFilter GROUP BY time($__interval), "host" fill(none)', "$tag_host")],
         w=12, interval="1h", options=LEGEND_TABLE)
 b.panel("timeseries", "Preemption p95 per VM (of the minute rollups)", "suffix: vCPU",
-        [(f'SELECT percentile("sum_preempted_ns", 95) / 60000000000 FROM "rollup_1m"."vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY time($__interval), "host", "vm" fill(none)', "$tag_host / $tag_vm")],
+        [(f'SELECT percentile("vcpus", 95) FROM (SELECT "sum_preempted_ns" / "sum_window_ns" AS "vcpus" FROM "rollup_1m"."vmtrace_vm" WHERE {H} AND $timeFilter) WHERE $timeFilter GROUP BY time($__interval), "host", "vm" fill(none)', "$tag_host / $tag_vm")],
         w=12, interval="1d", options=LEGEND_TABLE,
-        description="vCPUs' worth of preempted time in the 95th-percentile minute of each day.")
+        description="vCPUs' worth of preempted time (over the windows each minute holds) in the 95th-percentile minute of each day.")
 b.panel("timeseries", "Headroom per host: 1 − pCPU demand (peak hour of the day)", "percentunit",
         [(f'SELECT 1 - max("share") FROM (SELECT sum("share") AS "share" FROM (SELECT mean("mean_pcpu_share") AS "share" FROM "rollup_1h"."vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY time(1h), "host", "vm") WHERE $timeFilter GROUP BY time(1h), "host") WHERE $timeFilter GROUP BY time($__interval), "host" fill(none)', "$tag_host headroom")],
         w=12, interval="1d", options=LEGEND_TABLE)
@@ -260,8 +343,8 @@ b.panel("timeseries", "Tracer-lost events reported by agents (total)", "short",
         w=8, interval="10s")
 b.panel("stat", "Checkpoints written", "short",
         [(f'SELECT max("checkpoints") FROM "pipeline_health" WHERE {I} AND $timeFilter GROUP BY "instance"', "$tag_instance")],
-        w=12, h=5, options={"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "colorMode": "value", "graphMode": "none"})
+        w=12, h=5, options={"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "colorMode": "value", "graphMode": "none"}, thresholds=GREEN)
 b.panel("stat", "Checkpoint size", "decbytes",
         [(f'SELECT last("checkpoint_bytes") FROM "pipeline_health" WHERE {I} AND $timeFilter GROUP BY "instance"', "$tag_instance")],
-        w=12, h=5, options={"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "colorMode": "value", "graphMode": "none"})
+        w=12, h=5, options={"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "colorMode": "value", "graphMode": "none"}, thresholds=GREEN)
 b.write("pipeline-health.json")

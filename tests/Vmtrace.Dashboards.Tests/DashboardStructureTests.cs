@@ -9,7 +9,7 @@ public sealed class DashboardStructureTests
     public void Dashboards_All_HaveUniqueUidsAndTitlesAndASchemaVersion()
     {
         var all = Dashboards.All();
-        Assert.Equal(["capacity-planning.json", "fleet-overview.json", "interference.json", "pipeline-health.json", "vm-detail.json"], all.Select(d => d.File));
+        Assert.Equal(["capacity-planning.json", "exits.json", "fleet-overview.json", "interference.json", "pipeline-health.json", "vm-detail.json"], all.Select(d => d.File));
         Assert.Equal(all.Count, all.Select(d => (string)d.Json["uid"]!).Distinct().Count());
         Assert.Equal(all.Count, all.Select(d => (string)d.Json["title"]!).Distinct().Count());
         foreach (var (file, json) in all)

@@ -16,7 +16,7 @@ public sealed class GrafanaSchemaTests
         Assert.True(Directory.Exists(Path.Combine(CheckDir, "node_modules", "@grafana", "schema")),
             "grafana/schema-check/node_modules is missing: run scripts/install-deps.sh (npm ci there)");
         string output = Tools.Run("node", Path.Combine(CheckDir, "check.mjs"));
-        Assert.Contains("5 dashboards type-check", output, StringComparison.Ordinal);
+        Assert.Contains("6 dashboards type-check", output, StringComparison.Ordinal);
     }
 
     [ToolFact("node")]

@@ -22,6 +22,11 @@ public sealed partial class PanelQueryTests(FilledInflux influx) : IClassFixture
     [
         "vm-detail.json / VM exits by reason (rate)",
         "vm-detail.json / VM exit handling latency p50 / p95 / p99",
+        "exits.json / Exits by reason (perf kvm stat)",
+        "exits.json / Samples % by reason",
+        "exits.json / Time % by reason",
+        "exits.json / Exits per second by reason",
+        "exits.json / Mean handling latency by reason",
     ];
 
     [InfluxFact]
