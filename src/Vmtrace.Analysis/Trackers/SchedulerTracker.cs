@@ -60,14 +60,20 @@ internal sealed class SchedulerTracker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ValidCpu(int cpu)
     {
+        // Every event asks about a CPU already seen: one unsigned compare.
+        if ((uint)cpu < (uint)(_maxCpu + 1))
+            return cpu;
+        return ValidCpuSlow(cpu);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int ValidCpuSlow(int cpu)
+    {
         if (cpu > _maxCpu)
             GrowCpus(cpu);
         return cpu <= _maxCpu ? cpu : -1;
     }
 
-    /// <summary>The thread the model has in guest mode on a valid CPU, if any.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ThreadInfo? InGuestOn(int cpu) => _cpus[cpu].Current is { InGuest: true } t ? t : null;
 
     /// <summary>
     /// The thread the model has on that CPU (from sched_switch), for events that carry no tid; null while idle.
@@ -172,6 +178,27 @@ internal sealed class SchedulerTracker
         if (c.Known && (tid == 0 ? c.Current is null : c.Current is not null && c.Current.Tid == tid))
             return;
         InferSwitch(c, cpu, tid, now);
+    }
+
+    /// <summary>
+    /// An event of thread <paramref name="tid"/> on a valid <paramref name="cpu"/>: makes the model agree that it runs
+    /// there (<see cref="EnsureOnCpu"/>); for a <paramref name="hostEvent"/> (a recognised event other than kvm_exit),
+    /// a thread the model has in guest there lost its kvm_exit. Returns the CPU's thread after that: the event's
+    /// thread, the one the thread table holds for that tid (null for tid 0, idle). One read of the CPU for all of it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ThreadInfo? OnThreadEvent(int cpu, int tid, long now, bool hostEvent)
+    {
+        var c = _cpus[cpu];
+        var current = c.Current;
+        if (!c.Known || (tid == 0 ? current is not null : current is null || current.Tid != tid))
+        {
+            InferSwitch(c, cpu, tid, now);
+            current = c.Current;
+        }
+        if (hostEvent && current is { InGuest: true })
+            _kvm.LoseExit(current, now);
+        return current;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
