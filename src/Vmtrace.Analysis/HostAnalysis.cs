@@ -91,7 +91,7 @@ public sealed partial class HostAnalysis
         var known = e.Known;
         if (known == KnownEvent.SchedSwitch)
         {
-            _scheduler.OnSchedSwitch(e, t);
+            _scheduler.OnSchedSwitch(e, cpu, t);
             return;
         }
         // The thread the event ran in, once the CPU's model agrees (null when unknown or idle): the kvm
