@@ -91,26 +91,27 @@ public sealed partial class HostAnalysis
         var known = e.Known;
         if (known == KnownEvent.SchedSwitch)
         {
-            _scheduler.OnSchedSwitch(e, t);
+            _scheduler.OnSchedSwitch(e, cpu, t);
             return;
         }
+        // The thread the event ran in, once the CPU's model agrees (null when unknown or idle): the kvm
+        // handlers take it from here rather than look it up again.
+        ThreadInfo? running = null;
         if (e.Tid < 0 && known != KnownEvent.LostEvents)
         {
             Counters.EventsWithoutTid++;
         }
         else if (cpu >= 0 && e.Tid >= 0)
         {
-            _scheduler.EnsureOnCpu(cpu, e.Tid, t);
             // A recognised host event in a thread the model has in guest means its kvm_exit was lost.
             // Unrecognised kvm_* events (kvm_wait_lapic_expire) do fire between kvm_entry and the VM-enter.
-            if (known is not (KnownEvent.Unknown or KnownEvent.KvmExit) && _scheduler.InGuestOn(cpu) is { } inGuest)
-                _kvm.LoseExit(inGuest, t);
+            running = _scheduler.OnThreadEvent(cpu, e.Tid, t, hostEvent: known is not (KnownEvent.Unknown or KnownEvent.KvmExit));
         }
 
         switch (known)
         {
-            case KnownEvent.KvmEntry: _kvm.OnKvmEntry(e, t); break;
-            case KnownEvent.KvmExit: _kvm.OnKvmExit(e, t); break;
+            case KnownEvent.KvmEntry: _kvm.OnKvmEntry(e, running, t); break;
+            case KnownEvent.KvmExit: _kvm.OnKvmExit(e, running, t); break;
             case KnownEvent.SchedWakeup:
             case KnownEvent.SchedWaking:
             case KnownEvent.SchedWakeupNew: _scheduler.OnWakeup(e, t); break;

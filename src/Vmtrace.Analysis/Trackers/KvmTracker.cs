@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Vmtrace.Analysis.Checkpoint;
 using Vmtrace.Decoding;
 
@@ -20,17 +21,22 @@ internal sealed class KvmTracker
         _scheduler = scheduler;
     }
 
-    /// <summary>The thread an event ran in: its own tid, else the CPU's current thread (XML stubs, LTTng without a tid context).</summary>
-    private ThreadInfo? ThreadOf(in TraceEvent e)
+    /// <summary>
+    /// The thread an event ran in: <paramref name="running"/> (the CPU's thread once the scheduler placed the event's
+    /// tid there) when it has one, else its own tid, else the CPU's current thread (XML stubs, LTTng without a tid context).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ThreadInfo? ThreadOf(in TraceEvent e, ThreadInfo? running)
     {
         if (e.Tid > 0)
-            return _identity.Thread(e.Tid);
+            return running ?? _identity.Thread(e.Tid);
         return e.Tid < 0 ? _scheduler.CurrentThreadOn(e.Cpu, out _) : null;
     }
 
-    public void OnKvmEntry(in TraceEvent e, long now)
+    /// <param name="running">The event's thread as the scheduler placed it on its CPU, or null (see <see cref="ThreadOf"/>).</param>
+    public void OnKvmEntry(in TraceEvent e, ThreadInfo? running, long now)
     {
-        var t = ThreadOf(e);
+        var t = ThreadOf(e, running);
         if (t is null)
         {
             _counters.KvmEventsWithoutThread++;
@@ -71,9 +77,10 @@ internal sealed class KvmTracker
         t.Since = Math.Max(t.Since, now);
     }
 
-    public void OnKvmExit(in TraceEvent e, long now)
+    /// <param name="running">The event's thread as the scheduler placed it on its CPU, or null (see <see cref="ThreadOf"/>).</param>
+    public void OnKvmExit(in TraceEvent e, ThreadInfo? running, long now)
     {
-        var t = ThreadOf(e);
+        var t = ThreadOf(e, running);
         if (t is null)
         {
             _counters.KvmEventsWithoutThread++;

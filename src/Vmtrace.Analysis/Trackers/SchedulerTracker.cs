@@ -60,14 +60,20 @@ internal sealed class SchedulerTracker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ValidCpu(int cpu)
     {
+        // Every event asks about a CPU already seen: one unsigned compare.
+        if ((uint)cpu < (uint)(_maxCpu + 1))
+            return cpu;
+        return ValidCpuSlow(cpu);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int ValidCpuSlow(int cpu)
+    {
         if (cpu > _maxCpu)
             GrowCpus(cpu);
         return cpu <= _maxCpu ? cpu : -1;
     }
 
-    /// <summary>The thread the model has in guest mode on a valid CPU, if any.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ThreadInfo? InGuestOn(int cpu) => _cpus[cpu].Current is { InGuest: true } t ? t : null;
 
     /// <summary>
     /// The thread the model has on that CPU (from sched_switch), for events that carry no tid; null while idle.
@@ -118,21 +124,24 @@ internal sealed class SchedulerTracker
     /// <summary>The trace records sched_waking: a wake-up's own migration then comes after it, never before.</summary>
     private bool _wakingSeen;
 
-    public void OnSchedSwitch(in TraceEvent e, long now)
+    /// <param name="cpu">The event's CPU as <see cref="ValidCpu"/> gave it (-1 when unusable).</param>
+    public void OnSchedSwitch(in TraceEvent e, int cpu, long now)
     {
         _schedulerSeen = true;
-        int cpu = ValidCpu(e.Cpu);
         int prevTid = (int)e.Get(FieldRole.PrevTid, e.Tid);
         int nextTid = (int)e.Get(FieldRole.NextTid, -1);
         if (cpu < 0 || nextTid < 0)
             return;
+        // The CPU's object stays the same through the switch: read once.
+        var c = _cpus[cpu];
         if (prevTid >= 0)
         {
-            EnsureOnCpu(cpu, prevTid, now);
-            // EnsureOnCpu made prevTid the CPU's current thread: usually no lookup needed.
+            if (!Runs(c, prevTid))
+                InferSwitch(c, cpu, prevTid, now);
+            // That made prevTid the CPU's current thread: usually no lookup needed.
             if (prevTid != 0)
             {
-                var current = _cpus[cpu].Current;
+                var current = c.Current;
                 _identity.Rename(current is not null && current.Tid == prevTid ? current : _identity.Thread(prevTid), e.GetText(FieldRole.PrevComm));
             }
         }
@@ -140,8 +149,8 @@ internal sealed class SchedulerTracker
         var next = nextTid == 0 ? null : _identity.Thread(nextTid);
         if (next is not null)
             _identity.Rename(next, e.GetText(FieldRole.NextComm));
-        long at = KernelSwitchTime(_cpus[cpu].Current, now);
-        Switch(cpu, runnable ? RunState.Preempted : RunState.Blocked, next, now, at, at, observed: true);
+        long at = KernelSwitchTime(c.Current, now);
+        Switch(c, cpu, runnable ? RunState.Preempted : RunState.Blocked, next, now, at, at, observed: true);
     }
 
     /// <summary>A scheduler clock older than this at a switch is not the skipped-update effect (a tick updates it): the switch time stands.</summary>
@@ -164,14 +173,27 @@ internal sealed class SchedulerTracker
         return Math.Clamp(start + prev.StintRuntimeNs, Math.Min(now, Math.Max(start, now - MaxClockLagNs)), now);
     }
 
-    /// <summary>Makes the model agree that <paramref name="tid"/> is on <paramref name="cpu"/>; infers a switch when it does not.</summary>
+    /// <summary>Whether the model has <paramref name="tid"/> (0 = idle) on that CPU; when not, <see cref="InferSwitch"/> makes it agree.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void EnsureOnCpu(int cpu, int tid, long now)
+    private static bool Runs(CpuInfo c, int tid) =>
+        c.Known && (tid == 0 ? c.Current is null : c.Current is not null && c.Current.Tid == tid);
+
+    /// <summary>
+    /// An event of thread <paramref name="tid"/> on a valid <paramref name="cpu"/>: makes the model agree that it runs
+    /// there (inferring a switch when it does not); for a <paramref name="hostEvent"/> (a recognised event other than
+    /// kvm_exit), a thread the model has in guest there lost its kvm_exit. Returns the CPU's thread after that: the
+    /// event's thread, the one the thread table holds for that tid (null for tid 0, idle). One read of the CPU for all of it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ThreadInfo? OnThreadEvent(int cpu, int tid, long now, bool hostEvent)
     {
         var c = _cpus[cpu];
-        if (c.Known && (tid == 0 ? c.Current is null : c.Current is not null && c.Current.Tid == tid))
-            return;
-        InferSwitch(c, cpu, tid, now);
+        if (!Runs(c, tid))
+            InferSwitch(c, cpu, tid, now);
+        var current = c.Current;
+        if (hostEvent && current is { InGuest: true })
+            _kvm.LoseExit(current, now);
+        return current;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -191,18 +213,17 @@ internal sealed class SchedulerTracker
         if (next is not null && c.Known && c.Current is null && next.State == RunState.WaitingAfterWakeup
             && next.WakeCpu == cpu && next.WakeTime >= c.SwitchTime)
             at = Math.Max(next.WakeTime, next.Since);
-        Switch(cpu, RunState.Unknown, next, now, at, now, observed: false);
+        Switch(c, cpu, RunState.Unknown, next, now, at, now, observed: false);
     }
 
     /// <summary>
-    /// Puts <paramref name="next"/> (null = idle) on <paramref name="cpu"/> at <paramref name="now"/>: the previous
+    /// Puts <paramref name="next"/> (null = idle) on <paramref name="cpu"/> (its object <paramref name="c"/>) at <paramref name="now"/>: the previous
     /// occupant leaves in state <paramref name="prevState"/> at <paramref name="switchAt"/> ≤ now (the kernel's switch
     /// time, see <see cref="KernelSwitchTime"/>); next's run starts at <paramref name="nextStart"/> ≤ now (earlier when
     /// inferred). <paramref name="observed"/>: a sched_switch event, not an inferred switch.
     /// </summary>
-    private void Switch(int cpu, RunState prevState, ThreadInfo? next, long now, long nextStart, long switchAt, bool observed)
+    private void Switch(CpuInfo c, int cpu, RunState prevState, ThreadInfo? next, long now, long nextStart, long switchAt, bool observed)
     {
-        var c = _cpus[cpu];
         // The vCPUs already waiting on this CPU: to the leaving thread until the switch, to the next one after.
         AttributeInterference(c, switchAt);
         var prev = c.Current;
