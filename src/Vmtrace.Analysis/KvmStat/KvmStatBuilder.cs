@@ -40,6 +40,9 @@ public sealed class KvmStatBuilder
             Add(exit.Tid, exit.Reason, (int)exit.Isa, exit.LatencyNs);
     }
 
+    /// <summary>True when an exit of a vCPU of the VM <paramref name="vm"/> was handled.</summary>
+    public bool HasVm(string vm) => _vcpuOfThread.Values.Any(v => v.Vm == vm);
+
     /// <summary>Every event of the trace, in time order, after the analysis has seen it (port I/O and MMIO only).</summary>
     public void OnEvent(in TraceEvent e)
     {
