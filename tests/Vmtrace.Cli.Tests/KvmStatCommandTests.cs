@@ -93,6 +93,17 @@ public sealed class KvmStatCommandTests
     }
 
     [CorpusFact]
+    public async Task KvmStat_TraceWithoutKvmExit_SaysSoInOneLine()
+    {
+        // An LTTng kernel trace of a plain host (SOURCES.md: none of these CTF traces has kvm events).
+        var r = await CliRun.RunAsync("kvm-stat", Corpus.Path("tracecompass-test-traces-ctf/many-threads"));
+
+        Assert.Equal(0, r.ExitCode);
+        var line = Assert.Single(r.StdoutLines);
+        Assert.Contains("has no kvm_exit events", line, StringComparison.Ordinal);
+    }
+
+    [CorpusFact]
     public async Task KvmStat_UnknownVm_IsAUsageError()
     {
         var r = await CliRun.RunAsync("kvm-stat", Corpus.Path(GuestPair), "--vm", "nosuchvm");

@@ -29,7 +29,6 @@ public sealed class KvmStatBuilder
     public KvmStatBuilder(KvmStatEvent kind)
     {
         _kind = kind;
-        _eventsPresent = kind == KvmStatEvent.VmExit;
     }
 
     /// <summary>One exit the analysis paired with its entry.</summary>
@@ -37,16 +36,24 @@ public sealed class KvmStatBuilder
     {
         _vcpuOfThread[exit.Tid] = (exit.Vm, exit.VcpuId);
         if (_kind == KvmStatEvent.VmExit)
+        {
+            _eventsPresent = true;
             Add(exit.Tid, exit.Reason, (int)exit.Isa, exit.LatencyNs);
+        }
     }
 
     /// <summary>True when an exit of a vCPU of the VM <paramref name="vm"/> was handled.</summary>
     public bool HasVm(string vm) => _vcpuOfThread.Values.Any(v => v.Vm == vm);
 
-    /// <summary>Every event of the trace, in time order, after the analysis has seen it (port I/O and MMIO only).</summary>
+    /// <summary>Every event of the trace, in time order: port I/O and MMIO timing, and for VM exits whether the trace has kvm_exit events.</summary>
     public void OnEvent(in TraceEvent e)
     {
-        if (_kind == KvmStatEvent.VmExit || e.Tid < 0)
+        if (_kind == KvmStatEvent.VmExit)
+        {
+            _eventsPresent |= e.Known == KnownEvent.KvmExit;
+            return;
+        }
+        if (e.Tid < 0)
             return;
         switch (RoleOf(e.Type))
         {

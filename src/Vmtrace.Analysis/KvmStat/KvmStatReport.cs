@@ -27,6 +27,6 @@ public sealed record KvmStatRow(string Key, long Samples, double SamplesPct, dou
 
 /// <summary>
 /// <c>perf kvm stat report</c> over a host trace. <see cref="EventsPresent"/> is false when the trace has none of the
-/// events the analysed kind needs (kvm_pio for port I/O, kvm_mmio for MMIO).
+/// events the analysed kind needs (kvm_exit for VM exits, kvm_pio for port I/O, kvm_mmio for MMIO).
 /// </summary>
 public sealed record KvmStatReport(KvmStatEvent Event, IReadOnlyList<KvmStatRow> Rows, long TotalSamples, long TotalTimeNs, bool EventsPresent);

@@ -111,8 +111,12 @@ internal static class KvmStatCommand
         _ => "VM-EXIT",
     };
 
-    private static string MissingEvents(KvmStatEvent kind, string trace) =>
-        $"{trace} has no {(kind == KvmStatEvent.IoPort ? "kvm_pio" : "kvm_mmio")} events: no {(kind == KvmStatEvent.IoPort ? "port I/O" : "MMIO")} to report (record kvm:{(kind == KvmStatEvent.IoPort ? "kvm_pio" : "kvm_mmio")})";
+    private static string MissingEvents(KvmStatEvent kind, string trace) => kind switch
+    {
+        KvmStatEvent.IoPort => $"{trace} has no kvm_pio events: no port I/O to report (record kvm:kvm_pio)",
+        KvmStatEvent.Mmio => $"{trace} has no kvm_mmio events: no MMIO to report (record kvm:kvm_mmio)",
+        _ => $"{trace} has no kvm_exit events: no VM exits to report (record kvm:kvm_entry and kvm:kvm_exit)",
+    };
 
     /// <summary>perf's layout (builtin-kvm.c print_result): the same widths, us with two decimals.</summary>
     private static void WriteTable(TextWriter o, KvmStatReport report, string trace, Request r)
