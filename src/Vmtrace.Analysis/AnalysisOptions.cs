@@ -26,6 +26,12 @@ public sealed class AnalysisOptions
     /// </summary>
     public long? MaxGapNs { get; init; }
 
+    /// <summary>
+    /// Called with each exit the analysis pairs with its entry (the same exits its per-reason latencies count), for
+    /// reports that need every latency (<see cref="KvmStatBuilder"/>). Null (the default) for the windowed metrics alone.
+    /// </summary>
+    public Action<HandledExit>? ExitHandled { get; init; }
+
     /// <summary>Windows a gap may span before it is a time jump, when <see cref="MaxGapNs"/> is not set.</summary>
     public const long DefaultMaxGapWindows = 100_000;
 

@@ -34,7 +34,7 @@ public sealed partial class HostAnalysis
         _options.Validate();
         _identity = new IdentityTracker(_clock);
         _scheduler = new SchedulerTracker(_clock, Counters, _identity);
-        _kvm = new KvmTracker(Counters, _identity, _scheduler);
+        _kvm = new KvmTracker(Counters, _identity, _scheduler, _options.ExitHandled);
         _identity.Connect(_scheduler);
         _scheduler.Connect(_kvm);
         _disk = new DiskTracker(Counters, _identity, _scheduler);

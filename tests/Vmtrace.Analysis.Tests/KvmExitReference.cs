@@ -13,6 +13,8 @@ namespace Vmtrace.Analysis.Tests;
 internal sealed partial class KvmExitReference
 {
     public Dictionary<(int Tid, int Reason), (long Count, long Sum, long Min, long Max)> Exits { get; } = [];
+    /// <summary>Per thread and reason, the sum of the squared latencies (exact), for standard deviations.</summary>
+    public Dictionary<(int Tid, int Reason), Int128> SumSquares { get; } = [];
     public Dictionary<int, long> GuestNs { get; } = [];
     public Dictionary<int, int> VcpuIdOfThread { get; } = [];
 
@@ -52,6 +54,7 @@ internal sealed partial class KvmExitReference
                     reference.Exits[key] = reference.Exits.TryGetValue(key, out var s)
                         ? (s.Count + 1, s.Sum + lat, Math.Min(s.Min, lat), Math.Max(s.Max, lat))
                         : (1, lat, lat, lat);
+                    reference.SumSquares[key] = reference.SumSquares.GetValueOrDefault(key) + (Int128)lat * lat;
                 }
                 entryAt[tid] = ts;
             }

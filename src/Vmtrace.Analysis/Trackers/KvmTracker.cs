@@ -13,12 +13,14 @@ internal sealed class KvmTracker
     private readonly AnalysisCounters _counters;
     private readonly IdentityTracker _identity;
     private readonly SchedulerTracker _scheduler;
+    private readonly Action<HandledExit>? _exitHandled;
 
-    public KvmTracker(AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler)
+    public KvmTracker(AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler, Action<HandledExit>? exitHandled = null)
     {
         _counters = counters;
         _identity = identity;
         _scheduler = scheduler;
+        _exitHandled = exitHandled;
     }
 
     /// <summary>
@@ -46,7 +48,13 @@ internal sealed class KvmTracker
         _scheduler.Charge(t, now);
         if (t.PendingExitTime >= 0)
         {
-            t.Vcpu!.Window.Exit(t.PendingExitReason)?.Add(now - t.PendingExitTime);
+            var vcpu = t.Vcpu!;
+            if (vcpu.Window.Exit(t.PendingExitReason) is { } exit)
+            {
+                long latency = now - t.PendingExitTime;
+                exit.Add(latency);
+                _exitHandled?.Invoke(new HandledExit(vcpu.Vm.Name, vcpu.VcpuId, t.Tid, t.PendingExitReason, vcpu.Window.Isa, latency));
+            }
             t.PendingExitTime = -1;
         }
         t.InGuest = true;
