@@ -65,7 +65,8 @@ internal static class TopFeed
         using var stop = cancellation.Register(live.RequestStop);
         var analysis = new HostAnalysis(new AnalysisOptions { WindowNs = windowNs, CpuCount = Environment.ProcessorCount });
         Apply(analysis, host.Inventory(opened));
-        bool partial = true;
+        bool partial = true, started = false;
+        long openStart = 0;
         while (true)
         {
             var read = live.TryMoveNext(TimeSpan.FromMilliseconds(100));
@@ -75,7 +76,17 @@ internal static class TopFeed
                 analysis.OnEvent(opened.Current);
             else
                 analysis.AdvanceWatermark(live.Watermark);
+            if (!started && analysis.Now != 0)
+            {
+                started = true;
+                openStart = analysis.OpenWindowStart;
+            }
             var closed = analysis.TakeClosedWindows();
+            // A window with no VM in it is not emitted by the analysis; the view still refreshes (an empty host).
+            if (closed.Count == 0 && started && analysis.OpenWindowStart != openStart)
+                closed = [new WindowMetrics(openStart, analysis.OpenWindowStart, Environment.ProcessorCount, [])];
+            if (started)
+                openStart = analysis.OpenWindowStart;
             if (closed.Count == 0)
                 continue;
             foreach (var w in closed)
