@@ -76,7 +76,7 @@ internal sealed class TopLiveTableView(TextWriter o, string host) : TopView
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(o) });
         var table = new Table().Border(TableBorder.Simple);
         foreach (string c in Columns)
-            table.AddColumn(c is "VM" or "top exits" ? new TableColumn(c) : new TableColumn(c).RightAligned());
+            table.AddColumn(c is "VM" or "top exits" ? new TableColumn(c).NoWrap() : new TableColumn(c).NoWrap().RightAligned());
         table.Title = new TableTitle("vmtrace top: " + Markup.Escape(host) + ": waiting for the first window…");
         console.Live(table).Start(ctx => feed(f =>
         {
