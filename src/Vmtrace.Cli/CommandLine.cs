@@ -15,7 +15,7 @@ public static class CommandLine
         usage: vmtrace COMMAND [options]      (vmtrace COMMAND --help: that command alone; vmtrace --version)
 
         commands:
-        """ + "\n" + DumpCommand.Usage + "\n" + AnalyzeCommand.Usage + "\n" + KvmStatCommand.Usage + "\n" + InfluxCommand.Usage + "\n" + RecordCommand.Usage + "\n" + AgentCommand.Usage + "\n" + WorkerCommand.Usage + "\n" + DevKafkaCommand.Usage;
+        """ + "\n" + DumpCommand.Usage + "\n" + AnalyzeCommand.Usage + "\n" + TopCommand.Usage + "\n" + KvmStatCommand.Usage + "\n" + InfluxCommand.Usage + "\n" + RecordCommand.Usage + "\n" + AgentCommand.Usage + "\n" + WorkerCommand.Usage + "\n" + DevKafkaCommand.Usage;
 
     /// <summary>The informational version (with the git commit it was built from, after '+').</summary>
     public static string Version =>
@@ -27,6 +27,7 @@ public static class CommandLine
     [
         ("dump", DumpCommand.Build),
         ("analyze", AnalyzeCommand.Build),
+        ("top", TopCommand.Build),
         ("kvm-stat", KvmStatCommand.Build),
         ("influx", InfluxCommand.Build),
         ("record", RecordCommand.Build),
