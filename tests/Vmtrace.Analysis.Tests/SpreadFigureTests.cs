@@ -154,3 +154,29 @@ public class SpreadFigureTests
         Assert.Equal(2.0, big.VarianceNs2);
     }
 }
+
+public class PacketGapScriptedTests
+{
+    [Fact]
+    public void OnEvent_PacketGaps_SpanWindowsButNotATimeJump()
+    {
+        var vm = new VmInventory("vm1", 99, [new(99, "qemu-system-x86"), new(100, "CPU 0/TCG")], ["tap1"]);
+        // Into vm1 at 10, 30, 1_000_040 (the next window of 1 ms), then 10 s later past a 1 s max gap (a time jump).
+        var s = new ScriptedSource()
+            .Xmit(10, 0, 99, "tap1", 100)
+            .Xmit(30, 0, 99, "tap1", 100)
+            .Xmit(1_000_040, 0, 99, "tap1", 100)
+            .Xmit(11_000_000_000, 0, 99, "tap1", 100)
+            .Xmit(11_000_000_050, 0, 99, "tap1", 100);
+        var options = new AnalysisOptions { WindowNs = 1_000_000, MaxGapNs = 1_000_000_000 };
+        var (windows, total, analysis) = AnalysisRun.Of(s, options, [vm], 11_000_000_060);
+        Assert.Equal(1, analysis.Counters.TimeJumps);
+        // Gaps by hand: 20, 1_000_010 (across the window boundary, in the later window), then 50 after the jump.
+        var gaps = Assert.Single(total.Vms).Network.RxGaps;
+        Assert.Equal((3L, 20L + 1_000_010 + 50), (gaps.Count, gaps.SumNs));
+        double mean = (20.0 + 1_000_010 + 50) / 3;
+        double variance = (Math.Pow(20 - mean, 2) + Math.Pow(1_000_010 - mean, 2) + Math.Pow(50 - mean, 2)) / 2;
+        Assert.Equal(Math.Sqrt(variance), gaps.StdDevNs, 6);
+        Assert.Equal(1L, windows.Single(w => w.StartNs == 0).Vms.Single().Network.RxGaps.Count);
+    }
+}
