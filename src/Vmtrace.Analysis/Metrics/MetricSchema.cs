@@ -444,7 +444,7 @@ public static class MetricSchema
         [
             WindowFigures.LengthNs.Of((VmRow r) => r.Window), VmFigures.ThreadsCpuNs.Of(VmOf), VmFigures.PcpuShare.Of(VmOf),
             VmFigures.ActiveVcpus.Of(VmOf), .. CpuFigures.All.Select(m => m.Of((VmRow r) => r.Vm.VcpuTimes)),
-            ExitListFigures.Count.Of((VmRow r) => r.Vm.Exits), VmFigures.Identity.Of(VmOf), .. VmFigures.PreemptedIntervals.Select(m => m.Of(VmOf)),
+            ExitListFigures.Count.Of((VmRow r) => r.Vm.Exits), .. VmFigures.PreemptedIntervals.Select(m => m.Of(VmOf)), VmFigures.Identity.Of(VmOf),
         ], [Tags.Host, Tags.Vm]);
 
         public static readonly MetricGroup<VcpuMetrics> Vcpu = new(MetricFormat.LineProtocol, "vmtrace_vcpu", MetricLevel.Vcpu,
