@@ -131,9 +131,9 @@ public sealed partial class HostAnalysis
             case KnownEvent.QemuBlkCoPwritev: _disk.OnQemuRequestDirection(e, known); break;
             case KnownEvent.BlockRqIssue: _disk.OnBlockIssue(e, t); break;
             case KnownEvent.BlockRqComplete: _disk.OnBlockComplete(e, t); break;
-            case KnownEvent.NetDevXmit: _network.OnNetDevXmit(e); break;
+            case KnownEvent.NetDevXmit: _network.OnNetDevXmit(e, t); break;
             case KnownEvent.NetifReceiveSkb:
-            case KnownEvent.NetifRx: _network.OnNetifReceive(e); break;
+            case KnownEvent.NetifRx: _network.OnNetifReceive(e, t); break;
             case KnownEvent.LostEvents: _scheduler.OnLostEvents(cpu); break;
             default: break;
         }

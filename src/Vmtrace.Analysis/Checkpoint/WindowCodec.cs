@@ -37,6 +37,9 @@ internal static class WindowCodec
             w.Int64(n.TxBytes);
             w.Int64(n.VhostBusyNs);
             w.Int64(n.VhostWaitNs);
+            n.RxGaps.WriteTo(w);
+            n.TxGaps.WriteTo(w);
+            vm.PreemptedIntervals.WriteTo(w);
             w.Count(vm.Interferers.Count);
             foreach (var i in vm.Interferers)
             {
@@ -70,13 +73,18 @@ internal static class WindowCodec
             var exits = ReadExits(r);
             var qemuDisk = ReadDisk(r);
             var blockDisk = ReadDisk(r);
-            var network = new NetworkMetrics(r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64());
+            var network = new NetworkMetrics(r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64())
+            {
+                RxGaps = DurationSpread.ReadFrom(r),
+                TxGaps = DurationSpread.ReadFrom(r),
+            };
+            var preempted = DurationSpread.ReadFrom(r);
             int interfererCount = r.Count(9);
             var interferers = new List<Interference>(interfererCount);
             for (int i = 0; i < interfererCount; i++)
                 interferers.Add(new Interference(r.String(), r.Int64()));
             vms.Add(new VmMetrics(name, pid, origin, times, onCpu, share, active, vcpus, exits, qemuDisk, blockDisk, network, interferers)
-            { Identity = identity });
+            { Identity = identity, PreemptedIntervals = preempted });
         }
         return new WindowMetrics(start, end, cpus, vms);
     }
@@ -123,11 +131,16 @@ internal static class WindowCodec
         w.Int64(l.SumNs);
         w.Int64(l.MinNs);
         w.Int64(l.MaxNs);
+        DurationSpread.WriteInt128(w, l.SumSquaresNs2);
         l.Histogram.WriteTo(w);
     }
 
-    private static LatencyMetrics ReadLatency(SectionReader r) =>
-        new(r.Int64(), r.Int64(), r.Int64(), r.Int64(), LatencyHistogram.ReadFrom(r));
+    private static LatencyMetrics ReadLatency(SectionReader r)
+    {
+        long count = r.Int64(), sum = r.Int64(), min = r.Int64(), max = r.Int64();
+        var sumSquares = DurationSpread.ReadInt128(r);
+        return new(count, sum, min, max, LatencyHistogram.ReadFrom(r)) { SumSquaresNs2 = sumSquares };
+    }
 
     private static void WriteDisk(SectionWriter w, DiskLayerMetrics d)
     {

@@ -7,6 +7,7 @@ internal sealed class LatencyAccumulator
     public long SumNs;
     public long MinNs = long.MaxValue;
     public long MaxNs;
+    public Int128 SumSquaresNs2;
     public readonly LatencyHistogram Histogram = new();
 
     public void WriteTo(Checkpoint.SectionWriter w)
@@ -15,6 +16,7 @@ internal sealed class LatencyAccumulator
         w.Int64(SumNs);
         w.Int64(MinNs);
         w.Int64(MaxNs);
+        DurationSpread.WriteInt128(w, SumSquaresNs2);
         Histogram.WriteTo(w);
     }
 
@@ -24,6 +26,7 @@ internal sealed class LatencyAccumulator
         SumNs = r.Int64();
         MinNs = r.Int64();
         MaxNs = r.Int64();
+        SumSquaresNs2 = DurationSpread.ReadInt128(r);
         Histogram.Clear();
         Histogram.Add(LatencyHistogram.ReadFrom(r));
     }
@@ -32,18 +35,20 @@ internal sealed class LatencyAccumulator
     {
         Count++;
         SumNs += latencyNs;
+        SumSquaresNs2 += (Int128)latencyNs * latencyNs;
         if (latencyNs < MinNs) MinNs = latencyNs;
         if (latencyNs > MaxNs) MaxNs = latencyNs;
         Histogram.Add(latencyNs);
     }
 
     public LatencyMetrics Snapshot() =>
-        new(Count, SumNs, Count == 0 ? 0 : MinNs, MaxNs, Histogram.Clone());
+        new(Count, SumNs, Count == 0 ? 0 : MinNs, MaxNs, Histogram.Clone()) { SumSquaresNs2 = SumSquaresNs2 };
 
     public void Clear()
     {
         Count = 0;
         SumNs = 0;
+        SumSquaresNs2 = 0;
         MinNs = long.MaxValue;
         MaxNs = 0;
         Histogram.Clear();

@@ -86,6 +86,20 @@ public static class MetricSchema
 
         public static readonly Metric<VmMetrics> ActiveVcpus = Metric.Integer<VmMetrics>("active_vcpus", MetricKind.Count,
             "VmMetrics.ActiveVcpus", "vCPUs with some on-CPU time in the window", v => v.ActiveVcpus);
+
+        public static readonly Metric<VmMetrics> Preemptions = Metric.Integer<VmMetrics>("preemptions", MetricKind.Count,
+            "VmMetrics.PreemptedIntervals.Count", "preempted intervals of the VM's vCPUs (switched out runnable → back on a pCPU) that ended in the window",
+            v => v.PreemptedIntervals.Count);
+
+        public static readonly Metric<VmMetrics> PreemptedIntervalMeanNs = Metric.Float<VmMetrics>("preempted_interval_mean_ns", MetricKind.DurationNs,
+            "VmMetrics.PreemptedIntervals.MeanNs", "their mean length (the whole interval, counted in the window it ends in)",
+            v => v.PreemptedIntervals.MeanNs);
+
+        public static readonly Metric<VmMetrics> PreemptedIntervalStdDevNs = Metric.Float<VmMetrics>("preempted_interval_stddev_ns", MetricKind.DurationNs,
+            "VmMetrics.PreemptedIntervals.StdDevNs", "sample standard deviation of their lengths (n − 1; 0 below two)",
+            v => v.PreemptedIntervals.StdDevNs);
+
+        public static readonly ImmutableArray<Metric<VmMetrics>> PreemptedIntervals = [Preemptions, PreemptedIntervalMeanNs, PreemptedIntervalStdDevNs];
     }
 
     /// <summary>A vCPU of a VM in a window.</summary>
@@ -123,6 +137,10 @@ public static class MetricSchema
             "LatencyMetrics.P99Ns", "99th percentile, as p50", l => l.P99Ns);
 
         public static readonly ImmutableArray<Metric<LatencyMetrics>> All = [Count, SumNs, MinNs, MaxNs, P50Ns, P95Ns, P99Ns];
+
+        public static readonly Metric<LatencyMetrics> StdDevNs = Metric.Float<LatencyMetrics>("latency_stddev_ns", MetricKind.DurationNs,
+            "LatencyMetrics.StdDevNs", "sample standard deviation of the latencies (n − 1; exact sums, windows merge exactly; 0 below two)",
+            l => l.StdDevNs);
     }
 
     /// <summary>The exits of one reason.</summary>
@@ -137,7 +155,8 @@ public static class MetricSchema
         public static readonly Metric<ExitMetrics> Name = Metric.Text<ExitMetrics>("name", MetricKind.Label,
             "ExitMetrics.Name", "the reason's name in that ISA's table (left out without the isa)", x => x.Name);
 
-        public static readonly ImmutableArray<Metric<ExitMetrics>> Latency = [.. LatencyFigures.All.Select(m => m.Of((ExitMetrics x) => x.Latency))];
+        public static readonly ImmutableArray<Metric<ExitMetrics>> Latency =
+            [.. LatencyFigures.All.Add(LatencyFigures.StdDevNs).Select(m => m.Of((ExitMetrics x) => x.Latency))];
     }
 
     /// <summary>One disk layer (qemu's thread pool, or the block layer) of a VM.</summary>
@@ -206,7 +225,21 @@ public static class MetricSchema
         public static readonly Metric<NetworkMetrics> VhostWaitNs = Metric.Integer<NetworkMetrics>("vhost_wait_ns", MetricKind.DurationNs,
             "NetworkMetrics.VhostWaitNs", "runnable-but-waiting time of those threads", n => n.VhostWaitNs);
 
-        public static readonly ImmutableArray<Metric<NetworkMetrics>> All = [RxPackets, RxBytes, TxPackets, TxBytes, VhostBusyNs, VhostWaitNs];
+        public static readonly Metric<NetworkMetrics> RxGapMeanNs = Metric.Float<NetworkMetrics>("rx_gap_mean_ns", MetricKind.DurationNs,
+            "NetworkMetrics.RxGaps.MeanNs", "mean gap between successive packets into the VM (all its taps; counted at the later packet)",
+            n => n.RxGaps.MeanNs);
+
+        public static readonly Metric<NetworkMetrics> RxGapStdDevNs = Metric.Float<NetworkMetrics>("rx_gap_stddev_ns", MetricKind.DurationNs,
+            "NetworkMetrics.RxGaps.StdDevNs", "sample standard deviation of those gaps (n − 1; 0 below two)", n => n.RxGaps.StdDevNs);
+
+        public static readonly Metric<NetworkMetrics> TxGapMeanNs = Metric.Float<NetworkMetrics>("tx_gap_mean_ns", MetricKind.DurationNs,
+            "NetworkMetrics.TxGaps.MeanNs", "mean gap between successive packets out of the VM", n => n.TxGaps.MeanNs);
+
+        public static readonly Metric<NetworkMetrics> TxGapStdDevNs = Metric.Float<NetworkMetrics>("tx_gap_stddev_ns", MetricKind.DurationNs,
+            "NetworkMetrics.TxGaps.StdDevNs", "sample standard deviation of those gaps", n => n.TxGaps.StdDevNs);
+
+        public static readonly ImmutableArray<Metric<NetworkMetrics>> All =
+            [RxPackets, RxBytes, TxPackets, TxBytes, VhostBusyNs, VhostWaitNs, RxGapMeanNs, RxGapStdDevNs, TxGapMeanNs, TxGapStdDevNs];
     }
 
     /// <summary>Who ran while a VM's vCPUs were preempted (top N per VM and window, the rest as <c>other</c>).</summary>
@@ -317,7 +350,7 @@ public static class MetricSchema
         public static readonly MetricGroup<VmMetrics> Vm = new(MetricFormat.Json, Vms, MetricLevel.Vm,
         [
             VmFigures.Name, VmFigures.Pid, VmFigures.Identity, VmFigures.Origin, VmFigures.ThreadsCpuNs, VmFigures.PcpuShare,
-            VmFigures.ActiveVcpus,
+            VmFigures.ActiveVcpus, .. VmFigures.PreemptedIntervals,
         ]);
 
         public static readonly MetricGroup<CpuTimes> VmTimes = new(MetricFormat.Json, Vms + ".vcpu_times", MetricLevel.Vm, CpuFigures.All);
@@ -390,7 +423,8 @@ public static class MetricSchema
                 "the VM's biggest culprit (empty when none)", r => r.TopCulprit?.Culprit ?? ""),
             Metric.Integer<VmRow>("top_culprit_preempted_ns", MetricKind.DurationNs, "VmMetrics.Interferers: the first that is not other",
                 "its preempted_ns (0 when none)", r => r.TopCulprit?.PreemptedNs ?? 0),
-            VmFigures.Identity.Of(Vm),
+            VmFigures.Identity.Of(Vm), .. VmFigures.PreemptedIntervals.Select(m => m.Of(Vm)),
+            NetworkFigures.RxGapStdDevNs.Of(Network), NetworkFigures.TxGapStdDevNs.Of(Network),
         ]);
 
     }
@@ -410,7 +444,7 @@ public static class MetricSchema
         [
             WindowFigures.LengthNs.Of((VmRow r) => r.Window), VmFigures.ThreadsCpuNs.Of(VmOf), VmFigures.PcpuShare.Of(VmOf),
             VmFigures.ActiveVcpus.Of(VmOf), .. CpuFigures.All.Select(m => m.Of((VmRow r) => r.Vm.VcpuTimes)),
-            ExitListFigures.Count.Of((VmRow r) => r.Vm.Exits), VmFigures.Identity.Of(VmOf),
+            ExitListFigures.Count.Of((VmRow r) => r.Vm.Exits), .. VmFigures.PreemptedIntervals.Select(m => m.Of(VmOf)), VmFigures.Identity.Of(VmOf),
         ], [Tags.Host, Tags.Vm]);
 
         public static readonly MetricGroup<VcpuMetrics> Vcpu = new(MetricFormat.LineProtocol, "vmtrace_vcpu", MetricLevel.Vcpu,

@@ -64,7 +64,10 @@ public static class MetricsMerge
                 end > start ? (double)onCpu / ((end - start) * (double)cpus) : 0,
                 vcpus.Count(v => v.Times.OnCpuNs > 0), vcpus, Exits(vcpus.SelectMany(v => v.Exits)),
                 qemu, block, net, Top(parts.SelectMany(p => p.Interferers), topInterferers))
-            { Identity = parts[^1].Identity });
+            {
+                Identity = parts[^1].Identity,
+                PreemptedIntervals = parts.Aggregate(default(DurationSpread), (acc, p) => acc.Merge(p.PreemptedIntervals)),
+            });
         }
         return new WindowMetrics(start, end, cpus, vms);
     }

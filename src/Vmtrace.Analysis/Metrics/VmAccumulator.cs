@@ -10,6 +10,14 @@ internal sealed class VmAccumulator
     public long RxBytes;
     public long TxPackets;
     public long TxBytes;
+    /// <summary>Gaps between successive packets into the VM (rx) and out of it (tx), counted at the later packet.</summary>
+    public DurationSpread RxGaps;
+    public DurationSpread TxGaps;
+    /// <summary>The last packet's time each way (-1 before any): kept across windows, forgotten across a time jump.</summary>
+    public long LastRxNs = -1;
+    public long LastTxNs = -1;
+    /// <summary>Lengths of the VM's vCPUs' preempted intervals (switched out runnable → back on a pCPU), counted where they end.</summary>
+    public DurationSpread PreemptedIntervals;
     public readonly DiskLayerAccumulator QemuDisk = new();
     public readonly DiskLayerAccumulator BlockDisk = new();
     /// <summary>Preempted ns by culprit id (an array: charged on most context switches, a dictionary was too slow).</summary>
@@ -18,7 +26,7 @@ internal sealed class VmAccumulator
     private readonly List<int> _interferenceCulprits = [];
 
     public bool IsEmpty => ThreadsOnCpuNs == 0 && VhostBusyNs == 0 && VhostWaitNs == 0 && RxPackets == 0 && TxPackets == 0
-        && QemuDisk.IsEmpty && BlockDisk.IsEmpty && _interferenceCulprits.Count == 0;
+        && QemuDisk.IsEmpty && BlockDisk.IsEmpty && _interferenceCulprits.Count == 0 && PreemptedIntervals.Count == 0;
 
     /// <summary>Culprit ids charged this window, in first-charge order.</summary>
     public ReadOnlySpan<int> InterferenceCulprits => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_interferenceCulprits);
@@ -67,11 +75,35 @@ internal sealed class VmAccumulator
         }
     }
 
-    public NetworkMetrics Network => new(RxPackets, RxBytes, TxPackets, TxBytes, VhostBusyNs, VhostWaitNs);
+    public NetworkMetrics Network => new(RxPackets, RxBytes, TxPackets, TxBytes, VhostBusyNs, VhostWaitNs) { RxGaps = RxGaps, TxGaps = TxGaps };
+
+    /// <summary>A packet into the VM at <paramref name="now"/>.</summary>
+    public void OnRxPacket(long now, long bytes)
+    {
+        RxPackets++;
+        RxBytes += bytes;
+        if (LastRxNs >= 0)
+            RxGaps = RxGaps.Add(now - LastRxNs);
+        LastRxNs = now;
+    }
+
+    /// <summary>A packet out of the VM at <paramref name="now"/>.</summary>
+    public void OnTxPacket(long now, long bytes)
+    {
+        TxPackets++;
+        TxBytes += bytes;
+        if (LastTxNs >= 0)
+            TxGaps = TxGaps.Add(now - LastTxNs);
+        LastTxNs = now;
+    }
+
+    /// <summary>After a time jump no packet gap spans it.</summary>
+    public void ForgetLastPackets() => LastRxNs = LastTxNs = -1;
 
     public void Clear()
     {
         ThreadsOnCpuNs = VhostBusyNs = VhostWaitNs = RxPackets = RxBytes = TxPackets = TxBytes = 0;
+        RxGaps = TxGaps = PreemptedIntervals = default;
         QemuDisk.ClearWindow();
         BlockDisk.ClearWindow();
         foreach (int culprit in _interferenceCulprits)

@@ -14,4 +14,7 @@ public sealed record VmMetrics(
 
     /// <summary>How the VM was identified: one of <see cref="VmIdentity"/> (<see cref="Origin"/> says on what).</summary>
     public string Identity { get; init; } = VmIdentity.Guess;
+
+    /// <summary>Lengths of the vCPUs' preempted intervals (switched out runnable → back on a pCPU) that ended in the window.</summary>
+    public DurationSpread PreemptedIntervals { get; init; }
 }

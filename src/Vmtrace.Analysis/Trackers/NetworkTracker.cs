@@ -65,7 +65,7 @@ internal sealed class NetworkTracker
         return current;
     }
 
-    public void OnNetDevXmit(in TraceEvent e)
+    public void OnNetDevXmit(in TraceEvent e, long now)
     {
         var name = e.GetText(FieldRole.DeviceName);
         if (name.IsEmpty)
@@ -75,11 +75,10 @@ internal sealed class NetworkTracker
             dev.Vm = t.Vm;
         if (dev.Vm is not { } vm)
             return;
-        vm.Window.RxPackets++;
-        vm.Window.RxBytes += e.Get(FieldRole.Len, 0);
+        vm.Window.OnRxPacket(now, e.Get(FieldRole.Len, 0));
     }
 
-    public void OnNetifReceive(in TraceEvent e)
+    public void OnNetifReceive(in TraceEvent e, long now)
     {
         if (e.Known == KnownEvent.NetifReceiveSkb)
             _sawReceiveSkb = true;
@@ -93,8 +92,7 @@ internal sealed class NetworkTracker
             dev.Vm = t.Vm;
         if (dev.Vm is not { } vm)
             return;
-        vm.Window.TxPackets++;
-        vm.Window.TxBytes += e.Get(FieldRole.Len, 0);
+        vm.Window.OnTxPacket(now, e.Get(FieldRole.Len, 0));
     }
 
     /// <summary>Devices tied to a VM (for tests).</summary>
@@ -127,6 +125,10 @@ internal sealed class NetworkTracker
             w.Int64(vm.Window.RxBytes);
             w.Int64(vm.Window.TxPackets);
             w.Int64(vm.Window.TxBytes);
+            vm.Window.RxGaps.WriteTo(w);
+            vm.Window.TxGaps.WriteTo(w);
+            w.Int64(vm.Window.LastRxNs);
+            w.Int64(vm.Window.LastTxNs);
         }
     }
 
@@ -148,6 +150,10 @@ internal sealed class NetworkTracker
             vm.Window.RxBytes = r.Int64();
             vm.Window.TxPackets = r.Int64();
             vm.Window.TxBytes = r.Int64();
+            vm.Window.RxGaps = DurationSpread.ReadFrom(r);
+            vm.Window.TxGaps = DurationSpread.ReadFrom(r);
+            vm.Window.LastRxNs = r.Int64();
+            vm.Window.LastTxNs = r.Int64();
         }
     }
 }

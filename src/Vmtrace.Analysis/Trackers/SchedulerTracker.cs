@@ -249,7 +249,12 @@ internal sealed class SchedulerTracker
         if (next is not null && (prev != next || !c.Known))
         {
             if (next.State == RunState.Preempted)
+            {
                 LeavePreemptedList(next, switchAt);
+                // The preempted interval ends where its preempted time stops being charged (just below).
+                if (next.Vcpu is not null && next.Vm is { } vm)
+                    vm.Window.PreemptedIntervals = vm.Window.PreemptedIntervals.Add(Math.Max(nextStart, next.Since) - next.StateStart);
+            }
             else if (next.State == RunState.Running && next.Cpu >= 0 && next.Cpu != cpu)
             {
                 // Believed running elsewhere: that CPU's switch away from it was lost, so what it did
@@ -547,6 +552,8 @@ internal sealed class SchedulerTracker
             w.Int64(t.StintSwitchOnCpuNs);
             w.Int64(t.RunDelaySince);
         }
+        foreach (var vm in _identity.Vms)
+            vm.Window.PreemptedIntervals.WriteTo(w);
     }
 
     public void ReadCheckpoint(SectionReader r, List<ThreadInfo> threads)
@@ -588,5 +595,7 @@ internal sealed class SchedulerTracker
             if (t.Cpu > maxCpu)
                 throw r.Damaged($"thread {t.Tid} on CPU {t.Cpu}, beyond the highest CPU");
         }
+        foreach (var vm in _identity.Vms)
+            vm.Window.PreemptedIntervals = DurationSpread.ReadFrom(r);
     }
 }

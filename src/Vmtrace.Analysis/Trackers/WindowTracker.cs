@@ -91,6 +91,8 @@ internal sealed class WindowTracker
         if (_clock.Now > _windowStart)
             CloseWindow(_clock.Now);
         _scheduler.RestartAfterGap(t);
+        foreach (var vm in _identity.Vms)
+            vm.Window.ForgetLastPackets();
         _windowStart = AlignDown(t, _options.WindowNs);
         _clock.WindowEnd = NextWindowEnd(_windowStart);
     }
@@ -165,7 +167,7 @@ internal sealed class WindowTracker
             double share = end > start ? (double)onCpu / ((end - start) * (double)cpus) : 0;
             vms.Add(new VmMetrics(vm.Name, vm.Pid, vm.Origin, times, onCpu, share, active, vcpus, MergeExitsByReason(vcpus),
                 vm.Window.QemuDisk.Snapshot(), vm.Window.BlockDisk.Snapshot(), vm.Window.Network, TopInterferers(vm.Window))
-            { Identity = vm.Identity });
+            { Identity = vm.Identity, PreemptedIntervals = vm.Window.PreemptedIntervals });
         }
         return new WindowMetrics(start, end, cpus, vms);
     }

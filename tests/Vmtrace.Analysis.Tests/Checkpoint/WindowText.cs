@@ -20,7 +20,7 @@ internal static class WindowText
         sb.Append(c, $"window {w.StartNs} {w.EndNs} cpus={w.CpuCount}\n");
         foreach (var vm in w.Vms)
         {
-            sb.Append(c, $" vm {vm.Vm} pid={vm.Pid} origin={vm.Origin} {vm.VcpuTimes} on={vm.ThreadsOnCpuNs} share={vm.PcpuShare:R} active={vm.ActiveVcpus}\n");
+            sb.Append(c, $" vm {vm.Vm} pid={vm.Pid} origin={vm.Origin} {vm.VcpuTimes} on={vm.ThreadsOnCpuNs} share={vm.PcpuShare:R} active={vm.ActiveVcpus} preempted={vm.PreemptedIntervals}\n");
             foreach (var v in vm.Vcpus)
             {
                 sb.Append(c, $"  vcpu {v.VcpuId} tid={v.Tid} {v.Times}\n");
@@ -47,6 +47,6 @@ internal static class WindowText
             if (counts[i] != 0)
                 buckets.Append(CultureInfo.InvariantCulture, $"{i}:{counts[i]},");
         }
-        return string.Create(CultureInfo.InvariantCulture, $"n={l.Count} sum={l.SumNs} min={l.MinNs} max={l.MaxNs} h=[{buckets}]");
+        return string.Create(CultureInfo.InvariantCulture, $"n={l.Count} sum={l.SumNs} sq={l.SumSquaresNs2} min={l.MinNs} max={l.MaxNs} h=[{buckets}]");
     }
 }
