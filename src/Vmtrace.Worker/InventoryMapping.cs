@@ -4,8 +4,11 @@ using Vmtrace.Wire;
 
 namespace Vmtrace.Worker;
 
-/// <summary>Wire inventory → analysis inventory, and the canonical text that tells a changed inventory from a repeat.</summary>
-internal static class InventoryMapping
+/// <summary>
+/// Wire inventory → analysis inventory (the worker, and <c>vmtrace top</c> on its live source), and the canonical
+/// text that tells a changed inventory from a repeat.
+/// </summary>
+public static class InventoryMapping
 {
     public static string Canonical(WireInventory inventory) => JsonSerializer.Serialize(inventory with { SampledAtNs = 0 });
 

@@ -35,17 +35,27 @@ internal sealed class KvmTracker
         return e.Tid < 0 ? _scheduler.CurrentThreadOn(e.Cpu, out _) : null;
     }
 
-    /// <param name="running">The event's thread as the scheduler placed it on its CPU, or null (see <see cref="ThreadOf"/>).</param>
-    public void OnKvmEntry(in TraceEvent e, ThreadInfo? running, long now)
+    /// <summary>The kvm event's thread, made a vCPU and charged up to <paramref name="now"/>; null (counted) when the event has none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ThreadInfo? VcpuThreadCharged(in TraceEvent e, ThreadInfo? running, long now)
     {
         var t = ThreadOf(e, running);
         if (t is null)
         {
             _counters.KvmEventsWithoutThread++;
-            return;
+            return null;
         }
         _identity.BecomeVcpu(t, (int)e.Get(FieldRole.VcpuId, -1));
         _scheduler.Charge(t, now);
+        return t;
+    }
+
+    /// <param name="running">The event's thread as the scheduler placed it on its CPU, or null (see <see cref="ThreadOf"/>).</param>
+    public void OnKvmEntry(in TraceEvent e, ThreadInfo? running, long now)
+    {
+        var t = VcpuThreadCharged(e, running, now);
+        if (t is null)
+            return;
         if (t.PendingExitTime >= 0)
         {
             var vcpu = t.Vcpu!;
@@ -88,15 +98,10 @@ internal sealed class KvmTracker
     /// <param name="running">The event's thread as the scheduler placed it on its CPU, or null (see <see cref="ThreadOf"/>).</param>
     public void OnKvmExit(in TraceEvent e, ThreadInfo? running, long now)
     {
-        var t = ThreadOf(e, running);
-        if (t is null)
-        {
-            _counters.KvmEventsWithoutThread++;
-            return;
-        }
         // LTTng's kvm_x86_exit has no vcpu_id: the thread's vCPU (from its last entry) is used.
-        _identity.BecomeVcpu(t, (int)e.Get(FieldRole.VcpuId, -1));
-        _scheduler.Charge(t, now);
+        var t = VcpuThreadCharged(e, running, now);
+        if (t is null)
+            return;
         t.InGuest = false;
         if (t.PendingExitTime >= 0)
             _counters.UnfinishedExits++;

@@ -2,7 +2,7 @@ using Vmtrace.Agent;
 using Vmtrace.Agent.Live;
 using Vmtrace.Analysis;
 using Vmtrace.Decoding;
-using Vmtrace.Wire;
+using Vmtrace.Worker;
 
 namespace Vmtrace.Cli;
 
@@ -64,7 +64,7 @@ internal static class TopFeed
         var live = (ILiveEventSource)opened;
         using var stop = cancellation.Register(live.RequestStop);
         var analysis = new HostAnalysis(new AnalysisOptions { WindowNs = windowNs, CpuCount = Environment.ProcessorCount });
-        Apply(analysis, host.Inventory(opened));
+        InventoryMapping.Apply(analysis, host.Inventory(opened));
         bool partial = true, started = false;
         long openStart = 0;
         while (true)
@@ -100,26 +100,7 @@ internal static class TopFeed
                 if (once)
                     return;
             }
-            Apply(analysis, host.Inventory(opened));
-        }
-    }
-
-    /// <summary>The live inventory into the analysis (what the worker does with the agent's inventory record).</summary>
-    private static void Apply(HostAnalysis analysis, WireInventory inventory)
-    {
-        var names = new Dictionary<int, string>();
-        foreach (var n in inventory.ThreadNames)
-            names[n.Tid] = n.Comm;
-        if (names.Count > 0)
-            analysis.AddThreadNames(names);
-        foreach (var vm in inventory.Vms)
-        {
-            analysis.AddInventory(new VmInventory(vm.Name, vm.Pid,
-                vm.Threads.Select(t => new InventoryThread(t.Tid, t.Comm, t.VcpuIndex)).ToList(), vm.TapDevices.ToList())
-            {
-                Identity = vm.Identity.Length > 0 ? vm.Identity : VmIdentity.Vmmap,
-                Evidence = vm.Evidence,
-            });
+            InventoryMapping.Apply(analysis, host.Inventory(opened));
         }
     }
 }
