@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Vmtrace.Worker.Tests;
@@ -6,19 +5,6 @@ namespace Vmtrace.Worker.Tests;
 /// <summary>The worker's outages (fake clock): retry delays, a stalled write, the health backlog.</summary>
 public class DependencyOutageTests
 {
-    private sealed class Lines : ILogger
-    {
-        public List<(LogLevel Level, string Text)> Written { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Written.Add((logLevel, formatter(state, exception)));
-    }
-
     [Fact]
     public void RetryDelay_GrowsExponentiallyWithJitterUpToTheCap()
     {
@@ -37,7 +23,7 @@ public class DependencyOutageTests
     public async Task StalledWrite_HealthSampledAtTheStallThenEverySecondUntilTheWriteEnds()
     {
         var time = new FakeTimeProvider();
-        var outages = new WorkerOutages(time, new WorkerOptions { WriteStallTimeout = TimeSpan.FromSeconds(10), OutageSummaryInterval = TimeSpan.FromMinutes(1) }, new Lines());
+        var outages = new WorkerOutages(time, new WorkerOptions { WriteStallTimeout = TimeSpan.FromSeconds(10), OutageSummaryInterval = TimeSpan.FromMinutes(1) }, new ListLogger());
         var write = new TaskCompletionSource();
         var start = time.GetUtcNow();
         var samples = new List<(TimeSpan At, bool Down)>();
