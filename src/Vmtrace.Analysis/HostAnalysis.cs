@@ -116,7 +116,7 @@ public sealed partial class HostAnalysis
             case KnownEvent.SchedWaking:
             case KnownEvent.SchedWakeupNew: _scheduler.OnWakeup(e, t); break;
             case KnownEvent.SchedMigrateTask: _scheduler.OnMigrate(e, t); break;
-            case KnownEvent.SchedStatRuntime: _scheduler.OnStatRuntime(e); break;
+            case KnownEvent.SchedStatRuntime: _scheduler.OnStatRuntime(e, t); break;
             case KnownEvent.TaskNewtask: _identity.OnNewTask(e); break;
             case KnownEvent.SchedProcessFork: _identity.OnFork(e); break;
             case KnownEvent.SchedProcessExit: _identity.OnExit(e, t); break;

@@ -120,6 +120,28 @@ public class HostAnalysisSchedulingTests
         Assert.Equal(new CpuTimes(0, 20 * ms, 30 * ms, 0, 0, 0), Vcpu(total, "vm1").Times);
     }
 
+    [Fact]
+    public void OnEvent_RunTimeReportAfterAnEarlyPlacedSwitch_TheNextSwitchStandsAtTheKernelsClock()
+    {
+        // The vCPU is preempted at 1 ms by a host thread whose reports say it ran only 1.5 ms by its switch at 3 ms: that
+        // switch is placed at 2.5 ms (as after a skipped clock update). The next thread's report at 4 ms charges it 1 ms,
+        // made at the kernel's clock of 4 ms: it started at 3 ms, not 2.5. Its switch to the vCPU at 5 ms (2 ms charged
+        // in all) is then at 3 + 2 = 5 ms, and the vCPU waited 1-5 ms. Starting it at 2.5 ms would end the wait at 4.5 ms,
+        // and so on down every later switch of the CPU (measured live: vCPU waits 5-17 % short of schedstat).
+        const long ms = 1_000_000;
+        var s = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM")
+            .StatRuntime(1 * ms, 0, 100, 100, "CPU 0/KVM", 1 * ms)
+            .Switch(1 * ms, 0, 100, "CPU 0/KVM", 0, 300, "stress")
+            .StatRuntime(3 * ms, 0, 300, 300, "stress", 3 * ms / 2)
+            .Switch(3 * ms, 0, 300, "stress", 0, 301, "stress2")
+            .StatRuntime(4 * ms, 0, 301, 301, "stress2", 1 * ms)
+            .StatRuntime(5 * ms, 0, 301, 301, "stress2", 1 * ms)
+            .Switch(5 * ms, 0, 301, "stress2", 1, 100, "CPU 0/KVM");
+        var (_, total, _) = Run(s, 6 * ms);
+        Assert.Equal(new CpuTimes(0, 1 * ms + 1 * ms, 4 * ms, 0, 0, 0), Vcpu(total, "vm1").Times);
+    }
+
     /// <summary>
     /// The worker (101) is woken at 50 and preempts the vCPU (100) at 60; the scheduler's run-queue clock was
     /// last updated at the wake-up, so it charges the vCPU up to 50 and the worker from 50 (rq_clock_skip_update).

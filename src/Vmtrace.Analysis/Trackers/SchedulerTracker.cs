@@ -156,6 +156,9 @@ internal sealed class SchedulerTracker
     /// <summary>A scheduler clock older than this at a switch is not the skipped-update effect (a tick updates it): the switch time stands.</summary>
     private const long MaxClockLagNs = 10_000_000;
 
+    /// <summary>How far a run-time report's event may trail the clock update it reports (the update comes first, at the enqueue of a wake-up, the tick or the switch).</summary>
+    private const long RuntimeReportLagNs = 20_000;
+
     /// <summary>
     /// When the switch away from <paramref name="prev"/> happened in the kernel's books. After a wake-up
     /// preemption the scheduler skips its clock update at the switch (rq_clock_skip_update): the leaving
@@ -367,7 +370,7 @@ internal sealed class SchedulerTracker
     /// first report, from its reports after; threads that never report (real-time policies: the kernel has no
     /// such event for them) keep the time between their switches.
     /// </summary>
-    public void OnStatRuntime(in TraceEvent e)
+    public void OnStatRuntime(in TraceEvent e, long now)
     {
         int tid = (int)e.Get(FieldRole.Tid, -1);
         long runtime = e.Get(FieldRole.Runtime, -1);
@@ -377,7 +380,14 @@ internal sealed class SchedulerTracker
         _identity.Rename(t, e.GetText(FieldRole.Comm));
         // Also when another CPU's wake-up charged it (the waker holds this thread's run queue): it is still this run's time.
         if (t.State == RunState.Running)
+        {
             t.StintRuntimeNs += runtime;
+            // The report was made at the kernel's clock of now: the run cannot have started before now minus what
+            // it charged. An earlier start came from the switch before (a report lost there, a skipped update
+            // mistaken for one) and would carry on down every switch on this CPU.
+            if (t.KernelRunStart != long.MinValue && t.KernelRunStart + t.StintRuntimeNs < now - RuntimeReportLagNs)
+                t.KernelRunStart = now - t.StintRuntimeNs;
+        }
         long counted = runtime;
         if (!t.ReportsRuntime)
         {
