@@ -279,7 +279,7 @@ b.panel("timeseries", "pCPU demand per host (hourly rollup)", "percentunit",
         [(f'SELECT sum("share") FROM (SELECT mean("mean_pcpu_share") AS "share" FROM "rollup_1h"."vmtrace_vm" WHERE {H} AND $timeFilter GROUP BY time($__interval), "host", "vm") WHERE $timeFilter GROUP BY time($__interval), "host" fill(none)', "$tag_host")],
         w=12, interval="1h", options=LEGEND_TABLE)
 b.panel("timeseries", "Preemption p95 per VM (of the minute rollups)", "suffix: vCPU",
-        [(f'SELECT percentile("vcpus", 95) FROM (SELECT "sum_preempted_ns" / "sum_window_ns" AS "vcpus" FROM "rollup_1m"."vmtrace_vm" WHERE {H} AND $timeFilter) WHERE $timeFilter GROUP BY time($__interval), "host", "vm" fill(none)', "$tag_host / $tag_vm")],
+        [(f'SELECT percentile("vcpus", 95) FROM (SELECT "sum_preempted_ns"::float / "sum_window_ns"::float AS "vcpus" FROM "rollup_1m"."vmtrace_vm" WHERE {H} AND $timeFilter) WHERE $timeFilter GROUP BY time($__interval), "host", "vm" fill(none)', "$tag_host / $tag_vm")],
         w=12, interval="1d", options=LEGEND_TABLE,
         description="vCPUs' worth of preempted time (over the windows each minute holds) in the 95th-percentile minute of each day.")
 b.panel("timeseries", "Headroom per host: 1 − pCPU demand (peak hour of the day)", "percentunit",
