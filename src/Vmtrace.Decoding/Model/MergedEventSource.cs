@@ -42,6 +42,8 @@ public sealed class MergedEventSource : EventSource
 
     public override MachineIdentity? Machine => _inputs.Select(s => s.Machine).FirstOrDefault(m => m is not null);
 
+    public override bool RecordedInGuest => _inputs.Any(s => s.RecordedInGuest);
+
     public override int CpuCount => _inputs.Length == 0 ? 0 : _inputs.Max(s => s.CpuCount);
 
     public override IReadOnlyDictionary<int, string> InitialThreadNames
