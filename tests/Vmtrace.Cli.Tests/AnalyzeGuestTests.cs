@@ -41,6 +41,20 @@ public class AnalyzeGuestTests
     }
 
     [CorpusFact]
+    public async Task Analyze_StubWithGuestHtml_HasTheGuestThreadsTable()
+    {
+        using var html = new TempFile("", ".html");
+        var r = await CliRun.RunAsync("analyze", Corpus.Path(Stub + "host.xml"), "--guest", "qemu-t31=" + Corpus.Path(Stub + "guest.xml"),
+            "--html", html.Path, "--no-progress");
+
+        Assert.Equal(0, r.ExitCode);
+        string page = await File.ReadAllTextAsync(html.Path);
+        Assert.Contains("<h2>Guest qemu-t31</h2>", page, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>130</td><td class=\"l\">any</td><td>190 ns</td><td>100 ns</td><td>40 ns</td><td>50 ns</td><td>0 ns</td>"
+            + "<td class=\"l\">26.3 % by host:any (50 ns)</td></tr>", page, StringComparison.Ordinal);
+    }
+
+    [CorpusFact]
     public async Task Analyze_GuestNamingNoVm_WarnsInOneLine()
     {
         string guest = Corpus.Path(Stub + "guest.xml");
