@@ -83,6 +83,50 @@ public partial class FusedGuestAnalysisTests
     }
 
     /// <summary>
+    /// A scripted host and guest: the vCPU thread 500 (guest CPU 0) goes through every host state while guest thread 42
+    /// runs; each piece below is charged to the state the host shows for it.
+    /// </summary>
+    [Fact]
+    public void Fused_ScriptedHostStates_SplitsTheGuestThreadsRun()
+    {
+        var host = new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 500, "CPU 0/KVM")
+            .Entry(10, 0, 500, 0)
+            .Exit(100, 0, 500, 0, 1)
+            .Switch(110, 0, 500, "CPU 0/KVM", 0, 600, "stress")     // preempted (runnable)
+            .Switch(200, 0, 600, "stress", 1, 500, "CPU 0/KVM")
+            .Entry(210, 0, 500, 0)
+            .Exit(300, 0, 500, 0, 12)
+            .Switch(305, 0, 500, "CPU 0/KVM", 1, 0, "swapper/0")    // sleeps in its HLT exit
+            .Switch(350, 0, 0, "swapper/0", 0, 600, "stress")
+            .Wakeup(400, 1, 700, 500, 0)                             // woken, waits for pCPU 0
+            .Switch(450, 0, 600, "stress", 0, 500, "CPU 0/KVM")
+            .Entry(460, 0, 500, 0);
+        var guest = new ScriptedSource()
+            .Switch(5, 0, 0, "swapper/0", 0, 42, "worker")
+            .Switch(350, 0, 42, "worker", 1, 0, "swapper/0")
+            .Switch(420, 0, 0, "swapper/0", 0, 42, "worker")
+            .Switch(500, 0, 42, "worker", 1, 0, "swapper/0");
+
+        var measured = Run(host, guest, new GuestBinding("vm1", new Dictionary<int, int> { [0] = 500 }));
+
+        var t = Assert.Single(measured.Threads);
+        Assert.Equal((42, "worker"), (t.Tid, t.Comm));
+        // Runs [5,350) and [420,500): 345 + 80.
+        Assert.Equal(425, t.RunNs);
+        // In guest mode [10,100) [210,300) [460,500).
+        Assert.Equal(90 + 90 + 40, t.InGuestNs);
+        // Root mode: on the pCPU before the first entry [5,10), exits [100,110) [200,210) [300,305), asleep in the HLT
+        // exit [305,350), back on the pCPU before its entry [450,460).
+        Assert.Equal(5 + 10 + 10 + 5 + 45 + 10, t.HypervisorNs);
+        // Switched out runnable [110,200) while "stress" ran, woken and waiting [420,450).
+        Assert.Equal(90 + 30, t.PreemptedNs);
+        Assert.Equal(("host:stress", 90L), t.PreemptedBy[0]);
+        Assert.Equal(120, t.PreemptedBy.Sum(p => p.Ns));
+        Assert.Equal(0, t.UnknownNs);
+    }
+
+    /// <summary>
     /// The hip24 pair against a computation of our own from the two text exports (trace-cmd report, guest times already
     /// shifted to the host clock by trace-cmd from the guest's TIME_SHIFT option).
     /// </summary>
