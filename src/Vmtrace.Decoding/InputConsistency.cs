@@ -41,6 +41,13 @@ public static class InputConsistency
             for (int j = i + 1; j < inputs.Count; j++)
                 CheckMachines(inputs[i], inputs[j]);
         }
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (inputs.Count > 1 && inputs[i].RecordedInGuest)
+                throw new InconsistentInputsException(
+                    $"{inputs[i].Description} was recorded inside a guest, which vmtrace does not merge with other inputs: "
+                    + $"analyze the host's trace and give this one as --guest NAME={inputs[i].Description} (NAME: the VM)");
+        }
         for (int i = 1; i < inputs.Count; i++)
             CheckClocks(inputs[0], inputs[i]);
     }
@@ -51,11 +58,14 @@ public static class InputConsistency
             return;
         throw new InconsistentInputsException(
             $"{a.Description} ({ma}) and {b.Description} ({mb}) are traces of two machines, which vmtrace does not merge: "
-            + "analyze the host's trace (with its qemu logs) alone; a combined host+guest analysis (--guest) does not exist yet");
+            + "analyze the host's trace (with its qemu logs) and give a guest's trace as --guest NAME=GUEST_TRACE (NAME: the VM)");
     }
 
-    private static void CheckClocks(EventSource a, EventSource b)
+    /// <summary>Throws <see cref="InconsistentInputsException"/> when the two inputs' timestamps cannot be compared.</summary>
+    public static void CheckClocks(EventSource a, EventSource b)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
         if (Domain(a) == Domain(b))
             return;
         throw new InconsistentInputsException(

@@ -167,6 +167,7 @@ public static class TraceOpener
         public override TraceClockKind Clock => inner.Clock;
         public override string ClockName => inner.ClockName;
         public override MachineIdentity? Machine => inner.Machine;
+        public override bool RecordedInGuest => inner.RecordedInGuest;
         public override int CpuCount => inner.CpuCount;
         public override IReadOnlyDictionary<int, string> InitialThreadNames => inner.InitialThreadNames;
 

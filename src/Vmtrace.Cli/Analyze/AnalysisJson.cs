@@ -34,6 +34,8 @@ internal static class AnalysisJson
             foreach (var w in r.Windows)
                 Window(j, w);
             j.WriteEndArray();
+            if (r.Guests is { } guests)
+                Guests(j, guests);
             j.WriteEndObject();
         }
         o.Write(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
@@ -70,6 +72,47 @@ internal static class AnalysisJson
         }
         j.WriteEndArray();
         j.WriteEndObject();
+    }
+
+    /// <summary>The fused host+guest analysis (with --guest): per guest thread, its run time by its vCPU thread's host state.</summary>
+    private static void Guests(Utf8JsonWriter j, IReadOnlyList<GuestReport> guests)
+    {
+        j.WriteStartArray("guests");
+        foreach (var (trace, g) in guests)
+        {
+            j.WriteStartObject();
+            j.WriteString("name", g.Name);
+            if (g.Vm is not null)
+                j.WriteString("vm", g.Vm);
+            else
+                j.WriteNull("vm");
+            j.WriteString("trace", trace);
+            j.WriteStartArray("threads");
+            foreach (var t in g.Threads)
+            {
+                j.WriteStartObject();
+                j.WriteNumber("tid", t.Tid);
+                j.WriteString("comm", t.Comm);
+                j.WriteNumber("run_ns", t.RunNs);
+                j.WriteNumber("in_guest_ns", t.InGuestNs);
+                j.WriteNumber("hypervisor_ns", t.HypervisorNs);
+                j.WriteNumber("preempted_ns", t.PreemptedNs);
+                j.WriteNumber("unknown_ns", t.UnknownNs);
+                j.WriteStartArray("preempted_by");
+                foreach (var (culprit, ns) in t.PreemptedBy)
+                {
+                    j.WriteStartObject();
+                    j.WriteString("culprit", culprit);
+                    j.WriteNumber("preempted_ns", ns);
+                    j.WriteEndObject();
+                }
+                j.WriteEndArray();
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
     }
 
     private static void Disk(Utf8JsonWriter j, MetricGroup<DiskLayerMetrics> layer, MetricGroup<LatencyMetrics> latency, DiskLayerMetrics d)

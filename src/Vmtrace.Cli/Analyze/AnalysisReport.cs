@@ -14,6 +14,12 @@ internal sealed record AnalysisReport(
 {
     public bool InCycles => Clock == TraceClockKind.Cycles;
 
+    /// <summary>The fused analysis of each <c>--guest</c>, in the order given; null without --guest.</summary>
+    public IReadOnlyList<GuestReport>? Guests { get; init; }
+
+    /// <summary>Said when an input is recognised as a guest's trace given without --guest (analysed as given, not merged).</summary>
+    public string? GuestNotice { get; init; }
+
     /// <summary>What every time of the report counts, when it is not ns.</summary>
     public string CyclesNotice =>
         $"{Trace}: clock '{ClockName}': the trace holds no TSC2NSEC conversion, so every time and duration is in TSC cycles, not ns (window = --window in cycles)";

@@ -51,7 +51,9 @@ internal static class HtmlReport
 
         if (total.Vms.Count == 0)
         {
-            o.WriteLine("<p class=\"empty\">no VM found in this trace</p></body></html>");
+            o.WriteLine("<p class=\"empty\">no VM found in this trace</p>");
+            WriteGuests(o, r);
+            o.WriteLine("</body></html>");
             return;
         }
 
@@ -65,7 +67,32 @@ internal static class HtmlReport
         WriteDisk(o, r, t0, t1, seconds);
         WriteNetwork(o, r, t0, t1);
         WriteInterference(o, r, total);
+        WriteGuests(o, r);
         o.WriteLine("</body></html>");
+    }
+
+    /// <summary>With --guest: per guest thread, its run time by what its vCPU's host thread did, and who preempted it.</summary>
+    private static void WriteGuests(TextWriter o, AnalysisReport r)
+    {
+        foreach (var (trace, g) in r.Guests ?? [])
+        {
+            o.WriteLine($"<h2>Guest {E(g.Name)}</h2>");
+            o.WriteLine($"<div class=\"meta\">trace {E(trace)}; " + (g.Vm is { } vm ? $"VM {E(vm)}" : "no vCPU thread of it found in the host trace") + "</div>");
+            if (g.Threads.Count == 0)
+            {
+                o.WriteLine("<p class=\"empty\">no guest thread ran</p>");
+                continue;
+            }
+            o.WriteLine("<table><tr><th>tid</th><th class=\"l\">comm</th><th>run</th><th>in guest</th><th>hypervisor</th><th>preempted</th><th>unknown</th><th class=\"l\">lost to host preemption</th></tr>");
+            foreach (var t in g.Threads)
+            {
+                string lost = t.PreemptedNs == 0 ? "" : $"{Units.Percent((double)t.PreemptedNs / t.RunNs)} by "
+                    + string.Join(", ", t.PreemptedBy.Select(p => $"{p.Culprit} ({r.Duration(p.Ns)})"));
+                o.WriteLine($"<tr><td>{t.Tid}</td><td class=\"l\">{E(t.Comm)}</td><td>{r.Duration(t.RunNs)}</td><td>{r.Duration(t.InGuestNs)}</td>"
+                    + $"<td>{r.Duration(t.HypervisorNs)}</td><td>{r.Duration(t.PreemptedNs)}</td><td>{r.Duration(t.UnknownNs)}</td><td class=\"l\">{E(lost)}</td></tr>");
+            }
+            o.WriteLine("</table>");
+        }
     }
 
     private static void WriteCpuSplit(TextWriter o, AnalysisReport r, WindowMetrics total)

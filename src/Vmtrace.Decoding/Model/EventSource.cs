@@ -42,6 +42,9 @@ public abstract class EventSource : IDisposable
     /// <summary>The machine the trace was recorded on, when the trace says (null: it does not).</summary>
     public virtual MachineIdentity? Machine => null;
 
+    /// <summary>The trace was recorded inside a guest (a TIME_SHIFT to its host's trace, or the guest side of vmsync events).</summary>
+    public virtual bool RecordedInGuest => Machine?.HostTraceId is not null;
+
     /// <summary>Thread names the trace knows up front (ftrace saved_cmdlines, LTTng statedump): tid → comm.</summary>
     public virtual IReadOnlyDictionary<int, string> InitialThreadNames => EmptyNames;
 

@@ -31,6 +31,9 @@ public sealed class MergedEventSource : EventSource
 
     public override TraceEvent Current => _inputs[_merge.Current].Current;
 
+    /// <summary>The index in <see cref="Inputs"/> of the input the current event comes from.</summary>
+    public int CurrentInput => _merge.Current;
+
     public override double Progress => _inputs.Length == 0 ? 1 : _inputs.Average(s => s.Progress);
 
     public override TraceClockKind Clock => _inputs.Length == 0 ? TraceClockKind.Unknown : _inputs[0].Clock;
@@ -38,6 +41,8 @@ public sealed class MergedEventSource : EventSource
     public override string ClockName => _inputs.Length == 0 ? "unknown" : _inputs[0].ClockName;
 
     public override MachineIdentity? Machine => _inputs.Select(s => s.Machine).FirstOrDefault(m => m is not null);
+
+    public override bool RecordedInGuest => _inputs.Any(s => s.RecordedInGuest);
 
     public override int CpuCount => _inputs.Length == 0 ? 0 : _inputs.Max(s => s.CpuCount);
 

@@ -30,6 +30,7 @@ public sealed class TraceCompassXmlSource : EventSource
     private TraceCompassXmlSource(string path)
     {
         _path = path;
+        _recordedInGuest = new Lazy<bool>(() => HasGuestSyncEvents(path));
         _stream = File.OpenRead(path);
         _xml = XmlReader.Create(_stream, new XmlReaderSettings
         {
@@ -43,6 +44,24 @@ public sealed class TraceCompassXmlSource : EventSource
     public static EventSource Open(string path) => new TraceCompassXmlSource(path);
 
     public override string Description => _path;
+
+    /// <summary>
+    /// Trace Compass's rule: a trace with the guest side of the vmsync hypercalls (vmsync_gh_guest, vmsync_hg_guest)
+    /// was recorded in a guest. Known before the first event (stubs are small), so a guest's stub is not merged into its host's.
+    /// </summary>
+    public override bool RecordedInGuest => _recordedInGuest.Value;
+
+    private readonly Lazy<bool> _recordedInGuest;
+
+    private static bool HasGuestSyncEvents(string path)
+    {
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.Contains("\"vmsync_gh_guest\"", StringComparison.Ordinal) || line.Contains("\"vmsync_hg_guest\"", StringComparison.Ordinal))
+                return true;
+        }
+        return false;
+    }
 
     public override TraceClockKind Clock => TraceClockKind.Unknown;
 
