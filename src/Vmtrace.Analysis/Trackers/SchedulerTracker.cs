@@ -121,6 +121,8 @@ internal sealed class SchedulerTracker
 
     private bool _schedulerSeen;
 
+    private readonly SwitchFieldsCache _switchFields = new();
+
     /// <summary>The trace records sched_waking: a wake-up's own migration then comes after it, never before.</summary>
     private bool _wakingSeen;
 
@@ -128,8 +130,9 @@ internal sealed class SchedulerTracker
     public void OnSchedSwitch(in TraceEvent e, int cpu, long now)
     {
         _schedulerSeen = true;
-        int prevTid = (int)e.Get(FieldRole.PrevTid, e.Tid);
-        int nextTid = (int)e.Get(FieldRole.NextTid, -1);
+        var f = _switchFields.Of(e.Type);
+        int prevTid = (int)SwitchFields.Get(e, f.PrevTid, e.Tid);
+        int nextTid = (int)SwitchFields.Get(e, f.NextTid, -1);
         if (cpu < 0 || nextTid < 0)
             return;
         // The CPU's object stays the same through the switch: read once.
@@ -142,13 +145,13 @@ internal sealed class SchedulerTracker
             if (prevTid != 0)
             {
                 var current = c.Current;
-                _identity.Rename(current is not null && current.Tid == prevTid ? current : _identity.Thread(prevTid), e.GetText(FieldRole.PrevComm));
+                _identity.Rename(current is not null && current.Tid == prevTid ? current : _identity.Thread(prevTid), SwitchFields.Text(e, f.PrevComm));
             }
         }
-        bool runnable = (e.Get(FieldRole.PrevState, 1) & TaskStateMask) == 0;
+        bool runnable = (SwitchFields.Get(e, f.PrevState, 1) & TaskStateMask) == 0;
         var next = nextTid == 0 ? null : _identity.Thread(nextTid);
         if (next is not null)
-            _identity.Rename(next, e.GetText(FieldRole.NextComm));
+            _identity.Rename(next, SwitchFields.Text(e, f.NextComm));
         long at = KernelSwitchTime(c.Current, now);
         Switch(c, cpu, runnable ? RunState.Preempted : RunState.Blocked, next, now, at, at, observed: true);
     }
@@ -260,16 +263,7 @@ internal sealed class SchedulerTracker
             }
             else if (next.State == RunState.Running && next.Cpu >= 0 && next.Cpu != cpu)
             {
-                // Believed running elsewhere: that CPU's switch away from it was lost, so what it did
-                // since its last event there is unknown (and if it was in guest, its kvm_exit was lost too).
-                var other = _cpus[next.Cpu];
-                AttributeInterference(other, now);
-                other.Current = null;
-                other.Known = false;
-                if (next.InGuest)
-                    _kvm.LoseExit(next, now);
-                next.Since = Math.Max(next.Since, nextStart);
-                next.State = RunState.Unknown;
+                LoseSwitchAway(next, now, nextStart);
             }
             Charge(next, Math.Max(nextStart, next.Since));
             next.State = RunState.Running;
@@ -283,6 +277,24 @@ internal sealed class SchedulerTracker
         c.Current = next;
         c.Known = true;
         c.SwitchTime = now;
+    }
+
+    /// <summary>
+    /// <paramref name="t"/>, believed running on another CPU, runs here: that CPU's switch away from it was lost, so what it
+    /// did since its last event there is unknown (and if it was in guest, its kvm_exit was lost too). Rare: kept out of
+    /// <see cref="Switch"/>'s code.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LoseSwitchAway(ThreadInfo t, long now, long nextStart)
+    {
+        var other = _cpus[t.Cpu];
+        AttributeInterference(other, now);
+        other.Current = null;
+        other.Known = false;
+        if (t.InGuest)
+            _kvm.LoseExit(t, now);
+        t.Since = Math.Max(t.Since, nextStart);
+        t.State = RunState.Unknown;
     }
 
     private void LeavePreemptedList(ThreadInfo t, long now)

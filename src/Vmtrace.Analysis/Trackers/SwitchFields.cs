@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+using Vmtrace.Decoding;
+
+namespace Vmtrace.Analysis.Trackers;
+
+/// <summary>
+/// Where sched_switch's fields sit in one event type, resolved once per type: a switch then reads its five fields
+/// by slot instead of resolving each role (and checking that a name is text) on every event. Reads give exactly
+/// what <see cref="TraceEvent.Get"/> and <see cref="TraceEvent.GetText"/> give for the role.
+/// </summary>
+internal sealed class SwitchFields
+{
+    private SwitchFields(EventType? type)
+    {
+        Type = type;
+        if (type is null)
+            return;
+        PrevTid = type.Slot(FieldRole.PrevTid);
+        NextTid = type.Slot(FieldRole.NextTid);
+        PrevState = type.Slot(FieldRole.PrevState);
+        PrevComm = TextSlot(type, FieldRole.PrevComm);
+        NextComm = TextSlot(type, FieldRole.NextComm);
+    }
+
+    /// <summary>Matches no event type: the cache's value before the first switch.</summary>
+    public static SwitchFields None { get; } = new(null);
+
+    public EventType? Type { get; }
+    public int PrevTid { get; } = -1;
+    public int NextTid { get; } = -1;
+    public int PrevState { get; } = -1;
+    /// <summary>-1 also when the field is not text (<see cref="TraceEvent.GetText"/> gives nothing then).</summary>
+    public int PrevComm { get; } = -1;
+    public int NextComm { get; } = -1;
+
+    public static SwitchFields Of(EventType type) => new(type);
+
+    private static int TextSlot(EventType type, FieldRole role)
+    {
+        int slot = type.Slot(role);
+        return slot >= 0 && type.Fields[slot].Kind == FieldKind.String ? slot : -1;
+    }
+
+    /// <summary>The integer in <paramref name="slot"/> (-1: no such field), or <paramref name="fallback"/> when absent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Get(in TraceEvent e, int slot, long fallback) =>
+        slot >= 0 && e.IsPresent(slot) ? e.GetInt64(slot) : fallback;
+
+    /// <summary>The text in <paramref name="slot"/> (-1: no such text field), or empty when absent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<byte> Text(in TraceEvent e, int slot) =>
+        slot >= 0 && e.IsPresent(slot) ? e.GetBytes(slot) : default;
+}
+
+/// <summary>
+/// The <see cref="SwitchFields"/> of the event types seen: the last one first (a trace has one sched_switch type),
+/// then the others (merged traces, one type each). Resolved once per type: nothing allocated per event.
+/// </summary>
+internal sealed class SwitchFieldsCache
+{
+    private SwitchFields _last = SwitchFields.None;
+    private readonly Dictionary<EventType, SwitchFields> _byType = [];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public SwitchFields Of(EventType type)
+    {
+        var last = _last;
+        return ReferenceEquals(last.Type, type) ? last : Miss(type);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SwitchFields Miss(EventType type)
+    {
+        if (!_byType.TryGetValue(type, out var fields))
+            _byType.Add(type, fields = SwitchFields.Of(type));
+        _last = fields;
+        return fields;
+    }
+}
