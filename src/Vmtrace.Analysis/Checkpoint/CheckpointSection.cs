@@ -20,6 +20,8 @@ internal enum CheckpointSection : byte
     Network = 6,
     /// <summary>Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>).</summary>
     Windows = 7,
+    /// <summary>Open interference episodes, exit baselines, closed episodes not taken yet (<see cref="EpisodeDetector"/>).</summary>
+    Episodes = 8,
 }
 
 internal static class CheckpointSections
@@ -33,6 +35,7 @@ internal static class CheckpointSections
         CheckpointSection.Disk => "disk",
         CheckpointSection.Network => "network",
         CheckpointSection.Windows => "windows",
+        CheckpointSection.Episodes => "episodes",
         _ => "#" + ((byte)section).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }
