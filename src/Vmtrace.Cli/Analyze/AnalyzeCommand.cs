@@ -118,6 +118,7 @@ internal static class AnalyzeCommand
         using var bar = new ProgressBar(stderr, progress);
         HostAnalysis? analysis = null;
         var windows = new List<WindowMetrics>();
+        var episodes = new List<Episode>();
         long events = 0, first = 0, last = 0, end = long.MaxValue;
         int maxCpu = -1;
         while (source.MoveNext())
@@ -144,7 +145,10 @@ internal static class AnalyzeCommand
             events++;
             analysis.OnEvent(e);
             if ((events & 0x3FF) == 0)
+            {
                 windows.AddRange(analysis.TakeClosedWindows());
+                episodes.AddRange(analysis.TakeClosedEpisodes());
+            }
             bar.Tick(events, source);
         }
         bar.Dispose();
@@ -155,6 +159,7 @@ internal static class AnalyzeCommand
             rangeEnd = end != long.MaxValue ? end : last;
             analysis.Flush(rangeEnd);
             windows.AddRange(analysis.TakeClosedWindows());
+            episodes.AddRange(analysis.TakeClosedEpisodes());
             counters = analysis.Counters;
             if (from is { } fb)
                 rangeStart = Math.Min(rangeEnd, Math.Max(first, fb.Relative ? first + fb.Ns : fb.Ns));
@@ -164,12 +169,16 @@ internal static class AnalyzeCommand
             : new WindowMetrics(rangeStart, rangeEnd, analysis is null ? 0 : cpus > 0 ? cpus : Math.Max(source.CpuCount, maxCpu + 1), []);
         string description = inputs.Count == 1 ? inputs[0] : string.Join(" + ", inputs);
         return new AnalysisReport(description, host, windowNs, events, first, last, windows, total,
-            counters, TraceOpener.DiagnosticsOf(source), inventoryPath, source.Clock, source.ClockName);
+            counters, TraceOpener.DiagnosticsOf(source), inventoryPath, source.Clock, source.ClockName) { Episodes = episodes };
     }
 
     private static AnalysisReport Filter(AnalysisReport r, HashSet<string> vms)
     {
         static WindowMetrics Keep(WindowMetrics w, HashSet<string> vms) => w with { Vms = w.Vms.Where(v => vms.Contains(v.Vm)).ToList() };
-        return r with { Windows = r.Windows.Select(w => Keep(w, vms)).Where(w => w.Vms.Count > 0).ToList(), Total = Keep(r.Total, vms) };
+        return r with
+        {
+            Windows = r.Windows.Select(w => Keep(w, vms)).Where(w => w.Vms.Count > 0).ToList(), Total = Keep(r.Total, vms),
+            Episodes = r.Episodes.Where(e => vms.Contains(e.Vm)).ToList(),
+        };
     }
 }
