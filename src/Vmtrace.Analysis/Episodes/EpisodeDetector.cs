@@ -111,6 +111,10 @@ public sealed class EpisodeDetector
             CloseCpu(vm);
             return;
         }
+        // A culprit the open episode hardly had before, now the window's largest: a new contender arrived, a new episode.
+        if (vm.Cpu is { Windows: >= EpisodeRules.CpuNewCulpritMinWindows } current && TopForeign(metrics) is { } top && top != MetricsMerge.Other
+            && current.NsOf(top) < EpisodeRules.CpuNewCulpritShare * current.ForeignNs)
+            CloseCpu(vm);
         var e = vm.Cpu ??= new CpuEpisode { StartNs = window.StartNs };
         e.EndNs = window.EndNs;
         e.Windows++;
@@ -125,6 +129,22 @@ public sealed class EpisodeDetector
             if (IsForeign(metrics.Vm, i.Culprit))
                 e.Add(i.Culprit, i.PreemptedNs);
         }
+    }
+
+    /// <summary>The window's culprit with the most preempted time among those that count as others (ties: the first listed), or null.</summary>
+    private static string? TopForeign(VmMetrics metrics)
+    {
+        string? top = null;
+        long most = 0;
+        foreach (var i in metrics.Interferers)
+        {
+            if (IsForeign(metrics.Vm, i.Culprit) && i.PreemptedNs > most)
+            {
+                top = i.Culprit;
+                most = i.PreemptedNs;
+            }
+        }
+        return top;
     }
 
     /// <summary>Preempted time that counts as lost to someone else: not to the VM's own threads, an idle pCPU or an unknown one.</summary>
@@ -448,6 +468,28 @@ public sealed class EpisodeDetector
         public double PeakSeverity;
         /// <summary>Preempted ns by culprit, in first-seen order.</summary>
         public readonly List<(string Name, long Ns)> Culprits = [];
+
+        /// <summary>Preempted ns charged to others so far.</summary>
+        public long ForeignNs
+        {
+            get
+            {
+                long sum = 0;
+                foreach (var (_, ns) in Culprits)
+                    sum += ns;
+                return sum;
+            }
+        }
+
+        public long NsOf(string name)
+        {
+            foreach (var (n, ns) in Culprits)
+            {
+                if (n == name)
+                    return ns;
+            }
+            return 0;
+        }
 
         public void Add(string name, long ns)
         {

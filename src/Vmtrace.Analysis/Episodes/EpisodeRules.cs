@@ -12,6 +12,15 @@ public static class EpisodeRules
     /// <summary>…and that lost time is at least this fraction of the window's length (20 ms of a 1 s window).</summary>
     public const double CpuMinLostShareOfWindow = 0.02;
 
+    /// <summary>
+    /// cpu: a window whose largest culprit had less than this share of the open episode's preempted-by-others time so far
+    /// starts a new episode (a new contender arrived).
+    /// </summary>
+    public const double CpuNewCulpritShare = 0.1;
+
+    /// <summary>cpu: …once the open episode has lasted this many windows (a young episode's shares are still settling).</summary>
+    public const int CpuNewCulpritMinWindows = 3;
+
     /// <summary>exits: windows of the VM seen before a storm can be told from its baseline.</summary>
     public const int ExitBaselineWindows = 5;
 
