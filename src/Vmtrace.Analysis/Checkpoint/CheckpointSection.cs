@@ -18,10 +18,8 @@ internal enum CheckpointSection : byte
     Disk = 5,
     /// <summary>Network devices and their VMs, per-VM packet counts (<see cref="Trackers.NetworkTracker"/>).</summary>
     Network = 6,
-    /// <summary>Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>).</summary>
+    /// <summary>Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>), and the episode detector fed by them (<see cref="EpisodeDetector"/>).</summary>
     Windows = 7,
-    /// <summary>Open interference episodes, exit baselines, closed episodes not taken yet (<see cref="EpisodeDetector"/>).</summary>
-    Episodes = 8,
 }
 
 internal static class CheckpointSections
@@ -35,7 +33,6 @@ internal static class CheckpointSections
         CheckpointSection.Disk => "disk",
         CheckpointSection.Network => "network",
         CheckpointSection.Windows => "windows",
-        CheckpointSection.Episodes => "episodes",
         _ => "#" + ((byte)section).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

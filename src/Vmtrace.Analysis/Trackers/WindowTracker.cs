@@ -279,6 +279,7 @@ internal sealed class WindowTracker
         w.Count(_closed.Count);
         foreach (var window in _closed)
             WindowCodec.Write(w, window);
+        _episodes.WriteCheckpoint(w);
     }
 
     public void ReadCheckpoint(SectionReader r)
@@ -294,5 +295,6 @@ internal sealed class WindowTracker
         int closed = r.Count(28);
         for (int i = 0; i < closed; i++)
             _closed.Add(WindowCodec.Read(r));
+        _episodes.ReadCheckpoint(r);
     }
 }

@@ -144,7 +144,7 @@ public class EpisodeDetectorTests
         first.WriteCheckpoint(writer);
         byte[] payload = writer.Payload.ToArray();
         var restored = new EpisodeDetector();
-        var reader = new SectionReader(CheckpointSection.Episodes, payload, 0, payload.Length);
+        var reader = new SectionReader(CheckpointSection.Windows, payload, 0, payload.Length);
         restored.ReadCheckpoint(reader);
         reader.ExpectEnd();
         foreach (var w in windows.Skip(3))
