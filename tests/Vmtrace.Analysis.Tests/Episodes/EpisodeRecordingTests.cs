@@ -54,6 +54,39 @@ public class EpisodeRecordingTests
         }
     }
 
+    /// <summary>Saved in the middle of the trace (inside vmD's episode) and restored, the analysis gives the same episodes.</summary>
+    [CorpusFact]
+    public void S3_CheckpointMidTrace_RestoredAnalysisGivesTheSameEpisodes()
+    {
+        var straight = Run(CheckpointTestTraces.Open("s3"), "s3");
+        Assert.NotEmpty(straight);
+        using var source = CheckpointTestTraces.Open("s3");
+        var analysis = CheckpointTestTraces.Start(source, "s3");
+        var episodes = new List<Episode>();
+        long n = 0, last = long.MinValue;
+        bool restored = false;
+        while (source.MoveNext())
+        {
+            last = Math.Max(last, source.Current.Timestamp);
+            analysis.OnEvent(source.Current);
+            _ = analysis.TakeClosedWindows();
+            episodes.AddRange(analysis.TakeClosedEpisodes());
+            // Past the first 100,000 events, as soon as an episode is open.
+            if (!restored && ++n >= 100_000 && analysis.Episodes.OpenCount > 0)
+            {
+                analysis = HostAnalysis.RestoreCheckpoint(analysis.SaveCheckpoint());
+                restored = true;
+            }
+        }
+        Assert.True(restored, "no episode open to checkpoint");
+        analysis.Flush(last);
+        episodes.AddRange(analysis.TakeClosedEpisodes());
+        Assert.Equal(straight.Select(Text), episodes.Select(Text));
+    }
+
+    private static string Text(Episode e) =>
+        $"{e.Vm} {e.Resource} {e.StartNs} {e.EndNs} {e.Severity:R} [{string.Join(";", e.Culprits)}] [{string.Join(";", e.Evidence)}] {e.Advice}";
+
     private static List<Episode> Run(EventSource source, string trace)
     {
         using (source)
