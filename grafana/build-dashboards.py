@@ -265,6 +265,11 @@ b.panel("table", "Top noisy neighbours per host", "ns",
 b.panel("timeseries", "Preempted time by culprit", "percentunit",
         [(f'SELECT sum("preempted_ns") {FRACTION} FROM "vmtrace_interference" WHERE {H} AND $timeFilter GROUP BY time($__interval), "host", "culprit" fill(none)', "$tag_host: $tag_culprit")],
         w=12, h=10, interval="1s", stacked=True, options=LEGEND_TABLE)
+b.panel("table", "Interference episodes (worst first)", "percentunit",
+        [(f'SELECT "severity", "duration_ns", "culprit_kind", "culprit_share", "advice" FROM "vmtrace_episode" WHERE {H} AND $timeFilter GROUP BY "vm", "resource", "culprit"', None)],
+        w=24, h=10, fmt="table", thresholds=[{"color": "green", "value": None}, {"color": "#ff9830", "value": 0.1}, {"color": "#f2495c", "value": 0.3}],
+        description="One row per episode (docs/metrics.md, Interference episodes): a run of windows in which the VM lost time it wanted; severity = the fraction lost.",
+        transformations=[{"id": "sortBy", "options": {"sort": [{"field": "severity", "desc": True}]}}])
 b.write("interference.json")
 
 # ---------------------------------------------------------------- capacity planning

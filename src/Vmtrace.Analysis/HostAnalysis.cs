@@ -25,6 +25,7 @@ public sealed partial class HostAnalysis
     private readonly DiskTracker _disk;
     private readonly NetworkTracker _network;
     private readonly WindowTracker _windows;
+    private readonly EpisodeDetector _episodes = new();
     private bool _started;
     private bool _finished;
 
@@ -39,7 +40,7 @@ public sealed partial class HostAnalysis
         _scheduler.Connect(_kvm);
         _disk = new DiskTracker(Counters, _identity, _scheduler);
         _network = new NetworkTracker(Counters, _identity, _scheduler);
-        _windows = new WindowTracker(_options, _clock, Counters, _identity, _scheduler);
+        _windows = new WindowTracker(_options, _clock, Counters, _identity, _scheduler, _episodes);
     }
 
     public AnalysisCounters Counters { get; } = new();
@@ -52,6 +53,12 @@ public sealed partial class HostAnalysis
 
     /// <summary>Windows closed since the last call, oldest first.</summary>
     public IReadOnlyList<WindowMetrics> TakeClosedWindows() => _windows.TakeClosed();
+
+    /// <summary>
+    /// Interference episodes closed since the last call, in the order they closed: computed from the windows as they close
+    /// (<see cref="EpisodeDetector"/>); the episodes still open close at <see cref="Flush"/>.
+    /// </summary>
+    public IReadOnlyList<Episode> TakeClosedEpisodes() => _episodes.TakeClosed();
 
     /// <summary>Thread names known before the first event (ftrace saved_cmdlines, LTTng statedump).</summary>
     public void AddThreadNames(IReadOnlyDictionary<int, string> names) => _identity.AddThreadNames(names);
@@ -162,6 +169,7 @@ public sealed partial class HostAnalysis
         _clock.Now = endTime;
         if (endTime > _windows.Start)
             _windows.CloseWindow(endTime);
+        _episodes.Finish();
         _kvm.CountUnfinishedExits();
         _finished = true;
     }
@@ -180,6 +188,7 @@ public sealed partial class HostAnalysis
     internal DiskTracker Disk => _disk;
     internal NetworkTracker Network => _network;
     internal WindowTracker Windows => _windows;
+    internal EpisodeDetector Episodes => _episodes;
 
     private void Start(long t)
     {

@@ -266,6 +266,14 @@ internal sealed class RecordProcessor
             Counters.WindowsClosed++;
             Counters.NoteWindowClosed(window.EndNs);
         }
+        // Episodes close with windows (or at the flush): their points follow the windows', written by the same code as analyze's.
+        foreach (var episode in analysis.TakeClosedEpisodes())
+        {
+            _text.Clear();
+            EpisodeLineProtocol.Write(_lines, episode, host.HostId);
+            points.Add(_text.ToString().TrimEnd('\n'));
+            Counters.PointsQueued++;
+        }
         // Windows without VMs close without a point: the window boundary moving on says they closed.
         bool moved = openWindowBefore != long.MinValue && analysis.OpenWindowStart != openWindowBefore;
         if (final || moved || lastWindowStart != long.MinValue)

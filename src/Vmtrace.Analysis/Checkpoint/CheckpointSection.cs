@@ -18,7 +18,7 @@ internal enum CheckpointSection : byte
     Disk = 5,
     /// <summary>Network devices and their VMs, per-VM packet counts (<see cref="Trackers.NetworkTracker"/>).</summary>
     Network = 6,
-    /// <summary>Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>).</summary>
+    /// <summary>Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>), and the episode detector fed by them (<see cref="EpisodeDetector"/>).</summary>
     Windows = 7,
 }
 

@@ -59,6 +59,8 @@ public enum MetricLevel
     ExitReason,
     DiskLayer,
     Culprit,
+    /// <summary>An interference episode (a run of windows of one VM and resource).</summary>
+    Episode,
 }
 
 /// <summary>A line protocol tag of a measurement.</summary>

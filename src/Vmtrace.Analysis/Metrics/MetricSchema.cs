@@ -321,9 +321,11 @@ public static class MetricSchema
         public static readonly MetricTag Isa = new("isa", "vmx or svm, when the trace says");
         public static readonly MetricTag ReasonName = new("reason_name", "the reason's name in that ISA's table, when the trace says");
         public static readonly MetricTag Layer = new("layer", "qemu or block");
-        public static readonly MetricTag Culprit = new("culprit", "top N per VM and window (default 5), plus other");
+        public static readonly MetricTag Culprit = new("culprit",
+            "vmtrace_interference: top N per VM and window (default 5), plus other; vmtrace_episode: the episode's largest culprit (left out when none is known)");
         public static readonly MetricTag Component = new("component", "worker, agent or analysis");
         public static readonly MetricTag Instance = new("instance", "one per worker process");
+        public static readonly MetricTag Resource = new("resource", "what an episode's VM lost: cpu or exits");
     }
 
     /// <summary>The JSON of <c>vmtrace analyze --format json</c>: the objects under <c>total</c> and each of <c>windows[]</c>.</summary>
@@ -532,8 +534,15 @@ public static class MetricSchema
             "component=agent: the agent's counters since it started, carried in the wire stream (agent health records, docs/wire-format.md) " +
             "and written by the worker at the agent's wall-clock sampling time, every Agent:HealthInterval and once after the final flush");
 
-        /// <summary>The groups of one window, then those of pipeline health.</summary>
-        public static readonly ImmutableArray<MetricGroup> All = [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth];
+        public static readonly MetricGroup<Episode> Episode = new(MetricFormat.LineProtocol, "vmtrace_episode", MetricLevel.Episode,
+        [
+            EpisodeFigures.Severity, EpisodeFigures.DurationNs, EpisodeFigures.EndNs, EpisodeFigures.CulpritKind, EpisodeFigures.CulpritShare,
+            EpisodeFigures.Advice,
+        ], [Tags.Host, Tags.Vm, Tags.Resource, Tags.Culprit],
+            "one point per interference episode, when it closes; the timestamp is its start (a Grafana annotation: time, timeEnd = time + duration_ns, text = advice)");
+
+        /// <summary>The groups of one window, then those of pipeline health, then the episodes.</summary>
+        public static readonly ImmutableArray<MetricGroup> All = [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth, Episode];
 
         private static Metric Worker(string name, MetricKind kind, string description) =>
             Metric.Described(name, kind, MetricType.Integer, "WorkerCounters (worker)", description);
@@ -542,8 +551,67 @@ public static class MetricSchema
             Metric.Described(name, kind, MetricType.Integer, "WireAgentHealth (agent)", description);
     }
 
+    /// <summary>An interference episode (<see cref="Episode"/>, docs/metrics.md "Interference episodes").</summary>
+    public static class EpisodeFigures
+    {
+        public static readonly Metric<Episode> Vm = Metric.Text<Episode>("vm", MetricKind.Label, "Episode.Vm", "the VM that lost the resource", e => e.Vm);
+
+        public static readonly Metric<Episode> Resource = Metric.Text<Episode>("resource", MetricKind.Label, "Episode.Resource",
+            "cpu (CPU time its vCPUs wanted, lost to others) or exits (an exit storm of one reason)", e => e.Resource);
+
+        public static readonly Metric<Episode> StartNs = Metric.Integer<Episode>("start_ns", MetricKind.TimestampNs, "Episode.StartNs",
+            "start of the episode's first window", e => e.StartNs);
+
+        public static readonly Metric<Episode> EndNs = Metric.Integer<Episode>("end_ns", MetricKind.TimestampNs, "Episode.EndNs",
+            "end of its last window", e => e.EndNs);
+
+        public static readonly Metric<Episode> DurationNs = Metric.Integer<Episode>("duration_ns", MetricKind.DurationNs, "Episode.DurationNs",
+            "end_ns − start_ns", e => e.DurationNs);
+
+        public static readonly Metric<Episode> Severity = Metric.Float<Episode>("severity", MetricKind.Ratio, "Episode.Severity",
+            "fraction (0..1) of the time the VM wanted that it lost over the episode (cpu: lost_ns / wanted_ns; exits: excess_handling_ns / wanted_ns)",
+            e => e.Severity);
+
+        public static readonly Metric<Episode> CulpritKind = Metric.Text<Episode>("culprit_kind", MetricKind.Label, "Episode.TopCulprit.Kind",
+            "vm, host or hypervisor: the kind of the largest culprit (empty when none is known)", e => e.TopCulprit?.Kind ?? "");
+
+        public static readonly Metric<Episode> CulpritShare = Metric.Float<Episode>("culprit_share", MetricKind.Ratio, "Episode.TopCulprit.Share",
+            "its share of the lost time (0 when none is known)", e => e.TopCulprit?.Share ?? 0);
+
+        public static readonly Metric<Episode> Advice = Metric.Text<Episode>("advice", MetricKind.Label, "Episode.Advice",
+            "what to do, derived from the evidence", e => e.Advice);
+    }
+
+    /// <summary>A culprit of an episode.</summary>
+    public static class EpisodeCulpritFigures
+    {
+        public static readonly Metric<EpisodeCulprit> Name = Metric.Text<EpisodeCulprit>("name", MetricKind.Label, "EpisodeCulprit.Name",
+            "a VM's name, a host process's comm, a hypervisor thread's comm, or an exit reason", c => c.Name);
+
+        public static readonly Metric<EpisodeCulprit> Kind = Metric.Text<EpisodeCulprit>("kind", MetricKind.Label, "EpisodeCulprit.Kind",
+            "vm, host or hypervisor", c => c.Kind);
+
+        public static readonly Metric<EpisodeCulprit> Share = Metric.Float<EpisodeCulprit>("share", MetricKind.Ratio, "EpisodeCulprit.Share",
+            "its part of the lost time (cpu: of the preempted time charged to others; exits: 1)", c => c.Share);
+    }
+
+    /// <summary>The top-level <c>interference[]</c> array of <c>vmtrace analyze --format json</c>.</summary>
+    public static class EpisodeJson
+    {
+        public static readonly MetricGroup<Episode> Episode = new(MetricFormat.Json, "interference[]", MetricLevel.Episode,
+        [
+            EpisodeFigures.Vm, EpisodeFigures.Resource, EpisodeFigures.StartNs, EpisodeFigures.EndNs, EpisodeFigures.DurationNs,
+            EpisodeFigures.Severity, EpisodeFigures.Advice,
+        ]);
+
+        public static readonly MetricGroup<EpisodeCulprit> Culprit = new(MetricFormat.Json, "interference[].culprits[]", MetricLevel.Episode,
+            [EpisodeCulpritFigures.Name, EpisodeCulpritFigures.Kind, EpisodeCulpritFigures.Share]);
+
+        public static readonly ImmutableArray<MetricGroup> All = [Episode, Culprit];
+    }
+
     /// <summary>Every group of every output.</summary>
-    public static IEnumerable<MetricGroup> Groups => [.. Json.All, Csv.Row, .. LineProtocol.All];
+    public static IEnumerable<MetricGroup> Groups => [.. Json.All, Csv.Row, .. LineProtocol.All, .. EpisodeJson.All];
 
     /// <summary>Every figure of the table, once, in the order of first appearance.</summary>
     public static IReadOnlyList<Metric> Figures => [.. Groups.SelectMany(g => g.Fields).Select(m => m.Figure).Distinct()];

@@ -69,6 +69,17 @@ public static class MetricSchemaMarkdown
         md.Append("| object | fields |\n|---|---|\n");
         foreach (var g in MetricSchema.Json.All)
             md.Append("| `").Append(g.Name).Append("` | ").AppendJoin(", ", g.Fields.Select(f => f.Name)).Append(" |\n");
+        md.Append("""
+
+            Beside `total` and `windows`, the top-level array `interference` holds the interference episodes
+            ([metrics.md](metrics.md#interference-episodes)), in start order; each also has an `evidence` object, the figures
+            its rule fired on (named per resource in metrics.md):
+
+
+            """);
+        md.Append("| object | fields |\n|---|---|\n");
+        foreach (var g in MetricSchema.EpisodeJson.All)
+            md.Append("| `").Append(g.Name).Append("` | ").AppendJoin(", ", g.Fields.Select(f => f.Name)).Append(" |\n");
 
         md.Append("""
 
@@ -123,6 +134,7 @@ public static class MetricSchemaMarkdown
         MetricLevel.Vcpu => "vCPU",
         MetricLevel.ExitReason => "exit reason",
         MetricLevel.DiskLayer => "disk layer",
+        MetricLevel.Episode => "episode",
         _ => "culprit",
     };
 

@@ -14,10 +14,12 @@ internal sealed class WindowTracker
     private readonly AnalysisCounters _counters;
     private readonly IdentityTracker _identity;
     private readonly SchedulerTracker _scheduler;
+    private readonly EpisodeDetector _episodes;
     private readonly List<WindowMetrics> _closed = [];
     private long _windowStart;
 
-    public WindowTracker(AnalysisOptions options, EventClock clock, AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler)
+    public WindowTracker(AnalysisOptions options, EventClock clock, AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler,
+        EpisodeDetector episodes)
     {
         _options = options;
         _maxGapNs = options.EffectiveMaxGapNs;
@@ -25,6 +27,7 @@ internal sealed class WindowTracker
         _counters = counters;
         _identity = identity;
         _scheduler = scheduler;
+        _episodes = episodes;
     }
 
     /// <summary>Start of the open window.</summary>
@@ -112,7 +115,10 @@ internal sealed class WindowTracker
         {
             var window = Snapshot(_windowStart, end);
             if (window.Vms.Count > 0)
+            {
                 _closed.Add(window);
+                _episodes.OnWindow(window);
+            }
         }
         foreach (var vm in _identity.Vms)
         {
@@ -273,6 +279,7 @@ internal sealed class WindowTracker
         w.Count(_closed.Count);
         foreach (var window in _closed)
             WindowCodec.Write(w, window);
+        _episodes.WriteCheckpoint(w);
     }
 
     public void ReadCheckpoint(SectionReader r)
@@ -288,5 +295,6 @@ internal sealed class WindowTracker
         int closed = r.Count(28);
         for (int i = 0; i < closed; i++)
             _closed.Add(WindowCodec.Read(r));
+        _episodes.ReadCheckpoint(r);
     }
 }

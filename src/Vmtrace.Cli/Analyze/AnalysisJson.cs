@@ -1,10 +1,11 @@
 using System.Text.Json;
 using Vmtrace.Analysis;
+using EpisodeLayout = Vmtrace.Analysis.MetricSchema.EpisodeJson;
 using Layout = Vmtrace.Analysis.MetricSchema.Json;
 
 namespace Vmtrace.Cli;
 
-/// <summary><c>--format json</c>: the total over the range, every window, and the counters; times in ns. Fields as <see cref="MetricSchema.Json"/> lays them out.</summary>
+/// <summary><c>--format json</c>: the total over the range, every window, the counters and the interference episodes; times in ns. Fields as <see cref="MetricSchema.Json"/> lays them out.</summary>
 internal static class AnalysisJson
 {
     public static void Write(TextWriter o, AnalysisReport r)
@@ -36,6 +37,10 @@ internal static class AnalysisJson
             j.WriteEndArray();
             if (r.Guests is { } guests)
                 Guests(j, guests);
+            j.WriteStartArray(EpisodeLayout.Episode.Property);
+            foreach (var e in r.Episodes.OrderBy(e => e.StartNs).ThenBy(e => e.Vm, StringComparer.Ordinal).ThenBy(e => e.Resource, StringComparer.Ordinal))
+                Episode(j, e);
+            j.WriteEndArray();
             j.WriteEndObject();
         }
         o.Write(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
@@ -113,6 +118,18 @@ internal static class AnalysisJson
             j.WriteEndObject();
         }
         j.WriteEndArray();
+    }
+
+    private static void Episode(Utf8JsonWriter j, Episode e)
+    {
+        j.WriteStartObject();
+        EpisodeLayout.Episode.Write(new JsonFields(j), e);
+        Array(j, EpisodeLayout.Culprit, e.Culprits);
+        j.WriteStartObject("evidence");
+        foreach (var f in e.Evidence)
+            j.WriteNumber(f.Name, f.Value);
+        j.WriteEndObject();
+        j.WriteEndObject();
     }
 
     private static void Disk(Utf8JsonWriter j, MetricGroup<DiskLayerMetrics> layer, MetricGroup<LatencyMetrics> latency, DiskLayerMetrics d)

@@ -3,7 +3,7 @@ using Vmtrace.InfluxDb;
 
 namespace Vmtrace.Cli;
 
-/// <summary><c>--format line-protocol</c>: every window's points, exactly as the worker writes them to InfluxDB.</summary>
+/// <summary><c>--format line-protocol</c>: every window's points, then the interference episodes' points, exactly as the worker writes them to InfluxDB.</summary>
 internal static class AnalysisLineProtocol
 {
     public static void Write(TextWriter o, AnalysisReport r)
@@ -16,5 +16,8 @@ internal static class AnalysisLineProtocol
             o.Write(sb);
             sb.Clear();
         }
+        foreach (var e in r.Episodes)
+            EpisodeLineProtocol.Write(writer, e, r.Host);
+        o.Write(sb);
     }
 }

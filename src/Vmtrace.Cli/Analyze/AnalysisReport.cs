@@ -20,6 +20,13 @@ internal sealed record AnalysisReport(
     /// <summary>Said when an input is recognised as a guest's trace given without --guest (analysed as given, not merged).</summary>
     public string? GuestNotice { get; init; }
 
+    /// <summary>The interference episodes, in the order they closed (docs/metrics.md, "Interference episodes").</summary>
+    public IReadOnlyList<Episode> Episodes { get; init; } = [];
+
+    /// <summary>The episodes worst first: highest severity, then earliest, then by VM and resource.</summary>
+    public IEnumerable<Episode> EpisodesWorstFirst => Episodes.OrderByDescending(e => e.Severity).ThenBy(e => e.StartNs)
+        .ThenBy(e => e.Vm, StringComparer.Ordinal).ThenBy(e => e.Resource, StringComparer.Ordinal);
+
     /// <summary>What every time of the report counts, when it is not ns.</summary>
     public string CyclesNotice =>
         $"{Trace}: clock '{ClockName}': the trace holds no TSC2NSEC conversion, so every time and duration is in TSC cycles, not ns (window = --window in cycles)";

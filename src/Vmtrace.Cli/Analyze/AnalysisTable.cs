@@ -22,6 +22,7 @@ internal static class AnalysisTable
             + (c.TimeJumps > 0 ? $"   time jumps: {Units.Count(c.TimeJumps)} ({r.Duration(c.TimeJumpNs)} not analysed)" : ""));
         foreach (var note in AnalysisNotes.Of(c))
             o.WriteLine($"note: {note}");
+        WriteEpisodes(o, r);
         if (total.Vms.Count == 0)
         {
             o.WriteLine();
@@ -51,6 +52,25 @@ internal static class AnalysisTable
                 o.WriteLine($"  preempted by (top {top}): " + string.Join("   ", vm.Interferers.Select(i =>
                     $"{i.Culprit} {r.Duration(i.PreemptedNs)} ({Units.Percent(sum == 0 ? 0 : (double)i.PreemptedNs / sum)})")));
             }
+        }
+    }
+
+    /// <summary>The interference episodes, worst first, before the per-VM blocks.</summary>
+    private static void WriteEpisodes(TextWriter o, AnalysisReport r)
+    {
+        o.WriteLine();
+        if (r.Episodes.Count == 0)
+        {
+            o.WriteLine("Episodes: none (no VM lost CPU time to others or had an exit storm)");
+            return;
+        }
+        o.WriteLine($"Episodes ({r.Episodes.Count}, worst first):");
+        foreach (var e in r.EpisodesWorstFirst)
+        {
+            string culprits = e.Culprits.Count == 0 ? "no culprit named"
+                : string.Join(", ", e.Culprits.Take(3).Select(c => $"{c.Name} ({c.Kind}) {Units.Percent(c.Share)}"));
+            o.WriteLine($"  {e.Vm} {e.Resource}  severity {e.Severity.ToString("0.00", CultureInfo.InvariantCulture)}  {r.Time(e.StartNs)} .. {r.Time(e.EndNs)} ({r.Duration(e.DurationNs)})  by {culprits}");
+            o.WriteLine($"    {e.Advice}");
         }
     }
 

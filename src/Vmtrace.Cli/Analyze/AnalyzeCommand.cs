@@ -148,6 +148,7 @@ internal static class AnalyzeCommand
         HostAnalysis? analysis = null;
         FusedGuestAnalysis? fused = null;
         var windows = new List<WindowMetrics>();
+        var episodes = new List<Episode>();
         long events = 0, first = 0, last = 0, end = long.MaxValue, guestSyncEvents = 0;
         int maxCpu = -1;
         bool cut = false;
@@ -194,7 +195,10 @@ internal static class AnalyzeCommand
             analysis.OnEvent(e);
             fused?.AfterHostEvent();
             if ((events & 0x3FF) == 0)
+            {
                 windows.AddRange(analysis.TakeClosedWindows());
+                episodes.AddRange(analysis.TakeClosedEpisodes());
+            }
             bar.Tick(events, source);
         }
         bar.Dispose();
@@ -206,6 +210,7 @@ internal static class AnalyzeCommand
             rangeEnd = end != long.MaxValue ? end : last;
             analysis.Flush(rangeEnd);
             windows.AddRange(analysis.TakeClosedWindows());
+            episodes.AddRange(analysis.TakeClosedEpisodes());
             counters = analysis.Counters;
             if (fused is not null)
                 guestReports = fused.Finish(cut ? rangeEnd : null).Select((m, i) => new GuestReport(guests[i].Trace, m)).ToList();
@@ -219,6 +224,7 @@ internal static class AnalyzeCommand
         return new AnalysisReport(description, host, windowNs, events, first, last, windows, total,
             counters, TraceOpener.DiagnosticsOf(source), inventoryPath, hostSource.Clock, hostSource.ClockName)
         {
+            Episodes = episodes,
             Guests = guests.Count > 0 ? guestReports ?? [] : null,
             GuestNotice = guests.Count > 0 ? null : GuestNotice(description, hostSource, guestSyncEvents),
         };
@@ -239,6 +245,10 @@ internal static class AnalyzeCommand
     private static AnalysisReport Filter(AnalysisReport r, HashSet<string> vms)
     {
         static WindowMetrics Keep(WindowMetrics w, HashSet<string> vms) => w with { Vms = w.Vms.Where(v => vms.Contains(v.Vm)).ToList() };
-        return r with { Windows = r.Windows.Select(w => Keep(w, vms)).Where(w => w.Vms.Count > 0).ToList(), Total = Keep(r.Total, vms) };
+        return r with
+        {
+            Windows = r.Windows.Select(w => Keep(w, vms)).Where(w => w.Vms.Count > 0).ToList(), Total = Keep(r.Total, vms),
+            Episodes = r.Episodes.Where(e => vms.Contains(e.Vm)).ToList(),
+        };
     }
 }

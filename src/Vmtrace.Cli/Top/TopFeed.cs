@@ -82,6 +82,8 @@ internal static class TopFeed
                 openStart = analysis.OpenWindowStart;
             }
             var closed = analysis.TakeClosedWindows();
+            // The view shows no episodes: taken so that they do not pile up while it runs.
+            _ = analysis.TakeClosedEpisodes();
             // A window with no VM in it is not emitted by the analysis; the view still refreshes (an empty host).
             if (closed.Count == 0 && started && analysis.OpenWindowStart != openStart)
                 closed = [new WindowMetrics(openStart, analysis.OpenWindowStart, Environment.ProcessorCount, [])];
