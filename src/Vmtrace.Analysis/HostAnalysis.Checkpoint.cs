@@ -26,7 +26,7 @@ public sealed partial class HostAnalysis
         var refs = new ThreadRefs();
         _identity.CollectThreads(refs);
         _scheduler.CollectThreads(refs);
-        CheckpointFile.WriteHeader(destination, 7);
+        CheckpointFile.WriteHeader(destination, 8);
         WriteSection(destination, CheckpointSection.Analysis, WriteAnalysisSection);
         WriteSection(destination, CheckpointSection.Identity, w => _identity.WriteCheckpoint(w, refs));
         WriteSection(destination, CheckpointSection.Scheduler, w => _scheduler.WriteCheckpoint(w, refs));
@@ -34,6 +34,7 @@ public sealed partial class HostAnalysis
         WriteSection(destination, CheckpointSection.Disk, _disk.WriteCheckpoint);
         WriteSection(destination, CheckpointSection.Network, _network.WriteCheckpoint);
         WriteSection(destination, CheckpointSection.Windows, _windows.WriteCheckpoint);
+        WriteSection(destination, CheckpointSection.WaitCauses, w => _waitCauses.WriteCheckpoint(w, refs));
     }
 
     private static void WriteSection(Stream destination, CheckpointSection section, Action<SectionWriter> write)
@@ -68,6 +69,7 @@ public sealed partial class HostAnalysis
         ReadSection(sections, CheckpointSection.Disk, restored._disk.ReadCheckpoint);
         ReadSection(sections, CheckpointSection.Network, restored._network.ReadCheckpoint);
         ReadSection(sections, CheckpointSection.Windows, restored._windows.ReadCheckpoint);
+        ReadSection(sections, CheckpointSection.WaitCauses, r => restored._waitCauses.ReadCheckpoint(r, threads));
         return restored;
     }
 

@@ -25,6 +25,7 @@ public sealed partial class HostAnalysis
     private readonly DiskTracker _disk;
     private readonly NetworkTracker _network;
     private readonly WindowTracker _windows;
+    private readonly WaitCauseTracker _waitCauses;
     private bool _started;
     private bool _finished;
 
@@ -40,6 +41,9 @@ public sealed partial class HostAnalysis
         _disk = new DiskTracker(Counters, _identity, _scheduler);
         _network = new NetworkTracker(Counters, _identity, _scheduler);
         _windows = new WindowTracker(_options, _clock, Counters, _identity, _scheduler);
+        _waitCauses = new WaitCauseTracker(_identity, _scheduler);
+        _scheduler.Connect(_waitCauses);
+        _kvm.Connect(_waitCauses);
     }
 
     public AnalysisCounters Counters { get; } = new();
@@ -104,8 +108,9 @@ public sealed partial class HostAnalysis
         else if (cpu >= 0 && e.Tid >= 0)
         {
             // A recognised host event in a thread the model has in guest means its kvm_exit was lost.
-            // Unrecognised kvm_* events (kvm_wait_lapic_expire) do fire between kvm_entry and the VM-enter.
-            running = _scheduler.OnThreadEvent(cpu, e.Tid, t, hostEvent: known is not (KnownEvent.Unknown or KnownEvent.KvmExit));
+            // Unrecognised kvm_* events (kvm_wait_lapic_expire) and the interrupt deliveries do fire between kvm_entry and the VM-enter.
+            running = _scheduler.OnThreadEvent(cpu, e.Tid, t, hostEvent: known is not (KnownEvent.Unknown or KnownEvent.KvmExit
+                or KnownEvent.KvmApicAcceptIrq or KnownEvent.KvmInjVirq or KnownEvent.KvmApicIpi or KnownEvent.KvmMsiSetIrq or KnownEvent.KvmSetIrq));
         }
 
         switch (known)
@@ -114,7 +119,7 @@ public sealed partial class HostAnalysis
             case KnownEvent.KvmExit: _kvm.OnKvmExit(e, running, t); break;
             case KnownEvent.SchedWakeup:
             case KnownEvent.SchedWaking:
-            case KnownEvent.SchedWakeupNew: _scheduler.OnWakeup(e, t); break;
+            case KnownEvent.SchedWakeupNew: _scheduler.OnWakeup(e, cpu, running, t); break;
             case KnownEvent.SchedMigrateTask: _scheduler.OnMigrate(e, t); break;
             case KnownEvent.SchedStatRuntime: _scheduler.OnStatRuntime(e); break;
             case KnownEvent.TaskNewtask: _identity.OnNewTask(e); break;
@@ -130,11 +135,27 @@ public sealed partial class HostAnalysis
             case KnownEvent.QemuBlkCoPreadv:
             case KnownEvent.QemuBlkCoPwritev: _disk.OnQemuRequestDirection(e, known); break;
             case KnownEvent.BlockRqIssue: _disk.OnBlockIssue(e, t); break;
-            case KnownEvent.BlockRqComplete: _disk.OnBlockComplete(e, t); break;
-            case KnownEvent.NetDevXmit: _network.OnNetDevXmit(e, t); break;
+            case KnownEvent.BlockRqComplete:
+                _disk.OnBlockComplete(e, t);
+                _waitCauses.OnBlockComplete(cpu, t);
+                break;
+            case KnownEvent.NetDevXmit:
+                _network.OnNetDevXmit(e, t);
+                _waitCauses.OnNetDevXmit(e, cpu);
+                break;
+            case KnownEvent.NetDevQueue: _waitCauses.OnNetDevQueue(e, cpu, t); break;
             case KnownEvent.NetifReceiveSkb:
             case KnownEvent.NetifRx: _network.OnNetifReceive(e, t); break;
             case KnownEvent.LostEvents: _scheduler.OnLostEvents(cpu); break;
+            case KnownEvent.IrqHandlerEntry: _waitCauses.OnIrqEntry(e, cpu, t); break;
+            case KnownEvent.IrqHandlerExit: _waitCauses.OnIrqExit(cpu); break;
+            case KnownEvent.SoftirqEntry: _waitCauses.OnSoftirqEntry(e, cpu, t); break;
+            case KnownEvent.SoftirqExit: _waitCauses.OnSoftirqExit(cpu); break;
+            case KnownEvent.KvmApicAcceptIrq: _waitCauses.OnApicAcceptIrq(e, cpu, running ?? ThreadOfKvmEvent(e)); break;
+            case KnownEvent.KvmInjVirq: _waitCauses.OnInjVirq(e, running ?? ThreadOfKvmEvent(e)); break;
+            case KnownEvent.KvmApicIpi: _waitCauses.OnApicIpi(cpu); break;
+            case KnownEvent.KvmMsiSetIrq:
+            case KnownEvent.KvmSetIrq: _waitCauses.OnDeviceInjection(cpu); break;
             default: break;
         }
     }
@@ -180,6 +201,10 @@ public sealed partial class HostAnalysis
     internal DiskTracker Disk => _disk;
     internal NetworkTracker Network => _network;
     internal WindowTracker Windows => _windows;
+    internal WaitCauseTracker WaitCauses => _waitCauses;
+
+    /// <summary>The thread of a kvm event when the CPU's model had none placed (traces without scheduler events).</summary>
+    private ThreadInfo? ThreadOfKvmEvent(in TraceEvent e) => e.Tid > 0 && _identity.TryGetThread(e.Tid, out var t) ? t : null;
 
     private void Start(long t)
     {

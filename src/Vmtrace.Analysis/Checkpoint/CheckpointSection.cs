@@ -20,6 +20,8 @@ internal enum CheckpointSection : byte
     Network = 6,
     /// <summary>Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>).</summary>
     Windows = 7,
+    /// <summary>Interrupt contexts, what woke each thread, waits held for the next kvm_entry, per-vCPU wait causes (<see cref="Trackers.WaitCauseTracker"/>).</summary>
+    WaitCauses = 8,
 }
 
 internal static class CheckpointSections
@@ -33,6 +35,7 @@ internal static class CheckpointSections
         CheckpointSection.Disk => "disk",
         CheckpointSection.Network => "network",
         CheckpointSection.Windows => "windows",
+        CheckpointSection.WaitCauses => "wait causes",
         _ => "#" + ((byte)section).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

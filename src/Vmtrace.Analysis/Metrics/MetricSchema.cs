@@ -311,6 +311,37 @@ public static class MetricSchema
             Metric.Integer(name, MetricKind.Count, "AnalysisCounters." + property, description, read);
     }
 
+    /// <summary>A vCPU's blocked waits by what ended them (per vCPU; summed over a VM's vCPUs). docs/metrics.md, "Wait causes".</summary>
+    public static class WaitCauseFigures
+    {
+        public static readonly Metric<WaitCauses> TimerNs = Metric.Integer<WaitCauses>("timer", MetricKind.DurationNs,
+            "WaitCauses.TimerNs", "blocked time ended by a timer (timer/hrtimer softirq, a timer interrupt, the guest's local timer vector)",
+            c => c.TimerNs);
+
+        public static readonly Metric<WaitCauses> DiskNs = Metric.Integer<WaitCauses>("disk", MetricKind.DurationNs,
+            "WaitCauses.DiskNs", "ended by the disk (a block completion, the VM's qemu thread-pool workers, a disk interrupt, the block softirq)",
+            c => c.DiskNs);
+
+        public static readonly Metric<WaitCauses> NetNs = Metric.Integer<WaitCauses>("net", MetricKind.DurationNs,
+            "WaitCauses.NetNs", "ended by the network (vhost, a packet queued on a tap, the network softirqs, a network interrupt)", c => c.NetNs);
+
+        public static readonly Metric<WaitCauses> VcpuNs = Metric.Integer<WaitCauses>("vcpu", MetricKind.DurationNs,
+            "WaitCauses.VcpuNs", "ended by another vCPU of the same VM (an IPI, or its thread waking this one)", c => c.VcpuNs);
+
+        public static readonly Metric<WaitCauses> HostNs = Metric.Integer<WaitCauses>("host", MetricKind.DurationNs,
+            "WaitCauses.HostNs", "ended by another process of the host (or another VM)", c => c.HostNs);
+
+        public static readonly Metric<WaitCauses> UnknownNs = Metric.Integer<WaitCauses>("unknown", MetricKind.DurationNs,
+            "WaitCauses.UnknownNs", "ended by something no event tells (wake-up not traced, a chain that ends in a thread woken by nothing known)",
+            c => c.UnknownNs);
+
+        public static readonly ImmutableArray<Metric<WaitCauses>> All = [TimerNs, DiskNs, NetNs, VcpuNs, HostNs, UnknownNs];
+
+        /// <summary>The same figures as line protocol fields: wait_&lt;cause&gt;_ns.</summary>
+        public static ImmutableArray<Metric<TOuter>> Fields<TOuter>(Func<TOuter, WaitCauses> part) =>
+            [.. All.Select(m => m.Of(part, "wait_" + m.Name + "_ns"))];
+    }
+
     /// <summary>The tags of the line protocol measurements.</summary>
     public static class Tags
     {
@@ -380,8 +411,16 @@ public static class MetricSchema
         public static readonly MetricGroup<Interference> PreemptedBy = new(MetricFormat.Json, Vms + ".preempted_by[]", MetricLevel.Culprit,
             [InterferenceFigures.Culprit, InterferenceFigures.PreemptedNs]);
 
+        public static readonly MetricGroup<WaitCauses> VmWaitCauses = new(MetricFormat.Json, Vms + ".wait_causes", MetricLevel.Vm, WaitCauseFigures.All);
+
+        public static readonly MetricGroup<WaitCauses> VcpuWaitCauses = new(MetricFormat.Json, Vms + ".vcpus[].wait_causes", MetricLevel.Vcpu,
+            WaitCauseFigures.All);
+
         public static readonly ImmutableArray<MetricGroup> All =
-            [Counters, Window, Vm, VmTimes, Vcpu, VcpuTimes, VcpuExits, VmExits, QemuDisk, QemuDiskLatency, BlockDisk, BlockDiskLatency, Network, PreemptedBy];
+        [
+            Counters, Window, Vm, VmTimes, Vcpu, VcpuTimes, VcpuExits, VmExits, QemuDisk, QemuDiskLatency, BlockDisk, BlockDiskLatency, Network, PreemptedBy,
+            VmWaitCauses, VcpuWaitCauses,
+        ];
 
         private static ImmutableArray<Metric<ExitMetrics>> ExitEntries => [ExitFigures.Reason, ExitFigures.Isa, ExitFigures.Name, .. ExitFigures.Latency];
 
@@ -445,11 +484,13 @@ public static class MetricSchema
             WindowFigures.LengthNs.Of((VmRow r) => r.Window), VmFigures.ThreadsCpuNs.Of(VmOf), VmFigures.PcpuShare.Of(VmOf),
             VmFigures.ActiveVcpus.Of(VmOf), .. CpuFigures.All.Select(m => m.Of((VmRow r) => r.Vm.VcpuTimes)),
             ExitListFigures.Count.Of((VmRow r) => r.Vm.Exits), .. VmFigures.PreemptedIntervals.Select(m => m.Of(VmOf)), VmFigures.Identity.Of(VmOf),
+            .. WaitCauseFigures.Fields((VmRow r) => r.Vm.WaitCauses),
         ], [Tags.Host, Tags.Vm]);
 
         public static readonly MetricGroup<VcpuMetrics> Vcpu = new(MetricFormat.LineProtocol, "vmtrace_vcpu", MetricLevel.Vcpu,
         [
             VcpuFigures.Tid, .. CpuFigures.All.Select(m => m.Of((VcpuMetrics v) => v.Times)), ExitListFigures.Count.Of((VcpuMetrics v) => v.Exits),
+            .. WaitCauseFigures.Fields((VcpuMetrics v) => v.WaitCauses),
         ], [Tags.Host, Tags.Vm, Tags.Vcpu]);
 
         public static readonly MetricGroup<ExitMetrics> Exit = new(MetricFormat.LineProtocol, "vmtrace_exit", MetricLevel.ExitReason,
