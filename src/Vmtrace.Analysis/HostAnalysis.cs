@@ -128,7 +128,10 @@ public sealed partial class HostAnalysis
             case KnownEvent.TaskRename: _identity.OnRename(e); break;
             case KnownEvent.StatedumpProcessState: _identity.OnStatedump(e); break;
             case KnownEvent.QemuThreadPoolSubmit: _disk.OnThreadPoolSubmit(e, t); break;
-            case KnownEvent.QemuThreadPoolComplete: _disk.OnThreadPoolComplete(e, t); break;
+            case KnownEvent.QemuThreadPoolComplete:
+                _disk.OnThreadPoolComplete(e, t);
+                _waitCauses.OnQemuDiskCompletion(e);
+                break;
             case KnownEvent.QemuBdrvCoIoEm: _disk.OnBdrvCoIoEm(e); break;
             case KnownEvent.QemuVirtioBlkHandleRead:
             case KnownEvent.QemuVirtioBlkHandleWrite:
@@ -145,10 +148,15 @@ public sealed partial class HostAnalysis
                 break;
             case KnownEvent.NetDevQueue: _waitCauses.OnNetDevQueue(e, cpu, t); break;
             case KnownEvent.NetifReceiveSkb:
-            case KnownEvent.NetifRx: _network.OnNetifReceive(e, t); break;
+            case KnownEvent.NetifRx:
+                _network.OnNetifReceive(e, t);
+                _waitCauses.OnTapReceive(e, running);
+                break;
             case KnownEvent.LostEvents: _scheduler.OnLostEvents(cpu); break;
             case KnownEvent.IrqHandlerEntry: _waitCauses.OnIrqEntry(e, cpu, t); break;
-            case KnownEvent.IrqHandlerExit: _waitCauses.OnIrqExit(cpu); break;
+            case KnownEvent.IrqHandlerExit:
+            case KnownEvent.TimerInterruptExit: _waitCauses.OnIrqExit(cpu); break;
+            case KnownEvent.TimerInterruptEntry: _waitCauses.OnTimerInterruptEntry(cpu, t); break;
             case KnownEvent.SoftirqEntry: _waitCauses.OnSoftirqEntry(e, cpu, t); break;
             case KnownEvent.SoftirqExit: _waitCauses.OnSoftirqExit(cpu); break;
             case KnownEvent.KvmApicAcceptIrq: _waitCauses.OnApicAcceptIrq(e, cpu, running ?? ThreadOfKvmEvent(e)); break;

@@ -52,6 +52,9 @@ internal sealed class ScriptedSource : EventSource
         [new("skbaddr", FieldKind.Unsigned), new("len", FieldKind.Unsigned), new("name", FieldKind.String)]);
     private static readonly EventType IrqEntryType = new("irq_handler_entry", [new("irq", FieldKind.Signed), new("name", FieldKind.String)]);
     private static readonly EventType IrqExitType = new("irq_handler_exit", [new("irq", FieldKind.Signed), new("ret", FieldKind.Signed)]);
+    private static readonly EventType HrtimerEntryType = new("hrtimer_expire_entry",
+        [new("hrtimer", FieldKind.Unsigned), new("now", FieldKind.Signed), new("function", FieldKind.Unsigned)]);
+    private static readonly EventType HrtimerExitType = new("hrtimer_expire_exit", [new("hrtimer", FieldKind.Unsigned)]);
     private static readonly EventType SoftirqEntryType = new("softirq_entry", [new("vec", FieldKind.Unsigned)]);
     private static readonly EventType SoftirqExitType = new("softirq_exit", [new("vec", FieldKind.Unsigned)]);
     private static readonly EventType AcceptIrqType = new("kvm_apic_accept_irq",
@@ -158,6 +161,10 @@ internal sealed class ScriptedSource : EventSource
     public ScriptedSource IrqEntry(long ts, int cpu, int tid, int irq, string name) => Add(ts, cpu, tid, IrqEntryType, irq, name);
 
     public ScriptedSource IrqExit(long ts, int cpu, int tid, int irq) => Add(ts, cpu, tid, IrqExitType, irq, 1);
+
+    public ScriptedSource HrtimerEntry(long ts, int cpu, int tid) => Add(ts, cpu, tid, HrtimerEntryType, 1, ts, 2);
+
+    public ScriptedSource HrtimerExit(long ts, int cpu, int tid) => Add(ts, cpu, tid, HrtimerExitType, 1);
 
     public ScriptedSource SoftirqEntry(long ts, int cpu, int tid, int vec) => Add(ts, cpu, tid, SoftirqEntryType, vec);
 

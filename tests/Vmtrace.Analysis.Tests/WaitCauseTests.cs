@@ -37,6 +37,21 @@ public class WaitCauseTests
     }
 
     [Fact]
+    public void OnEvent_HrtimerFiresWhileAHostProcessRuns_TimerNotHost()
+    {
+        var s = Blocked(500, "bash")
+            .HrtimerEntry(1090, 1, 500)
+            .Waking(1100, 1, 500, 99, 1) // the main loop's timed sleep ends
+            .HrtimerExit(1105, 1, 500)
+            .Waking(1110, 1, 500, 101, 1) // after the handler: bash itself
+            .Switch(1120, 1, 500, "bash", 0, 99, "qemu-system-x86")
+            .Waking(1100 + 100, 1, 99, 100, 0)
+            .Switch(1300, 0, 0, "swapper/0", 0, 100, "CPU 0/KVM");
+        // Blocked 100 → 1200, woken by the main loop, which the timer woke.
+        Assert.Equal(new WaitCauses(1100, 0, 0, 0, 0, 0), Run(s, 1400, out _));
+    }
+
+    [Fact]
     public void OnEvent_WokenFromIdleWithNoInterruptEvent_TheLocalTimer()
     {
         // CPU 1 idle; an interrupt was traced earlier (so device interrupts would show): the untraced one is the local timer.

@@ -18,10 +18,12 @@ internal enum CheckpointSection : byte
     Disk = 5,
     /// <summary>Network devices and their VMs, per-VM packet counts (<see cref="Trackers.NetworkTracker"/>).</summary>
     Network = 6,
-    /// <summary>Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>).</summary>
+    /// <summary>
+    /// Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>), then the
+    /// wait causes: interrupt contexts, what woke each thread, waits held for the next kvm_entry, per-vCPU wait causes of the
+    /// open window (<see cref="Trackers.WaitCauseTracker"/>).
+    /// </summary>
     Windows = 7,
-    /// <summary>Interrupt contexts, what woke each thread, waits held for the next kvm_entry, per-vCPU wait causes (<see cref="Trackers.WaitCauseTracker"/>).</summary>
-    WaitCauses = 8,
 }
 
 internal static class CheckpointSections
@@ -35,7 +37,6 @@ internal static class CheckpointSections
         CheckpointSection.Disk => "disk",
         CheckpointSection.Network => "network",
         CheckpointSection.Windows => "windows",
-        CheckpointSection.WaitCauses => "wait causes",
         _ => "#" + ((byte)section).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

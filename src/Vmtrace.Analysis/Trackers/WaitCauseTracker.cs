@@ -13,7 +13,9 @@ namespace Vmtrace.Analysis.Trackers;
 /// threads (main loop, I/O threads) — whatever woke W in turn; any other process is the host. Where kvm tells which
 /// interrupt the guest took (kvm_apic_accept_irq, kvm_inj_virq), its vector decides: the local timer, an IPI (another
 /// vCPU), or a device vector named by the context that injected it (kvm_msi_set_irq from vhost → net, …).
-/// A wait is charged whole, when it ends, to the vCPU's open window. Nothing is allocated per event.
+/// A timer interrupt shows only where the trace has hrtimer_expire_entry or local_timer_entry: without them, a timer that
+/// fires while another process runs looks like that process (host). A wait is charged whole, when it ends, to the vCPU's
+/// open window. Nothing is allocated per event.
 /// </summary>
 internal sealed class WaitCauseTracker
 {
@@ -65,6 +67,16 @@ internal sealed class WaitCauseTracker
         c.IrqAt = now;
     }
 
+    /// <summary>hrtimer_expire_entry / local_timer_entry: what the timer's handler wakes, a timer woke (hrtimer_wakeup of a timed sleep).</summary>
+    public void OnTimerInterruptEntry(int cpu, long now)
+    {
+        if (cpu < 0)
+            return;
+        ref var c = ref Cpu(cpu);
+        c.Irq = WaitCause.Timer;
+        c.IrqAt = now;
+    }
+
     public void OnIrqExit(int cpu)
     {
         if (cpu >= 0)
@@ -106,6 +118,23 @@ internal sealed class WaitCauseTracker
             if (c.Task == WaitCause.Net)
                 c.Task = WaitCause.None;
         }
+    }
+
+    /// <summary>
+    /// netif_receive_skb / netif_rx on a tap in a qemu helper thread (main loop, I/O thread): it moves the guest's packets,
+    /// so what it wakes next (the vCPU, with the reply's interrupt) is the network's doing.
+    /// </summary>
+    public void OnTapReceive(in TraceEvent e, ThreadInfo? running)
+    {
+        if (running is { Vm: not null, Vcpu: null } && IsTap(e.GetText(FieldRole.DeviceName)))
+            running.WokenCause = WaitCause.Net;
+    }
+
+    /// <summary>qemu's thread_pool_complete: the thread (qemu's main loop) completes a disk request; what it wakes next is the disk's doing.</summary>
+    public void OnQemuDiskCompletion(in TraceEvent e)
+    {
+        if (e.Tid > 0 && _identity.TryGetThread(e.Tid, out var t) && t.Vm is not null && t.Vcpu is null)
+            t.WokenCause = WaitCause.Disk;
     }
 
     private static bool IsTap(ReadOnlySpan<byte> name) => name.StartsWith("tap"u8) || name.StartsWith("vnet"u8) || name.StartsWith("macvtap"u8);

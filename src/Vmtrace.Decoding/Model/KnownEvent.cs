@@ -99,4 +99,10 @@ public enum KnownEvent : byte
 
     /// <summary><c>kvm_set_irq</c>: a device's interrupt line is raised (ioapic/pic route it to a vCPU).</summary>
     KvmSetIrq,
+
+    /// <summary><c>hrtimer_expire_entry</c> or the x86 <c>local_timer_entry</c>: a timer interrupt's handler starts on this CPU.</summary>
+    TimerInterruptEntry,
+
+    /// <summary><c>hrtimer_expire_exit</c> or <c>local_timer_exit</c>: it ends.</summary>
+    TimerInterruptExit,
 }
