@@ -484,13 +484,11 @@ public static class MetricSchema
             WindowFigures.LengthNs.Of((VmRow r) => r.Window), VmFigures.ThreadsCpuNs.Of(VmOf), VmFigures.PcpuShare.Of(VmOf),
             VmFigures.ActiveVcpus.Of(VmOf), .. CpuFigures.All.Select(m => m.Of((VmRow r) => r.Vm.VcpuTimes)),
             ExitListFigures.Count.Of((VmRow r) => r.Vm.Exits), .. VmFigures.PreemptedIntervals.Select(m => m.Of(VmOf)), VmFigures.Identity.Of(VmOf),
-            .. WaitCauseFigures.Fields((VmRow r) => r.Vm.WaitCauses),
         ], [Tags.Host, Tags.Vm]);
 
         public static readonly MetricGroup<VcpuMetrics> Vcpu = new(MetricFormat.LineProtocol, "vmtrace_vcpu", MetricLevel.Vcpu,
         [
             VcpuFigures.Tid, .. CpuFigures.All.Select(m => m.Of((VcpuMetrics v) => v.Times)), ExitListFigures.Count.Of((VcpuMetrics v) => v.Exits),
-            .. WaitCauseFigures.Fields((VcpuMetrics v) => v.WaitCauses),
         ], [Tags.Host, Tags.Vm, Tags.Vcpu]);
 
         public static readonly MetricGroup<ExitMetrics> Exit = new(MetricFormat.LineProtocol, "vmtrace_exit", MetricLevel.ExitReason,
@@ -510,6 +508,12 @@ public static class MetricSchema
 
         public static readonly MetricGroup<Interference> Interference = new(MetricFormat.LineProtocol, "vmtrace_interference", MetricLevel.Culprit,
             [InterferenceFigures.PreemptedNs], [Tags.Host, Tags.Vm, Tags.Culprit], "one point per culprit");
+
+        public static readonly MetricGroup<WaitCauses> VmWait = new(MetricFormat.LineProtocol, "vmtrace_vm_wait", MetricLevel.Vm,
+            WaitCauseFigures.Fields((WaitCauses c) => c), [Tags.Host, Tags.Vm], "when waits of the VM's vCPUs ended in the window");
+
+        public static readonly MetricGroup<WaitCauses> VcpuWait = new(MetricFormat.LineProtocol, "vmtrace_vcpu_wait", MetricLevel.Vcpu,
+            WaitCauseFigures.Fields((WaitCauses c) => c), [Tags.Host, Tags.Vm, Tags.Vcpu], "when waits of the vCPU ended in the window");
 
         public static readonly MetricGroup<AnalysisCounters> AnalysisHealth = new(MetricFormat.LineProtocol, Health, MetricLevel.Host,
         [
@@ -574,7 +578,8 @@ public static class MetricSchema
             "and written by the worker at the agent's wall-clock sampling time, every Agent:HealthInterval and once after the final flush");
 
         /// <summary>The groups of one window, then those of pipeline health.</summary>
-        public static readonly ImmutableArray<MetricGroup> All = [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth];
+        public static readonly ImmutableArray<MetricGroup> All =
+            [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth, VmWait, VcpuWait];
 
         private static Metric Worker(string name, MetricKind kind, string description) =>
             Metric.Described(name, kind, MetricType.Integer, "WorkerCounters (worker)", description);
