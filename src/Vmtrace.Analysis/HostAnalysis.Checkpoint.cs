@@ -33,7 +33,11 @@ public sealed partial class HostAnalysis
         WriteSection(destination, CheckpointSection.Kvm, w => _kvm.WriteCheckpoint(w, refs));
         WriteSection(destination, CheckpointSection.Disk, _disk.WriteCheckpoint);
         WriteSection(destination, CheckpointSection.Network, _network.WriteCheckpoint);
-        WriteSection(destination, CheckpointSection.Windows, _windows.WriteCheckpoint);
+        WriteSection(destination, CheckpointSection.Windows, w =>
+        {
+            _windows.WriteCheckpoint(w);
+            _waitCauses.WriteCheckpoint(w, refs);
+        });
     }
 
     private static void WriteSection(Stream destination, CheckpointSection section, Action<SectionWriter> write)
@@ -67,7 +71,11 @@ public sealed partial class HostAnalysis
         ReadSection(sections, CheckpointSection.Kvm, r => restored._kvm.ReadCheckpoint(r, threads));
         ReadSection(sections, CheckpointSection.Disk, restored._disk.ReadCheckpoint);
         ReadSection(sections, CheckpointSection.Network, restored._network.ReadCheckpoint);
-        ReadSection(sections, CheckpointSection.Windows, restored._windows.ReadCheckpoint);
+        ReadSection(sections, CheckpointSection.Windows, r =>
+        {
+            restored._windows.ReadCheckpoint(r);
+            restored._waitCauses.ReadCheckpoint(r, threads);
+        });
         return restored;
     }
 

@@ -26,6 +26,7 @@ public sealed partial class HostAnalysis
     private readonly NetworkTracker _network;
     private readonly WindowTracker _windows;
     private readonly EpisodeDetector _episodes = new();
+    private readonly WaitCauseTracker _waitCauses;
     private bool _started;
     private bool _finished;
 
@@ -41,6 +42,9 @@ public sealed partial class HostAnalysis
         _disk = new DiskTracker(Counters, _identity, _scheduler);
         _network = new NetworkTracker(Counters, _identity, _scheduler);
         _windows = new WindowTracker(_options, _clock, Counters, _identity, _scheduler, _episodes);
+        _waitCauses = new WaitCauseTracker(_identity, _scheduler);
+        _scheduler.Connect(_waitCauses);
+        _kvm.Connect(_waitCauses);
     }
 
     public AnalysisCounters Counters { get; } = new();
@@ -111,8 +115,9 @@ public sealed partial class HostAnalysis
         else if (cpu >= 0 && e.Tid >= 0)
         {
             // A recognised host event in a thread the model has in guest means its kvm_exit was lost.
-            // Unrecognised kvm_* events (kvm_wait_lapic_expire) do fire between kvm_entry and the VM-enter.
-            running = _scheduler.OnThreadEvent(cpu, e.Tid, t, hostEvent: known is not (KnownEvent.Unknown or KnownEvent.KvmExit));
+            // Unrecognised kvm_* events (kvm_wait_lapic_expire) and the interrupt deliveries do fire between kvm_entry and the VM-enter.
+            running = _scheduler.OnThreadEvent(cpu, e.Tid, t, hostEvent: known is not (KnownEvent.Unknown or KnownEvent.KvmExit
+                or KnownEvent.KvmApicAcceptIrq or KnownEvent.KvmInjVirq or KnownEvent.KvmApicIpi or KnownEvent.KvmMsiSetIrq or KnownEvent.KvmSetIrq));
         }
 
         switch (known)
@@ -121,7 +126,7 @@ public sealed partial class HostAnalysis
             case KnownEvent.KvmExit: _kvm.OnKvmExit(e, running, t); break;
             case KnownEvent.SchedWakeup:
             case KnownEvent.SchedWaking:
-            case KnownEvent.SchedWakeupNew: _scheduler.OnWakeup(e, t); break;
+            case KnownEvent.SchedWakeupNew: _scheduler.OnWakeup(e, cpu, running, t); break;
             case KnownEvent.SchedMigrateTask: _scheduler.OnMigrate(e, t); break;
             case KnownEvent.SchedStatRuntime: _scheduler.OnStatRuntime(e, t); break;
             case KnownEvent.TaskNewtask: _identity.OnNewTask(e); break;
@@ -130,18 +135,42 @@ public sealed partial class HostAnalysis
             case KnownEvent.TaskRename: _identity.OnRename(e); break;
             case KnownEvent.StatedumpProcessState: _identity.OnStatedump(e); break;
             case KnownEvent.QemuThreadPoolSubmit: _disk.OnThreadPoolSubmit(e, t); break;
-            case KnownEvent.QemuThreadPoolComplete: _disk.OnThreadPoolComplete(e, t); break;
+            case KnownEvent.QemuThreadPoolComplete:
+                _disk.OnThreadPoolComplete(e, t);
+                _waitCauses.OnQemuDiskCompletion(e);
+                break;
             case KnownEvent.QemuBdrvCoIoEm: _disk.OnBdrvCoIoEm(e); break;
             case KnownEvent.QemuVirtioBlkHandleRead:
             case KnownEvent.QemuVirtioBlkHandleWrite:
             case KnownEvent.QemuBlkCoPreadv:
             case KnownEvent.QemuBlkCoPwritev: _disk.OnQemuRequestDirection(e, known); break;
             case KnownEvent.BlockRqIssue: _disk.OnBlockIssue(e, t); break;
-            case KnownEvent.BlockRqComplete: _disk.OnBlockComplete(e, t); break;
-            case KnownEvent.NetDevXmit: _network.OnNetDevXmit(e, t); break;
+            case KnownEvent.BlockRqComplete:
+                _disk.OnBlockComplete(e, t);
+                _waitCauses.OnBlockComplete(cpu, t);
+                break;
+            case KnownEvent.NetDevXmit:
+                _network.OnNetDevXmit(e, t);
+                _waitCauses.OnNetDevXmit(e, cpu);
+                break;
+            case KnownEvent.NetDevQueue: _waitCauses.OnNetDevQueue(e, cpu, t); break;
             case KnownEvent.NetifReceiveSkb:
-            case KnownEvent.NetifRx: _network.OnNetifReceive(e, t); break;
+            case KnownEvent.NetifRx:
+                _network.OnNetifReceive(e, t);
+                _waitCauses.OnTapReceive(e, running);
+                break;
             case KnownEvent.LostEvents: _scheduler.OnLostEvents(cpu); break;
+            case KnownEvent.IrqHandlerEntry: _waitCauses.OnIrqEntry(e, cpu, t); break;
+            case KnownEvent.IrqHandlerExit:
+            case KnownEvent.TimerInterruptExit: _waitCauses.OnIrqExit(cpu); break;
+            case KnownEvent.TimerInterruptEntry: _waitCauses.OnTimerInterruptEntry(cpu, t); break;
+            case KnownEvent.SoftirqEntry: _waitCauses.OnSoftirqEntry(e, cpu, t); break;
+            case KnownEvent.SoftirqExit: _waitCauses.OnSoftirqExit(cpu); break;
+            case KnownEvent.KvmApicAcceptIrq: _waitCauses.OnApicAcceptIrq(e, cpu, running ?? ThreadOfKvmEvent(e)); break;
+            case KnownEvent.KvmInjVirq: _waitCauses.OnInjVirq(e, running ?? ThreadOfKvmEvent(e)); break;
+            case KnownEvent.KvmApicIpi: _waitCauses.OnApicIpi(cpu); break;
+            case KnownEvent.KvmMsiSetIrq:
+            case KnownEvent.KvmSetIrq: _waitCauses.OnDeviceInjection(cpu); break;
             default: break;
         }
     }
@@ -189,6 +218,11 @@ public sealed partial class HostAnalysis
     internal NetworkTracker Network => _network;
     internal WindowTracker Windows => _windows;
     internal EpisodeDetector Episodes => _episodes;
+
+    internal WaitCauseTracker WaitCauses => _waitCauses;
+
+    /// <summary>The thread of a kvm event when the CPU's model had none placed (traces without scheduler events).</summary>
+    private ThreadInfo? ThreadOfKvmEvent(in TraceEvent e) => e.Tid > 0 && _identity.TryGetThread(e.Tid, out var t) ? t : null;
 
     private void Start(long t)
     {

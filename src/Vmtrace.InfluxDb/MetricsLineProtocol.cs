@@ -51,6 +51,20 @@ public static class MetricsLineProtocol
                 Layout.Interference.Write(fields, i);
                 w.End(ts);
             }
+            if (vm.WaitCauses.TotalNs != 0)
+            {
+                Point(w, Layout.VmWait, host, vm.Vm);
+                Layout.VmWait.Write(fields, vm.WaitCauses);
+                w.End(ts);
+            }
+            foreach (var v in vm.Vcpus)
+            {
+                if (v.WaitCauses.TotalNs == 0)
+                    continue;
+                Point(w, Layout.VcpuWait, host, vm.Vm).Tag(MetricSchema.Tags.Vcpu.Name, Int(v.VcpuId));
+                Layout.VcpuWait.Write(fields, v.WaitCauses);
+                w.End(ts);
+            }
         }
     }
 

@@ -60,6 +60,12 @@ public static class WireEventSelection
         Set([FieldRole.Bytes], KnownEvent.QemuBlkCoPreadv, KnownEvent.QemuBlkCoPwritev);
 
         Set([FieldRole.Count], KnownEvent.LostEvents);
+
+        // Wait causes: the interrupt and softirq contexts, and the interrupts kvm delivers to vCPUs.
+        Set([FieldRole.Irq, FieldRole.DeviceName], KnownEvent.IrqHandlerEntry);
+        Set([FieldRole.Vec], KnownEvent.SoftirqEntry);
+        Set([FieldRole.ApicId, FieldRole.Vec], KnownEvent.KvmApicAcceptIrq);
+        Set([FieldRole.Vec, FieldRole.Irq], KnownEvent.KvmInjVirq);
         return table;
     }
 

@@ -48,6 +48,20 @@ internal sealed class ScriptedSource : EventSource
     private static readonly EventType ReceiveType = new("netif_receive_skb",
         [new("skbaddr", FieldKind.Unsigned), new("len", FieldKind.Unsigned), new("name", FieldKind.String)]);
 
+    private static readonly EventType QueueType = new("net_dev_queue",
+        [new("skbaddr", FieldKind.Unsigned), new("len", FieldKind.Unsigned), new("name", FieldKind.String)]);
+    private static readonly EventType IrqEntryType = new("irq_handler_entry", [new("irq", FieldKind.Signed), new("name", FieldKind.String)]);
+    private static readonly EventType IrqExitType = new("irq_handler_exit", [new("irq", FieldKind.Signed), new("ret", FieldKind.Signed)]);
+    private static readonly EventType HrtimerEntryType = new("hrtimer_expire_entry",
+        [new("hrtimer", FieldKind.Unsigned), new("now", FieldKind.Signed), new("function", FieldKind.Unsigned)]);
+    private static readonly EventType HrtimerExitType = new("hrtimer_expire_exit", [new("hrtimer", FieldKind.Unsigned)]);
+    private static readonly EventType SoftirqEntryType = new("softirq_entry", [new("vec", FieldKind.Unsigned)]);
+    private static readonly EventType SoftirqExitType = new("softirq_exit", [new("vec", FieldKind.Unsigned)]);
+    private static readonly EventType AcceptIrqType = new("kvm_apic_accept_irq",
+        [new("apicid", FieldKind.Unsigned), new("dm", FieldKind.Unsigned), new("tm", FieldKind.Unsigned), new("vec", FieldKind.Unsigned)]);
+    private static readonly EventType ApicIpiType = new("kvm_apic_ipi", [new("icr_low", FieldKind.Unsigned), new("dest_id", FieldKind.Unsigned)]);
+    private static readonly EventType MsiSetIrqType = new("kvm_msi_set_irq", [new("address", FieldKind.Unsigned), new("data", FieldKind.Unsigned)]);
+
     private readonly List<(long Ts, int Cpu, int Tid, EventType Type, object[] Values)> _events = [];
     private readonly EventRecordBuffer _buffer = new();
     private int _index = -1;
@@ -141,4 +155,24 @@ internal sealed class ScriptedSource : EventSource
     public ScriptedSource Xmit(long ts, int cpu, int tid, string dev, long len) => Add(ts, cpu, tid, XmitType, 0, len, 0, dev);
 
     public ScriptedSource Receive(long ts, int cpu, int tid, string dev, long len) => Add(ts, cpu, tid, ReceiveType, 0, len, dev);
+
+    public ScriptedSource Queue(long ts, int cpu, int tid, string dev, long len) => Add(ts, cpu, tid, QueueType, 0, len, dev);
+
+    public ScriptedSource IrqEntry(long ts, int cpu, int tid, int irq, string name) => Add(ts, cpu, tid, IrqEntryType, irq, name);
+
+    public ScriptedSource IrqExit(long ts, int cpu, int tid, int irq) => Add(ts, cpu, tid, IrqExitType, irq, 1);
+
+    public ScriptedSource HrtimerEntry(long ts, int cpu, int tid) => Add(ts, cpu, tid, HrtimerEntryType, 1, ts, 2);
+
+    public ScriptedSource HrtimerExit(long ts, int cpu, int tid) => Add(ts, cpu, tid, HrtimerExitType, 1);
+
+    public ScriptedSource SoftirqEntry(long ts, int cpu, int tid, int vec) => Add(ts, cpu, tid, SoftirqEntryType, vec);
+
+    public ScriptedSource SoftirqExit(long ts, int cpu, int tid, int vec) => Add(ts, cpu, tid, SoftirqExitType, vec);
+
+    public ScriptedSource AcceptIrq(long ts, int cpu, int tid, int apicId, int vec) => Add(ts, cpu, tid, AcceptIrqType, apicId, 0, 0, vec);
+
+    public ScriptedSource ApicIpi(long ts, int cpu, int tid, int destId) => Add(ts, cpu, tid, ApicIpiType, 0xfd, destId);
+
+    public ScriptedSource MsiSetIrq(long ts, int cpu, int tid) => Add(ts, cpu, tid, MsiSetIrqType, 0xfee00000, 0x28);
 }

@@ -18,7 +18,11 @@ internal enum CheckpointSection : byte
     Disk = 5,
     /// <summary>Network devices and their VMs, per-VM packet counts (<see cref="Trackers.NetworkTracker"/>).</summary>
     Network = 6,
-    /// <summary>Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>), and the episode detector fed by them (<see cref="EpisodeDetector"/>).</summary>
+    /// <summary>
+    /// Per-VM and per-vCPU time of the open window, closed windows not taken yet (<see cref="Trackers.WindowTracker"/>), the
+    /// episode detector fed by them (<see cref="EpisodeDetector"/>), then the wait causes: interrupt contexts, what woke each
+    /// thread, waits held for the next kvm_entry, per-vCPU wait causes of the open window (<see cref="Trackers.WaitCauseTracker"/>).
+    /// </summary>
     Windows = 7,
 }
 

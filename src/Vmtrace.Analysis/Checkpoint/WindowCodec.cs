@@ -26,6 +26,7 @@ internal static class WindowCodec
                 w.Int32(v.Tid);
                 WriteTimes(w, v.Times);
                 WriteExits(w, v.Exits);
+                WriteWaitCauses(w, v.WaitCauses);
             }
             WriteExits(w, vm.Exits);
             WriteDisk(w, vm.QemuDisk);
@@ -69,7 +70,7 @@ internal static class WindowCodec
             int vcpuCount = r.Count(8);
             var vcpus = new List<VcpuMetrics>(vcpuCount);
             for (int i = 0; i < vcpuCount; i++)
-                vcpus.Add(new VcpuMetrics(r.Int32(), r.Int32(), ReadTimes(r), ReadExits(r)));
+                vcpus.Add(new VcpuMetrics(r.Int32(), r.Int32(), ReadTimes(r), ReadExits(r)) { WaitCauses = ReadWaitCauses(r) });
             var exits = ReadExits(r);
             var qemuDisk = ReadDisk(r);
             var blockDisk = ReadDisk(r);
@@ -84,7 +85,11 @@ internal static class WindowCodec
             for (int i = 0; i < interfererCount; i++)
                 interferers.Add(new Interference(r.String(), r.Int64()));
             vms.Add(new VmMetrics(name, pid, origin, times, onCpu, share, active, vcpus, exits, qemuDisk, blockDisk, network, interferers)
-            { Identity = identity, PreemptedIntervals = preempted });
+            {
+                Identity = identity,
+                PreemptedIntervals = preempted,
+                WaitCauses = vcpus.Aggregate(default(WaitCauses), (acc, v) => acc.Add(v.WaitCauses)),
+            });
         }
         return new WindowMetrics(start, end, cpus, vms);
     }
@@ -100,6 +105,18 @@ internal static class WindowCodec
     }
 
     private static CpuTimes ReadTimes(SectionReader r) => new(r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64());
+
+    private static void WriteWaitCauses(SectionWriter w, WaitCauses c)
+    {
+        w.Int64(c.TimerNs);
+        w.Int64(c.DiskNs);
+        w.Int64(c.NetNs);
+        w.Int64(c.VcpuNs);
+        w.Int64(c.HostNs);
+        w.Int64(c.UnknownNs);
+    }
+
+    private static WaitCauses ReadWaitCauses(SectionReader r) => new(r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64());
 
     private static void WriteExits(SectionWriter w, IReadOnlyList<ExitMetrics> exits)
     {

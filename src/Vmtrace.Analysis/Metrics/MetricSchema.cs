@@ -311,6 +311,37 @@ public static class MetricSchema
             Metric.Integer(name, MetricKind.Count, "AnalysisCounters." + property, description, read);
     }
 
+    /// <summary>A vCPU's blocked waits by what ended them (per vCPU; summed over a VM's vCPUs). docs/metrics.md, "Wait causes".</summary>
+    public static class WaitCauseFigures
+    {
+        public static readonly Metric<WaitCauses> TimerNs = Metric.Integer<WaitCauses>("timer", MetricKind.DurationNs,
+            "WaitCauses.TimerNs", "blocked time ended by a timer (timer/hrtimer softirq, a timer interrupt, the guest's local timer vector)",
+            c => c.TimerNs);
+
+        public static readonly Metric<WaitCauses> DiskNs = Metric.Integer<WaitCauses>("disk", MetricKind.DurationNs,
+            "WaitCauses.DiskNs", "ended by the disk (a block completion, the VM's qemu thread-pool workers, a disk interrupt, the block softirq)",
+            c => c.DiskNs);
+
+        public static readonly Metric<WaitCauses> NetNs = Metric.Integer<WaitCauses>("net", MetricKind.DurationNs,
+            "WaitCauses.NetNs", "ended by the network (vhost, a packet queued on a tap, the network softirqs, a network interrupt)", c => c.NetNs);
+
+        public static readonly Metric<WaitCauses> VcpuNs = Metric.Integer<WaitCauses>("vcpu", MetricKind.DurationNs,
+            "WaitCauses.VcpuNs", "ended by another vCPU of the same VM (an IPI, or its thread waking this one)", c => c.VcpuNs);
+
+        public static readonly Metric<WaitCauses> HostNs = Metric.Integer<WaitCauses>("host", MetricKind.DurationNs,
+            "WaitCauses.HostNs", "ended by another process of the host (or another VM)", c => c.HostNs);
+
+        public static readonly Metric<WaitCauses> UnknownNs = Metric.Integer<WaitCauses>("unknown", MetricKind.DurationNs,
+            "WaitCauses.UnknownNs", "ended by something no event tells (wake-up not traced, a chain that ends in a thread woken by nothing known)",
+            c => c.UnknownNs);
+
+        public static readonly ImmutableArray<Metric<WaitCauses>> All = [TimerNs, DiskNs, NetNs, VcpuNs, HostNs, UnknownNs];
+
+        /// <summary>The same figures as line protocol fields: wait_&lt;cause&gt;_ns.</summary>
+        public static ImmutableArray<Metric<TOuter>> Fields<TOuter>(Func<TOuter, WaitCauses> part) =>
+            [.. All.Select(m => m.Of(part, "wait_" + m.Name + "_ns"))];
+    }
+
     /// <summary>The tags of the line protocol measurements.</summary>
     public static class Tags
     {
@@ -382,8 +413,16 @@ public static class MetricSchema
         public static readonly MetricGroup<Interference> PreemptedBy = new(MetricFormat.Json, Vms + ".preempted_by[]", MetricLevel.Culprit,
             [InterferenceFigures.Culprit, InterferenceFigures.PreemptedNs]);
 
+        public static readonly MetricGroup<WaitCauses> VmWaitCauses = new(MetricFormat.Json, Vms + ".wait_causes", MetricLevel.Vm, WaitCauseFigures.All);
+
+        public static readonly MetricGroup<WaitCauses> VcpuWaitCauses = new(MetricFormat.Json, Vms + ".vcpus[].wait_causes", MetricLevel.Vcpu,
+            WaitCauseFigures.All);
+
         public static readonly ImmutableArray<MetricGroup> All =
-            [Counters, Window, Vm, VmTimes, Vcpu, VcpuTimes, VcpuExits, VmExits, QemuDisk, QemuDiskLatency, BlockDisk, BlockDiskLatency, Network, PreemptedBy];
+        [
+            Counters, Window, Vm, VmTimes, Vcpu, VcpuTimes, VcpuExits, VmExits, QemuDisk, QemuDiskLatency, BlockDisk, BlockDiskLatency, Network, PreemptedBy,
+            VmWaitCauses, VcpuWaitCauses,
+        ];
 
         private static ImmutableArray<Metric<ExitMetrics>> ExitEntries => [ExitFigures.Reason, ExitFigures.Isa, ExitFigures.Name, .. ExitFigures.Latency];
 
@@ -472,6 +511,12 @@ public static class MetricSchema
         public static readonly MetricGroup<Interference> Interference = new(MetricFormat.LineProtocol, "vmtrace_interference", MetricLevel.Culprit,
             [InterferenceFigures.PreemptedNs], [Tags.Host, Tags.Vm, Tags.Culprit], "one point per culprit");
 
+        public static readonly MetricGroup<WaitCauses> VmWait = new(MetricFormat.LineProtocol, "vmtrace_vm_wait", MetricLevel.Vm,
+            WaitCauseFigures.Fields((WaitCauses c) => c), [Tags.Host, Tags.Vm], "when waits of the VM's vCPUs ended in the window");
+
+        public static readonly MetricGroup<WaitCauses> VcpuWait = new(MetricFormat.LineProtocol, "vmtrace_vcpu_wait", MetricLevel.Vcpu,
+            WaitCauseFigures.Fields((WaitCauses c) => c), [Tags.Host, Tags.Vm, Tags.Vcpu], "when waits of the vCPU ended in the window");
+
         public static readonly MetricGroup<AnalysisCounters> AnalysisHealth = new(MetricFormat.LineProtocol, Health, MetricLevel.Host,
         [
             CounterFigures.AnalysedEvents, CounterFigures.InferredSwitches, CounterFigures.LostExits, CounterFigures.UnfinishedExits,
@@ -541,8 +586,9 @@ public static class MetricSchema
         ], [Tags.Host, Tags.Vm, Tags.Resource, Tags.Culprit],
             "one point per interference episode, when it closes; the timestamp is its start (a Grafana annotation: time, timeEnd = time + duration_ns, text = advice)");
 
-        /// <summary>The groups of one window, then those of pipeline health, then the episodes.</summary>
-        public static readonly ImmutableArray<MetricGroup> All = [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth, Episode];
+        /// <summary>The groups of one window, then those of pipeline health, then the wait causes, then the episodes.</summary>
+        public static readonly ImmutableArray<MetricGroup> All =
+            [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth, VmWait, VcpuWait, Episode];
 
         private static Metric Worker(string name, MetricKind kind, string description) =>
             Metric.Described(name, kind, MetricType.Integer, "WorkerCounters (worker)", description);

@@ -12,13 +12,17 @@ internal sealed class VcpuAccumulator
     public long WaitNs;
     public long BlockedNs;
     public long BlockedQueuedNs;
+    /// <summary>Blocked time by what ended it, indexed by <see cref="WaitCause"/> (the wait-cause tracker's part).</summary>
+    public readonly long[] WaitCauseNs = new long[(int)WaitCause.Unknown + 1];
     private LatencyAccumulator?[] _exits = new LatencyAccumulator?[64];
     /// <summary>The ISA of this vCPU's exits (from kvm_exit's isa field): kept across windows.</summary>
     public ExitIsa Isa;
 
     public CpuTimes Times => new(GuestNs, HostNs, PreemptedNs, WaitNs, BlockedNs, BlockedQueuedNs);
 
-    public bool IsEmpty => GuestNs == 0 && HostNs == 0 && PreemptedNs == 0 && WaitNs == 0 && BlockedNs == 0 && !HasExits();
+    public WaitCauses WaitCauses => WaitCauses.From(WaitCauseNs);
+
+    public bool IsEmpty => GuestNs == 0 && HostNs == 0 && PreemptedNs == 0 && WaitNs == 0 && BlockedNs == 0 && !HasExits() && !HasWaitCauses();
 
     /// <summary>The accumulator of a reason, created the first time the reason shows; null when out of range.</summary>
     public LatencyAccumulator? Exit(int reason)
@@ -99,8 +103,19 @@ internal sealed class VcpuAccumulator
     public void Clear()
     {
         GuestNs = HostNs = PreemptedNs = WaitNs = BlockedNs = BlockedQueuedNs = 0;
+        Array.Clear(WaitCauseNs);
         foreach (var a in _exits)
             a?.Clear();
+    }
+
+    private bool HasWaitCauses()
+    {
+        foreach (long ns in WaitCauseNs)
+        {
+            if (ns != 0)
+                return true;
+        }
+        return false;
     }
 
     private bool HasExits()

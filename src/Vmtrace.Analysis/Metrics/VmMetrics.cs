@@ -17,4 +17,7 @@ public sealed record VmMetrics(
 
     /// <summary>Lengths of the vCPUs' preempted intervals (switched out runnable → back on a pCPU) that ended in the window.</summary>
     public DurationSpread PreemptedIntervals { get; init; }
+
+    /// <summary>Its vCPUs' blocked waits that ended in the window, by what ended them (the sum of <see cref="VcpuMetrics.WaitCauses"/>).</summary>
+    public WaitCauses WaitCauses { get; init; }
 }

@@ -57,6 +57,16 @@ internal sealed class ThreadInfo
     /// <summary>Where the kernel's books start its current run-queue wait (schedstat's last_queued), or long.MinValue when it is not waiting.</summary>
     public long RunDelaySince { get; set; } = long.MinValue;
 
+    // Wait causes: the wait-cause tracker's.
+    /// <summary>What woke this thread last, from its waker (the cause a helper thread passes on to those it wakes).</summary>
+    public WaitCause WokenCause { get; set; }
+    /// <summary>The first interrupt kvm accepted for this vCPU since its last kvm_entry, by vector (None when none).</summary>
+    public WaitCause InjectedCause { get; set; }
+    /// <summary>A blocked wait that ended, kept until the vCPU's next kvm_entry says which interrupt it took (0 when none).</summary>
+    public long PendingWaitNs { get; set; }
+    /// <summary>What the wake-up chain says ended that wait.</summary>
+    public WaitCause PendingWaitCause { get; set; }
+
     // Guest mode and the exit waiting for its entry: the kvm tracker's.
     public bool InGuest { get; set; }
     /// <summary>Guest time charged to the open window since the last kvm_entry: taken back if that entry's exit turns out lost.</summary>

@@ -14,6 +14,7 @@ internal sealed class KvmTracker
     private readonly IdentityTracker _identity;
     private readonly SchedulerTracker _scheduler;
     private readonly Action<HandledExit>? _exitHandled;
+    private WaitCauseTracker _waitCauses = null!;
 
     public KvmTracker(AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler, Action<HandledExit>? exitHandled = null)
     {
@@ -22,6 +23,9 @@ internal sealed class KvmTracker
         _scheduler = scheduler;
         _exitHandled = exitHandled;
     }
+
+    /// <summary>A vCPU's entry ends its wait: the wait-cause tracker charges it.</summary>
+    public void Connect(WaitCauseTracker waitCauses) => _waitCauses = waitCauses;
 
     /// <summary>
     /// The thread an event ran in: <paramref name="running"/> (the CPU's thread once the scheduler placed the event's
@@ -56,6 +60,7 @@ internal sealed class KvmTracker
         var t = VcpuThreadCharged(e, running, now);
         if (t is null)
             return;
+        _waitCauses.OnKvmEntry(t, now);
         if (t.PendingExitTime >= 0)
         {
             var vcpu = t.Vcpu!;

@@ -16,6 +16,7 @@ internal sealed class SchedulerTracker
     private readonly AnalysisCounters _counters;
     private readonly IdentityTracker _identity;
     private KvmTracker _kvm = null!;
+    private WaitCauseTracker _waitCauses = null!;
     private CpuInfo[] _cpus = new CpuInfo[8];
     private int _maxCpu = -1;
 
@@ -28,6 +29,15 @@ internal sealed class SchedulerTracker
 
     /// <summary>A thread that shows host activity while the model has it in guest lost its kvm_exit: the kvm tracker takes its guest time back.</summary>
     public void Connect(KvmTracker kvm) => _kvm = kvm;
+
+    /// <summary>Wake-ups and the end of vCPU threads' sleeps go to the wait-cause tracker.</summary>
+    public void Connect(WaitCauseTracker waitCauses) => _waitCauses = waitCauses;
+
+    /// <summary>The trace has sched_switch events.</summary>
+    public bool SchedulerSeen => _schedulerSeen;
+
+    /// <summary>Time of the last switch (recorded or inferred) on a CPU the table has.</summary>
+    public long SwitchTimeOf(int cpu) => (uint)cpu <= (uint)_maxCpu ? _cpus[cpu].SwitchTime : long.MinValue;
 
     /// <summary>Highest CPU number seen (-1 before any).</summary>
     public int MaxCpu => _maxCpu;
@@ -254,7 +264,12 @@ internal sealed class SchedulerTracker
         }
         if (next is not null && (prev != next || !c.Known))
         {
-            if (next.State == RunState.Preempted)
+            if (next.State is RunState.Blocked or RunState.BlockedQueued && next.Vcpu is not null)
+            {
+                // Back on a pCPU from a sleep whose wake-up no event showed.
+                _waitCauses.OnRunWithoutWakeup(next, Math.Max(nextStart, next.Since) - next.StateStart);
+            }
+            else if (next.State == RunState.Preempted)
             {
                 LeavePreemptedList(next, switchAt);
                 // The preempted interval ends where its preempted time stops being charged (just below).
@@ -342,7 +357,9 @@ internal sealed class SchedulerTracker
         }
     }
 
-    public void OnWakeup(in TraceEvent e, long now)
+    /// <param name="cpu">The event's CPU as <see cref="ValidCpu"/> gave it (-1 when unusable).</param>
+    /// <param name="waker">The event's thread as <see cref="OnThreadEvent"/> placed it on its CPU (null when idle or unknown).</param>
+    public void OnWakeup(in TraceEvent e, int cpu, ThreadInfo? waker, long now)
     {
         if (e.Known == KnownEvent.SchedWaking)
             _wakingSeen = true;
@@ -357,6 +374,8 @@ internal sealed class SchedulerTracker
             case RunState.BlockedQueued:
             case RunState.Unknown:
                 Charge(t, now);
+                if (t.Vm is not null)
+                    _waitCauses.OnWoken(t, cpu, e.Tid, waker, now);
                 // Queued asleep, the kernel's wait began at the move (kept); else it begins here.
                 if (t.State != RunState.BlockedQueued)
                     t.RunDelaySince = now;

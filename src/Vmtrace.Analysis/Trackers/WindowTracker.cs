@@ -159,13 +159,15 @@ internal sealed class WindowTracker
             foreach (var v in vm.Vcpus)
             {
                 if (!v.Window.IsEmpty)
-                    InsertByVcpuId(vcpus, new VcpuMetrics(v.VcpuId, v.Tid, v.Window.Times, v.Window.SnapshotExits()));
+                    InsertByVcpuId(vcpus, new VcpuMetrics(v.VcpuId, v.Tid, v.Window.Times, v.Window.SnapshotExits()) { WaitCauses = v.Window.WaitCauses });
             }
             CpuTimes times = default;
+            WaitCauses waitCauses = default;
             int active = 0;
             foreach (var v in vcpus)
             {
                 times = times.Add(v.Times);
+                waitCauses = waitCauses.Add(v.WaitCauses);
                 if (v.Times.OnCpuNs > 0)
                     active++;
             }
@@ -173,7 +175,7 @@ internal sealed class WindowTracker
             double share = end > start ? (double)onCpu / ((end - start) * (double)cpus) : 0;
             vms.Add(new VmMetrics(vm.Name, vm.Pid, vm.Origin, times, onCpu, share, active, vcpus, MergeExitsByReason(vcpus),
                 vm.Window.QemuDisk.Snapshot(), vm.Window.BlockDisk.Snapshot(), vm.Window.Network, TopInterferers(vm.Window))
-            { Identity = vm.Identity, PreemptedIntervals = vm.Window.PreemptedIntervals });
+            { Identity = vm.Identity, PreemptedIntervals = vm.Window.PreemptedIntervals, WaitCauses = waitCauses });
         }
         return new WindowMetrics(start, end, cpus, vms);
     }

@@ -65,6 +65,7 @@ internal static class AnalysisJson
                 Layout.Vcpu.Write(fields, v);
                 Object(j, Layout.VcpuTimes, v.Times);
                 Array(j, Layout.VcpuExits, v.Exits);
+                Object(j, Layout.VcpuWaitCauses, v.WaitCauses);
                 j.WriteEndObject();
             }
             j.WriteEndArray();
@@ -73,6 +74,7 @@ internal static class AnalysisJson
             Disk(j, Layout.BlockDisk, Layout.BlockDiskLatency, vm.BlockDisk);
             Object(j, Layout.Network, vm.Network);
             Array(j, Layout.PreemptedBy, vm.Interferers);
+            Object(j, Layout.VmWaitCauses, vm.WaitCauses);
             j.WriteEndObject();
         }
         j.WriteEndArray();

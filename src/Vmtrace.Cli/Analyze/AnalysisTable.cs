@@ -38,6 +38,7 @@ internal static class AnalysisTable
                 o.WriteLine("  warning: this VM's identity is a guess (no vmmap.json, and the trace does not say which threads are one process)");
             o.WriteLine($"  pCPU share {Units.Percent(vm.PcpuShare)}   all threads on CPU {r.Duration(vm.ThreadsOnCpuNs)}   active vCPUs {vm.ActiveVcpus}");
             WriteVcpus(o, r, vm);
+            WriteWaitCauses(o, r, vm);
             WriteExits(o, r, vm);
             WriteDisk(o, r, "disk (qemu thread pool)", vm.QemuDisk);
             WriteDisk(o, r, "disk (host block layer)", vm.BlockDisk);
@@ -89,6 +90,26 @@ internal static class AnalysisTable
         if (queued.Count > 0)
             o.WriteLine("  of blocked, still queued by the kernel (it counts this as run-queue wait, the guest as steal): " +
                 string.Join("   ", queued.Select(v => $"vCPU {v.VcpuId} {r.Duration(v.Times.BlockedQueuedNs)}")));
+    }
+
+    /// <summary>The vCPUs' blocked time by what ended each wait (the VM's, then each vCPU's when it has several).</summary>
+    private static void WriteWaitCauses(TextWriter o, AnalysisReport r, VmMetrics vm)
+    {
+        if (vm.WaitCauses.TotalNs == 0)
+            return;
+        o.WriteLine("  wait causes (blocked time by what ended it): " + WaitCauseText(r, vm.WaitCauses));
+        if (vm.Vcpus.Count < 2)
+            return;
+        foreach (var v in vm.Vcpus.Where(v => v.WaitCauses.TotalNs > 0))
+            o.WriteLine($"    vCPU {v.VcpuId}: " + WaitCauseText(r, v.WaitCauses));
+    }
+
+    internal static string WaitCauseText(AnalysisReport r, WaitCauses c)
+    {
+        long total = c.TotalNs;
+        string Part(string name, long ns) => $"{name} {r.Duration(ns)} ({Units.Percent(total == 0 ? 0 : (double)ns / total)})";
+        return string.Join("   ", Part("timer", c.TimerNs), Part("disk", c.DiskNs), Part("net", c.NetNs), Part("vcpu", c.VcpuNs),
+            Part("host", c.HostNs), Part("unknown", c.UnknownNs));
     }
 
     private static void WriteExits(TextWriter o, AnalysisReport r, VmMetrics vm)

@@ -63,6 +63,7 @@ internal static class HtmlReport
         o.WriteLine(HtmlTimeline.Svg(r));
 
         WriteCpuSplit(o, r, total);
+        WriteWaitCauses(o, r, total);
         WriteExits(o, r, t0, t1, seconds);
         WriteDisk(o, r, t0, t1, seconds);
         WriteNetwork(o, r, t0, t1);
@@ -132,6 +133,29 @@ internal static class HtmlReport
             return $"<tr><td class=\"l\">{E(vm)}</td><td class=\"l\">{vcpu}</td><td>{tid}</td><td class=\"l\">{bar}</td>" +
                    string.Concat(parts.Select(p => $"<td>{r.Duration(p)}</td>")) + $"<td>{share}</td><td>{Units.Count(exits)}</td></tr>";
         }
+    }
+
+    private static void WriteWaitCauses(TextWriter o, AnalysisReport r, WindowMetrics total)
+    {
+        o.WriteLine("<h2>Wait causes</h2>");
+        if (total.Vms.All(v => v.WaitCauses.TotalNs == 0))
+        {
+            o.WriteLine("<p class=\"empty\">no blocked vCPU wait ended in this trace</p>");
+            return;
+        }
+        o.WriteLine("<p>vCPU blocked time by what ended each wait (the root of its wake-up chain on the host)</p>");
+        o.WriteLine("<table><tr><th class=\"l\">VM</th><th class=\"l\">vCPU</th><th>timer</th><th>disk</th><th>net</th><th>vcpu</th><th>host</th><th>unknown</th></tr>");
+        foreach (var vm in total.Vms)
+        {
+            o.WriteLine(Row(vm.Vm, "all", vm.WaitCauses));
+            foreach (var v in vm.Vcpus)
+                o.WriteLine(Row("", v.VcpuId.ToString(CultureInfo.InvariantCulture), v.WaitCauses));
+        }
+        o.WriteLine("</table>");
+
+        string Row(string vm, string vcpu, WaitCauses c) =>
+            $"<tr><td class=\"l\">{E(vm)}</td><td class=\"l\">{vcpu}</td><td>{r.Duration(c.TimerNs)}</td><td>{r.Duration(c.DiskNs)}</td>" +
+            $"<td>{r.Duration(c.NetNs)}</td><td>{r.Duration(c.VcpuNs)}</td><td>{r.Duration(c.HostNs)}</td><td>{r.Duration(c.UnknownNs)}</td></tr>";
     }
 
     private static void WriteExits(TextWriter o, AnalysisReport r, long t0, long t1, double seconds)

@@ -81,4 +81,7 @@ public enum FieldRole
 
     // sched_stat_runtime (last, so existing roles keep their numbers)
     Runtime,
+
+    // kvm_apic_accept_irq (after Runtime, so existing roles keep their numbers)
+    ApicId,
 }

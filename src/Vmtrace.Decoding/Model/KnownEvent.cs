@@ -84,4 +84,25 @@ public enum KnownEvent : byte
 
     /// <summary>qemu <c>blk_co_pwritev</c>: a write at the block-backend layer, any device model (offset, bytes).</summary>
     QemuBlkCoPwritev,
+
+    /// <summary><c>kvm_apic_accept_irq</c>: an interrupt accepted by a vCPU's local APIC (apicid, vec).</summary>
+    KvmApicAcceptIrq,
+
+    /// <summary><c>kvm_inj_virq</c>: the vCPU thread injects an interrupt vector into its guest (vec, or irq on older kernels).</summary>
+    KvmInjVirq,
+
+    /// <summary><c>kvm_apic_ipi</c>: a vCPU sends an IPI (the next kvm_apic_accept_irq on its CPU delivers it).</summary>
+    KvmApicIpi,
+
+    /// <summary><c>kvm_msi_set_irq</c>: a device's MSI is injected (the next kvm_apic_accept_irq on the CPU delivers it).</summary>
+    KvmMsiSetIrq,
+
+    /// <summary><c>kvm_set_irq</c>: a device's interrupt line is raised (ioapic/pic route it to a vCPU).</summary>
+    KvmSetIrq,
+
+    /// <summary><c>hrtimer_expire_entry</c> or the x86 <c>local_timer_entry</c>: a timer interrupt's handler starts on this CPU.</summary>
+    TimerInterruptEntry,
+
+    /// <summary><c>hrtimer_expire_exit</c> or <c>local_timer_exit</c>: it ends.</summary>
+    TimerInterruptExit,
 }
