@@ -8,7 +8,8 @@ namespace Vmtrace.InfluxDb;
 /// <summary>
 /// The points vmtrace writes for one closed window (docs/schema.md, <see cref="MetricSchema.LineProtocol"/>): the same text
 /// from <c>vmtrace analyze --format line-protocol</c> and from the worker's InfluxDB sink. Timestamp = window start.
-/// Tags are bounded: host, vm, vcpu, reason (exit reason number), layer (qemu|block), culprit (top N per VM). Names
+/// Tags are bounded: host, vm, vcpu, reason (exit reason number), layer (qemu|block), culprit (top N per VM). The workload
+/// class of each VM and window comes from the shipped <see cref="WorkloadModel"/>. Names
 /// (host, vm, culprit) are written with <see cref="LineProtocolWriter.NameTag"/>: whatever a trace calls a VM or thread,
 /// every point is stored in its own series.
 /// </summary>
@@ -51,6 +52,9 @@ public static class MetricsLineProtocol
                 Layout.Interference.Write(fields, i);
                 w.End(ts);
             }
+            Point(w, Layout.Workload, host, vm.Vm);
+            Layout.Workload.Write(fields, WorkloadModel.Shipped.Classify(window, vm));
+            w.End(ts);
         }
     }
 

@@ -252,6 +252,19 @@ public static class MetricSchema
             "Interference.PreemptedNs", "the VM's vCPUs' preempted time while that culprit ran on their pCPU", i => i.PreemptedNs);
     }
 
+    /// <summary>A VM's workload class in a window (<see cref="WorkloadModel"/>).</summary>
+    public static class WorkloadFigures
+    {
+        public static readonly Metric<WorkloadClass> Class = Metric.Text<WorkloadClass>("class", MetricKind.Label,
+            "WorkloadClass.Class", "idle, cpu, disk, net, or mixed (no class clearly nearest)", w => w.Class);
+
+        public static readonly Metric<WorkloadClass> Confidence = Metric.Float<WorkloadClass>("confidence", MetricKind.Ratio,
+            "WorkloadClass.Confidence", "0..1: (d2 − d1) / (d2 + d1) of the two nearest class centroids; idle: 1 − pCPU share / idle_max_pcpu",
+            w => w.Confidence);
+
+        public static readonly ImmutableArray<Metric<WorkloadClass>> All = [Class, Confidence];
+    }
+
     /// <summary>How far a host's analysis had to guess or leave things out, since it started.</summary>
     public static class CounterFigures
     {
@@ -380,8 +393,12 @@ public static class MetricSchema
         public static readonly MetricGroup<Interference> PreemptedBy = new(MetricFormat.Json, Vms + ".preempted_by[]", MetricLevel.Culprit,
             [InterferenceFigures.Culprit, InterferenceFigures.PreemptedNs]);
 
+        public static readonly MetricGroup<WorkloadClass> Workload = new(MetricFormat.Json, Vms + ".workload", MetricLevel.Vm, WorkloadFigures.All,
+            when: "in total: the VM's most frequent class over its windows, with confidence = the share of its windows in that class");
+
         public static readonly ImmutableArray<MetricGroup> All =
-            [Counters, Window, Vm, VmTimes, Vcpu, VcpuTimes, VcpuExits, VmExits, QemuDisk, QemuDiskLatency, BlockDisk, BlockDiskLatency, Network, PreemptedBy];
+            [Counters, Window, Vm, VmTimes, Vcpu, VcpuTimes, VcpuExits, VmExits, QemuDisk, QemuDiskLatency, BlockDisk, BlockDiskLatency, Network, PreemptedBy,
+             Workload];
 
         private static ImmutableArray<Metric<ExitMetrics>> ExitEntries => [ExitFigures.Reason, ExitFigures.Isa, ExitFigures.Name, .. ExitFigures.Latency];
 
@@ -532,8 +549,11 @@ public static class MetricSchema
             "component=agent: the agent's counters since it started, carried in the wire stream (agent health records, docs/wire-format.md) " +
             "and written by the worker at the agent's wall-clock sampling time, every Agent:HealthInterval and once after the final flush");
 
-        /// <summary>The groups of one window, then those of pipeline health.</summary>
-        public static readonly ImmutableArray<MetricGroup> All = [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth];
+        public static readonly MetricGroup<WorkloadClass> Workload = new(MetricFormat.LineProtocol, "vmtrace_workload", MetricLevel.Vm,
+            WorkloadFigures.All, [Tags.Host, Tags.Vm], "one point per VM and window");
+
+        /// <summary>The groups of one window, then those of pipeline health, then the workload classes.</summary>
+        public static readonly ImmutableArray<MetricGroup> All = [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth, Workload];
 
         private static Metric Worker(string name, MetricKind kind, string description) =>
             Metric.Described(name, kind, MetricType.Integer, "WorkerCounters (worker)", description);
