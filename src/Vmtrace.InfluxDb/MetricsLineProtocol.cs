@@ -15,6 +15,26 @@ namespace Vmtrace.InfluxDb;
 /// </summary>
 public static class MetricsLineProtocol
 {
+    /// <summary>Every point of the window: the measured ones (<see cref="Write"/>), then each VM's workload class (<see cref="WriteWorkload"/>).</summary>
+    public static void WriteWindow(LineProtocolWriter w, WindowMetrics window, string host)
+    {
+        Write(w, window, host);
+        WriteWorkload(w, window, host, WorkloadModel.Shipped);
+    }
+
+    /// <summary>One <c>vmtrace_workload</c> point per VM of the window: its class by <paramref name="model"/>.</summary>
+    public static void WriteWorkload(LineProtocolWriter w, WindowMetrics window, string host, WorkloadModel model)
+    {
+        var fields = new LineFields(w);
+        foreach (var vm in window.Vms)
+        {
+            Point(w, Layout.Workload, host, vm.Vm);
+            Layout.Workload.Write(fields, model.Classify(window, vm));
+            w.End(window.StartNs);
+        }
+    }
+
+    /// <summary>The measured points of the window (every measurement but the derived <c>vmtrace_workload</c>).</summary>
     public static void Write(LineProtocolWriter w, WindowMetrics window, string host)
     {
         long ts = window.StartNs;
@@ -52,12 +72,10 @@ public static class MetricsLineProtocol
                 Layout.Interference.Write(fields, i);
                 w.End(ts);
             }
-            Point(w, Layout.Workload, host, vm.Vm);
-            Layout.Workload.Write(fields, WorkloadModel.Shipped.Classify(window, vm));
-            w.End(ts);
         }
     }
 
+    /// <summary>The measured points of the window as text (<see cref="Write"/>).</summary>
     public static string Format(WindowMetrics window, string host)
     {
         var sb = new StringBuilder();
