@@ -178,11 +178,9 @@ PRE_STEPS = [{"color": "#d0d0d0", "value": None}, {"color": "#ff9830", "value": 
 b.panel("state-timeline", "vCPU preempted (share of the interval)", "percentunit",
         [(f'SELECT sum("preempted_ns") {FRACTION} FROM "vmtrace_vcpu" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "vcpu" fill(none)', "vCPU $tag_vcpu")],
         w=12, h=8, interval="1s", thresholds=PRE_STEPS, options={"showValue": "never", "mergeValues": False, "rowHeight": 0.8})
-WORKLOAD_COLOURS = {"idle": "#d0d0d0", "cpu": "#73bf69", "disk": "#5794f2", "net": "#b877d9", "mixed": "#ff9830"}
 b.panel("state-timeline", "Workload class", "string",
         [(f'SELECT last("class") AS "class" FROM "vmtrace_workload" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval) fill(none)', None)],
         w=24, h=4, interval="1s", options={"showValue": "auto", "mergeValues": True, "rowHeight": 0.8},
-        mappings=[{"type": "value", "options": {c: {"color": col, "index": i} for i, (c, col) in enumerate(WORKLOAD_COLOURS.items())}}],
         description="What the VM did in each window: idle, cpu, disk, net, or mixed (no class clearly nearest), by the shipped "
                     "nearest-centroid model (docs/metrics.md, Workload classes).")
 b.panel("timeseries", "VM exits by reason (rate)", "ops",
