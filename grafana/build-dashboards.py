@@ -178,6 +178,11 @@ PRE_STEPS = [{"color": "#d0d0d0", "value": None}, {"color": "#ff9830", "value": 
 b.panel("state-timeline", "vCPU preempted (share of the interval)", "percentunit",
         [(f'SELECT sum("preempted_ns") {FRACTION} FROM "vmtrace_vcpu" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "vcpu" fill(none)', "vCPU $tag_vcpu")],
         w=12, h=8, interval="1s", thresholds=PRE_STEPS, options={"showValue": "never", "mergeValues": False, "rowHeight": 0.8})
+b.panel("state-timeline", "Workload class", "string",
+        [(f'SELECT last("class") AS "class" FROM "vmtrace_workload" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval) fill(none)', None)],
+        w=24, h=4, interval="1s", options={"showValue": "auto", "mergeValues": True, "rowHeight": 0.8},
+        description="What the VM did in each window: idle, cpu, disk, net, or mixed (no class clearly nearest), by the shipped "
+                    "nearest-centroid model (docs/metrics.md, Workload classes).")
 b.panel("timeseries", "VM exits by reason (rate)", "ops",
         [(f'SELECT sum("count") {PER_S} FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason", "isa", "reason_name" fill(none)', "$tag_reason_name ($tag_isa $tag_reason)")],
         w=12, interval="1s", options=LEGEND_TABLE, links=to_vm("${host}", "${vm}")[1:], description="Reason numbers are the tracer's exit_reason, named in the table of the host's ISA (vmx: 12 HLT, 48 EPT_VIOLATION; svm: 120 = 0x78 HLT, 1024 = 0x400 NPF); no name when the trace does not say its ISA.")

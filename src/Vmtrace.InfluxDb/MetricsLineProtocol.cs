@@ -8,12 +8,33 @@ namespace Vmtrace.InfluxDb;
 /// <summary>
 /// The points vmtrace writes for one closed window (docs/schema.md, <see cref="MetricSchema.LineProtocol"/>): the same text
 /// from <c>vmtrace analyze --format line-protocol</c> and from the worker's InfluxDB sink. Timestamp = window start.
-/// Tags are bounded: host, vm, vcpu, reason (exit reason number), layer (qemu|block), culprit (top N per VM). Names
+/// Tags are bounded: host, vm, vcpu, reason (exit reason number), layer (qemu|block), culprit (top N per VM). The workload
+/// class of each VM and window comes from the shipped <see cref="WorkloadModel"/>. Names
 /// (host, vm, culprit) are written with <see cref="LineProtocolWriter.NameTag"/>: whatever a trace calls a VM or thread,
 /// every point is stored in its own series.
 /// </summary>
 public static class MetricsLineProtocol
 {
+    /// <summary>Every point of the window: the measured ones (<see cref="Write"/>), then each VM's workload class (<see cref="WriteWorkload"/>).</summary>
+    public static void WriteWindow(LineProtocolWriter w, WindowMetrics window, string host)
+    {
+        Write(w, window, host);
+        WriteWorkload(w, window, host, WorkloadModel.Shipped);
+    }
+
+    /// <summary>One <c>vmtrace_workload</c> point per VM of the window: its class by <paramref name="model"/>.</summary>
+    public static void WriteWorkload(LineProtocolWriter w, WindowMetrics window, string host, WorkloadModel model)
+    {
+        var fields = new LineFields(w);
+        foreach (var vm in window.Vms)
+        {
+            Point(w, Layout.Workload, host, vm.Vm);
+            Layout.Workload.Write(fields, model.Classify(window, vm));
+            w.End(window.StartNs);
+        }
+    }
+
+    /// <summary>The measured points of the window (every measurement but the derived <c>vmtrace_workload</c>).</summary>
     public static void Write(LineProtocolWriter w, WindowMetrics window, string host)
     {
         long ts = window.StartNs;
@@ -68,6 +89,7 @@ public static class MetricsLineProtocol
         }
     }
 
+    /// <summary>The measured points of the window as text (<see cref="Write"/>).</summary>
     public static string Format(WindowMetrics window, string host)
     {
         var sb = new StringBuilder();

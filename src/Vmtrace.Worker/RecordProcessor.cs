@@ -257,7 +257,7 @@ internal sealed class RecordProcessor
         {
             lastWindowStart = window.StartNs;
             _text.Clear();
-            MetricsLineProtocol.Write(_lines, window, host.HostId);
+            MetricsLineProtocol.WriteWindow(_lines, window, host.HostId);
             foreach (var line in _text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 points.Add(line);

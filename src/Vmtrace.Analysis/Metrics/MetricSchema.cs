@@ -252,6 +252,19 @@ public static class MetricSchema
             "Interference.PreemptedNs", "the VM's vCPUs' preempted time while that culprit ran on their pCPU", i => i.PreemptedNs);
     }
 
+    /// <summary>A VM's workload class in a window (<see cref="WorkloadModel"/>).</summary>
+    public static class WorkloadFigures
+    {
+        public static readonly Metric<WorkloadClass> Class = Metric.Text<WorkloadClass>("class", MetricKind.Label,
+            "WorkloadClass.Class", "idle, cpu, disk, net, or mixed (no class clearly nearest)", w => w.Class);
+
+        public static readonly Metric<WorkloadClass> Confidence = Metric.Float<WorkloadClass>("confidence", MetricKind.Ratio,
+            "WorkloadClass.Confidence", "0..1: (d2 − d1) / (d2 + d1) of the two nearest class centroids; idle: 1 − pCPU share / idle_max_pcpu",
+            w => w.Confidence);
+
+        public static readonly ImmutableArray<Metric<WorkloadClass>> All = [Class, Confidence];
+    }
+
     /// <summary>How far a host's analysis had to guess or leave things out, since it started.</summary>
     public static class CounterFigures
     {
@@ -418,10 +431,13 @@ public static class MetricSchema
         public static readonly MetricGroup<WaitCauses> VcpuWaitCauses = new(MetricFormat.Json, Vms + ".vcpus[].wait_causes", MetricLevel.Vcpu,
             WaitCauseFigures.All);
 
+        public static readonly MetricGroup<WorkloadClass> Workload = new(MetricFormat.Json, Vms + ".workload", MetricLevel.Vm, WorkloadFigures.All,
+            when: "in total: the VM's most frequent class over its windows, with confidence = the share of its windows in that class");
+
         public static readonly ImmutableArray<MetricGroup> All =
         [
             Counters, Window, Vm, VmTimes, Vcpu, VcpuTimes, VcpuExits, VmExits, QemuDisk, QemuDiskLatency, BlockDisk, BlockDiskLatency, Network, PreemptedBy,
-            VmWaitCauses, VcpuWaitCauses,
+            VmWaitCauses, VcpuWaitCauses, Workload,
         ];
 
         private static ImmutableArray<Metric<ExitMetrics>> ExitEntries => [ExitFigures.Reason, ExitFigures.Isa, ExitFigures.Name, .. ExitFigures.Latency];
@@ -586,9 +602,12 @@ public static class MetricSchema
         ], [Tags.Host, Tags.Vm, Tags.Resource, Tags.Culprit],
             "one point per interference episode, when it closes; the timestamp is its start (a Grafana annotation: time, timeEnd = time + duration_ns, text = advice)");
 
-        /// <summary>The groups of one window, then those of pipeline health, then the wait causes, then the episodes.</summary>
+        public static readonly MetricGroup<WorkloadClass> Workload = new(MetricFormat.LineProtocol, "vmtrace_workload", MetricLevel.Vm,
+            WorkloadFigures.All, [Tags.Host, Tags.Vm], "one point per VM and window");
+
+        /// <summary>The groups of one window, then those of pipeline health, then the wait causes, the episodes and the workload classes.</summary>
         public static readonly ImmutableArray<MetricGroup> All =
-            [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth, VmWait, VcpuWait, Episode];
+            [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth, VmWait, VcpuWait, Episode, Workload];
 
         private static Metric Worker(string name, MetricKind kind, string description) =>
             Metric.Described(name, kind, MetricType.Integer, "WorkerCounters (worker)", description);

@@ -29,11 +29,13 @@ internal static class AnalysisJson
             foreach (var note in AnalysisNotes.Of(r.Counters))
                 j.WriteStringValue(note);
             j.WriteEndArray();
+            var model = WorkloadModel.Shipped;
+            var dominant = WorkloadSummary.Dominant(r.Windows, model);
             j.WritePropertyName("total");
-            Window(j, r.Total);
+            Window(j, r.Total, vm => dominant.TryGetValue(vm.Vm, out var c) ? c : model.Classify(r.Total, vm));
             j.WriteStartArray("windows");
             foreach (var w in r.Windows)
-                Window(j, w);
+                Window(j, w, vm => model.Classify(w, vm));
             j.WriteEndArray();
             if (r.Guests is { } guests)
                 Guests(j, guests);
@@ -47,7 +49,7 @@ internal static class AnalysisJson
         o.WriteLine();
     }
 
-    private static void Window(Utf8JsonWriter j, WindowMetrics w)
+    private static void Window(Utf8JsonWriter j, WindowMetrics w, Func<VmMetrics, WorkloadClass> workload)
     {
         var fields = new JsonFields(j);
         j.WriteStartObject();
@@ -75,6 +77,7 @@ internal static class AnalysisJson
             Object(j, Layout.Network, vm.Network);
             Array(j, Layout.PreemptedBy, vm.Interferers);
             Object(j, Layout.VmWaitCauses, vm.WaitCauses);
+            Object(j, Layout.Workload, workload(vm));
             j.WriteEndObject();
         }
         j.WriteEndArray();

@@ -12,7 +12,7 @@ internal static class AnalysisLineProtocol
         var writer = new LineProtocolWriter(sb);
         foreach (var w in r.Windows)
         {
-            MetricsLineProtocol.Write(writer, w, r.Host);
+            MetricsLineProtocol.WriteWindow(writer, w, r.Host);
             o.Write(sb);
             sb.Clear();
         }
