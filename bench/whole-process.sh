@@ -14,8 +14,7 @@
 # Prints per command the median and least wall time, median CPU time (user+sys), median peak RSS (getrusage
 # ru_maxrss via GNU time), and per pair the ratios of medians: wall and CPU (peer / vmtrace, > 1 = vmtrace faster)
 # and peak RSS (vmtrace / peer).
-# vmtrace defaults to the self-contained ReadyToRun build that `dotnet publish src/Vmtrace.Cli -c Release` makes
-# (artifacts/vmtrace/vmtrace), published first if absent.
+# vmtrace defaults to the Native AOT binary of scripts/publish.sh --aot (artifacts/vmtrace/vmtrace), published first if absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -47,7 +46,7 @@ done
 if [ -z "$vmtrace" ]; then
   vmtrace="$repo/artifacts/vmtrace/vmtrace"
   if [ ! -x "$vmtrace" ]; then
-    dotnet publish src/Vmtrace.Cli -c Release --nologo -v q -o "$repo/artifacts/vmtrace" >&2
+    scripts/publish.sh --aot "$repo/artifacts/vmtrace" >&2
   fi
 fi
 
