@@ -112,8 +112,12 @@ internal sealed unsafe partial class CtfStreamReader : IDisposable
             try
             {
                 DecodeEvent();
+                long decodedUntil = _packetOffset + (_machine.Position >> 3);
                 if (_cutProblem is not null)
-                    _cutDecodedUntil = _packetOffset + (_machine.Position >> 3);
+                    _cutDecodedUntil = decodedUntil;
+                // Packets can be large (perf writes 9 MB ones): pages are handed back within a packet too.
+                if (decodedUntil - _releasedUntil >= ReleaseChunk)
+                    ReleaseBefore(decodedUntil);
                 return true;
             }
             catch (TraceFormatException ex)
