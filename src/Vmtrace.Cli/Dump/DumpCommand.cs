@@ -77,7 +77,9 @@ internal static class DumpCommand
             }
             else
             {
-                stdout.WriteLine(EventFormatter.Format(e));
+                line.Clear();
+                EventFormatter.Append(line, e);
+                stdout.WriteLine(line);
             }
             bar.Tick(n, source);
         }

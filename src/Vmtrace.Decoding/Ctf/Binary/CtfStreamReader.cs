@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 
 namespace Vmtrace.Decoding.Ctf;
 
@@ -7,9 +8,16 @@ namespace Vmtrace.Decoding.Ctf;
 /// Reads one CTF stream file (one CPU of one channel) packet after packet, event after event, from a
 /// memory-mapped view. Lost events (events_discarded increases) come out as a synthetic event at the
 /// packet's start; a corrupt packet is reported and skipped, reading goes on at the next packet.
+/// The pages of the packets already read are handed back (madvise), so the process's resident memory stays
+/// a window per stream instead of growing to the size of the trace.
 /// </summary>
-internal sealed unsafe class CtfStreamReader : IDisposable
+internal sealed unsafe partial class CtfStreamReader : IDisposable
 {
+    /// <summary>Read pages are handed back once this many bytes are behind the reading position.</summary>
+    private const long ReleaseChunk = 256 * 1024;
+    private const int MadviseDontNeed = 4;
+    private static readonly long s_pageSize = Environment.SystemPageSize;
+
     private readonly CtfTraceLayout _layout;
     private readonly string _file;
     private readonly SourceDiagnostics _diagnostics;
@@ -23,6 +31,8 @@ internal sealed unsafe class CtfStreamReader : IDisposable
     private readonly long _length;
 
     private long _nextPacketOffset;
+    /// <summary>Bytes from the mapping's start already handed back to the kernel (a whole number of pages).</summary>
+    private long _releasedUntil;
     private bool _inPacket;
     /// <summary>Set while reading a packet cut by the end of the file: its warning, given once its events are read.</summary>
     private string? _cutProblem;
@@ -102,8 +112,12 @@ internal sealed unsafe class CtfStreamReader : IDisposable
             try
             {
                 DecodeEvent();
+                long decodedUntil = _packetOffset + (_machine.Position >> 3);
                 if (_cutProblem is not null)
-                    _cutDecodedUntil = _packetOffset + (_machine.Position >> 3);
+                    _cutDecodedUntil = decodedUntil;
+                // Packets can be large (perf writes 9 MB ones): pages are handed back within a packet too.
+                if (decodedUntil - _releasedUntil >= ReleaseChunk)
+                    ReleaseBefore(decodedUntil);
                 return true;
             }
             catch (TraceFormatException ex)
@@ -267,6 +281,7 @@ internal sealed unsafe class CtfStreamReader : IDisposable
             throw new TraceFormatException(_file, offset, $"packet header and context ({m.Position} bits) exceed content_size {contentBits} bits");
 
         _stream = stream;
+        ReleaseBefore(offset);
         _packetOffset = offset;
         _packetBytes = packetBits / 8;
         _nextPacketOffset = resume;
@@ -293,6 +308,26 @@ internal sealed unsafe class CtfStreamReader : IDisposable
         _inPacket = true;
         return true;
     }
+
+    /// <summary>
+    /// Hands the mapped pages before <paramref name="offset"/> back to the kernel: they are file pages, read again
+    /// from the page cache if anything touches them later, so nothing changes but the resident size.
+    /// </summary>
+    private void ReleaseBefore(long offset)
+    {
+        if (!OperatingSystem.IsLinux() || _view is null)
+            return;
+        // In bytes from the mapping's start, which is page-aligned (the file's offset 0 is PointerOffset into it).
+        long end = (_view.PointerOffset + offset) / s_pageSize * s_pageSize;
+        if (end - _releasedUntil < ReleaseChunk)
+            return;
+        byte* mapping = _base - _view.PointerOffset;
+        _ = Madvise((nint)(mapping + _releasedUntil), (nuint)(end - _releasedUntil), MadviseDontNeed);
+        _releasedUntil = end;
+    }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(nint address, nuint length, int advice);
 
     private StreamClassLayout DecodePacketHeaderAndContext(ReadOnlySpan<byte> data, long offset)
     {
