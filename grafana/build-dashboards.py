@@ -180,9 +180,20 @@ b.panel("state-timeline", "vCPU preempted (share of the interval)", "percentunit
         w=12, h=8, interval="1s", thresholds=PRE_STEPS, options={"showValue": "never", "mergeValues": False, "rowHeight": 0.8})
 b.panel("state-timeline", "Workload class", "string",
         [(f'SELECT last("class") AS "class" FROM "vmtrace_workload" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval) fill(none)', None)],
-        w=24, h=4, interval="1s", options={"showValue": "auto", "mergeValues": True, "rowHeight": 0.8},
+        w=24, h=4, interval="1s", thresholds=[{"color": "transparent", "value": None}],
+        options={"showValue": "auto", "mergeValues": True, "rowHeight": 0.8},
         description="What the VM did in each window: idle, cpu, disk, net, or mixed (no class clearly nearest), by the shipped "
                     "nearest-centroid model (docs/metrics.md, Workload classes).")
+WAIT_CAUSES = ", ".join(f'sum("wait_{c}_ns") AS "{c}"' for c in ["timer", "disk", "net", "vcpu", "host", "unknown"])
+b.panel("timeseries", "Why the vCPUs waited (blocked time by what ended it)", "ns",
+        [(f'SELECT {WAIT_CAUSES} FROM "vmtrace_vm_wait" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval) fill(none)', None)],
+        w=12, h=8, interval="1s", stacked=True, options=LEGEND_TABLE,
+        description="The vCPUs' blocked time, counted when each wait ended, by what woke them: a timer, the disk, the network, another "
+                    "vCPU of the VM, another host process, or unknown (docs/metrics.md, Wait causes).")
+b.panel("table", "Wait causes per vCPU", "ns",
+        [(f'SELECT {WAIT_CAUSES} FROM "vmtrace_vcpu_wait" WHERE {H} AND {V} AND $timeFilter GROUP BY "vcpu"', None)],
+        w=12, h=8, fmt="table", thresholds=GREEN,
+        description="Each vCPU's blocked time over the range by what ended its waits.")
 b.panel("timeseries", "VM exits by reason (rate)", "ops",
         [(f'SELECT sum("count") {PER_S} FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason", "isa", "reason_name" fill(none)', "$tag_reason_name ($tag_isa $tag_reason)")],
         w=12, interval="1s", options=LEGEND_TABLE, links=to_vm("${host}", "${vm}")[1:], description="Reason numbers are the tracer's exit_reason, named in the table of the host's ISA (vmx: 12 HLT, 48 EPT_VIOLATION; svm: 120 = 0x78 HLT, 1024 = 0x400 NPF); no name when the trace does not say its ISA.")

@@ -159,8 +159,12 @@ public sealed class LineProtocolWriter
         return this;
     }
 
+    /// <summary>A string field; one holding a line feed or carriage return (a VM's name quoted in an episode's advice) is stored encoded as <see cref="EncodeTagValue"/> does: they would end the point's line.</summary>
     public LineProtocolWriter Field(string key, string value)
     {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.AsSpan().IndexOfAny('\n', '\r') >= 0)
+            value = EncodeTagValue(value);
         FieldKey(key);
         _out.Append('"');
         foreach (char c in value)
