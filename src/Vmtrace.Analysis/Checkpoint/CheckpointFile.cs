@@ -14,7 +14,7 @@ internal static class CheckpointFile
     public static ReadOnlySpan<byte> Magic => "VMTRACE-HA"u8;
 
     /// <summary>The format this build writes and reads. Version 1 was a reflection dump of the fields, no longer read.</summary>
-    public const ushort Version = 2;
+    public const ushort Version = 3;
 
     private const int SectionHeaderBytes = 1 + 4 + 4;
 

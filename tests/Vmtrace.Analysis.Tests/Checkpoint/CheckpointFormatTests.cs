@@ -81,7 +81,7 @@ public class CheckpointFormatTests
         BinaryPrimitives.WriteUInt16LittleEndian(saved.AsSpan(CheckpointFile.Magic.Length), 99);
         var ex = Assert.Throws<CheckpointFormatException>(() => HostAnalysis.RestoreCheckpoint(saved));
         Assert.Contains("version 99", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("reads version 2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("reads version 3", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
