@@ -115,15 +115,17 @@ public sealed partial class HostAnalysis
         else if (cpu >= 0 && e.Tid >= 0)
         {
             // A recognised host event in a thread the model has in guest means its kvm_exit was lost.
-            // Unrecognised kvm_* events (kvm_wait_lapic_expire) and the interrupt deliveries do fire between kvm_entry and the VM-enter.
+            // Unrecognised kvm_* events (kvm_wait_lapic_expire), the research's addons_vcpu_enter_guest and the interrupt
+            // deliveries do fire between kvm_entry and the VM-enter.
             running = _scheduler.OnThreadEvent(cpu, e.Tid, t, hostEvent: known is not (KnownEvent.Unknown or KnownEvent.KvmExit
-                or KnownEvent.KvmApicAcceptIrq or KnownEvent.KvmInjVirq or KnownEvent.KvmApicIpi or KnownEvent.KvmMsiSetIrq or KnownEvent.KvmSetIrq));
+                or KnownEvent.VcpuEnterGuest or KnownEvent.KvmApicAcceptIrq or KnownEvent.KvmInjVirq or KnownEvent.KvmApicIpi or KnownEvent.KvmMsiSetIrq or KnownEvent.KvmSetIrq));
         }
 
         switch (known)
         {
             case KnownEvent.KvmEntry: _kvm.OnKvmEntry(e, running, t); break;
             case KnownEvent.KvmExit: _kvm.OnKvmExit(e, running, t); break;
+            case KnownEvent.VcpuEnterGuest: _kvm.OnVcpuEnterGuest(e, running); break;
             case KnownEvent.SchedWakeup:
             case KnownEvent.SchedWaking:
             case KnownEvent.SchedWakeupNew: _scheduler.OnWakeup(e, cpu, running, t); break;

@@ -42,8 +42,10 @@ public static class WireEventSelection
         Set([FieldRole.Tid, FieldRole.NewComm], KnownEvent.TaskRename);
         Set([FieldRole.Tid, FieldRole.Pid, FieldRole.Ppid], KnownEvent.StatedumpProcessState);
 
-        Set([FieldRole.VcpuId], KnownEvent.KvmEntry, KnownEvent.VcpuEnterGuest);
-        Set([FieldRole.VcpuId, FieldRole.ExitReason, FieldRole.Isa], KnownEvent.KvmExit);
+        // The guest RIP (kvm_entry's rip, kvm_exit's guest_rip) tells the guest mode; the research's vcpu_enter_guest its CR3 and SP.
+        Set([FieldRole.VcpuId, FieldRole.GuestRip], KnownEvent.KvmEntry);
+        Set([FieldRole.VcpuId, FieldRole.Cr3, FieldRole.Sp], KnownEvent.VcpuEnterGuest);
+        Set([FieldRole.VcpuId, FieldRole.ExitReason, FieldRole.Isa, FieldRole.GuestRip], KnownEvent.KvmExit);
         Set([FieldRole.VcpuId, FieldRole.ExitReason], KnownEvent.KvmNestedVmexit, KnownEvent.KvmNestedVmexitInject);
         Set([FieldRole.Reason, FieldRole.Errno], KnownEvent.KvmUserspaceExit);
         Set([FieldRole.HaltPollNs, FieldRole.Waited], KnownEvent.KvmVcpuWakeup);

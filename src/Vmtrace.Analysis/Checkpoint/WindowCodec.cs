@@ -27,6 +27,7 @@ internal static class WindowCodec
                 WriteTimes(w, v.Times);
                 WriteExits(w, v.Exits);
                 WriteWaitCauses(w, v.WaitCauses);
+                WriteGuestModes(w, v.GuestModes);
             }
             WriteExits(w, vm.Exits);
             WriteDisk(w, vm.QemuDisk);
@@ -46,6 +47,12 @@ internal static class WindowCodec
             {
                 w.String(i.Culprit);
                 w.Int64(i.PreemptedNs);
+            }
+            w.Count(vm.GuestSpaces.Count);
+            foreach (var g in vm.GuestSpaces)
+            {
+                w.String(g.Cr3);
+                w.Int64(g.GuestNs);
             }
         }
     }
@@ -70,7 +77,7 @@ internal static class WindowCodec
             int vcpuCount = r.Count(8);
             var vcpus = new List<VcpuMetrics>(vcpuCount);
             for (int i = 0; i < vcpuCount; i++)
-                vcpus.Add(new VcpuMetrics(r.Int32(), r.Int32(), ReadTimes(r), ReadExits(r)) { WaitCauses = ReadWaitCauses(r) });
+                vcpus.Add(new VcpuMetrics(r.Int32(), r.Int32(), ReadTimes(r), ReadExits(r)) { WaitCauses = ReadWaitCauses(r), GuestModes = ReadGuestModes(r) });
             var exits = ReadExits(r);
             var qemuDisk = ReadDisk(r);
             var blockDisk = ReadDisk(r);
@@ -84,11 +91,17 @@ internal static class WindowCodec
             var interferers = new List<Interference>(interfererCount);
             for (int i = 0; i < interfererCount; i++)
                 interferers.Add(new Interference(r.String(), r.Int64()));
+            int spaceCount = r.Count(9);
+            var spaces = new List<GuestSpace>(spaceCount);
+            for (int i = 0; i < spaceCount; i++)
+                spaces.Add(new GuestSpace(r.String(), r.Int64()));
             vms.Add(new VmMetrics(name, pid, origin, times, onCpu, share, active, vcpus, exits, qemuDisk, blockDisk, network, interferers)
             {
                 Identity = identity,
                 PreemptedIntervals = preempted,
                 WaitCauses = vcpus.Aggregate(default(WaitCauses), (acc, v) => acc.Add(v.WaitCauses)),
+                GuestModes = vcpus.Aggregate(default(GuestModes), (acc, v) => acc.Add(v.GuestModes)),
+                GuestSpaces = spaces,
             });
         }
         return new WindowMetrics(start, end, cpus, vms);
@@ -117,6 +130,16 @@ internal static class WindowCodec
     }
 
     private static WaitCauses ReadWaitCauses(SectionReader r) => new(r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64());
+
+    private static void WriteGuestModes(SectionWriter w, GuestModes m)
+    {
+        w.Int64(m.KernelNs);
+        w.Int64(m.UserNs);
+        w.Int64(m.Runs);
+        w.Int64(m.CrossedRuns);
+    }
+
+    private static GuestModes ReadGuestModes(SectionReader r) => new(r.Int64(), r.Int64(), r.Int64(), r.Int64());
 
     private static void WriteExits(SectionWriter w, IReadOnlyList<ExitMetrics> exits)
     {

@@ -68,6 +68,8 @@ public static class MetricsMerge
                 Identity = parts[^1].Identity,
                 PreemptedIntervals = parts.Aggregate(default(DurationSpread), (acc, p) => acc.Merge(p.PreemptedIntervals)),
                 WaitCauses = vcpus.Aggregate(default(WaitCauses), (acc, v) => acc.Add(v.WaitCauses)),
+                GuestModes = vcpus.Aggregate(default(GuestModes), (acc, v) => acc.Add(v.GuestModes)),
+                GuestSpaces = GuestSpace.TopOf(parts.SelectMany(p => p.GuestSpaces)),
             });
         }
         return new WindowMetrics(start, end, cpus, vms);

@@ -17,12 +17,20 @@ internal sealed class VcpuAccumulator
     private LatencyAccumulator?[] _exits = new LatencyAccumulator?[64];
     /// <summary>The ISA of this vCPU's exits (from kvm_exit's isa field): kept across windows.</summary>
     public ExitIsa Isa;
+    /// <summary>Guest time by guest mode at entry, and the runs classified at both ends (the kvm tracker's part).</summary>
+    public long GuestKernelNs;
+    public long GuestUserNs;
+    public long GuestModeRuns;
+    public long GuestCrossedRuns;
 
     public CpuTimes Times => new(GuestNs, HostNs, PreemptedNs, WaitNs, BlockedNs, BlockedQueuedNs);
 
     public WaitCauses WaitCauses => WaitCauses.From(WaitCauseNs);
 
-    public bool IsEmpty => GuestNs == 0 && HostNs == 0 && PreemptedNs == 0 && WaitNs == 0 && BlockedNs == 0 && !HasExits() && !HasWaitCauses();
+    public GuestModes GuestModes => new(GuestKernelNs, GuestUserNs, GuestModeRuns, GuestCrossedRuns);
+
+    public bool IsEmpty => GuestNs == 0 && HostNs == 0 && PreemptedNs == 0 && WaitNs == 0 && BlockedNs == 0 && !HasExits() && !HasWaitCauses()
+        && GuestKernelNs == 0 && GuestUserNs == 0 && GuestModeRuns == 0;
 
     /// <summary>The accumulator of a reason, created the first time the reason shows; null when out of range.</summary>
     public LatencyAccumulator? Exit(int reason)
@@ -79,6 +87,23 @@ internal sealed class VcpuAccumulator
         }
     }
 
+    /// <summary>The guest modes of the window (the kvm tracker's part).</summary>
+    public void WriteGuestModesTo(Checkpoint.SectionWriter w)
+    {
+        w.Int64(GuestKernelNs);
+        w.Int64(GuestUserNs);
+        w.Int64(GuestModeRuns);
+        w.Int64(GuestCrossedRuns);
+    }
+
+    public void ReadGuestModesFrom(Checkpoint.SectionReader r)
+    {
+        GuestKernelNs = r.Int64();
+        GuestUserNs = r.Int64();
+        GuestModeRuns = r.Int64();
+        GuestCrossedRuns = r.Int64();
+    }
+
     /// <summary>The window's time in each state (the window tracker's part).</summary>
     public void WriteTimesTo(Checkpoint.SectionWriter w)
     {
@@ -103,6 +128,7 @@ internal sealed class VcpuAccumulator
     public void Clear()
     {
         GuestNs = HostNs = PreemptedNs = WaitNs = BlockedNs = BlockedQueuedNs = 0;
+        GuestKernelNs = GuestUserNs = GuestModeRuns = GuestCrossedRuns = 0;
         Array.Clear(WaitCauseNs);
         foreach (var a in _exits)
             a?.Clear();

@@ -24,6 +24,13 @@ internal sealed class VmAccumulator
     private long[] _interferenceNs = new long[16];
     /// <summary>Culprit ids with preempted time in this window, in first-charge order.</summary>
     private readonly List<int> _interferenceCulprits = [];
+    /// <summary>Guest ns by guest address space (CR3) this window, at most <see cref="MaxGuestSpaces"/> of them.</summary>
+    private readonly Dictionary<long, long> _guestSpaceNs = [];
+    /// <summary>Guest ns of the spaces beyond <see cref="MaxGuestSpaces"/> this window (reported in "other").</summary>
+    public long GuestSpaceOverflowNs;
+
+    /// <summary>Distinct guest address spaces tracked one by one per VM and window: bounds the state whatever the guest does.</summary>
+    public const int MaxGuestSpaces = 256;
 
     public bool IsEmpty => ThreadsOnCpuNs == 0 && VhostBusyNs == 0 && VhostWaitNs == 0 && RxPackets == 0 && TxPackets == 0
         && QemuDisk.IsEmpty && BlockDisk.IsEmpty && _interferenceCulprits.Count == 0 && PreemptedIntervals.Count == 0;
@@ -43,6 +50,71 @@ internal sealed class VmAccumulator
         if (slot == 0)
             _interferenceCulprits.Add(culprit);
         slot += ns;
+    }
+
+    /// <summary>Charges <paramref name="ns"/> of guest time to the address space <paramref name="cr3"/>.</summary>
+    public void AddGuestSpace(long cr3, long ns)
+    {
+        if (_guestSpaceNs.Count >= MaxGuestSpaces && !_guestSpaceNs.ContainsKey(cr3))
+        {
+            GuestSpaceOverflowNs += ns;
+            return;
+        }
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_guestSpaceNs, cr3, out _) += ns;
+    }
+
+    /// <summary>
+    /// The window's spaces: the top <see cref="GuestSpace.Top"/> by time then CR3, the rest and the overflow as "other".
+    /// Allocated once per window close, never per event.
+    /// </summary>
+    public IReadOnlyList<GuestSpace> SnapshotGuestSpaces()
+    {
+        if (_guestSpaceNs.Count == 0 && GuestSpaceOverflowNs == 0)
+            return [];
+        var ranked = new List<KeyValuePair<long, long>>(_guestSpaceNs);
+        ranked.Sort(static (a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : ((ulong)a.Key).CompareTo((ulong)b.Key));
+        var kept = new List<GuestSpace>(Math.Min(ranked.Count, GuestSpace.Top) + 1);
+        long other = GuestSpaceOverflowNs;
+        for (int i = 0; i < ranked.Count; i++)
+        {
+            if (i < GuestSpace.Top)
+                kept.Add(new GuestSpace(Cr3Text(ranked[i].Key), ranked[i].Value));
+            else
+                other += ranked[i].Value;
+        }
+        if (other > 0)
+            kept.Add(new GuestSpace(MetricsMerge.Other, other));
+        return kept;
+    }
+
+    /// <summary>A CR3 as vmtrace writes it: 0x and lower-case hexadecimal.</summary>
+    public static string Cr3Text(long cr3) => "0x" + ((ulong)cr3).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The guest address spaces of the window (the kvm tracker's part).</summary>
+    public void WriteGuestSpacesTo(Checkpoint.SectionWriter w)
+    {
+        w.Int64(GuestSpaceOverflowNs);
+        w.Count(_guestSpaceNs.Count);
+        foreach (var (cr3, ns) in _guestSpaceNs)
+        {
+            w.Int64(cr3);
+            w.Int64(ns);
+        }
+    }
+
+    public void ReadGuestSpacesFrom(Checkpoint.SectionReader r)
+    {
+        GuestSpaceOverflowNs = r.Int64();
+        int n = r.Count(16);
+        if (n > MaxGuestSpaces)
+            throw r.Damaged("guest address space count " + n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        for (int i = 0; i < n; i++)
+        {
+            long cr3 = r.Int64();
+            long ns = r.Int64();
+            if (!_guestSpaceNs.TryAdd(cr3, ns))
+                throw r.Damaged("guest address space " + Cr3Text(cr3));
+        }
     }
 
     /// <summary>On-CPU, vhost and interference time of the window (the window tracker's part).</summary>
@@ -109,5 +181,7 @@ internal sealed class VmAccumulator
         foreach (int culprit in _interferenceCulprits)
             _interferenceNs[culprit] = 0;
         _interferenceCulprits.Clear();
+        _guestSpaceNs.Clear();
+        GuestSpaceOverflowNs = 0;
     }
 }

@@ -20,4 +20,10 @@ public sealed record VmMetrics(
 
     /// <summary>Its vCPUs' blocked waits that ended in the window, by what ended them (the sum of <see cref="VcpuMetrics.WaitCauses"/>).</summary>
     public WaitCauses WaitCauses { get; init; }
+
+    /// <summary>Its vCPUs' guest time by guest mode at entry (the sum of <see cref="VcpuMetrics.GuestModes"/>).</summary>
+    public GuestModes GuestModes { get; init; }
+
+    /// <summary>Its guest time by guest address space (CR3 at entry): the top <see cref="GuestSpace.Top"/>, then "other".</summary>
+    public IReadOnlyList<GuestSpace> GuestSpaces { get; init; } = [];
 }

@@ -76,6 +76,15 @@ internal sealed class ThreadInfo
     public long PendingExitTime { get; set; } = -1;
     public int PendingExitReason { get; set; }
 
+    /// <summary>The guest mode of the run in progress (or the last one), from the guest RIP at its entry.</summary>
+    public GuestMode RunMode { get; set; }
+    /// <summary>The guest mode of the last guest RIP a kvm event of this vCPU gave (where the guest resumes when an entry gives none).</summary>
+    public GuestMode RipMode { get; set; }
+    /// <summary>Whether <see cref="GuestCr3"/> holds the address space of the run in progress (set by addons_vcpu_enter_guest, cleared at exit).</summary>
+    public bool HasGuestCr3 { get; set; }
+    /// <summary>The guest address space (CR3, PCID bits cleared) of the run in progress.</summary>
+    public long GuestCr3 { get; set; }
+
     /// <summary>Replaces the name when it differs; true when it changed (the caller reclassifies).</summary>
     public bool SetComm(ReadOnlySpan<byte> utf8)
     {

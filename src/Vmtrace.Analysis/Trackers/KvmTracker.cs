@@ -6,10 +6,18 @@ namespace Vmtrace.Analysis.Trackers;
 
 /// <summary>
 /// Guest mode and VM exits: kvm_entry / kvm_exit (ftrace and LTTng names). Keeps per thread whether it is in
-/// guest mode and its exit waiting for the next entry, and per vCPU the exit latencies by reason.
+/// guest mode and its exit waiting for the next entry, and per vCPU the exit latencies by reason. Each guest run's time
+/// is also split by the guest mode at its entry (guest RIP) and by the guest address space (CR3 of the research's
+/// addons_vcpu_enter_guest), charged when the run ends or its window closes (<see cref="AttributeGuestRun"/>).
 /// </summary>
 internal sealed class KvmTracker
 {
+    /// <summary>No RIP or CR3 field: 0x8000000000000000 is no canonical address, so no real value is taken for it.</summary>
+    private const long NoValue = long.MinValue;
+
+    /// <summary>CR3's low 12 bits hold the PCID (or cache flags) and bit 63 the no-flush flag: none names the address space.</summary>
+    private const long Cr3SpaceMask = 0x7FFF_FFFF_FFFF_F000;
+
     private readonly AnalysisCounters _counters;
     private readonly IdentityTracker _identity;
     private readonly SchedulerTracker _scheduler;
@@ -60,6 +68,8 @@ internal sealed class KvmTracker
         var t = VcpuThreadCharged(e, running, now);
         if (t is null)
             return;
+        // A run that ended without its exit (switched out in guest): its time up to there.
+        AttributeGuestRun(t);
         _waitCauses.OnKvmEntry(t, now);
         if (t.PendingExitTime >= 0)
         {
@@ -74,6 +84,56 @@ internal sealed class KvmTracker
         }
         t.InGuest = true;
         t.GuestSinceEntryNs = 0;
+        // The guest resumes at kvm_entry's rip; without one (LTTng's kvm_x86_entry) where its last exit left it.
+        long rip = e.Get(FieldRole.GuestRip, NoValue);
+        if (rip != NoValue)
+            t.RipMode = ModeOf(rip);
+        t.RunMode = t.RipMode;
+    }
+
+    /// <summary>x86-64 canonical addresses: the upper half (sign bit set) is the kernel's, the lower half user space.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static GuestMode ModeOf(long rip) => rip < 0 ? GuestMode.Kernel : GuestMode.User;
+
+    /// <summary>
+    /// Charges the guest time of <paramref name="t"/>'s run not yet split (charged since its entry, or since the last window
+    /// close) to the run's guest mode and guest address space, and zeroes it. Called where a run's time stops growing in a
+    /// window: its exit, the next entry (a run ended without exit), a window close.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void AttributeGuestRun(ThreadInfo t)
+    {
+        long ns = t.GuestSinceEntryNs;
+        if (ns <= 0)
+            return;
+        t.GuestSinceEntryNs = 0;
+        if (t.Vcpu is not { } vcpu)
+            return;
+        if (t.RunMode == GuestMode.Kernel)
+            vcpu.Window.GuestKernelNs += ns;
+        else if (t.RunMode == GuestMode.User)
+            vcpu.Window.GuestUserNs += ns;
+        if (t.HasGuestCr3)
+            vcpu.Vm.Window.AddGuestSpace(t.GuestCr3, ns);
+    }
+
+    /// <summary>
+    /// addons_vcpu_enter_guest (the research's tracepoint on the VM-entry path): the guest CR3 its run is entered with.
+    /// It applies to the thread's run in progress or the next one, until the run's exit.
+    /// </summary>
+    public void OnVcpuEnterGuest(in TraceEvent e, ThreadInfo? running)
+    {
+        long cr3 = e.Get(FieldRole.Cr3, NoValue);
+        if (cr3 == NoValue)
+            return;
+        var t = ThreadOf(e, running);
+        if (t is null)
+        {
+            _counters.KvmEventsWithoutThread++;
+            return;
+        }
+        t.GuestCr3 = cr3 & Cr3SpaceMask;
+        t.HasGuestCr3 = true;
     }
 
     /// <summary>
@@ -107,6 +167,22 @@ internal sealed class KvmTracker
         var t = VcpuThreadCharged(e, running, now);
         if (t is null)
             return;
+        long rip = e.Get(FieldRole.GuestRip, NoValue);
+        var exitMode = rip != NoValue ? ModeOf(rip) : GuestMode.Unknown;
+        if (t.InGuest)
+        {
+            AttributeGuestRun(t);
+            if (t.RunMode != GuestMode.Unknown && exitMode != GuestMode.Unknown)
+            {
+                var window = t.Vcpu!.Window;
+                window.GuestModeRuns++;
+                if (exitMode != t.RunMode)
+                    window.GuestCrossedRuns++;
+            }
+        }
+        if (exitMode != GuestMode.Unknown)
+            t.RipMode = exitMode;
+        t.HasGuestCr3 = false;
         t.InGuest = false;
         if (t.PendingExitTime >= 0)
             _counters.UnfinishedExits++;
@@ -155,6 +231,19 @@ internal sealed class KvmTracker
             foreach (var v in vm.Vcpus)
                 v.Window.WriteExitsTo(w);
         }
+        foreach (var t in refs.Threads)
+        {
+            w.Byte((byte)t.RunMode);
+            w.Byte((byte)t.RipMode);
+            w.Bool(t.HasGuestCr3);
+            w.Int64(t.GuestCr3);
+        }
+        foreach (var vm in _identity.Vms)
+        {
+            vm.Window.WriteGuestSpacesTo(w);
+            foreach (var v in vm.Vcpus)
+                v.Window.WriteGuestModesTo(w);
+        }
     }
 
     public void ReadCheckpoint(SectionReader r, List<ThreadInfo> threads)
@@ -170,6 +259,19 @@ internal sealed class KvmTracker
         {
             foreach (var v in vm.Vcpus)
                 v.Window.ReadExitsFrom(r);
+        }
+        foreach (var t in threads)
+        {
+            t.RunMode = (GuestMode)r.Enum("guest mode", (byte)GuestMode.User);
+            t.RipMode = (GuestMode)r.Enum("guest mode", (byte)GuestMode.User);
+            t.HasGuestCr3 = r.Bool();
+            t.GuestCr3 = r.Int64();
+        }
+        foreach (var vm in _identity.Vms)
+        {
+            vm.Window.ReadGuestSpacesFrom(r);
+            foreach (var v in vm.Vcpus)
+                v.Window.ReadGuestModesFrom(r);
         }
     }
 }

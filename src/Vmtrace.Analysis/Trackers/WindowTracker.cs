@@ -107,7 +107,7 @@ internal sealed class WindowTracker
         foreach (var t in _identity.VmThreads)
         {
             _scheduler.Charge(t, end);
-            t.GuestSinceEntryNs = 0; // a closed window is final
+            KvmTracker.AttributeGuestRun(t); // zeroes GuestSinceEntryNs: a closed window is final
         }
 
         bool reported = _options.FromNs is not long from || end > from;
@@ -159,15 +159,21 @@ internal sealed class WindowTracker
             foreach (var v in vm.Vcpus)
             {
                 if (!v.Window.IsEmpty)
-                    InsertByVcpuId(vcpus, new VcpuMetrics(v.VcpuId, v.Tid, v.Window.Times, v.Window.SnapshotExits()) { WaitCauses = v.Window.WaitCauses });
+                    InsertByVcpuId(vcpus, new VcpuMetrics(v.VcpuId, v.Tid, v.Window.Times, v.Window.SnapshotExits())
+                    {
+                        WaitCauses = v.Window.WaitCauses,
+                        GuestModes = v.Window.GuestModes,
+                    });
             }
             CpuTimes times = default;
             WaitCauses waitCauses = default;
+            GuestModes guestModes = default;
             int active = 0;
             foreach (var v in vcpus)
             {
                 times = times.Add(v.Times);
                 waitCauses = waitCauses.Add(v.WaitCauses);
+                guestModes = guestModes.Add(v.GuestModes);
                 if (v.Times.OnCpuNs > 0)
                     active++;
             }
@@ -175,7 +181,10 @@ internal sealed class WindowTracker
             double share = end > start ? (double)onCpu / ((end - start) * (double)cpus) : 0;
             vms.Add(new VmMetrics(vm.Name, vm.Pid, vm.Origin, times, onCpu, share, active, vcpus, MergeExitsByReason(vcpus),
                 vm.Window.QemuDisk.Snapshot(), vm.Window.BlockDisk.Snapshot(), vm.Window.Network, TopInterferers(vm.Window))
-            { Identity = vm.Identity, PreemptedIntervals = vm.Window.PreemptedIntervals, WaitCauses = waitCauses });
+            {
+                Identity = vm.Identity, PreemptedIntervals = vm.Window.PreemptedIntervals, WaitCauses = waitCauses,
+                GuestModes = guestModes, GuestSpaces = vm.Window.SnapshotGuestSpaces(),
+            });
         }
         return new WindowMetrics(start, end, cpus, vms);
     }
