@@ -86,6 +86,26 @@ public static class MetricsLineProtocol
                 Layout.VcpuWait.Write(fields, v.WaitCauses);
                 w.End(ts);
             }
+            if (!vm.GuestModes.IsEmpty)
+            {
+                Point(w, Layout.VmGuest, host, vm.Vm);
+                Layout.VmGuest.Write(fields, vm.GuestModes);
+                w.End(ts);
+            }
+            foreach (var v in vm.Vcpus)
+            {
+                if (v.GuestModes.IsEmpty)
+                    continue;
+                Point(w, Layout.VcpuGuest, host, vm.Vm).Tag(MetricSchema.Tags.Vcpu.Name, Int(v.VcpuId));
+                Layout.VcpuGuest.Write(fields, v.GuestModes);
+                w.End(ts);
+            }
+            foreach (var g in vm.GuestSpaces)
+            {
+                Point(w, Layout.GuestSpaces, host, vm.Vm).Tag(MetricSchema.Tags.Cr3.Name, g.Cr3);
+                Layout.GuestSpaces.Write(fields, g);
+                w.End(ts);
+            }
         }
     }
 

@@ -61,6 +61,8 @@ public enum MetricLevel
     Culprit,
     /// <summary>An interference episode (a run of windows of one VM and resource).</summary>
     Episode,
+    /// <summary>A guest address space (CR3) of a VM.</summary>
+    GuestSpace,
 }
 
 /// <summary>A line protocol tag of a measurement.</summary>

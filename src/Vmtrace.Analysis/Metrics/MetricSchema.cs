@@ -355,6 +355,44 @@ public static class MetricSchema
             [.. All.Select(m => m.Of(part, "wait_" + m.Name + "_ns"))];
     }
 
+    /// <summary>
+    /// A vCPU's guest time by the guest's mode at VM entry (per vCPU; summed over a VM's vCPUs), from the guest RIP of the kvm
+    /// tracepoints. docs/metrics.md, "Guest address spaces and modes".
+    /// </summary>
+    public static class GuestModeFigures
+    {
+        public static readonly Metric<GuestModes> KernelNs = Metric.Integer<GuestModes>("kernel_ns", MetricKind.DurationNs,
+            "GuestModes.KernelNs", "guest time of runs entered at a guest kernel address (RIP in the upper half, bit 63 set)", m => m.KernelNs);
+
+        public static readonly Metric<GuestModes> UserNs = Metric.Integer<GuestModes>("user_ns", MetricKind.DurationNs,
+            "GuestModes.UserNs", "guest time of runs entered at a guest user address (RIP in the lower half); guest_ns − kernel − user: mode unknown",
+            m => m.UserNs);
+
+        public static readonly Metric<GuestModes> Runs = Metric.Integer<GuestModes>("runs", MetricKind.Count,
+            "GuestModes.Runs", "guest runs (kvm_entry → kvm_exit) that ended in the window with the mode known at both ends", m => m.Runs);
+
+        public static readonly Metric<GuestModes> CrossedRuns = Metric.Integer<GuestModes>("crossed_runs", MetricKind.Count,
+            "GuestModes.CrossedRuns", "of those, the runs that exited in the other mode than they entered in (where the split by entry mode is unsure)",
+            m => m.CrossedRuns);
+
+        public static readonly ImmutableArray<Metric<GuestModes>> All = [KernelNs, UserNs, Runs, CrossedRuns];
+
+        /// <summary>The same figures as line protocol fields: guest_&lt;figure&gt;.</summary>
+        public static ImmutableArray<Metric<TOuter>> Fields<TOuter>(Func<TOuter, GuestModes> part) =>
+            [.. All.Select(m => m.Of(part, "guest_" + m.Name))];
+    }
+
+    /// <summary>A VM's guest time in one guest address space (CR3 at VM entry). docs/metrics.md, "Guest address spaces and modes".</summary>
+    public static class GuestSpaceFigures
+    {
+        public static readonly Metric<GuestSpace> Cr3 = Metric.Text<GuestSpace>("cr3", MetricKind.Label, "GuestSpace.Cr3",
+            "the guest CR3 at entry (addons_vcpu_enter_guest's cr3tmp, PCID bits cleared) in hexadecimal, other (beyond the top 8), " +
+            "or unknown (runs no such event gave a CR3)", g => g.Cr3);
+
+        public static readonly Metric<GuestSpace> GuestNs = Metric.Integer<GuestSpace>("guest_ns", MetricKind.DurationNs, "GuestSpace.GuestNs",
+            "the VM's guest time of runs entered with that CR3 (the entries of a VM sum to its guest_ns)", g => g.GuestNs);
+    }
+
     /// <summary>The tags of the line protocol measurements.</summary>
     public static class Tags
     {
@@ -370,6 +408,7 @@ public static class MetricSchema
         public static readonly MetricTag Component = new("component", "worker, agent or analysis");
         public static readonly MetricTag Instance = new("instance", "one per worker process");
         public static readonly MetricTag Resource = new("resource", "what an episode's VM lost: cpu or exits");
+        public static readonly MetricTag Cr3 = new("cr3", "a guest address space: the top 8 CR3s per VM and window (hexadecimal), other, unknown");
     }
 
     /// <summary>The JSON of <c>vmtrace analyze --format json</c>: the objects under <c>total</c> and each of <c>windows[]</c>.</summary>
@@ -434,10 +473,18 @@ public static class MetricSchema
         public static readonly MetricGroup<WorkloadClass> Workload = new(MetricFormat.Json, Vms + ".workload", MetricLevel.Vm, WorkloadFigures.All,
             when: "in total: the VM's most frequent class over its windows, with confidence = the share of its windows in that class");
 
+        public static readonly MetricGroup<GuestModes> VmGuestModes = new(MetricFormat.Json, Vms + ".guest_modes", MetricLevel.Vm, GuestModeFigures.All);
+
+        public static readonly MetricGroup<GuestModes> VcpuGuestModes = new(MetricFormat.Json, Vms + ".vcpus[].guest_modes", MetricLevel.Vcpu,
+            GuestModeFigures.All);
+
+        public static readonly MetricGroup<GuestSpace> GuestSpaces = new(MetricFormat.Json, Vms + ".guest_spaces[]", MetricLevel.GuestSpace,
+            [GuestSpaceFigures.Cr3, GuestSpaceFigures.GuestNs]);
+
         public static readonly ImmutableArray<MetricGroup> All =
         [
             Counters, Window, Vm, VmTimes, Vcpu, VcpuTimes, VcpuExits, VmExits, QemuDisk, QemuDiskLatency, BlockDisk, BlockDiskLatency, Network, PreemptedBy,
-            VmWaitCauses, VcpuWaitCauses, Workload,
+            VmWaitCauses, VcpuWaitCauses, Workload, VmGuestModes, VcpuGuestModes, GuestSpaces,
         ];
 
         private static ImmutableArray<Metric<ExitMetrics>> ExitEntries => [ExitFigures.Reason, ExitFigures.Isa, ExitFigures.Name, .. ExitFigures.Latency];
@@ -605,9 +652,24 @@ public static class MetricSchema
         public static readonly MetricGroup<WorkloadClass> Workload = new(MetricFormat.LineProtocol, "vmtrace_workload", MetricLevel.Vm,
             WorkloadFigures.All, [Tags.Host, Tags.Vm], "one point per VM and window");
 
-        /// <summary>The groups of one window, then those of pipeline health, then the wait causes, the episodes and the workload classes.</summary>
+        public static readonly MetricGroup<GuestModes> VmGuest = new(MetricFormat.LineProtocol, "vmtrace_vm_guest", MetricLevel.Vm,
+            GuestModeFigures.Fields((GuestModes m) => m), [Tags.Host, Tags.Vm], "when the guest RIP told the mode of some of the VM's guest time");
+
+        public static readonly MetricGroup<GuestModes> VcpuGuest = new(MetricFormat.LineProtocol, "vmtrace_vcpu_guest", MetricLevel.Vcpu,
+            GuestModeFigures.Fields((GuestModes m) => m), [Tags.Host, Tags.Vm, Tags.Vcpu], "when the guest RIP told the mode of some of the vCPU's guest time");
+
+        public static readonly MetricGroup<GuestSpace> GuestSpaces = new(MetricFormat.LineProtocol, "vmtrace_guest_space", MetricLevel.GuestSpace,
+            [GuestSpaceFigures.GuestNs], [Tags.Host, Tags.Vm, Tags.Cr3], "one point per guest address space of the VM's guest_spaces (when it had guest time)");
+
+        /// <summary>
+        /// The groups of one window, then those of pipeline health, then the wait causes, the episodes, the workload classes, the guest
+        /// modes and the guest address spaces.
+        /// </summary>
         public static readonly ImmutableArray<MetricGroup> All =
-            [Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth, VmWait, VcpuWait, Episode, Workload];
+        [
+            Vm, Vcpu, Exit, Disk, Network, Interference, WorkerHealth, AgentHealth, AnalysisHealth, VmWait, VcpuWait, Episode, Workload,
+            VmGuest, VcpuGuest, GuestSpaces,
+        ];
 
         private static Metric Worker(string name, MetricKind kind, string description) =>
             Metric.Described(name, kind, MetricType.Integer, "WorkerCounters (worker)", description);

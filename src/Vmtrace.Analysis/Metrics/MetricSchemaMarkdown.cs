@@ -135,6 +135,7 @@ public static class MetricSchemaMarkdown
         MetricLevel.ExitReason => "exit reason",
         MetricLevel.DiskLayer => "disk layer",
         MetricLevel.Episode => "episode",
+        MetricLevel.GuestSpace => "guest address space",
         _ => "culprit",
     };
 

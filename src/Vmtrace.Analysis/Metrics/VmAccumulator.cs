@@ -28,6 +28,8 @@ internal sealed class VmAccumulator
     private readonly Dictionary<long, long> _guestSpaceNs = [];
     /// <summary>Guest ns of the spaces beyond <see cref="MaxGuestSpaces"/> this window (reported in "other").</summary>
     public long GuestSpaceOverflowNs;
+    /// <summary>Guest ns of runs no addons_vcpu_enter_guest gave a CR3 this window (reported as "unknown").</summary>
+    public long GuestSpaceUnknownNs;
 
     /// <summary>Distinct guest address spaces tracked one by one per VM and window: bounds the state whatever the guest does.</summary>
     public const int MaxGuestSpaces = 256;
@@ -69,7 +71,7 @@ internal sealed class VmAccumulator
     /// </summary>
     public IReadOnlyList<GuestSpace> SnapshotGuestSpaces()
     {
-        if (_guestSpaceNs.Count == 0 && GuestSpaceOverflowNs == 0)
+        if (_guestSpaceNs.Count == 0 && GuestSpaceOverflowNs == 0 && GuestSpaceUnknownNs == 0)
             return [];
         var ranked = new List<KeyValuePair<long, long>>(_guestSpaceNs);
         ranked.Sort(static (a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : ((ulong)a.Key).CompareTo((ulong)b.Key));
@@ -84,6 +86,8 @@ internal sealed class VmAccumulator
         }
         if (other > 0)
             kept.Add(new GuestSpace(MetricsMerge.Other, other));
+        if (GuestSpaceUnknownNs > 0)
+            kept.Add(new GuestSpace(GuestSpace.Unknown, GuestSpaceUnknownNs));
         return kept;
     }
 
@@ -94,6 +98,7 @@ internal sealed class VmAccumulator
     public void WriteGuestSpacesTo(Checkpoint.SectionWriter w)
     {
         w.Int64(GuestSpaceOverflowNs);
+        w.Int64(GuestSpaceUnknownNs);
         w.Count(_guestSpaceNs.Count);
         foreach (var (cr3, ns) in _guestSpaceNs)
         {
@@ -105,6 +110,7 @@ internal sealed class VmAccumulator
     public void ReadGuestSpacesFrom(Checkpoint.SectionReader r)
     {
         GuestSpaceOverflowNs = r.Int64();
+        GuestSpaceUnknownNs = r.Int64();
         int n = r.Count(16);
         if (n > MaxGuestSpaces)
             throw r.Damaged("guest address space count " + n.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -182,6 +188,6 @@ internal sealed class VmAccumulator
             _interferenceNs[culprit] = 0;
         _interferenceCulprits.Clear();
         _guestSpaceNs.Clear();
-        GuestSpaceOverflowNs = 0;
+        GuestSpaceOverflowNs = GuestSpaceUnknownNs = 0;
     }
 }

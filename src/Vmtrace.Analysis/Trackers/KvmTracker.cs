@@ -115,6 +115,8 @@ internal sealed class KvmTracker
             vcpu.Window.GuestUserNs += ns;
         if (t.HasGuestCr3)
             vcpu.Vm.Window.AddGuestSpace(t.GuestCr3, ns);
+        else
+            vcpu.Vm.Window.GuestSpaceUnknownNs += ns;
     }
 
     /// <summary>

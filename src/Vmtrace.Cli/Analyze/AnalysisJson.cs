@@ -68,6 +68,7 @@ internal static class AnalysisJson
                 Object(j, Layout.VcpuTimes, v.Times);
                 Array(j, Layout.VcpuExits, v.Exits);
                 Object(j, Layout.VcpuWaitCauses, v.WaitCauses);
+                Object(j, Layout.VcpuGuestModes, v.GuestModes);
                 j.WriteEndObject();
             }
             j.WriteEndArray();
@@ -78,6 +79,8 @@ internal static class AnalysisJson
             Array(j, Layout.PreemptedBy, vm.Interferers);
             Object(j, Layout.VmWaitCauses, vm.WaitCauses);
             Object(j, Layout.Workload, workload(vm));
+            Object(j, Layout.VmGuestModes, vm.GuestModes);
+            Array(j, Layout.GuestSpaces, vm.GuestSpaces);
             j.WriteEndObject();
         }
         j.WriteEndArray();

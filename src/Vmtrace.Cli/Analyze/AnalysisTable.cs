@@ -39,6 +39,7 @@ internal static class AnalysisTable
             o.WriteLine($"  pCPU share {Units.Percent(vm.PcpuShare)}   all threads on CPU {r.Duration(vm.ThreadsOnCpuNs)}   active vCPUs {vm.ActiveVcpus}");
             WriteVcpus(o, r, vm);
             WriteWaitCauses(o, r, vm);
+            WriteGuestModesAndSpaces(o, r, vm);
             WriteExits(o, r, vm);
             WriteDisk(o, r, "disk (qemu thread pool)", vm.QemuDisk);
             WriteDisk(o, r, "disk (host block layer)", vm.BlockDisk);
@@ -102,6 +103,21 @@ internal static class AnalysisTable
             return;
         foreach (var v in vm.Vcpus.Where(v => v.WaitCauses.TotalNs > 0))
             o.WriteLine($"    vCPU {v.VcpuId}: " + WaitCauseText(r, v.WaitCauses));
+    }
+
+    /// <summary>Guest time by guest mode at entry and by guest address space, when the trace tells them.</summary>
+    private static void WriteGuestModesAndSpaces(TextWriter o, AnalysisReport r, VmMetrics vm)
+    {
+        var m = vm.GuestModes;
+        if (!m.IsEmpty)
+        {
+            long guest = vm.VcpuTimes.GuestNs;
+            string Part(string name, long ns) => $"{name} {r.Duration(ns)} ({Units.Percent(guest == 0 ? 0 : (double)ns / guest)})";
+            o.WriteLine("  guest mode at entry: " + string.Join("   ", Part("kernel", m.KernelNs), Part("user", m.UserNs),
+                Part("unknown", Math.Max(0, guest - m.KernelNs - m.UserNs))) + $"   runs that changed mode {Units.Count(m.CrossedRuns)} of {Units.Count(m.Runs)}");
+        }
+        if (vm.GuestSpaces.Any(s => s.Cr3 != GuestSpace.Unknown))
+            o.WriteLine("  guest address spaces (CR3): " + string.Join("   ", vm.GuestSpaces.Select(s => $"{s.Cr3} {r.Duration(s.GuestNs)}")));
     }
 
     internal static string WaitCauseText(AnalysisReport r, WaitCauses c)
