@@ -8,7 +8,8 @@ namespace Vmtrace.Analysis.Tests;
 /// An independent reference computed from trace-cmd's text export (<c>report -t -R</c>, beside the trace):
 /// each kvm_exit pairs with the next kvm_entry of the same thread (handling latency), each kvm_entry with
 /// the next kvm_exit of the same thread (guest time; an entry never followed by an exit runs to the last
-/// event of the trace, as the analysis flushes there).
+/// event of the trace, as the analysis flushes there). That guest time is also split by the guest mode of the entry's rip
+/// (kernel when bit 63 is set), and the runs whose exit's guest_rip is in the other half are counted.
 /// </summary>
 internal sealed partial class KvmExitReference
 {
@@ -17,6 +18,10 @@ internal sealed partial class KvmExitReference
     public Dictionary<(int Tid, int Reason), Int128> SumSquares { get; } = [];
     public Dictionary<int, long> GuestNs { get; } = [];
     public Dictionary<int, int> VcpuIdOfThread { get; } = [];
+    public Dictionary<int, long> GuestKernelNs { get; } = [];
+    public Dictionary<int, long> GuestUserNs { get; } = [];
+    /// <summary>Per thread, the entry → exit pairs and those whose exit RIP is in the other half than the entry's.</summary>
+    public Dictionary<int, (long Runs, long Crossed)> ModeRuns { get; } = [];
 
     [GeneratedRegex(@"^\s*(?<comm>.*)-(?<tid>\d+)\s+\[(?<cpu>\d+)\]\s*(?<sec>\d+)(?:\.(?<frac>\d{9}))?: (?<name>\w+):\s*(?<fields>.*)$")]
     private static partial Regex Line();
@@ -29,6 +34,7 @@ internal sealed partial class KvmExitReference
         var reference = new KvmExitReference();
         var pendingExit = new Dictionary<int, (long Ts, int Reason)>();
         var entryAt = new Dictionary<int, long>();
+        var entryRip = new Dictionary<int, long>();
         long last = 0;
         using var stream = File.OpenRead(path);
         using Stream text = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
@@ -57,17 +63,34 @@ internal sealed partial class KvmExitReference
                     reference.SumSquares[key] = reference.SumSquares.GetValueOrDefault(key) + (Int128)lat * lat;
                 }
                 entryAt[tid] = ts;
+                entryRip[tid] = FieldValue(m.Groups["fields"].Value, "rip");
             }
             else if (name == "kvm_exit")
             {
                 pendingExit[tid] = (ts, (int)FieldValue(m.Groups["fields"].Value, "exit_reason"));
                 if (entryAt.Remove(tid, out long entered))
+                {
                     reference.GuestNs[tid] = reference.GuestNs.GetValueOrDefault(tid) + (ts - entered);
+                    long rip = entryRip[tid];
+                    reference.AddModeTime(tid, rip, ts - entered);
+                    bool crossed = rip < 0 != FieldValue(m.Groups["fields"].Value, "guest_rip") < 0;
+                    var (runs, crossedRuns) = reference.ModeRuns.GetValueOrDefault(tid);
+                    reference.ModeRuns[tid] = (runs + 1, crossedRuns + (crossed ? 1 : 0));
+                }
             }
         }
         foreach (var (tid, entered) in entryAt)
+        {
             reference.GuestNs[tid] = reference.GuestNs.GetValueOrDefault(tid) + (last - entered);
+            reference.AddModeTime(tid, entryRip[tid], last - entered);
+        }
         return reference;
+    }
+
+    private void AddModeTime(int tid, long rip, long ns)
+    {
+        var byMode = rip < 0 ? GuestKernelNs : GuestUserNs;
+        byMode[tid] = byMode.GetValueOrDefault(tid) + ns;
     }
 
     private static long FieldValue(string fields, string key)

@@ -134,6 +134,9 @@ internal sealed class KvmTracker
             _counters.KvmEventsWithoutThread++;
             return;
         }
+        // Out of guest, a run that ended without its exit still has time to charge: to the space it ran in.
+        if (!t.InGuest)
+            AttributeGuestRun(t);
         t.GuestCr3 = cr3 & Cr3SpaceMask;
         t.HasGuestCr3 = true;
     }

@@ -24,6 +24,8 @@ internal static class WindowText
             foreach (var v in vm.Vcpus)
             {
                 sb.Append(c, $"  vcpu {v.VcpuId} tid={v.Tid} {v.Times}\n");
+                if (!v.GuestModes.IsEmpty)
+                    sb.Append(c, $"   guest modes {v.GuestModes}\n");
                 foreach (var x in v.Exits)
                     sb.Append(c, $"   exit {x.Reason} {Latency(x.Latency)}\n");
             }
@@ -32,6 +34,8 @@ internal static class WindowText
             sb.Append(c, $"  qemu {Disk(vm.QemuDisk)}\n  block {Disk(vm.BlockDisk)}\n  net {vm.Network}\n");
             foreach (var i in vm.Interferers)
                 sb.Append(c, $"  interferer {i.Culprit} {i.PreemptedNs}\n");
+            foreach (var g in vm.GuestSpaces)
+                sb.Append(c, $"  space {g.Cr3} {g.GuestNs}\n");
         }
     }
 
