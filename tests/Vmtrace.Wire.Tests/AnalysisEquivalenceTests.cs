@@ -21,16 +21,40 @@ public sealed class AnalysisEquivalenceTests
     public void Analyze_ThroughTheWire_SameWindowsAsDirect(string trace, string? vmmap)
     {
         var inventory = vmmap is null ? [] : VmMapJson.Parse(File.ReadAllText(Corpus.Path(vmmap)));
-        string direct = Direct(trace, inventory, out int windows);
-        string viaWire = ThroughWire(trace, inventory, out long batches);
+        string direct = Direct(Corpus.Path(trace), inventory, out int windows);
+        string viaWire = ThroughWire(Corpus.Path(trace), inventory, out long batches);
         Assert.True(windows > 0, $"{trace}: no window");
         Assert.True(batches > 1, $"{trace}: one batch only, the test would not cross batch boundaries");
         Assert.Equal(direct, viaWire);
     }
 
-    private static string Direct(string trace, IReadOnlyList<VmInventory> inventory, out int windowCount)
+    /// <summary>
+    /// The research's addons_vcpu_enter_guest (CR3) and the guest RIPs reach the worker: the hand-built trace (no real one has
+    /// the CR3 tracepoint) gives the same windows, guest modes and address spaces included, through the wire.
+    /// </summary>
+    [Fact]
+    public void Analyze_Cr3TraceThroughTheWire_SameGuestModesAndSpacesAsDirect()
     {
-        using var source = TraceOpener.Open(Corpus.Path(trace));
+        var dir = Directory.CreateTempSubdirectory("vmtrace-cr3-wire-");
+        try
+        {
+            string trace = GuestSpaceTrace.WriteTo(dir.FullName);
+            string direct = Direct(trace, [], out int windows);
+            string viaWire = ThroughWire(trace, [], out _);
+            Assert.True(windows > 0);
+            Assert.Contains("\"0x3000\"", direct, StringComparison.Ordinal);
+            Assert.Contains("\"CrossedRuns\": 2", direct, StringComparison.Ordinal);
+            Assert.Equal(direct, viaWire);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static string Direct(string path, IReadOnlyList<VmInventory> inventory, out int windowCount)
+    {
+        using var source = TraceOpener.Open(path);
         var analysis = new HostAnalysis();
         analysis.AddThreadNames(source.InitialThreadNames);
         foreach (var vm in inventory)
@@ -51,10 +75,10 @@ public sealed class AnalysisEquivalenceTests
     }
 
     /// <summary>Agent: inventory record, then batches each followed by a heartbeat. Worker: replays them in order.</summary>
-    private static string ThroughWire(string trace, IReadOnlyList<VmInventory> inventory, out long batches)
+    private static string ThroughWire(string path, IReadOnlyList<VmInventory> inventory, out long batches)
     {
         var records = new List<byte[]>();
-        using (var source = TraceOpener.Open(Corpus.Path(trace)))
+        using (var source = TraceOpener.Open(path))
         {
             var host = new HostRecordWriter("host-under-test", "run-1");
             records.Add(host.Inventory(new WireInventory(inventory.Select(InventoryMapping.ToWire).ToList(),
