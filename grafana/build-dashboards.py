@@ -194,6 +194,24 @@ b.panel("table", "Wait causes per vCPU", "ns",
         [(f'SELECT {WAIT_CAUSES} FROM "vmtrace_vcpu_wait" WHERE {H} AND {V} AND $timeFilter GROUP BY "vcpu"', None)],
         w=12, h=8, fmt="table", thresholds=GREEN,
         description="Each vCPU's blocked time over the range by what ended its waits.")
+b.panel("timeseries", "Guest mode at entry (kernel / user)", "suffix: vCPU",
+        [(f'SELECT sum("guest_kernel_ns") {FRACTION} AS "guest kernel", sum("guest_user_ns") {FRACTION} AS "guest user" '
+          f'FROM "vmtrace_vm_guest" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval) fill(none)', None)],
+        w=12, h=8, interval="1s", stacked=True, options=LEGEND_TABLE,
+        description="vCPUs' worth of guest time by the guest's mode when it was entered (the guest RIP of kvm_entry, else of the previous "
+                    "kvm_exit: upper half kernel, lower half user). Runs that exited in the other mode are counted per vCPU below "
+                    "(docs/metrics.md, Guest address spaces and modes).")
+b.panel("table", "Guest mode per vCPU", "ns",
+        [(f'SELECT sum("guest_kernel_ns") AS "kernel", sum("guest_user_ns") AS "user", sum("guest_runs") AS "runs", '
+          f'sum("guest_crossed_runs") AS "runs that changed mode" FROM "vmtrace_vcpu_guest" WHERE {H} AND {V} AND $timeFilter GROUP BY "vcpu"', None)],
+        w=12, h=8, fmt="table", thresholds=GREEN,
+        description="Each vCPU's guest time by mode at entry over the range, its runs with the RIP known at both ends, and those that "
+                    "changed mode (where the split by entry mode is unsure).")
+b.panel("timeseries", "Guest address spaces (CR3)", "suffix: vCPU",
+        [(f'SELECT sum("guest_ns") {FRACTION} FROM "vmtrace_guest_space" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "cr3" fill(none)', "$tag_cr3")],
+        w=24, h=8, interval="1s", stacked=True, options=LEGEND_TABLE,
+        description="vCPUs' worth of guest time by the guest CR3 it was entered with (the research kernel's addons_vcpu_enter_guest): the "
+                    "top 8 per window, other, and unknown (no such event: every stock kernel).")
 b.panel("timeseries", "VM exits by reason (rate)", "ops",
         [(f'SELECT sum("count") {PER_S} FROM "vmtrace_exit" WHERE {H} AND {V} AND $timeFilter GROUP BY time($__interval), "reason", "isa", "reason_name" fill(none)', "$tag_reason_name ($tag_isa $tag_reason)")],
         w=12, interval="1s", options=LEGEND_TABLE, links=to_vm("${host}", "${vm}")[1:], description="Reason numbers are the tracer's exit_reason, named in the table of the host's ISA (vmx: 12 HLT, 48 EPT_VIOLATION; svm: 120 = 0x78 HLT, 1024 = 0x400 NPF); no name when the trace does not say its ISA.")

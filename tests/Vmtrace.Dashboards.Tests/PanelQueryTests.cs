@@ -15,11 +15,14 @@ namespace Vmtrace.Dashboards.Tests;
 public sealed partial class PanelQueryTests(FilledInflux influx) : IClassFixture<FilledInflux>
 {
     /// <summary>
-    /// Panels that only KVM events fill: empty on every TCG trace, filled by hip24. (The fleet's exit-rate ranking
+    /// Panels that only KVM events fill: empty on every TCG trace, filled by hip24 (its guest address spaces all unknown). (The fleet's exit-rate ranking
     /// is not among them: it reads vmtrace_vm's exits field, which TCG VMs report as 0.)
     /// </summary>
     private static readonly string[] KvmOnly =
     [
+        "vm-detail.json / Guest mode at entry (kernel / user)",
+        "vm-detail.json / Guest mode per vCPU",
+        "vm-detail.json / Guest address spaces (CR3)",
         "vm-detail.json / VM exits by reason (rate)",
         "vm-detail.json / VM exit handling latency p50 / p95 / p99",
         "exits.json / Exits by reason (perf kvm stat)",
