@@ -8,7 +8,8 @@ namespace Vmtrace.InfluxDb;
 /// <summary>
 /// The points vmtrace writes for one closed window (docs/schema.md, <see cref="MetricSchema.LineProtocol"/>): the same text
 /// from <c>vmtrace analyze --format line-protocol</c> and from the worker's InfluxDB sink. Timestamp = window start.
-/// Tags are bounded: host, vm, vcpu, reason (exit reason number), layer (qemu|block), culprit (top N per VM). The workload
+/// Tags are bounded: host, vm, vcpu, reason (exit reason number), layer (qemu|block), culprit (top N per VM), cr3 (top 8
+/// per VM and window, plus other and unknown: new guest processes make new values over time). The workload
 /// class of each VM and window comes from the shipped <see cref="WorkloadModel"/>. Names
 /// (host, vm, culprit) are written with <see cref="LineProtocolWriter.NameTag"/>: whatever a trace calls a VM or thread,
 /// every point is stored in its own series.

@@ -174,16 +174,14 @@ internal sealed class KvmTracker
             return;
         long rip = e.Get(FieldRole.GuestRip, NoValue);
         var exitMode = rip != NoValue ? ModeOf(rip) : GuestMode.Unknown;
-        if (t.InGuest)
+        // The run's time (or what is left of a run that ended without its exit) to the space it ran in, before that is cleared.
+        AttributeGuestRun(t);
+        if (t.InGuest && t.RunMode != GuestMode.Unknown && exitMode != GuestMode.Unknown)
         {
-            AttributeGuestRun(t);
-            if (t.RunMode != GuestMode.Unknown && exitMode != GuestMode.Unknown)
-            {
-                var window = t.Vcpu!.Window;
-                window.GuestModeRuns++;
-                if (exitMode != t.RunMode)
-                    window.GuestCrossedRuns++;
-            }
+            var window = t.Vcpu!.Window;
+            window.GuestModeRuns++;
+            if (exitMode != t.RunMode)
+                window.GuestCrossedRuns++;
         }
         if (exitMode != GuestMode.Unknown)
             t.RipMode = exitMode;
