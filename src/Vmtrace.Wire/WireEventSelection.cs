@@ -42,7 +42,9 @@ public static class WireEventSelection
         Set([FieldRole.Tid, FieldRole.NewComm], KnownEvent.TaskRename);
         Set([FieldRole.Tid, FieldRole.Pid, FieldRole.Ppid], KnownEvent.StatedumpProcessState);
 
-        Set([FieldRole.VcpuId], KnownEvent.KvmEntry, KnownEvent.VcpuEnterGuest);
+        Set([FieldRole.VcpuId], KnownEvent.KvmEntry);
+        Set([FieldRole.VcpuId, FieldRole.Cr3, FieldRole.Sp], KnownEvent.VcpuEnterGuest);
+        Set([FieldRole.GuestPgd, FieldRole.NestedVmcs, FieldRole.TdpEnabled], KnownEvent.KvmNestedVmenter);
         Set([FieldRole.VcpuId, FieldRole.ExitReason, FieldRole.Isa], KnownEvent.KvmExit);
         Set([FieldRole.VcpuId, FieldRole.ExitReason], KnownEvent.KvmNestedVmexit, KnownEvent.KvmNestedVmexitInject);
         Set([FieldRole.Reason, FieldRole.Errno], KnownEvent.KvmUserspaceExit);

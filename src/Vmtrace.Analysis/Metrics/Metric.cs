@@ -61,6 +61,8 @@ public enum MetricLevel
     Culprit,
     /// <summary>An interference episode (a run of windows of one VM and resource).</summary>
     Episode,
+    /// <summary>A vCPU of an L2 guest that a VM runs (nested virtualisation).</summary>
+    NestedVcpu,
 }
 
 /// <summary>A line protocol tag of a measurement.</summary>

@@ -68,6 +68,7 @@ public static class MetricsMerge
                 Identity = parts[^1].Identity,
                 PreemptedIntervals = parts.Aggregate(default(DurationSpread), (acc, p) => acc.Merge(p.PreemptedIntervals)),
                 WaitCauses = vcpus.Aggregate(default(WaitCauses), (acc, v) => acc.Add(v.WaitCauses)),
+                Nested = NestedGuestMetrics.Merge(parts.SelectMany(p => p.Nested)),
             });
         }
         return new WindowMetrics(start, end, cpus, vms);

@@ -20,4 +20,7 @@ public sealed record VmMetrics(
 
     /// <summary>Its vCPUs' blocked waits that ended in the window, by what ended them (the sum of <see cref="VcpuMetrics.WaitCauses"/>).</summary>
     public WaitCauses WaitCauses { get; init; }
+
+    /// <summary>The L2 guests its vCPUs ran (nested virtualisation), with their vCPUs' time by state; empty when none.</summary>
+    public IReadOnlyList<NestedGuestMetrics> Nested { get; init; } = [];
 }

@@ -76,6 +76,9 @@ internal sealed class ThreadInfo
     public long PendingExitTime { get; set; } = -1;
     public int PendingExitReason { get; set; }
 
+    /// <summary>Its nested state when it is an L1 vCPU thread that ran an L2 guest (the nested tracker's), else null.</summary>
+    public Trackers.NestedThread? Nested { get; set; }
+
     /// <summary>Replaces the name when it differs; true when it changed (the caller reclassifies).</summary>
     public bool SetComm(ReadOnlySpan<byte> utf8)
     {

@@ -78,10 +78,28 @@ internal static class AnalysisJson
             Array(j, Layout.PreemptedBy, vm.Interferers);
             Object(j, Layout.VmWaitCauses, vm.WaitCauses);
             Object(j, Layout.Workload, workload(vm));
+            Nested(j, vm.Nested);
             j.WriteEndObject();
         }
         j.WriteEndArray();
         j.WriteEndObject();
+    }
+
+    /// <summary>The L2 guests the VM's vCPUs ran (left out when none: traces without nested virtualisation).</summary>
+    private static void Nested(Utf8JsonWriter j, IReadOnlyList<NestedGuestMetrics> guests)
+    {
+        if (guests.Count == 0)
+            return;
+        var fields = new JsonFields(j);
+        j.WriteStartArray("nested");
+        foreach (var g in guests)
+        {
+            j.WriteStartObject();
+            MetricSchema.NestedOutput.JsonGuest.Write(fields, g);
+            Array(j, MetricSchema.NestedOutput.JsonVcpu, g.Vcpus);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
     }
 
     /// <summary>The fused host+guest analysis (with --guest): per guest thread, its run time by its vCPU thread's host state.</summary>
