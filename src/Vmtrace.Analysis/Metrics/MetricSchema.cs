@@ -693,7 +693,7 @@ public static class MetricSchema
 
         public static readonly Metric<NestedVcpuMetrics> Vmcs = Metric.Text<NestedVcpuMetrics>("vmcs", MetricKind.Label,
             "NestedVcpuMetrics.Vmcs", "the L1 address of its vmcs12 (VMX) or vmcb (SVM) from kvm_nested_vmenter, empty when the trace has none",
-            v => v.Vmcs);
+            v => v.Vmcs.Length > 0 ? v.Vmcs : null);
 
         public static readonly Metric<NestedVcpuMetrics> L1Vcpu = Metric.Integer<NestedVcpuMetrics>("l1_vcpu", MetricKind.Identifier,
             "NestedVcpuMetrics.L1Vcpu", "the L1 vCPU (the VM's vCPU id) last seen entering it", v => v.L1Vcpu);

@@ -34,12 +34,16 @@ internal sealed class NestedThread
 /// <summary>An L2 guest of one L1 VM.</summary>
 internal sealed class NestedL2
 {
-    public NestedL2(int index, VmInfo vm, string name)
+    public NestedL2(int index, VmInfo vm, string name, long l1Cr3)
     {
         Index = index;
         Vm = vm;
         Name = name;
+        L1Cr3 = l1Cr3;
     }
+
+    /// <summary>The CR3 of the L1 process running it when the research's addons_vcpu_enter_guest named it, else 0.</summary>
+    public long L1Cr3 { get; }
 
     public int Index { get; }
     public VmInfo Vm { get; }
@@ -246,8 +250,9 @@ internal sealed class NestedTracker
 
     /// <summary>
     /// The research's addons_vcpu_enter_guest (cr3tmp: the guest's CR3 at the entry). After the L1's VMLAUNCH/VMRESUME it
-    /// names the L2 by the L1 CR3 of the thread's last entry into its L1 (the L1 process running the L2); otherwise, on an
-    /// entry into the L1, it remembers that CR3.
+    /// names the L2 by the L1 CR3 of the thread's last entry into its L1 (the L1 process running the L2). After an exit of the
+    /// L2, an entry with that L1 CR3 enters the L1: the exit was reflected to it (those traces have no kvm_nested_vmexit_inject).
+    /// Otherwise, on an entry into the L1, it remembers that CR3.
     /// </summary>
     public void OnVcpuEnterGuest(in TraceEvent e, ThreadInfo? running, long now)
     {
@@ -260,7 +265,13 @@ internal sealed class NestedTracker
         if (entersL2 && _l1Cr3.TryGetValue(t.Tid, out long l1Cr3))
         {
             _scheduler.Charge(t, now);
-            Enter(t, vm, "l1cr3:0x" + l1Cr3.ToString("x", CultureInfo.InvariantCulture), -1L - t.Tid);
+            Enter(t, vm, "l1cr3:0x" + l1Cr3.ToString("x", CultureInfo.InvariantCulture), -1L - t.Tid, l1Cr3);
+        }
+        else if (n is { Mode: NestedMode.L0Root, InjectPending: false, Current: { } current } && current.Guest.L1Cr3 == cr3 && cr3 != 0)
+        {
+            _scheduler.Charge(t, now);
+            n.InjectPending = true;
+            current.ReflectedExits++;
         }
         else if (n is null || n.Mode == NestedMode.None || n.Mode == NestedMode.L1Root || (n.Mode == NestedMode.L0Root && n.InjectPending))
         {
@@ -268,12 +279,12 @@ internal sealed class NestedTracker
         }
     }
 
-    private void Enter(ThreadInfo t, VmInfo vm, string name, long key)
+    private void Enter(ThreadInfo t, VmInfo vm, string name, long key, long l1Cr3 = 0)
     {
         Active = true;
         if (!_guestsByName.TryGetValue((vm.Index, name), out var guest))
         {
-            guest = new NestedL2(_guests.Count, vm, name);
+            guest = new NestedL2(_guests.Count, vm, name, l1Cr3);
             _guests.Add(guest);
             _guestsByName[(vm.Index, name)] = guest;
         }
@@ -398,6 +409,7 @@ internal sealed class NestedTracker
         {
             w.Int32(g.Vm.Index);
             w.String(g.Name);
+            w.Int64(g.L1Cr3);
             w.Count(g.Vcpus.Count);
             foreach (var v in g.Vcpus)
             {
@@ -437,7 +449,7 @@ internal sealed class NestedTracker
             string name = r.String();
             if (_guestsByName.ContainsKey((vm.Index, name)))
                 throw r.Damaged("nested guest " + name + " twice");
-            var g = new NestedL2(i, vm, name);
+            var g = new NestedL2(i, vm, name, r.Int64());
             _guests.Add(g);
             _guestsByName[(vm.Index, name)] = g;
             int vcpus = r.Count(8);

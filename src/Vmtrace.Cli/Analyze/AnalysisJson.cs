@@ -91,7 +91,7 @@ internal static class AnalysisJson
         if (guests.Count == 0)
             return;
         var fields = new JsonFields(j);
-        j.WriteStartArray("nested");
+        j.WriteStartArray(MetricSchema.NestedOutput.JsonGuest.Property);
         foreach (var g in guests)
         {
             j.WriteStartObject();

@@ -32,6 +32,11 @@ internal static class WindowText
             sb.Append(c, $"  qemu {Disk(vm.QemuDisk)}\n  block {Disk(vm.BlockDisk)}\n  net {vm.Network}\n");
             foreach (var i in vm.Interferers)
                 sb.Append(c, $"  interferer {i.Culprit} {i.PreemptedNs}\n");
+            foreach (var g in vm.Nested)
+            {
+                foreach (var v in g.Vcpus)
+                    sb.Append(c, $"  nested {g.L2} {v}\n");
+            }
         }
     }
 
