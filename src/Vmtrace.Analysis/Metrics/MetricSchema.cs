@@ -692,7 +692,7 @@ public static class MetricSchema
             "NestedVcpuMetrics.Vcpu", "the L2 vCPU, numbered within its L2 guest in the order first entered", v => v.Vcpu);
 
         public static readonly Metric<NestedVcpuMetrics> Vmcs = Metric.Text<NestedVcpuMetrics>("vmcs", MetricKind.Label,
-            "NestedVcpuMetrics.Vmcs", "the L1 address of its vmcs12 (VMX) or vmcb (SVM) from kvm_nested_vmenter, empty when the trace has none",
+            "NestedVcpuMetrics.Vmcs", "the L1 address of its vmcs12 (VMX) or vmcb (SVM) from kvm_nested_vmenter, left out when the trace has none",
             v => v.Vmcs.Length > 0 ? v.Vmcs : null);
 
         public static readonly Metric<NestedVcpuMetrics> L1Vcpu = Metric.Integer<NestedVcpuMetrics>("l1_vcpu", MetricKind.Identifier,
