@@ -36,6 +36,11 @@ public sealed class AnalysisCounters
     public long BlockIssuesWithoutThread { get; internal set; }
     /// <summary>Packets on a tap device not yet tied to a VM, with no tid and no thread known on their CPU to tie it: counted for no VM.</summary>
     public long NetEventsWithoutThread { get; internal set; }
+    /// <summary>
+    /// Nested events out of sequence: kvm_nested_vmexit or kvm_nested_vmexit_inject of a thread running no L2 (a nested exit
+    /// without its entry), kvm_nested_vmenter of a thread no VM owns, or a nested context ended by a lost kvm_exit. Ignored.
+    /// </summary>
+    public long NestedEventsOutOfSequence { get; internal set; }
 
     internal void WriteTo(Checkpoint.SectionWriter w)
     {
@@ -53,6 +58,7 @@ public sealed class AnalysisCounters
         w.Int64(EventsWithoutTid);
         w.Int64(BlockIssuesWithoutThread);
         w.Int64(NetEventsWithoutThread);
+        w.Int64(NestedEventsOutOfSequence);
     }
 
     internal void ReadFrom(Checkpoint.SectionReader r)
@@ -71,5 +77,6 @@ public sealed class AnalysisCounters
         EventsWithoutTid = r.Int64();
         BlockIssuesWithoutThread = r.Int64();
         NetEventsWithoutThread = r.Int64();
+        NestedEventsOutOfSequence = r.Int64();
     }
 }

@@ -26,6 +26,7 @@ public sealed partial class HostAnalysis
         var refs = new ThreadRefs();
         _identity.CollectThreads(refs);
         _scheduler.CollectThreads(refs);
+        _nested.CollectThreads(refs);
         CheckpointFile.WriteHeader(destination, 7);
         WriteSection(destination, CheckpointSection.Analysis, WriteAnalysisSection);
         WriteSection(destination, CheckpointSection.Identity, w => _identity.WriteCheckpoint(w, refs));
@@ -37,6 +38,7 @@ public sealed partial class HostAnalysis
         {
             _windows.WriteCheckpoint(w);
             _waitCauses.WriteCheckpoint(w, refs);
+            _nested.WriteCheckpoint(w, refs);
         });
     }
 
@@ -75,6 +77,7 @@ public sealed partial class HostAnalysis
         {
             restored._windows.ReadCheckpoint(r);
             restored._waitCauses.ReadCheckpoint(r, threads);
+            restored._nested.ReadCheckpoint(r, threads);
         });
         return restored;
     }

@@ -27,6 +27,7 @@ public sealed partial class HostAnalysis
     private readonly WindowTracker _windows;
     private readonly EpisodeDetector _episodes = new();
     private readonly WaitCauseTracker _waitCauses;
+    private readonly NestedTracker _nested;
     private bool _started;
     private bool _finished;
 
@@ -43,6 +44,8 @@ public sealed partial class HostAnalysis
         _network = new NetworkTracker(Counters, _identity, _scheduler);
         _windows = new WindowTracker(_options, _clock, Counters, _identity, _scheduler, _episodes);
         _waitCauses = new WaitCauseTracker(_identity, _scheduler);
+        _nested = new NestedTracker(Counters, _identity, _scheduler, _kvm);
+        _windows.Connect(_nested);
         _scheduler.Connect(_waitCauses);
         _kvm.Connect(_waitCauses);
     }
@@ -123,9 +126,23 @@ public sealed partial class HostAnalysis
 
         switch (known)
         {
-            case KnownEvent.KvmEntry: _kvm.OnKvmEntry(e, running, t); break;
-            case KnownEvent.KvmExit: _kvm.OnKvmExit(e, running, t); break;
-            case KnownEvent.VcpuEnterGuest: _kvm.OnVcpuEnterGuest(e, running); break;
+            case KnownEvent.KvmEntry:
+                _kvm.OnKvmEntry(e, running, t);
+                if (_nested.Active)
+                    _nested.OnKvmEntry(e, running);
+                break;
+            case KnownEvent.KvmExit:
+                _kvm.OnKvmExit(e, running, t);
+                if (_nested.Active)
+                    _nested.OnKvmExit(e, running);
+                break;
+            case KnownEvent.KvmNestedVmenter: _nested.OnNestedVmenter(e, running, t); break;
+            case KnownEvent.KvmNestedVmexit: _nested.OnNestedVmexit(e, running, t); break;
+            case KnownEvent.KvmNestedVmexitInject: _nested.OnNestedVmexitInject(e, running, t); break;
+            case KnownEvent.VcpuEnterGuest:
+                _kvm.OnVcpuEnterGuest(e, running);
+                _nested.OnVcpuEnterGuest(e, running, t);
+                break;
             case KnownEvent.SchedWakeup:
             case KnownEvent.SchedWaking:
             case KnownEvent.SchedWakeupNew: _scheduler.OnWakeup(e, cpu, running, t); break;
@@ -222,6 +239,8 @@ public sealed partial class HostAnalysis
     internal EpisodeDetector Episodes => _episodes;
 
     internal WaitCauseTracker WaitCauses => _waitCauses;
+
+    internal NestedTracker Nested => _nested;
 
     /// <summary>The thread of a kvm event when the CPU's model had none placed (traces without scheduler events).</summary>
     private ThreadInfo? ThreadOfKvmEvent(in TraceEvent e) => e.Tid > 0 && _identity.TryGetThread(e.Tid, out var t) ? t : null;

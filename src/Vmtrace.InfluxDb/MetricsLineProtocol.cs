@@ -107,6 +107,16 @@ public static class MetricsLineProtocol
                 Layout.GuestSpaces.Write(fields, g);
                 w.End(ts);
             }
+            foreach (var g in vm.Nested)
+            {
+                foreach (var v in g.Vcpus)
+                {
+                    Point(w, MetricSchema.NestedOutput.LineProtocol, host, vm.Vm).NameTag(MetricSchema.Tags.L2.Name, g.L2)
+                        .Tag(MetricSchema.Tags.L2Vcpu.Name, Int(v.Vcpu));
+                    MetricSchema.NestedOutput.LineProtocol.Write(fields, v);
+                    w.End(ts);
+                }
+            }
         }
     }
 

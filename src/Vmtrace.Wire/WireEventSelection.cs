@@ -45,6 +45,7 @@ public static class WireEventSelection
         // The guest RIP (kvm_entry's rip, kvm_exit's guest_rip) tells the guest mode; the research's vcpu_enter_guest its CR3 and SP.
         Set([FieldRole.VcpuId, FieldRole.GuestRip], KnownEvent.KvmEntry);
         Set([FieldRole.VcpuId, FieldRole.Cr3, FieldRole.Sp], KnownEvent.VcpuEnterGuest);
+        Set([FieldRole.GuestPgd, FieldRole.NestedVmcs, FieldRole.TdpEnabled], KnownEvent.KvmNestedVmenter);
         Set([FieldRole.VcpuId, FieldRole.ExitReason, FieldRole.Isa, FieldRole.GuestRip], KnownEvent.KvmExit);
         Set([FieldRole.VcpuId, FieldRole.ExitReason], KnownEvent.KvmNestedVmexit, KnownEvent.KvmNestedVmexitInject);
         Set([FieldRole.Reason, FieldRole.Errno], KnownEvent.KvmUserspaceExit);

@@ -62,6 +62,20 @@ internal sealed class ScriptedSource : EventSource
     private static readonly EventType ApicIpiType = new("kvm_apic_ipi", [new("icr_low", FieldKind.Unsigned), new("dest_id", FieldKind.Unsigned)]);
     private static readonly EventType MsiSetIrqType = new("kvm_msi_set_irq", [new("address", FieldKind.Unsigned), new("data", FieldKind.Unsigned)]);
 
+    // Nested virtualisation, with the fields of arch/x86/kvm/trace.h (kvm_nested_vmenter since guest_pgd was added) and the
+    // research's addons_vcpu_enter_guest (lttng-modules addons).
+    private static readonly EventType NestedVmenterType = new("kvm_nested_vmenter",
+        [new("rip", FieldKind.Unsigned), new("vmcb", FieldKind.Unsigned), new("nested_rip", FieldKind.Unsigned), new("int_ctl", FieldKind.Unsigned),
+         new("event_inj", FieldKind.Unsigned), new("tdp_enabled", FieldKind.Unsigned), new("guest_pgd", FieldKind.Unsigned), new("isa", FieldKind.Unsigned)]);
+    private static readonly EventType NestedVmexitType = new("kvm_nested_vmexit",
+        [new("vcpu_id", FieldKind.Unsigned), new("exit_reason", FieldKind.Unsigned), new("guest_rip", FieldKind.Unsigned), new("isa", FieldKind.Unsigned),
+         new("info1", FieldKind.Unsigned), new("info2", FieldKind.Unsigned), new("intr_info", FieldKind.Unsigned), new("error_code", FieldKind.Unsigned)]);
+    private static readonly EventType NestedVmexitInjectType = new("kvm_nested_vmexit_inject",
+        [new("exit_code", FieldKind.Unsigned), new("exit_info1", FieldKind.Unsigned), new("exit_info2", FieldKind.Unsigned),
+         new("exit_int_info", FieldKind.Unsigned), new("exit_int_info_err", FieldKind.Unsigned), new("isa", FieldKind.Unsigned)]);
+    private static readonly EventType EnterGuestType = new("addons_vcpu_enter_guest",
+        [new("vcpuID", FieldKind.Unsigned), new("cr3tmp", FieldKind.Unsigned), new("sptmp", FieldKind.Unsigned)]);
+
     private readonly List<(long Ts, int Cpu, int Tid, EventType Type, object[] Values)> _events = [];
     private readonly EventRecordBuffer _buffer = new();
     private int _index = -1;
@@ -175,4 +189,17 @@ internal sealed class ScriptedSource : EventSource
     public ScriptedSource ApicIpi(long ts, int cpu, int tid, int destId) => Add(ts, cpu, tid, ApicIpiType, 0xfd, destId);
 
     public ScriptedSource MsiSetIrq(long ts, int cpu, int tid) => Add(ts, cpu, tid, MsiSetIrqType, 0xfee00000, 0x28);
+
+    /// <summary>kvm_nested_vmenter (VMX, EPT on): the L1's VMLAUNCH/VMRESUME of the L2 vCPU whose vmcs12 is at <paramref name="vmcs"/>.</summary>
+    public ScriptedSource NestedVmenter(long ts, int cpu, int tid, long vmcs, long guestPgd) =>
+        Add(ts, cpu, tid, NestedVmenterType, 0x81000000, vmcs, 0x401000, 0, 0, 1, guestPgd, 1);
+
+    public ScriptedSource NestedVmexit(long ts, int cpu, int tid, int vcpu, int reason) =>
+        Add(ts, cpu, tid, NestedVmexitType, vcpu, reason, 0x401000, 1, 0, 0, 0, 0);
+
+    public ScriptedSource NestedVmexitInject(long ts, int cpu, int tid, int reason) =>
+        Add(ts, cpu, tid, NestedVmexitInjectType, reason, 0, 0, 0, 0, 1);
+
+    /// <summary>The research's addons_vcpu_enter_guest: the guest's CR3 at the entry.</summary>
+    public ScriptedSource EnterGuest(long ts, int cpu, int tid, int vcpu, long cr3) => Add(ts, cpu, tid, EnterGuestType, vcpu, cr3, 0x123f00);
 }

@@ -32,6 +32,7 @@ public sealed class InProcessPipelineTests(InfluxServer influx) : IClassFixture<
         { "hip24-allkvm", ["hip24-kvm-host-allkvm/host.trace.dat"] },
         { "hip24-pair-host", ["hip24-kvm-host-guest-pair/host.trace.dat"] },
         { "tc-onequemukvm", ["tracecompass-vm-xml-stubs/OneQemuKvm/host.xml"] },
+        { "nested-synthetic", ["samples/nested-synthetic/host.xml"] },  // vmtrace_nested (hand-written: no nested KVM was traced)
         { "novm-lttng-many-threads", ["tracecompass-test-traces-ctf/many-threads"] },
         { "novm-hip24-guest", ["hip24-kvm-host-guest-pair/guest-Salamander4.trace.dat"] },
     };

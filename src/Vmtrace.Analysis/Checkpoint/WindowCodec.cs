@@ -42,6 +42,7 @@ internal static class WindowCodec
             n.RxGaps.WriteTo(w);
             n.TxGaps.WriteTo(w);
             vm.PreemptedIntervals.WriteTo(w);
+            WriteNested(w, vm.Nested);
             w.Count(vm.Interferers.Count);
             foreach (var i in vm.Interferers)
             {
@@ -87,6 +88,7 @@ internal static class WindowCodec
                 TxGaps = DurationSpread.ReadFrom(r),
             };
             var preempted = DurationSpread.ReadFrom(r);
+            var nested = ReadNested(r);
             int interfererCount = r.Count(9);
             var interferers = new List<Interference>(interfererCount);
             for (int i = 0; i < interfererCount; i++)
@@ -102,9 +104,55 @@ internal static class WindowCodec
                 WaitCauses = vcpus.Aggregate(default(WaitCauses), (acc, v) => acc.Add(v.WaitCauses)),
                 GuestModes = vcpus.Aggregate(default(GuestModes), (acc, v) => acc.Add(v.GuestModes)),
                 GuestSpaces = spaces,
+                Nested = nested,
             });
         }
         return new WindowMetrics(start, end, cpus, vms);
+    }
+
+    private static void WriteNested(SectionWriter w, IReadOnlyList<NestedGuestMetrics> guests)
+    {
+        w.Count(guests.Count);
+        foreach (var g in guests)
+        {
+            w.String(g.L2);
+            w.Count(g.Vcpus.Count);
+            foreach (var v in g.Vcpus)
+            {
+                w.Int32(v.Vcpu);
+                w.String(v.Vmcs);
+                w.Int32(v.L1Vcpu);
+                w.Int64(v.Times.L2RunningNs);
+                w.Int64(v.Times.L1RootNs);
+                w.Int64(v.Times.L0RootNs);
+                w.Int64(v.Times.L1PreemptedNs);
+                w.Int64(v.Times.BlockedNs);
+                w.Int64(v.L2Exits);
+                w.Int64(v.ReflectedExits);
+                w.Int64(v.L1Exits);
+            }
+        }
+    }
+
+    private static IReadOnlyList<NestedGuestMetrics> ReadNested(SectionReader r)
+    {
+        int n = r.Count(2);
+        if (n == 0)
+            return [];
+        var guests = new List<NestedGuestMetrics>(n);
+        for (int i = 0; i < n; i++)
+        {
+            string name = r.String();
+            int count = r.Count(73);
+            var vcpus = new List<NestedVcpuMetrics>(count);
+            for (int k = 0; k < count; k++)
+            {
+                vcpus.Add(new NestedVcpuMetrics(r.Int32(), r.String(), r.Int32(),
+                    new NestedTimes(r.Int64(), r.Int64(), r.Int64(), r.Int64(), r.Int64()), r.Int64(), r.Int64(), r.Int64()));
+            }
+            guests.Add(new NestedGuestMetrics(name, vcpus));
+        }
+        return guests;
     }
 
     private static void WriteTimes(SectionWriter w, CpuTimes t)

@@ -63,6 +63,8 @@ public enum MetricLevel
     Episode,
     /// <summary>A guest address space (CR3) of a VM.</summary>
     GuestSpace,
+    /// <summary>A vCPU of an L2 guest that a VM runs (nested virtualisation).</summary>
+    NestedVcpu,
 }
 
 /// <summary>A line protocol tag of a measurement.</summary>

@@ -303,6 +303,10 @@ public static class MetricSchema
         public static readonly Metric<AnalysisCounters> NetEventsWithoutThread = Counter("net_events_without_thread", "NetEventsWithoutThread",
             "network events without a tid on a CPU whose thread is unknown: charged to no VM", c => c.NetEventsWithoutThread);
 
+        public static readonly Metric<AnalysisCounters> NestedEventsOutOfSequence = Counter("nested_events_out_of_sequence", "NestedEventsOutOfSequence",
+            "nested events that fit no L2 run (kvm_nested_vmexit or _inject of a thread running no L2, kvm_nested_vmenter of no VM's thread, " +
+            "a nested context ended by a lost kvm_exit): ignored", c => c.NestedEventsOutOfSequence);
+
         public static readonly Metric<AnalysisCounters> TimeJumps = Counter("time_jumps", "TimeJumps",
             "gaps between consecutive events longer than AnalysisOptions.MaxGapNs (not analysed)", c => c.TimeJumps);
 
@@ -409,6 +413,8 @@ public static class MetricSchema
         public static readonly MetricTag Instance = new("instance", "one per worker process");
         public static readonly MetricTag Resource = new("resource", "what an episode's VM lost: cpu or exits");
         public static readonly MetricTag Cr3 = new("cr3", "a guest address space: the top 8 CR3s per VM and window (hexadecimal), other, unknown");
+        public static readonly MetricTag L2 = new("l2", "an L2 guest the VM runs: ept:0x… (its nested page table root), l1cr3:0x… (the L1 process running it) or unknown");
+        public static readonly MetricTag L2Vcpu = new("l2_vcpu", "the L2 guest's vCPU, numbered in the order first entered");
     }
 
     /// <summary>The JSON of <c>vmtrace analyze --format json</c>: the objects under <c>total</c> and each of <c>windows[]</c>.</summary>
@@ -426,7 +432,7 @@ public static class MetricSchema
             CounterFigures.UnmatchedCompletions.Of(Analysis), CounterFigures.KvmEventsWithoutThread.Of(Analysis),
             CounterFigures.UnattributedQemuDiskEvents.Of(Analysis), CounterFigures.EventsWithoutTid.Of(Analysis),
             CounterFigures.BlockIssuesWithoutThread.Of(Analysis), CounterFigures.NetEventsWithoutThread.Of(Analysis),
-            CounterFigures.TimeJumps.Of(Analysis), CounterFigures.TimeJumpNs.Of(Analysis),
+            CounterFigures.TimeJumps.Of(Analysis), CounterFigures.TimeJumpNs.Of(Analysis), CounterFigures.NestedEventsOutOfSequence.Of(Analysis),
         ]);
 
         public static readonly MetricGroup<WindowMetrics> Window = new(MetricFormat.Json, "windows[]", MetricLevel.Window,
@@ -737,8 +743,78 @@ public static class MetricSchema
         public static readonly ImmutableArray<MetricGroup> All = [Episode, Culprit];
     }
 
+    /// <summary>One vCPU of an L2 guest that a VM runs (docs/metrics.md, "Nested VMs"). Synthetic traces only: no nested KVM was traced.</summary>
+    public static class NestedFigures
+    {
+        public static readonly Metric<NestedGuestMetrics> L2 = Metric.Text<NestedGuestMetrics>("l2", MetricKind.Label, "NestedGuestMetrics.L2",
+            "the L2 guest: ept:0x… (the nested page table root kvm_nested_vmenter gives), l1cr3:0x… (the L1 process running it, from " +
+            "addons_vcpu_enter_guest) or unknown", g => g.L2);
+
+        public static readonly Metric<NestedVcpuMetrics> Vcpu = Metric.Integer<NestedVcpuMetrics>("l2_vcpu", MetricKind.Identifier,
+            "NestedVcpuMetrics.Vcpu", "the L2 vCPU, numbered within its L2 guest in the order first entered", v => v.Vcpu);
+
+        public static readonly Metric<NestedVcpuMetrics> Vmcs = Metric.Text<NestedVcpuMetrics>("vmcs", MetricKind.Label,
+            "NestedVcpuMetrics.Vmcs", "the L1 address of its vmcs12 (VMX) or vmcb (SVM) from kvm_nested_vmenter, left out when the trace has none",
+            v => v.Vmcs.Length > 0 ? v.Vmcs : null);
+
+        public static readonly Metric<NestedVcpuMetrics> L1Vcpu = Metric.Integer<NestedVcpuMetrics>("l1_vcpu", MetricKind.Identifier,
+            "NestedVcpuMetrics.L1Vcpu", "the L1 vCPU (the VM's vCPU id) last seen entering it", v => v.L1Vcpu);
+
+        public static readonly Metric<NestedVcpuMetrics> L2RunningNs = Metric.Integer<NestedVcpuMetrics>("l2_running_ns", MetricKind.DurationNs,
+            "NestedTimes.L2RunningNs", "L2 running (nested non-root): the L1 vCPU thread in guest mode running the L2", v => v.Times.L2RunningNs);
+
+        public static readonly Metric<NestedVcpuMetrics> L1RootNs = Metric.Integer<NestedVcpuMetrics>("l1_root_ns", MetricKind.DurationNs,
+            "NestedTimes.L1RootNs", "L1 root (nested root): in guest mode running the L1 hypervisor, from the entry after an exit of the L2 was " +
+            "reflected to it (kvm_nested_vmexit_inject) to its next VMLAUNCH/VMRESUME", v => v.Times.L1RootNs);
+
+        public static readonly Metric<NestedVcpuMetrics> L0RootNs = Metric.Integer<NestedVcpuMetrics>("l0_root_ns", MetricKind.DurationNs,
+            "NestedTimes.L0RootNs", "L0 root: on a pCPU in the host (out of guest mode) in the L2's nested context: handling or reflecting the " +
+            "L2's exits, emulating the L1's VMLAUNCH/VMRESUME, handling the L1's exits while it works for the L2", v => v.Times.L0RootNs);
+
+        public static readonly Metric<NestedVcpuMetrics> L1PreemptedNs = Metric.Integer<NestedVcpuMetrics>("l1_preempted_ns", MetricKind.DurationNs,
+            "NestedTimes.L1PreemptedNs", "L1 preempted: the L1 vCPU thread off a pCPU while runnable (preempted, or woken and waiting) in the L2's " +
+            "nested context", v => v.Times.L1PreemptedNs);
+
+        public static readonly Metric<NestedVcpuMetrics> BlockedNs = Metric.Integer<NestedVcpuMetrics>("l1_blocked_ns", MetricKind.DurationNs,
+            "NestedTimes.BlockedNs", "the L1 vCPU thread sleeping on the host in the L2's nested context", v => v.Times.BlockedNs);
+
+        public static readonly Metric<NestedVcpuMetrics> L2Exits = Metric.Integer<NestedVcpuMetrics>("l2_exits", MetricKind.Count,
+            "NestedVcpuMetrics.L2Exits", "exits of the L2 (kvm_exit while it ran)", v => v.L2Exits);
+
+        public static readonly Metric<NestedVcpuMetrics> ReflectedExits = Metric.Integer<NestedVcpuMetrics>("reflected_exits", MetricKind.Count,
+            "NestedVcpuMetrics.ReflectedExits", "those L0 reflected to the L1 (kvm_nested_vmexit_inject); the others L0 handled itself",
+            v => v.ReflectedExits);
+
+        public static readonly Metric<NestedVcpuMetrics> L1Exits = Metric.Integer<NestedVcpuMetrics>("l1_exits", MetricKind.Count,
+            "NestedVcpuMetrics.L1Exits", "exits the L1 made to L0 while handling the L2's exits (other than its VMLAUNCH/VMRESUME and HLT)",
+            v => v.L1Exits);
+
+        public static readonly ImmutableArray<Metric<NestedVcpuMetrics>> All =
+            [Vcpu, Vmcs, L1Vcpu, L2RunningNs, L1RootNs, L0RootNs, L1PreemptedNs, BlockedNs, L2Exits, ReflectedExits, L1Exits];
+    }
+
+    /// <summary>
+    /// The outputs of nested virtualisation (docs/metrics.md, "Nested VMs"): the JSON objects under each VM and the line protocol
+    /// measurement. Apart from <see cref="Json.All"/> and <see cref="LineProtocol.All"/>, which every real trace's output and the
+    /// dashboards cover: no real trace has nested KVM, these are tested on synthetic traces only.
+    /// </summary>
+    public static class NestedOutput
+    {
+        public static readonly MetricGroup<NestedGuestMetrics> JsonGuest = new(MetricFormat.Json, "windows[].vms[].nested[]", MetricLevel.Vm,
+            [NestedFigures.L2], when: "when the VM's vCPUs ran L2 guests");
+
+        public static readonly MetricGroup<NestedVcpuMetrics> JsonVcpu = new(MetricFormat.Json, "windows[].vms[].nested[].vcpus[]",
+            MetricLevel.NestedVcpu, NestedFigures.All);
+
+        public static readonly MetricGroup<NestedVcpuMetrics> LineProtocol = new(MetricFormat.LineProtocol, "vmtrace_nested", MetricLevel.NestedVcpu,
+            [.. NestedFigures.All.Where(m => m != NestedFigures.Vcpu && m != NestedFigures.Vmcs)], [Tags.Host, Tags.Vm, Tags.L2, Tags.L2Vcpu],
+            "one point per L2 vCPU with figures in the window");
+
+        public static readonly ImmutableArray<MetricGroup> All = [JsonGuest, JsonVcpu, LineProtocol];
+    }
+
     /// <summary>Every group of every output.</summary>
-    public static IEnumerable<MetricGroup> Groups => [.. Json.All, Csv.Row, .. LineProtocol.All, .. EpisodeJson.All];
+    public static IEnumerable<MetricGroup> Groups => [.. Json.All, Csv.Row, .. LineProtocol.All, .. EpisodeJson.All, .. NestedOutput.All];
 
     /// <summary>Every figure of the table, once, in the order of first appearance.</summary>
     public static IReadOnlyList<Metric> Figures => [.. Groups.SelectMany(g => g.Fields).Select(m => m.Figure).Distinct()];

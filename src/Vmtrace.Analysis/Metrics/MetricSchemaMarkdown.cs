@@ -93,6 +93,22 @@ public static class MetricSchemaMarkdown
 
         md.Append("""
 
+            ## Nested VMs (synthetic traces only)
+
+            When a VM's vCPUs run L2 guests (nested virtualisation, [metrics.md](metrics.md#nested-vms)), each VM object of the
+            JSON has a `nested` array and the line protocol has one more measurement. They are left out otherwise, and no real
+            trace with nested KVM has been analysed: they are tested on synthetic traces only.
+
+
+            """);
+        md.Append("| object or measurement | tags | fields |\n|---|---|---|\n");
+        foreach (var g in MetricSchema.NestedOutput.All)
+        {
+            md.Append("| `").Append(g.Name).Append("` | ").AppendJoin(", ", g.Tags.Select(t => "`" + t.Name + "`: " + t.Description)).Append(" | ")
+                .AppendJoin(", ", g.Fields.Select(Typed)).Append(" |\n");
+        }
+        md.Append("""
+
             ## Every figure
 
             Unit and kind, what the value is about (level), where each output writes it (JSON path, CSV column, measurement
@@ -136,6 +152,7 @@ public static class MetricSchemaMarkdown
         MetricLevel.DiskLayer => "disk layer",
         MetricLevel.Episode => "episode",
         MetricLevel.GuestSpace => "guest address space",
+        MetricLevel.NestedVcpu => "L2 vCPU",
         _ => "culprit",
     };
 

@@ -70,6 +70,7 @@ public static class MetricsMerge
                 WaitCauses = vcpus.Aggregate(default(WaitCauses), (acc, v) => acc.Add(v.WaitCauses)),
                 GuestModes = vcpus.Aggregate(default(GuestModes), (acc, v) => acc.Add(v.GuestModes)),
                 GuestSpaces = GuestSpace.TopOf(parts.SelectMany(p => p.GuestSpaces)),
+                Nested = NestedGuestMetrics.Merge(parts.SelectMany(p => p.Nested)),
             });
         }
         return new WindowMetrics(start, end, cpus, vms);

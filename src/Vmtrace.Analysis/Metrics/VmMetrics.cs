@@ -26,4 +26,6 @@ public sealed record VmMetrics(
 
     /// <summary>Its guest time by guest address space (CR3 at entry): the top <see cref="GuestSpace.Top"/>, then "other".</summary>
     public IReadOnlyList<GuestSpace> GuestSpaces { get; init; } = [];
+    /// <summary>The L2 guests its vCPUs ran (nested virtualisation), with their vCPUs' time by state; empty when none.</summary>
+    public IReadOnlyList<NestedGuestMetrics> Nested { get; init; } = [];
 }

@@ -84,6 +84,8 @@ internal sealed class ThreadInfo
     public bool HasGuestCr3 { get; set; }
     /// <summary>The guest address space (CR3, PCID bits cleared) of the run in progress.</summary>
     public long GuestCr3 { get; set; }
+    /// <summary>Its nested state when it is an L1 vCPU thread that ran an L2 guest (the nested tracker's), else null.</summary>
+    public Trackers.NestedThread? Nested { get; set; }
 
     /// <summary>Replaces the name when it differs; true when it changed (the caller reclassifies).</summary>
     public bool SetComm(ReadOnlySpan<byte> utf8)

@@ -40,7 +40,7 @@ internal sealed class KvmTracker
     /// tid there) when it has one, else its own tid, else the CPU's current thread (XML stubs, LTTng without a tid context).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ThreadInfo? ThreadOf(in TraceEvent e, ThreadInfo? running)
+    internal ThreadInfo? ThreadOf(in TraceEvent e, ThreadInfo? running)
     {
         if (e.Tid > 0)
             return running ?? _identity.Thread(e.Tid);
@@ -163,6 +163,8 @@ internal sealed class KvmTracker
         t.GuestSinceEntryNs = 0;
         t.InGuest = false;
         t.Since = Math.Max(t.Since, now);
+        if (t.Nested is { } nested)
+            NestedTracker.LoseExit(nested, _counters);
     }
 
     /// <param name="running">The event's thread as the scheduler placed it on its CPU, or null (see <see cref="ThreadOf"/>).</param>

@@ -498,6 +498,8 @@ internal sealed class SchedulerTracker
         var vm = t.Vm;
         if (vm is null)
             return;
+        if (t.Nested is { } nested)
+            NestedTracker.Charge(t, nested, d, _schedulerSeen);
         var vcpu = t.Vcpu;
         switch (t.State)
         {

@@ -17,6 +17,7 @@ internal sealed class WindowTracker
     private readonly EpisodeDetector _episodes;
     private readonly List<WindowMetrics> _closed = [];
     private long _windowStart;
+    private NestedTracker? _nested;
 
     public WindowTracker(AnalysisOptions options, EventClock clock, AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler,
         EpisodeDetector episodes)
@@ -29,6 +30,9 @@ internal sealed class WindowTracker
         _scheduler = scheduler;
         _episodes = episodes;
     }
+
+    /// <summary>The L2 guests' figures are snapshotted and cleared with the VMs'.</summary>
+    public void Connect(NestedTracker nested) => _nested = nested;
 
     /// <summary>Start of the open window.</summary>
     public long Start => _windowStart;
@@ -126,6 +130,7 @@ internal sealed class WindowTracker
             foreach (var v in vm.Vcpus)
                 v.Window.Clear();
         }
+        _nested?.ClearWindow();
         _windowStart = end;
         _clock.WindowEnd = NextWindowEnd(end);
     }
@@ -184,6 +189,7 @@ internal sealed class WindowTracker
             {
                 Identity = vm.Identity, PreemptedIntervals = vm.Window.PreemptedIntervals, WaitCauses = waitCauses,
                 GuestModes = guestModes, GuestSpaces = vm.Window.SnapshotGuestSpaces(),
+                Nested = _nested?.Snapshot(vm) ?? [],
             });
         }
         return new WindowMetrics(start, end, cpus, vms);

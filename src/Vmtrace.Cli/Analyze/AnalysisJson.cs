@@ -81,10 +81,28 @@ internal static class AnalysisJson
             Object(j, Layout.Workload, workload(vm));
             Object(j, Layout.VmGuestModes, vm.GuestModes);
             Array(j, Layout.GuestSpaces, vm.GuestSpaces);
+            Nested(j, vm.Nested);
             j.WriteEndObject();
         }
         j.WriteEndArray();
         j.WriteEndObject();
+    }
+
+    /// <summary>The L2 guests the VM's vCPUs ran (left out when none: traces without nested virtualisation).</summary>
+    private static void Nested(Utf8JsonWriter j, IReadOnlyList<NestedGuestMetrics> guests)
+    {
+        if (guests.Count == 0)
+            return;
+        var fields = new JsonFields(j);
+        j.WriteStartArray(MetricSchema.NestedOutput.JsonGuest.Property);
+        foreach (var g in guests)
+        {
+            j.WriteStartObject();
+            MetricSchema.NestedOutput.JsonGuest.Write(fields, g);
+            Array(j, MetricSchema.NestedOutput.JsonVcpu, g.Vcpus);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
     }
 
     /// <summary>The fused host+guest analysis (with --guest): per guest thread, its run time by its vCPU thread's host state.</summary>

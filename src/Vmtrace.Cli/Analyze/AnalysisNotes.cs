@@ -21,6 +21,8 @@ internal static class AnalysisNotes
             notes.Add($"{Units.Count(c.NetEventsWithoutThread)} packets on a tap device of no known VM with no thread known to tie it to one (no tid, no sched_switch on their CPU yet): counted for no VM");
         if (c.UnattributedQemuDiskEvents > 0)
             notes.Add($"{Units.Count(c.UnattributedQemuDiskEvents)} qemu disk events with no thread id: charged to no VM");
+        if (c.NestedEventsOutOfSequence > 0)
+            notes.Add($"{Units.Count(c.NestedEventsOutOfSequence)} nested kvm events fit no L2 run (a nested exit without its entry, a lost kvm_exit in a nested context): ignored");
         return notes;
     }
 }

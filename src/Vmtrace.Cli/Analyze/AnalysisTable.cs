@@ -40,6 +40,7 @@ internal static class AnalysisTable
             WriteVcpus(o, r, vm);
             WriteWaitCauses(o, r, vm);
             WriteGuestModesAndSpaces(o, r, vm);
+            WriteNested(o, r, vm);
             WriteExits(o, r, vm);
             WriteDisk(o, r, "disk (qemu thread pool)", vm.QemuDisk);
             WriteDisk(o, r, "disk (host block layer)", vm.BlockDisk);
@@ -118,6 +119,19 @@ internal static class AnalysisTable
         }
         if (vm.GuestSpaces.Any(s => s.Cr3 != GuestSpace.Unknown))
             o.WriteLine("  guest address spaces (CR3): " + string.Join("   ", vm.GuestSpaces.Select(s => $"{s.Cr3} {r.Duration(s.GuestNs)}")));
+    /// <summary>The L2 guests the VM's vCPUs ran (nested virtualisation), each L2 vCPU's time by state.</summary>
+    private static void WriteNested(TextWriter o, AnalysisReport r, VmMetrics vm)
+    {
+        foreach (var g in vm.Nested)
+        {
+            o.WriteLine($"  nested L2 guest {g.L2}:");
+            o.WriteLine($"    {"L2 vCPU",-8} {"L1 vCPU",8} {"L2 running",12} {"L1 root",12} {"L0 root",12} {"L1 preempted",13} {"blocked",12} {"L2 exits",9} {"to L1",9} {"L1 exits",9}");
+            foreach (var v in g.Vcpus)
+            {
+                var t = v.Times;
+                o.WriteLine($"    {v.Vcpu,-8} {v.L1Vcpu,8} {r.Duration(t.L2RunningNs),12} {r.Duration(t.L1RootNs),12} {r.Duration(t.L0RootNs),12} {r.Duration(t.L1PreemptedNs),13} {r.Duration(t.BlockedNs),12} {Units.Count(v.L2Exits),9} {Units.Count(v.ReflectedExits),9} {Units.Count(v.L1Exits),9}");
+            }
+        }
     }
 
     internal static string WaitCauseText(AnalysisReport r, WaitCauses c)

@@ -36,6 +36,10 @@ public static class EventCatalog
         ["kvm_x86_nested_vmexit"] = KnownEvent.KvmNestedVmexit,
         ["kvm_nested_vmexit_inject"] = KnownEvent.KvmNestedVmexitInject,
         ["kvm_x86_nested_vmexit_inject"] = KnownEvent.KvmNestedVmexitInject,
+        ["kvm_nested_vmenter"] = KnownEvent.KvmNestedVmenter,
+        ["kvm_x86_nested_vmenter"] = KnownEvent.KvmNestedVmenter,
+        ["kvm_nested_vmrun"] = KnownEvent.KvmNestedVmenter,
+        ["kvm_x86_nested_vmrun"] = KnownEvent.KvmNestedVmenter,
         ["kvm_mmu_get_page"] = KnownEvent.KvmMmuGetPage,
         ["kvm_x86_mmu_get_page"] = KnownEvent.KvmMmuGetPage,
         ["kvm_hypercall"] = KnownEvent.KvmHypercall,
@@ -164,6 +168,9 @@ public static class EventCatalog
         (FieldRole.Buf, ["buf"]),
         (FieldRole.Runtime, ["runtime"]),
         (FieldRole.ApicId, ["apicid"]),
+        (FieldRole.GuestPgd, ["guest_pgd"]),
+        (FieldRole.NestedVmcs, ["vmcb"]),
+        (FieldRole.TdpEnabled, ["tdp_enabled", "npt"]),
     ];
 
     private static readonly int RoleCount = Enum.GetValues<FieldRole>().Length;

@@ -84,4 +84,9 @@ public enum FieldRole
 
     // kvm_apic_accept_irq (after Runtime, so existing roles keep their numbers)
     ApicId,
+
+    // kvm_nested_vmenter (after ApicId, so existing roles keep their numbers)
+    GuestPgd,
+    NestedVmcs,
+    TdpEnabled,
 }

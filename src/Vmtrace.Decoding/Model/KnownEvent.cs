@@ -105,4 +105,10 @@ public enum KnownEvent : byte
 
     /// <summary><c>hrtimer_expire_exit</c> or <c>local_timer_exit</c>: it ends.</summary>
     TimerInterruptExit,
+
+    /// <summary>
+    /// <c>kvm_nested_vmenter</c> (older: <c>kvm_nested_vmrun</c>): an L1 hypervisor's VMLAUNCH/VMRESUME/VMRUN is emulated and the vCPU
+    /// is about to enter its L2 guest (vmcb: the L2 vCPU's vmcs12/vmcb address; guest_pgd: the L2's nested page table root).
+    /// </summary>
+    KvmNestedVmenter,
 }

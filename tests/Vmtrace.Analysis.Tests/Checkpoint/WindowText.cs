@@ -36,6 +36,11 @@ internal static class WindowText
                 sb.Append(c, $"  interferer {i.Culprit} {i.PreemptedNs}\n");
             foreach (var g in vm.GuestSpaces)
                 sb.Append(c, $"  space {g.Cr3} {g.GuestNs}\n");
+            foreach (var g in vm.Nested)
+            {
+                foreach (var v in g.Vcpus)
+                    sb.Append(c, $"  nested {g.L2} {v}\n");
+            }
         }
     }
 
