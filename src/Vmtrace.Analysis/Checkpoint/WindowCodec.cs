@@ -48,6 +48,7 @@ internal static class WindowCodec
                 w.Int64(i.PreemptedNs);
             }
         }
+        WriteDisk(w, window.HostBlockDisk);
     }
 
     public static WindowMetrics Read(SectionReader r)
@@ -91,7 +92,7 @@ internal static class WindowCodec
                 WaitCauses = vcpus.Aggregate(default(WaitCauses), (acc, v) => acc.Add(v.WaitCauses)),
             });
         }
-        return new WindowMetrics(start, end, cpus, vms);
+        return new WindowMetrics(start, end, cpus, vms) { HostBlockDisk = ReadDisk(r) };
     }
 
     private static void WriteTimes(SectionWriter w, CpuTimes t)

@@ -15,11 +15,12 @@ internal sealed class WindowTracker
     private readonly IdentityTracker _identity;
     private readonly SchedulerTracker _scheduler;
     private readonly EpisodeDetector _episodes;
+    private readonly DiskTracker _disk;
     private readonly List<WindowMetrics> _closed = [];
     private long _windowStart;
 
     public WindowTracker(AnalysisOptions options, EventClock clock, AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler,
-        EpisodeDetector episodes)
+        EpisodeDetector episodes, DiskTracker disk)
     {
         _options = options;
         _maxGapNs = options.EffectiveMaxGapNs;
@@ -28,6 +29,7 @@ internal sealed class WindowTracker
         _identity = identity;
         _scheduler = scheduler;
         _episodes = episodes;
+        _disk = disk;
     }
 
     /// <summary>Start of the open window.</summary>
@@ -126,6 +128,7 @@ internal sealed class WindowTracker
             foreach (var v in vm.Vcpus)
                 v.Window.Clear();
         }
+        _disk.HostBlock.ClearWindow();
         _windowStart = end;
         _clock.WindowEnd = NextWindowEnd(end);
     }
@@ -177,7 +180,7 @@ internal sealed class WindowTracker
                 vm.Window.QemuDisk.Snapshot(), vm.Window.BlockDisk.Snapshot(), vm.Window.Network, TopInterferers(vm.Window))
             { Identity = vm.Identity, PreemptedIntervals = vm.Window.PreemptedIntervals, WaitCauses = waitCauses });
         }
-        return new WindowMetrics(start, end, cpus, vms);
+        return new WindowMetrics(start, end, cpus, vms) { HostBlockDisk = _disk.HostBlock.Snapshot() };
     }
 
     private static bool AllVcpusEmpty(VmInfo vm)
