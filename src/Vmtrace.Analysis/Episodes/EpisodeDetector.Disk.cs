@@ -16,6 +16,18 @@ public sealed partial class EpisodeDetector
     /// <summary>The name the host's own block I/O is shown by.</summary>
     public const string HostIoCulprit = "host block I/O";
 
+    /// <summary>Open disk or net episodes (for tests).</summary>
+    internal int OpenCountOf(string resource)
+    {
+        int n = 0;
+        foreach (var vm in _vms)
+        {
+            if (resource == EpisodeResource.Disk ? vm.Disk is not null : resource == EpisodeResource.Net && vm.Net is not null)
+                n++;
+        }
+        return n;
+    }
+
     // ---- disk ----
 
     private void OnDisk(VmState vm, WindowMetrics window, VmMetrics metrics)
