@@ -59,8 +59,6 @@ public sealed partial class EpisodeDetector
         othersInFlight += window.HostBlockDisk.MaxInFlight;
         var (cpuWanted, cpuLost, _, _) = CpuLoss(metrics);
         bool ioShared = othersIo + hostIo > EpisodeRules.DiskQuietOthersShare * ownDevice;
-        // The pCPUs its I/O threads need taken by others, as the cpu rule counts a window of its vCPUs (the same pCPUs).
-        bool cpuShared = cpuLost >= EpisodeRules.CpuMinWindowSeverity * cpuWanted && cpuLost >= EpisodeRules.CpuMinLostShareOfWindow * window.LengthNs;
         if (vm.DiskBaselineWindows < EpisodeRules.DiskBaselineWindows)
         {
             CloseDisk(vm);
@@ -79,6 +77,10 @@ public sealed partial class EpisodeDetector
         // the start ratio does not cut it in two.
         double ratio = vm.Disk is null ? EpisodeRules.DiskInflationRatio : EpisodeRules.DiskContinueRatio;
         bool inflated = latency >= ratio * baseline && lost >= EpisodeRules.DiskMinLostShareOfWindow * window.LengthNs;
+        // Others took the pCPUs its I/O threads need (counted on its vCPUs: the same pCPUs) when they took enough to explain
+        // the inflation: a request slowed only by losing a fraction f of its CPU takes at most 1 / (1 − f) as long, so
+        // f ≥ 1 − 1 / ratio. Background noise on the host (a few % of the vCPUs' time) does not pass.
+        bool cpuShared = cpuLost >= (1 - 1 / ratio) * cpuWanted && cpuLost >= EpisodeRules.CpuMinLostShareOfWindow * window.LengthNs;
         if (!inflated || !(ioShared || cpuShared))
         {
             CloseDisk(vm);

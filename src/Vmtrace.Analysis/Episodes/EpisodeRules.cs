@@ -56,7 +56,8 @@ public static class EpisodeRules
 
     /// <summary>
     /// …the request time lost, (latency − baseline) × requests, is at least this fraction of the window's length, and others'
-    /// I/O shared the window or others took the pCPUs (the cpu rule's window test on the VM's vCPUs).
+    /// I/O shared the window or others took enough of the pCPUs to explain the inflation (the VM's vCPUs lost at least
+    /// 1 − 1 / ratio of the CPU time they wanted to others, and at least <see cref="CpuMinLostShareOfWindow"/> of the window).
     /// </summary>
     public const double DiskMinLostShareOfWindow = 0.02;
 

@@ -71,11 +71,30 @@ public class DiskNetEpisodeTests
     public void Disk_LoneVmSteadyIoWithJitterAndHostCpuNoise_NoEpisode()
     {
         // vmA alone for 30 s: 800 requests a second at 180–260 µs (baseline ≈ 220 µs; the worst window is 1.18× it, under 1.5×),
-        // while a host process takes 100 ms of its vCPUs' 1 s (the cpu rule's window test holds: 10 % and ≥ 20 ms).
+        // while a host process takes 100 ms of its vCPUs' 1 s (the cpu rule's window test holds: 10 % and ≥ 20 ms; 1/3 it is not).
         long[] latencies = [220, 180, 260, 240, 200, 230, 190, 250, 210, 260];
         var windows = Enumerable.Range(0, 30).Select(s => Window(s,
             Vm("vmA", 800, latencies[s % latencies.Length] * Us, onCpu: 900 * Ms, preempted: 100 * Ms, by: [("host:bash", 100 * Ms)]))).ToList();
         Assert.DoesNotContain(Run(windows), e => e.Resource == EpisodeResource.Disk);
+    }
+
+    [Fact]
+    public void Disk_SlowerWhileOthersTakeLessCpuThanTheInflationNeeds_NoEpisode()
+    {
+        // Baseline 200 µs; then 320 µs (1.6×) while a host process takes 250 ms of the vCPUs' 1 s: losing 25 % of its CPU
+        // slows a request to at most 1 / 0.75 = 1.33×, not 1.5× (f would have to be ≥ 1 − 1/1.5 = 1/3); no one else's I/O.
+        var windows = Enumerable.Range(0, 3).Select(s => Window(s, Vm("vmA", 1000, 200 * Us, onCpu: 1000 * Ms)))
+            .Concat(Enumerable.Range(3, 3).Select(s => Window(s, Vm("vmA", 1000, 320 * Us, onCpu: 750 * Ms, preempted: 250 * Ms,
+                by: [("host:backup", 250 * Ms)]))))
+            .ToList();
+        Assert.DoesNotContain(Run(windows), e => e.Resource == EpisodeResource.Disk);
+        // The same with 400 ms taken (40 % ≥ 1/3): a disk episode naming the host process.
+        var taken = Enumerable.Range(0, 3).Select(s => Window(s, Vm("vmA", 1000, 200 * Us, onCpu: 1000 * Ms)))
+            .Append(Window(3, Vm("vmA", 1000, 320 * Us, onCpu: 600 * Ms, preempted: 400 * Ms, by: [("host:backup", 400 * Ms)])))
+            .ToList();
+        var e = Assert.Single(Run(taken), e => e.Resource == EpisodeResource.Disk);
+        Assert.Equal(new EpisodeCulprit("backup", "host", 1), Assert.Single(e.Culprits));
+        Assert.Contains("cpu.max", e.Advice, StringComparison.Ordinal);
     }
 
     [Fact]
