@@ -42,7 +42,7 @@ public sealed partial class HostAnalysis
         _scheduler.Connect(_kvm);
         _disk = new DiskTracker(Counters, _identity, _scheduler);
         _network = new NetworkTracker(Counters, _identity, _scheduler);
-        _windows = new WindowTracker(_options, _clock, Counters, _identity, _scheduler, _episodes);
+        _windows = new WindowTracker(_options, _clock, Counters, _identity, _scheduler, _episodes, _disk);
         _waitCauses = new WaitCauseTracker(_identity, _scheduler);
         _nested = new NestedTracker(Counters, _identity, _scheduler, _kvm);
         _windows.Connect(_nested);

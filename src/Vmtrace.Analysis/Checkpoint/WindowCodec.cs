@@ -56,6 +56,7 @@ internal static class WindowCodec
                 w.Int64(g.GuestNs);
             }
         }
+        WriteDisk(w, window.HostBlockDisk);
     }
 
     public static WindowMetrics Read(SectionReader r)
@@ -107,7 +108,7 @@ internal static class WindowCodec
                 Nested = nested,
             });
         }
-        return new WindowMetrics(start, end, cpus, vms);
+        return new WindowMetrics(start, end, cpus, vms) { HostBlockDisk = ReadDisk(r) };
     }
 
     private static void WriteNested(SectionWriter w, IReadOnlyList<NestedGuestMetrics> guests)

@@ -50,4 +50,6 @@ public static class EpisodeResource
 {
     public const string Cpu = "cpu";
     public const string Exits = "exits";
+    public const string Disk = "disk";
+    public const string Net = "net";
 }

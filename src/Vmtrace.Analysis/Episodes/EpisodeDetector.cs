@@ -6,12 +6,13 @@ namespace Vmtrace.Analysis;
 /// <summary>
 /// Interference episodes from closed windows, fed in time order (<see cref="OnWindow"/>): a cpu episode is a run of
 /// windows in which a VM's vCPUs lost a share of the CPU time they wanted to other VMs or host processes; an exits
-/// episode is a run of windows in which one exit reason's rate stood far above the VM's own baseline for it.
+/// episode is a run of windows in which one exit reason's rate stood far above the VM's own baseline for it; disk and
+/// net episodes: EpisodeDetector.Disk.cs.
 /// An episode closes with the first window that does not continue it (or a window gap, or <see cref="Finish"/>).
 /// Pure and deterministic: the same windows give the same episodes, in analyze and in the worker; the state is saved
 /// in the analysis checkpoint.
 /// </summary>
-public sealed class EpisodeDetector
+public sealed partial class EpisodeDetector
 {
     private readonly List<VmState> _vms = [];
     private readonly Dictionary<string, VmState> _byName = new(StringComparer.Ordinal);
@@ -37,6 +38,10 @@ public sealed class EpisodeDetector
             {
                 if (vm.Cpu is not null)
                     n++;
+                if (vm.Disk is not null)
+                    n++;
+                if (vm.Net is not null)
+                    n++;
                 foreach (var x in vm.Exits)
                 {
                     if (x.Storm is not null)
@@ -61,6 +66,8 @@ public sealed class EpisodeDetector
             }
             OnCpu(vm, window, metrics);
             OnExits(vm, window, metrics);
+            OnDisk(vm, window, metrics);
+            OnNet(vm, window, metrics);
             vm.SeenUntil = window.EndNs;
         }
         // A VM absent from the window (idle, or gone) continues no episode.
@@ -83,6 +90,8 @@ public sealed class EpisodeDetector
         CloseCpu(vm);
         foreach (var x in vm.Exits)
             CloseStorm(vm, x);
+        CloseDisk(vm);
+        CloseNet(vm);
     }
 
     // ---- cpu ----
@@ -90,17 +99,7 @@ public sealed class EpisodeDetector
     private void OnCpu(VmState vm, WindowMetrics window, VmMetrics metrics)
     {
         var t = metrics.VcpuTimes;
-        long wanted = t.OnCpuNs + t.PreemptedNs + t.WaitNs;
-        long lost = t.PreemptedNs + t.WaitNs;
-        long attributed = 0, foreign = 0;
-        foreach (var i in metrics.Interferers)
-        {
-            attributed += i.PreemptedNs;
-            if (IsForeign(metrics.Vm, i.Culprit))
-                foreign += i.PreemptedNs;
-        }
-        // The wake-up waits have no culprit of their own: they are apportioned like the preempted time.
-        long lostToOthers = attributed > 0 ? (long)(lost * ((double)foreign / attributed)) : 0;
+        var (wanted, lostToOthers, attributed, _) = CpuLoss(metrics);
         double severity = wanted > 0 ? (double)lostToOthers / wanted : 0;
         bool contended = severity >= EpisodeRules.CpuMinWindowSeverity
             && lostToOthers >= EpisodeRules.CpuMinLostShareOfWindow * window.LengthNs;
@@ -368,6 +367,7 @@ public sealed class EpisodeDetector
                     w.Double(s.PeakRatePerSecond);
                 }
             }
+            WriteDiskNetCheckpoint(w, vm);
         }
         w.Count(_closed.Count);
         foreach (var episode in _closed)
@@ -409,6 +409,7 @@ public sealed class EpisodeDetector
                 }
                 vm.Exits.Add(x);
             }
+            ReadDiskNetCheckpoint(r, vm);
         }
         int closed = r.Count(30);
         for (int i = 0; i < closed; i++)
@@ -460,6 +461,13 @@ public sealed class EpisodeDetector
         public long ExitWindows;
         public CpuEpisode? Cpu;
         public readonly List<ExitState> Exits = [];
+        /// <summary>disk: the VM has shown qemu-layer requests (only that layer is compared from then on).</summary>
+        public bool DiskQemuLayer;
+        /// <summary>disk: windows that started the baseline (up to <see cref="EpisodeRules.DiskBaselineWindows"/>), their requests, and the baseline mean latency (ns).</summary>
+        public long DiskBaselineWindows, DiskBaselineRequests;
+        public double DiskBaselineNs;
+        public DiskEpisode? Disk;
+        public NetEpisode? Net;
     }
 
     private sealed class CpuEpisode

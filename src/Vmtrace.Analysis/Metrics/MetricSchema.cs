@@ -411,7 +411,7 @@ public static class MetricSchema
             "vmtrace_interference: top N per VM and window (default 5), plus other; vmtrace_episode: the episode's largest culprit (left out when none is known)");
         public static readonly MetricTag Component = new("component", "worker, agent or analysis");
         public static readonly MetricTag Instance = new("instance", "one per worker process");
-        public static readonly MetricTag Resource = new("resource", "what an episode's VM lost: cpu or exits");
+        public static readonly MetricTag Resource = new("resource", "what an episode's VM lost: cpu, exits, disk or net");
         public static readonly MetricTag Cr3 = new("cr3", "a guest address space: the top 8 CR3s per VM and window (hexadecimal), other, unknown");
         public static readonly MetricTag L2 = new("l2", "an L2 guest the VM runs: ept:0x… (its nested page table root), l1cr3:0x… (the L1 process running it) or unknown");
         public static readonly MetricTag L2Vcpu = new("l2_vcpu", "the L2 guest's vCPU, numbered in the order first entered");
@@ -690,7 +690,7 @@ public static class MetricSchema
         public static readonly Metric<Episode> Vm = Metric.Text<Episode>("vm", MetricKind.Label, "Episode.Vm", "the VM that lost the resource", e => e.Vm);
 
         public static readonly Metric<Episode> Resource = Metric.Text<Episode>("resource", MetricKind.Label, "Episode.Resource",
-            "cpu (CPU time its vCPUs wanted, lost to others) or exits (an exit storm of one reason)", e => e.Resource);
+            "cpu (CPU time its vCPUs wanted, lost to others), exits (an exit storm of one reason), disk (request time lost to latency above its own baseline) or net (its vhost threads' time waiting for pCPUs others held)", e => e.Resource);
 
         public static readonly Metric<Episode> StartNs = Metric.Integer<Episode>("start_ns", MetricKind.TimestampNs, "Episode.StartNs",
             "start of the episode's first window", e => e.StartNs);
@@ -702,7 +702,7 @@ public static class MetricSchema
             "end_ns − start_ns", e => e.DurationNs);
 
         public static readonly Metric<Episode> Severity = Metric.Float<Episode>("severity", MetricKind.Ratio, "Episode.Severity",
-            "fraction (0..1) of the time the VM wanted that it lost over the episode (cpu: lost_ns / wanted_ns; exits: excess_handling_ns / wanted_ns)",
+            "fraction (0..1) of the time the VM wanted that it lost over the episode (cpu, disk, net: lost_ns / wanted_ns; exits: excess_handling_ns / wanted_ns)",
             e => e.Severity);
 
         public static readonly Metric<Episode> CulpritKind = Metric.Text<Episode>("culprit_kind", MetricKind.Label, "Episode.TopCulprit.Kind",
@@ -719,13 +719,13 @@ public static class MetricSchema
     public static class EpisodeCulpritFigures
     {
         public static readonly Metric<EpisodeCulprit> Name = Metric.Text<EpisodeCulprit>("name", MetricKind.Label, "EpisodeCulprit.Name",
-            "a VM's name, a host process's comm, a hypervisor thread's comm, or an exit reason", c => c.Name);
+            "a VM's name, a host process's comm, a hypervisor thread's comm, an exit reason, or host block I/O (disk: host threads' own requests)", c => c.Name);
 
         public static readonly Metric<EpisodeCulprit> Kind = Metric.Text<EpisodeCulprit>("kind", MetricKind.Label, "EpisodeCulprit.Kind",
             "vm, host or hypervisor", c => c.Kind);
 
         public static readonly Metric<EpisodeCulprit> Share = Metric.Float<EpisodeCulprit>("share", MetricKind.Ratio, "EpisodeCulprit.Share",
-            "its part of the lost time (cpu: of the preempted time charged to others; exits: 1)", c => c.Share);
+            "its part of the lost time (cpu: of the preempted time charged to others; disk: of the culprits' I/O and pCPU time; net: of the pCPU time taken; exits: 1)", c => c.Share);
     }
 
     /// <summary>The top-level <c>interference[]</c> array of <c>vmtrace analyze --format json</c>.</summary>

@@ -8,6 +8,8 @@ namespace Vmtrace.Analysis.Trackers;
 /// and size from virtio_blk_handle_read/_write, blk_co_preadv/_pwritev or, in old qemu, bdrv_co_io_em) and
 /// the host block layer (block_rq_issue by a VM's thread, paired with block_rq_complete on device and
 /// sector, so the completion is charged to the issuing VM whatever thread the interrupt happened to run on).
+/// Block requests issued by threads of no VM are the host's (<see cref="HostBlock"/>): what the disk episodes weigh a
+/// VM's requests against.
 /// </summary>
 internal sealed class DiskTracker
 {
@@ -29,7 +31,11 @@ internal sealed class DiskTracker
     private readonly Dictionary<(int Vm, long Req), long> _openQemuRequests = [];
     private readonly Dictionary<(long Dev, long Sector), OpenBlockRequest> _openBlockRequests = [];
 
-    private readonly record struct OpenBlockRequest(VmInfo Vm, long IssueTime, long Bytes, int Direction);
+    /// <summary>Block requests issued by host threads (no VM's), this window; in flight across windows.</summary>
+    public DiskLayerAccumulator HostBlock { get; } = new();
+
+    /// <summary>An open block request; <see cref="Vm"/> null: issued by a host thread.</summary>
+    private readonly record struct OpenBlockRequest(VmInfo? Vm, long IssueTime, long Bytes, int Direction);
 
     public void OnThreadPoolSubmit(in TraceEvent e, long now)
     {
@@ -122,13 +128,14 @@ internal sealed class DiskTracker
             if (!known)
                 _counters.BlockIssuesWithoutThread++; // no tid context and no sched_switch on that CPU yet
         }
-        if (t?.Vm is not { } vm)
+        if (t is null)
             return;
+        var vm = t.Vm;
         long bytes = e.Has(FieldRole.Bytes) ? e.Get(FieldRole.Bytes, 0) : e.Get(FieldRole.NrSector, 0) * SectorBytes;
         if (_openBlockRequests.Count >= MaxOpenRequests)
             _openBlockRequests.Clear();
         _openBlockRequests[(e.Get(FieldRole.Dev, 0), e.Get(FieldRole.Sector, 0))] = new OpenBlockRequest(vm, now, bytes, DirectionOf(e));
-        vm.Window.BlockDisk.OnSubmit(now);
+        (vm is null ? HostBlock : vm.Window.BlockDisk).OnSubmit(now);
     }
 
     public void OnBlockComplete(in TraceEvent e, long now)
@@ -136,8 +143,8 @@ internal sealed class DiskTracker
         if (_openBlockRequests.Count == 0)
             return;
         if (!_openBlockRequests.Remove((e.Get(FieldRole.Dev, 0), e.Get(FieldRole.Sector, 0)), out var open))
-            return; // a host (non-VM) request, or one issued before the trace started
-        open.Vm.Window.BlockDisk.OnComplete(now, now - open.IssueTime, open.Direction, open.Bytes);
+            return; // issued before the trace started
+        (open.Vm is null ? HostBlock : open.Vm.Window.BlockDisk).OnComplete(now, now - open.IssueTime, open.Direction, open.Bytes);
     }
 
     /// <summary>1 read, 2 write, 0 other, from rwbs: text in ftrace ("WS", "R"), a bit mask in LTTng (bit 0 = write).</summary>
@@ -170,6 +177,7 @@ internal sealed class DiskTracker
             vm.Window.QemuDisk.WriteTo(w);
             vm.Window.BlockDisk.WriteTo(w);
         }
+        HostBlock.WriteTo(w);
         w.Count(_openQemuRequests.Count);
         foreach (var ((vm, req), submitted) in _openQemuRequests)
         {
@@ -182,7 +190,7 @@ internal sealed class DiskTracker
         {
             w.Int64(dev);
             w.Int64(sector);
-            w.Int32(open.Vm.Index);
+            w.Int32(open.Vm?.Index ?? -1);
             w.Int64(open.IssueTime);
             w.Int64(open.Bytes);
             w.Int32(open.Direction);
@@ -198,6 +206,7 @@ internal sealed class DiskTracker
             vm.Window.QemuDisk.ReadFrom(r);
             vm.Window.BlockDisk.ReadFrom(r);
         }
+        HostBlock.ReadFrom(r);
         int qemu = r.Count(20);
         for (int i = 0; i < qemu; i++)
         {
@@ -211,9 +220,7 @@ internal sealed class DiskTracker
             long dev = r.Int64();
             long sector = r.Int64();
             int vm = r.Reference("VM", vms.Count);
-            if (vm < 0)
-                throw r.Damaged("an open block request without its VM");
-            _openBlockRequests.Add((dev, sector), new OpenBlockRequest(vms[vm], r.Int64(), r.Int64(), r.Int32()));
+            _openBlockRequests.Add((dev, sector), new OpenBlockRequest(vm < 0 ? null : vms[vm], r.Int64(), r.Int64(), r.Int32()));
         }
     }
 }

@@ -15,12 +15,13 @@ internal sealed class WindowTracker
     private readonly IdentityTracker _identity;
     private readonly SchedulerTracker _scheduler;
     private readonly EpisodeDetector _episodes;
+    private readonly DiskTracker _disk;
     private readonly List<WindowMetrics> _closed = [];
     private long _windowStart;
     private NestedTracker? _nested;
 
     public WindowTracker(AnalysisOptions options, EventClock clock, AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler,
-        EpisodeDetector episodes)
+        EpisodeDetector episodes, DiskTracker disk)
     {
         _options = options;
         _maxGapNs = options.EffectiveMaxGapNs;
@@ -29,6 +30,7 @@ internal sealed class WindowTracker
         _identity = identity;
         _scheduler = scheduler;
         _episodes = episodes;
+        _disk = disk;
     }
 
     /// <summary>The L2 guests' figures are snapshotted and cleared with the VMs'.</summary>
@@ -131,6 +133,7 @@ internal sealed class WindowTracker
                 v.Window.Clear();
         }
         _nested?.ClearWindow();
+        _disk.HostBlock.ClearWindow();
         _windowStart = end;
         _clock.WindowEnd = NextWindowEnd(end);
     }
@@ -192,7 +195,7 @@ internal sealed class WindowTracker
                 Nested = _nested?.Snapshot(vm) ?? [],
             });
         }
-        return new WindowMetrics(start, end, cpus, vms);
+        return new WindowMetrics(start, end, cpus, vms) { HostBlockDisk = _disk.HostBlock.Snapshot() };
     }
 
     private static bool AllVcpusEmpty(VmInfo vm)

@@ -26,6 +26,55 @@ public class EpisodeRecordingTests
         Assert.DoesNotContain(episodes, e => e.Vm == "vmD" && e.StartNs < vmE - TwoSeconds && e.Severity >= 0.1);
     }
 
+    /// <summary>
+    /// vmD's disk requests (qemu's thread pool: 236 µs each over its first windows) slow down once vmE's two vCPUs take the
+    /// two pCPUs its main loop and workers need; vmE has no I/O, so the culprit is vmE's CPU use.
+    /// </summary>
+    [CorpusFact]
+    public void S3_DiskVmJoinedByACpuVm_DiskEpisodeAfterItsArrivalNamesIt_NoneBefore()
+    {
+        var episodes = Run(CheckpointTestTraces.Open("s3"), "s3");
+        long vmE = Launched("tcg-qemu/s3-disk-vs-cpu/vmmap.json")["vmE"];
+        var disk = episodes.Where(e => e.Resource == EpisodeResource.Disk).ToList();
+        Assert.All(disk, e => Assert.Equal("vmD", e.Vm));
+        Assert.DoesNotContain(disk, e => e.StartNs < vmE);
+        var first = disk.OrderBy(e => e.StartNs).First();
+        Assert.Equal(new EpisodeCulprit("vmE", EpisodeCulpritKind.Vm, first.Culprits[0].Share), first.Culprits[0]);
+        Assert.True(first.Culprits[0].Share >= 0.5, $"vmE's share {first.Culprits[0].Share}");
+        Assert.Equal(1, first.Figure("qemu_layer"));
+        Assert.True(first.Figure("latency_mean_ns") >= EpisodeRules.DiskContinueRatio * first.Figure("baseline_latency_ns"));
+        Assert.True(first.Severity >= 0.1, $"severity {first.Severity}");
+        Assert.Contains("vmE", first.Advice, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// vmN moves its packets through tap0 without vhost (TCG, vhost=off): qemu's main loop does it, and the windows hold no
+    /// thread time of its own for the packets, so there is no net episode to find; its traffic is there.
+    /// </summary>
+    [CorpusFact]
+    public void S4_NetVmWithoutVhost_TrafficButNoNetEpisode()
+    {
+        using var source = CheckpointTestTraces.Open("s4");
+        var analysis = CheckpointTestTraces.Start(source, "s4");
+        var windows = new List<WindowMetrics>();
+        var episodes = new List<Episode>();
+        long last = long.MinValue;
+        while (source.MoveNext())
+        {
+            last = Math.Max(last, source.Current.Timestamp);
+            analysis.OnEvent(source.Current);
+            windows.AddRange(analysis.TakeClosedWindows());
+            episodes.AddRange(analysis.TakeClosedEpisodes());
+        }
+        analysis.Flush(last);
+        windows.AddRange(analysis.TakeClosedWindows());
+        episodes.AddRange(analysis.TakeClosedEpisodes());
+        var vmN = windows.SelectMany(w => w.Vms).Where(v => v.Vm == "vmN").ToList();
+        Assert.True(vmN.Count(v => v.Network.RxPackets + v.Network.TxPackets >= EpisodeRules.NetMinPackets) >= 5);
+        Assert.All(vmN, v => Assert.Equal(0, v.Network.VhostBusyNs + v.Network.VhostWaitNs));
+        Assert.DoesNotContain(episodes, e => e.Resource == EpisodeResource.Net);
+    }
+
     [CorpusFact]
     public void S4_OneVmAlone_NoEpisodeOfSeverityAtLeastATenth()
     {
@@ -81,6 +130,35 @@ public class EpisodeRecordingTests
         Assert.True(restored, "no episode open to checkpoint");
         analysis.Flush(last);
         episodes.AddRange(analysis.TakeClosedEpisodes());
+        Assert.Equal(straight.Select(Text), episodes.Select(Text));
+    }
+
+    /// <summary>Saved while vmD's disk episode is open and restored, the analysis gives the same episodes.</summary>
+    [CorpusFact]
+    public void S3_CheckpointInsideTheDiskEpisode_RestoredAnalysisGivesTheSameEpisodes()
+    {
+        var straight = Run(CheckpointTestTraces.Open("s3"), "s3");
+        using var source = CheckpointTestTraces.Open("s3");
+        var analysis = CheckpointTestTraces.Start(source, "s3");
+        var episodes = new List<Episode>();
+        long last = long.MinValue;
+        bool restored = false;
+        while (source.MoveNext())
+        {
+            last = Math.Max(last, source.Current.Timestamp);
+            analysis.OnEvent(source.Current);
+            _ = analysis.TakeClosedWindows();
+            episodes.AddRange(analysis.TakeClosedEpisodes());
+            if (!restored && analysis.Episodes.OpenCountOf(EpisodeResource.Disk) > 0)
+            {
+                analysis = HostAnalysis.RestoreCheckpoint(analysis.SaveCheckpoint());
+                restored = true;
+            }
+        }
+        Assert.True(restored, "no disk episode open to checkpoint");
+        analysis.Flush(last);
+        episodes.AddRange(analysis.TakeClosedEpisodes());
+        Assert.Contains(episodes, e => e.Resource == EpisodeResource.Disk);
         Assert.Equal(straight.Select(Text), episodes.Select(Text));
     }
 
