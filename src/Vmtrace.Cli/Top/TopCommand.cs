@@ -96,7 +96,8 @@ internal static class TopCommand
         // The in-place table only on the process's own terminal; a writer given by a caller, or a pipe, gets plain text.
         bool liveTable = !r.Once && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         var view = TopView.For(r.Format, r.Once, liveTable, r.Host, stdout);
-        void Show(WindowMetrics w, IReadOnlyList<Episode> episodes, Action<TopFrame> frame) => frame(TopFrame.Of(w, episodes, r.Sort, r.Vms));
+        var latest = new Dictionary<string, Episode>(StringComparer.Ordinal);
+        void Show(WindowMetrics w, IReadOnlyList<Episode> episodes, Action<TopFrame> frame) => frame(TopFrame.Of(w, episodes, latest, r.Sort, r.Vms));
         try
         {
             if (r.Replay.Count > 0)

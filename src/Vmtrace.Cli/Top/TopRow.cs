@@ -16,6 +16,9 @@ internal sealed record TopRow(string Vm, int Pid, int Vcpus, VmMetrics Metrics, 
 
     public static TopRow Of(VmMetrics vm, long windowNs) => new(vm.Vm, vm.Pid, vm.Vcpus.Count, vm, windowNs);
 
+    /// <summary>The VM's latest interference episode that has closed by the end of this window, if any.</summary>
+    public Episode? LastEpisode { get; init; }
+
     public CpuTimes Times => Metrics.VcpuTimes;
 
     public double CpuPercent => Metrics.PcpuShare * 100;
@@ -75,9 +78,16 @@ internal sealed record TopFrame(long StartNs, long EndNs, int CpuCount, IReadOnl
 
     public long LengthNs => EndNs - StartNs;
 
-    public static TopFrame Of(WindowMetrics w, IReadOnlyList<Episode> episodes, string sort, HashSet<string>? vms)
+    /// <summary>
+    /// The refresh of window <paramref name="w"/>, with the <paramref name="episodes"/> that closed with it; each VM's row
+    /// carries its latest closed episode from <paramref name="latest"/> (updated here with those episodes).
+    /// </summary>
+    public static TopFrame Of(WindowMetrics w, IReadOnlyList<Episode> episodes, Dictionary<string, Episode> latest, string sort, HashSet<string>? vms)
     {
-        var rows = w.Vms.Where(v => vms is null || vms.Contains(v.Vm)).Select(v => TopRow.Of(v, w.LengthNs));
+        foreach (var e in episodes.OrderBy(e => e.EndNs).ThenBy(e => e.StartNs))
+            latest[e.Vm] = e;
+        var rows = w.Vms.Where(v => vms is null || vms.Contains(v.Vm))
+            .Select(v => TopRow.Of(v, w.LengthNs) with { LastEpisode = latest.GetValueOrDefault(v.Vm) });
         return new TopFrame(w.StartNs, w.EndNs, w.CpuCount, Sort(rows, sort).ToList())
         {
             Episodes = [.. episodes.Where(e => vms is null || vms.Contains(e.Vm)).OrderByDescending(e => e.Severity).ThenBy(e => e.StartNs)

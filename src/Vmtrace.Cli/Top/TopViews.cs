@@ -32,7 +32,15 @@ internal abstract class TopView
         $"vmtrace top: {host}   window {Units.Seconds(f.StartNs)} .. {Units.Seconds(f.EndNs)} ({Units.Duration(f.LengthNs)})   pCPUs {f.CpuCount}   VMs {f.Rows.Count}";
 
     internal static readonly string[] Columns =
-        ["VM", "CPU%", "guest%", "host%", "preempt%", "steal%", "exits/s", "top exits", "disk rd", "disk wr", "net rx", "net tx"];
+        ["VM", "CPU%", "guest%", "host%", "preempt%", "steal%", "exits/s", "top exits", "disk rd", "disk wr", "net rx", "net tx", "last episode"];
+
+    /// <summary>The columns read as text (left-aligned); the others are figures.</summary>
+    internal static bool IsText(string column) => column is "VM" or "top exits" or "last episode";
+
+    /// <summary>A VM's latest closed episode in short: resource, severity, main culprit, when it ended.</summary>
+    internal static string EpisodeCell(Episode? e) => e is null ? "" :
+        $"{e.Resource} {e.Severity.ToString("0.00", CultureInfo.InvariantCulture)}" + (e.TopCulprit is { } c ? $" by {c.Name}" : "") +
+        $" (ended {Units.Seconds(e.EndNs)})";
 
     /// <summary>One line per episode: who lost what, how badly, when, to whom, and the advice.</summary>
     internal static string EpisodeLine(Episode e)
@@ -48,6 +56,7 @@ internal abstract class TopView
         r.Vm, Percent(r.CpuPercent), Percent(r.GuestPercent), Percent(r.HostPercent), Percent(r.PreemptedPercent), Percent(r.StealPercent),
         r.ExitsPerSecond.ToString("0", CultureInfo.InvariantCulture), ExitsList(r),
         Rate(r.DiskReadBytesPerSecond), Rate(r.DiskWriteBytesPerSecond), Rate(r.NetRxBytesPerSecond), Rate(r.NetTxBytesPerSecond),
+        EpisodeCell(r.LastEpisode),
     ];
 }
 
@@ -66,16 +75,13 @@ internal sealed class TopPlainTableView(TextWriter o, string host) : TopView
             var line = new StringBuilder();
             for (int c = 0; c < row.Length; c++)
             {
-                // Names and the exit list read left-aligned, figures right-aligned.
-                bool text = c is 0 or 7;
+                // Names, the exit list and the episode read left-aligned, figures right-aligned.
+                bool text = IsText(Columns[c]);
                 line.Append(text ? row[c].PadRight(widths[c]) : row[c].PadLeft(widths[c]));
                 line.Append("  ");
             }
             o.WriteLine(line.ToString().TrimEnd());
         }
-        // The episodes that closed with this window, in its block (blocks are separated by an empty line).
-        foreach (var e in f.Episodes)
-            o.WriteLine(EpisodeLine(e));
         o.WriteLine();
         o.Flush();
     }
@@ -95,7 +101,7 @@ internal sealed class TopLiveTableView(TextWriter o, string host) : TopView
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(o) });
         var table = new Table().Border(TableBorder.Simple);
         foreach (string c in Columns)
-            table.AddColumn(c is "VM" or "top exits" ? new TableColumn(c).NoWrap() : new TableColumn(c).NoWrap().RightAligned());
+            table.AddColumn(IsText(c) ? new TableColumn(c).NoWrap() : new TableColumn(c).NoWrap().RightAligned());
         table.Title = new TableTitle("vmtrace top: " + Markup.Escape(host) + ": waiting for the first window…");
         console.Live(table).Start(ctx => feed(f =>
         {
