@@ -31,8 +31,8 @@ public sealed partial class PanelQueryTests
                 var range = influx.HostRange(host);
                 var episodes = Episodes(host);
                 // The VM dashboard's annotations are of its one VM: every VM analyze names on the host, with episodes or not.
-                IEnumerable<string?> vms = a.Query.Contains("$vm", StringComparison.Ordinal)
-                    ? VmEntries(host).Select(e => e.Vm.Str("vm")).Distinct() : [null];
+                List<string?> vms = a.Query.Contains("$vm", StringComparison.Ordinal)
+                    ? [.. VmEntries(host).Select(e => e.Vm.Str("vm")).Distinct()] : [null];
                 foreach (var vm in vms)
                 {
                     var values = new Dictionary<string, string> { ["host"] = host };
@@ -108,11 +108,13 @@ public sealed partial class PanelQueryTests
         {
             var culprits = expected[g.Key];
             Assert.Equal(Math.Min(3, culprits.Count), g.Count());
+            // An episode without a culprit has no culprit tag: InfluxDB groups it under the empty name.
+            static string Culprit(Row r) => r.Values["culprit"].ValueKind == JsonValueKind.Null ? "" : r.Text("culprit");
             foreach (var r in g)
-                Near(culprits[r.Text("culprit")], r.Num("in episodes"), $"{g.Key} culprit {r.Text("culprit")}");
+                Near(culprits[Culprit(r)], r.Num("in episodes"), $"{g.Key} culprit {Culprit(r)}");
             // None left out lasted longer than one shown (ties at the cut may go either way).
             double shownMin = g.Min(r => r.Num("in episodes"));
-            var shown = g.Select(r => r.Text("culprit")).ToHashSet(StringComparer.Ordinal);
+            var shown = g.Select(Culprit).ToHashSet(StringComparer.Ordinal);
             Assert.All(culprits.Where(c => !shown.Contains(c.Key)), c => Assert.True(c.Value <= shownMin, $"{g.Key}: {c.Key} ({c.Value}) left out"));
         }
     }

@@ -21,12 +21,12 @@ internal static class TopCommand
               [--host NAME]
               a per-VM view of the host refreshed every interval (like kvm_stat, vmtop): CPU % of the host,
               guest/host/preempted/steal shares of vCPU time, exits/s with the top reasons, disk and network
-              rates, and the interference episodes as they close. Live it reads the host's tracefs through its own ftrace instance (vmtrace-top), as the
-              agent does: it needs root and tracefs mounted. --replay runs the same view on a recorded trace,
-              paced by --speed (1: recorded pace, default; 0: as fast as possible). --once: live, the first full
-              interval; replayed, every window as fast as possible; then exit. A terminal gets a table redrawn
-              in place; --once, a pipe, or --format json|csv get plain output (json: one object per refresh and
-              line, or with --once one document of every refresh).
+              rates, each VM's latest interference episode. Live it reads the host's tracefs through its own
+              ftrace instance (vmtrace-top), as the agent does: it needs root and tracefs mounted. --replay runs
+              the same view on a recorded trace, paced by --speed (1: recorded pace, default; 0: as fast as
+              possible). --once: live, the first full interval; replayed, every window as fast as possible; then
+              exit. A terminal gets a table redrawn in place; --once, a pipe, or --format json|csv get plain
+              output (json: one object per refresh and line, or with --once one document of every refresh).
         """;
 
     private static readonly string[] s_formats = ["table", "json", "csv"];
