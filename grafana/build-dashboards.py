@@ -66,6 +66,16 @@ class Board:
     def links(self, *uids):
         self.d["links"] = board_links(*uids)
 
+    def annotation(self, name, query, colour, text, tags, time_end=None, title=None):
+        """An InfluxQL annotation query: one annotation per row, at its time; text, tags (comma-separated column
+        names), the end of a region (timeEnd, in ms since the epoch, as Grafana reads times) and the title are the
+        columns so named (Grafana's InfluxDB annotation field mappings)."""
+        self.d["annotations"]["list"].append({
+            "name": name, "datasource": DS, "enable": True, "hide": False, "iconColor": colour,
+            "target": {"refId": "Anno", "datasource": DS, "rawQuery": True, "resultFormat": "table", "fromAnnotations": True,
+                       "query": query, "textColumn": text, "tagsColumn": ",".join(tags),
+                       "timeEndColumn": time_end or "", "titleColumn": title or ""}})
+
     def write(self, name):
         with open(os.path.join(HERE, "dashboards", name), "w") as f:
             json.dump(self.d, f, indent=2)
@@ -109,6 +119,15 @@ LEGEND_TABLE = {"legend": {"displayMode": "table", "placement": "right", "calcs"
                 "tooltip": {"mode": "multi", "sort": "desc"}}
 BAR = {"displayMode": "gradient", "orientation": "horizontal", "showUnfilled": True, "valueMode": "color",
        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": True}, "minVizHeight": 16, "maxVizHeight": 24}
+
+# Interference episodes as annotations: a region from the episode's start (the point's time) to its end (end_ns, in ms
+# for Grafana), titled by its severity, with its advice as text and VM, resource and main culprit as tags.
+def episode_annotation(board, where):
+    board.annotation("Interference episodes",
+                     f'SELECT "end_ns" / 1000000 AS "time_end", "severity", "advice", "vm", "resource", "culprit" FROM "vmtrace_episode" '
+                     f'WHERE {where} AND $timeFilter',
+                     "#f2495c", text="advice", tags=["vm", "resource", "culprit"], time_end="time_end", title="severity")
+
 
 # ---------------------------------------------------------------- fleet overview
 b = Board("vmtrace-fleet", "vmtrace / Fleet overview",
@@ -159,6 +178,7 @@ b = Board("vmtrace-vm", "vmtrace / VM detail",
           "One VM: vCPU time split, per-vCPU state timeline, exits by reason, disk, network, who preempted it.",
           [HOST1, VM1], tags=["vm"])
 b.links(("vmtrace-fleet", "Fleet overview"), ("vmtrace-interference", "Interference"))
+episode_annotation(b, f"{H} AND {V}")
 b.panel("timeseries", "vCPU time split", "suffix: vCPU",
         [(f'SELECT sum("guest_ns") / sum("window_ns") AS "guest", sum("host_ns") / sum("window_ns") AS "hypervisor", '
           f'sum("preempted_ns") / sum("window_ns") AS "preempted", sum("wait_ns") / sum("window_ns") AS "waiting", '
@@ -284,9 +304,36 @@ b.write("exits.json")
 
 # ---------------------------------------------------------------- interference
 b = Board("vmtrace-interference", "vmtrace / Interference",
-          "Preempted vCPU time by VM and culprit (another VM, the same VM, a host process, idle), and the noisiest neighbours per host.",
+          "VMs ranked by their time in interference episodes over the range, fleet-wide (host: All) or on the chosen hosts, with the "
+          "episodes' main culprits and resources; preempted vCPU time by VM and culprit (another VM, the same VM, a host process, idle), "
+          "and the noisiest neighbours per host.",
           [HOST], tags=["interference"])
 b.links(("vmtrace-fleet", "Fleet overview"))
+episode_annotation(b, H)
+EPISODE = f'FROM "vmtrace_episode" WHERE {H} AND $timeFilter'
+b.panel("bargauge", "VMs by time in interference episodes", "ns",
+        [(f'SELECT sum("duration_ns") AS "in episodes" {EPISODE} GROUP BY "host", "vm"', None)],
+        w=8, h=10, options=BAR, fmt="table", transformations=ranked("in episodes"), thresholds=GREEN, links=to_vm(),
+        description="Time each VM spent in interference episodes (sum of their duration_ns) over the range, longest first: "
+                    "fleet-wide with host = All.")
+b.panel("table", "Episodes per VM: count and severity", "short",
+        [(f'SELECT sum("duration_ns") AS "in episodes", count("severity") AS "episodes", max("severity") AS "worst severity", '
+          f'mean("severity") AS "mean severity" {EPISODE} GROUP BY "host", "vm"', None)],
+        w=8, h=10, fmt="table", thresholds=GREEN, links=to_vm(), transformations=ranked("in episodes"),
+        description="Per VM: time in episodes, how many, and their worst and mean severity (the fraction of the wanted time lost).")
+b.d["panels"][-1]["fieldConfig"]["overrides"] = [
+    {"matcher": {"id": "byName", "options": "in episodes"}, "properties": [{"id": "unit", "value": "ns"}]},
+    *({"matcher": {"id": "byName", "options": n}, "properties": [{"id": "unit", "value": "percentunit"}]} for n in ("worst severity", "mean severity"))]
+b.panel("table", "Main culprits of each VM's episodes", "ns",
+        [(f'SELECT top("total", "culprit", 3) AS "in episodes" FROM (SELECT sum("duration_ns") AS "total" {EPISODE} '
+          f'GROUP BY "host", "vm", "culprit") WHERE $timeFilter GROUP BY "host", "vm"', None)],
+        w=8, h=10, fmt="table", thresholds=GREEN, transformations=ranked("in episodes"),
+        description="Per VM, the three culprits whose episodes (each counted under its largest culprit) lasted longest.")
+b.panel("table", "Time in episodes by resource", "ns",
+        [(f'SELECT sum("duration_ns") AS "in episodes", count("severity") AS "episodes" {EPISODE} GROUP BY "host", "vm", "resource"', None)],
+        w=24, h=8, fmt="table", thresholds=GREEN, transformations=ranked("in episodes"),
+        description="Per VM and resource (cpu: CPU time lost to others; exits: an exit storm): time in episodes and how many.")
+b.d["panels"][-1]["fieldConfig"]["overrides"] = [{"matcher": {"id": "byName", "options": "episodes"}, "properties": [{"id": "unit", "value": "short"}]}]
 b.panel("table", "Preempted time matrix: VM × culprit", "ns",
         [(f'SELECT sum("preempted_ns") AS "preempted" FROM "vmtrace_interference" WHERE {H} AND $timeFilter GROUP BY "vm", "culprit"', None)],
         w=24, h=10, fmt="table",

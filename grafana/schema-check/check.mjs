@@ -27,6 +27,15 @@ function toTs(value, parentKey, problems, used) {
   }).join(', ') + '}';
 }
 
+// An annotation's target is its datasource's query type (AnnotationQuery<TQuery>); the dashboards' annotations are
+// InfluxQL ones, whose target is the InfluxDB plugin's query (InfluxQuery: the raw InfluxQL and the annotation field
+// mappings, which name the columns giving an annotation's text, tags, region end and title).
+const influxAnnotation =
+  `interface InfluxAnnotationTarget extends DataQuery {\n` +
+  `  query: string; rawQuery: boolean; resultFormat: 'time_series' | 'table'; fromAnnotations: boolean;\n` +
+  `  textColumn?: string; tagsColumn?: string; timeEndColumn?: string; titleColumn?: string;\n}\n` +
+  `type InfluxDashboard = Omit<Dashboard, 'annotations'> & { annotations?: { list?: AnnotationQuery<InfluxAnnotationTarget>[] } };\n`;
+
 const here = dirname(fileURLToPath(import.meta.url));
 const dashboards = process.argv[2] ?? join(here, '..', 'dashboards');
 const work = mkdtempSync(join(here, '.check-'));
@@ -39,9 +48,10 @@ try {
     const body = toTs(json, '', problems, used);
     for (const p of problems) { console.error(`${f}: ${p}`); process.exitCode = 1; }
     writeFileSync(join(work, f.replace(/\.json$/, '.ts')),
-      `// generated from ${f}\nimport type { Dashboard } from '@grafana/schema';\n` +
+      `// generated from ${f}\nimport type { AnnotationQuery, Dashboard, DataQuery } from '@grafana/schema';\n` +
       (used.size ? `import { ${[...used].join(', ')} } from '@grafana/schema';\n` : '') +
-      `export const dashboard: Dashboard = ${body};\n`);
+      influxAnnotation +
+      `export const dashboard: InfluxDashboard = ${body};\n`);
   }
   writeFileSync(join(work, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler',

@@ -32,4 +32,22 @@ internal static class Dashboards
         where p["targets"] is JsonArray
         from t in p["targets"]!.AsArray()
         select new Target(d.File, (string)p["title"]!, (string)t!["refId"]!, (string)t["query"]!, (string?)p["interval"]);
+
+    /// <summary>
+    /// An InfluxQL annotation query of a dashboard and its field mappings: the columns giving each annotation's text, its tags,
+    /// the end of its region (ms since the epoch) and its title.
+    /// </summary>
+    public sealed record Annotation(string Dashboard, string Name, string Query, string TextColumn, IReadOnlyList<string> TagColumns,
+        string TimeEndColumn, string TitleColumn)
+    {
+        public override string ToString() => $"{Dashboard} / annotation {Name}";
+    }
+
+    public static IEnumerable<Annotation> Annotations() =>
+        from d in All()
+        from a in d.Json["annotations"]?["list"]?.AsArray() ?? []
+        let t = a!["target"]!
+        select new Annotation(d.File, (string)a["name"]!, (string)t["query"]!, (string?)t["textColumn"] ?? "",
+            ((string?)t["tagsColumn"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            (string?)t["timeEndColumn"] ?? "", (string?)t["titleColumn"] ?? "");
 }

@@ -535,6 +535,11 @@ public static class MetricSchema
                 "its preempted_ns (0 when none)", r => r.TopCulprit?.PreemptedNs ?? 0),
             VmFigures.Identity.Of(Vm), .. VmFigures.PreemptedIntervals.Select(m => m.Of(Vm)),
             NetworkFigures.RxGapStdDevNs.Of(Network), NetworkFigures.TxGapStdDevNs.Of(Network),
+            WorkloadFigures.Class.Of((VmRow r) => r.Workload, "workload_class"), WorkloadFigures.Confidence.Of((VmRow r) => r.Workload, "workload_confidence"),
+            Metric.Text<VmRow>("dominant_workload_class", MetricKind.Label, "WorkloadSummary.Dominant",
+                "the VM's most frequent class over all the windows of the run", r => r.DominantWorkload.Class),
+            Metric.Float<VmRow>("dominant_workload_share", MetricKind.Ratio, "WorkloadSummary.Dominant",
+                "the share (0..1) of the VM's windows in that class", r => r.DominantWorkload.Confidence),
         ]);
 
     }

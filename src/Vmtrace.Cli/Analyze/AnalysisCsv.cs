@@ -6,7 +6,7 @@ namespace Vmtrace.Cli;
 
 /// <summary>
 /// <c>--format csv</c>: one row per window and VM (RFC 4180 quoting), the columns of <see cref="MetricSchema.Csv"/>; times in ns,
-/// the same figures as the JSON.
+/// the same figures as the JSON, with the VM's workload class in the window and its dominant class over the run.
 /// </summary>
 internal static class AnalysisCsv
 {
@@ -16,12 +16,15 @@ internal static class AnalysisCsv
     {
         o.WriteLine(Header);
         var row = new List<string>(MetricSchema.Csv.Row.Entries.Length);
+        var model = WorkloadModel.Shipped;
+        var dominant = WorkloadSummary.Dominant(r.Windows, model);
         foreach (var w in r.Windows)
         {
             foreach (var vm in w.Vms)
             {
                 row.Clear();
-                MetricSchema.Csv.Row.Write(new CsvFields(row), new VmRow(r.Host, w, vm));
+                MetricSchema.Csv.Row.Write(new CsvFields(row),
+                    new VmRow(r.Host, w, vm) { Workload = model.Classify(w, vm), DominantWorkload = dominant[vm.Vm] });
                 o.WriteLine(string.Join(',', row));
             }
         }

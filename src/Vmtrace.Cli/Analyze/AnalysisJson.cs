@@ -146,7 +146,7 @@ internal static class AnalysisJson
         j.WriteEndArray();
     }
 
-    private static void Episode(Utf8JsonWriter j, Episode e)
+    internal static void Episode(Utf8JsonWriter j, Episode e)
     {
         j.WriteStartObject();
         EpisodeLayout.Episode.Write(new JsonFields(j), e);

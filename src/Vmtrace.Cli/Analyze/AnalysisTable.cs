@@ -23,6 +23,8 @@ internal static class AnalysisTable
         foreach (var note in AnalysisNotes.Of(c))
             o.WriteLine($"note: {note}");
         WriteEpisodes(o, r);
+        var model = WorkloadModel.Shipped;
+        var dominant = WorkloadSummary.Dominant(r.Windows, model);
         if (total.Vms.Count == 0)
         {
             o.WriteLine();
@@ -37,6 +39,7 @@ internal static class AnalysisTable
             if (vm.Identity == VmIdentity.Guess)
                 o.WriteLine("  warning: this VM's identity is a guess (no vmmap.json, and the trace does not say which threads are one process)");
             o.WriteLine($"  pCPU share {Units.Percent(vm.PcpuShare)}   all threads on CPU {r.Duration(vm.ThreadsOnCpuNs)}   active vCPUs {vm.ActiveVcpus}");
+            WriteWorkload(o, r, vm.Vm, model, dominant);
             WriteVcpus(o, r, vm);
             WriteWaitCauses(o, r, vm);
             WriteGuestModesAndSpaces(o, r, vm);
@@ -75,6 +78,37 @@ internal static class AnalysisTable
             o.WriteLine($"  {e.Vm} {e.Resource}  severity {e.Severity.ToString("0.00", CultureInfo.InvariantCulture)}  {r.Time(e.StartNs)} .. {r.Time(e.EndNs)} ({r.Duration(e.DurationNs)})  by {culprits}");
             o.WriteLine($"    {e.Advice}");
         }
+    }
+
+    private const int WorkloadRunsShown = 8;
+
+    /// <summary>
+    /// The VM's dominant workload class over the run, then its class window by window as runs of consecutive windows in
+    /// one class (from, to, how many windows, their mean confidence).
+    /// </summary>
+    private static void WriteWorkload(TextWriter o, AnalysisReport r, string vm, WorkloadModel model, IReadOnlyDictionary<string, WorkloadClass> dominant)
+    {
+        if (!dominant.TryGetValue(vm, out var d))
+            return;
+        var runs = new List<(string Class, long StartNs, long EndNs, int Windows, double ConfidenceSum)>();
+        int count = 0;
+        foreach (var w in r.Windows)
+        {
+            var v = w.Vms.FirstOrDefault(m => m.Vm == vm);
+            if (v is null)
+                continue;
+            count++;
+            var c = model.Classify(w, v);
+            if (runs.Count > 0 && runs[^1].Class == c.Class && runs[^1].EndNs == w.StartNs)
+                runs[^1] = (c.Class, runs[^1].StartNs, w.EndNs, runs[^1].Windows + 1, runs[^1].ConfidenceSum + c.Confidence);
+            else
+                runs.Add((c.Class, w.StartNs, w.EndNs, 1, c.Confidence));
+        }
+        string shown = string.Join(", ", runs.Take(WorkloadRunsShown).Select(x =>
+            $"{x.Class} {r.Time(x.StartNs)} .. {r.Time(x.EndNs)} ({x.Windows} x, confidence {(x.ConfidenceSum / x.Windows).ToString("0.00", CultureInfo.InvariantCulture)})"));
+        if (runs.Count > WorkloadRunsShown)
+            shown += $", … {runs.Count - WorkloadRunsShown} more runs";
+        o.WriteLine($"  workload: {d.Class} ({Units.Percent(d.Confidence)} of its {count} windows)   by window: {shown}");
     }
 
     private static void WriteVcpus(TextWriter o, AnalysisReport r, VmMetrics vm)

@@ -7,8 +7,9 @@ namespace Vmtrace.Cli;
 
 /// <summary>
 /// <c>vmtrace analyze --html FILE</c>: one self-contained HTML page (inline CSS and SVG, no script, no fetch) with
-/// the per-VM resource timeline, the vCPU time split, exits by reason with latency, disk and network charts,
-/// and the interference matrix (VM × culprit).
+/// the per-VM resource timeline (with workload classes and interference episodes), the VMs' dominant workload, the vCPU
+/// time split, the interference episodes, exits by reason with latency, disk and network charts, and the interference
+/// matrix (VM × culprit).
 /// </summary>
 internal static class HtmlReport
 {
@@ -60,9 +61,12 @@ internal static class HtmlReport
         o.WriteLine("<h2>Resource timeline</h2>");
         o.WriteLine(Legend(States.Concat([("disk read", "#17becf"), ("disk write", "#9467bd"), ("disk (direction unknown)", "#8c8c8c"),
             ("net received", "#bcbd22"), ("net sent", "#e377c2"), ("VM exits per second (line)", "#222")])));
+        o.WriteLine(Legend(HtmlTimeline.WorkloadColours.Select(c => ($"workload {c.Name}", c.Colour))
+            .Concat(HtmlTimeline.SeverityColours.Select(c => (c.Name, c.Colour)))));
         o.WriteLine(HtmlTimeline.Svg(r));
 
         WriteCpuSplit(o, r, total);
+        WriteEpisodes(o, r);
         WriteWaitCauses(o, r, total);
         WriteExits(o, r, t0, t1, seconds);
         WriteDisk(o, r, t0, t1, seconds);
@@ -99,10 +103,13 @@ internal static class HtmlReport
     private static void WriteCpuSplit(TextWriter o, AnalysisReport r, WindowMetrics total)
     {
         o.WriteLine("<h2>VMs</h2><ul>");
+        var dominant = WorkloadSummary.Dominant(r.Windows, WorkloadModel.Shipped);
         foreach (var vm in total.Vms)
         {
             string warning = vm.Identity == VmIdentity.Guess ? " <b>(warning: a guess)</b>" : "";
-            o.WriteLine($"<li>{E(vm.Vm)}: identity {E(vm.Identity)}{warning}, {E(vm.Origin)}</li>");
+            string workload = dominant.TryGetValue(vm.Vm, out var d)
+                ? $"; workload <span class=\"workload-class\" data-vm=\"{E(vm.Vm)}\">{E(d.Class)}</span> in {Units.Percent(d.Confidence)} of its windows" : "";
+            o.WriteLine($"<li>{E(vm.Vm)}: identity {E(vm.Identity)}{warning}, {E(vm.Origin)}{workload}</li>");
         }
         o.WriteLine("</ul>");
         o.WriteLine("<h2>vCPU time split</h2>");
@@ -133,6 +140,30 @@ internal static class HtmlReport
             return $"<tr><td class=\"l\">{E(vm)}</td><td class=\"l\">{vcpu}</td><td>{tid}</td><td class=\"l\">{bar}</td>" +
                    string.Concat(parts.Select(p => $"<td>{r.Duration(p)}</td>")) + $"<td>{share}</td><td>{Units.Count(exits)}</td></tr>";
         }
+    }
+
+    /// <summary>The interference episodes, worst first: who lost what, when, to whom, and what to do.</summary>
+    private static void WriteEpisodes(TextWriter o, AnalysisReport r)
+    {
+        o.WriteLine("<h2>Interference episodes</h2>");
+        if (r.Episodes.Count == 0)
+        {
+            o.WriteLine("<p class=\"empty\">none: no VM lost CPU time to others or had an exit storm</p>");
+            return;
+        }
+        o.WriteLine("<p>Runs of windows in which a VM lost time it wanted (severity: the fraction lost), worst first; on the timeline as bands.</p>");
+        o.WriteLine("<table class=\"episodes\"><tr><th class=\"l\">VM</th><th class=\"l\">resource</th><th>severity</th><th>from</th><th>to</th><th>duration</th>" +
+                    "<th class=\"l\">culprits</th><th class=\"l\">advice</th></tr>");
+        foreach (var e in r.EpisodesWorstFirst)
+        {
+            string culprits = e.Culprits.Count == 0 ? "no culprit named"
+                : string.Join(", ", e.Culprits.Select(c => $"{c.Name} ({c.Kind}) {Units.Percent(c.Share)}"));
+            o.WriteLine($"<tr><td class=\"l\">{E(e.Vm)}</td><td class=\"l\">{E(e.Resource)}</td>" +
+                        $"<td style=\"background:{HtmlTimeline.SeverityColour(e.Severity)}\">{e.Severity.ToString("0.00", CultureInfo.InvariantCulture)}</td>" +
+                        $"<td>{r.Time(e.StartNs)}</td><td>{r.Time(e.EndNs)}</td><td>{r.Duration(e.DurationNs)}</td><td class=\"l\">{E(culprits)}</td>" +
+                        $"<td class=\"l\">{E(e.Advice)}</td></tr>");
+        }
+        o.WriteLine("</table>");
     }
 
     private static void WriteWaitCauses(TextWriter o, AnalysisReport r, WindowMetrics total)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Vmtrace.Analysis;
 using static Vmtrace.Cli.HtmlSvg;
@@ -5,13 +6,39 @@ using static Vmtrace.Cli.HtmlSvg;
 namespace Vmtrace.Cli;
 
 /// <summary>
-/// The per-VM resource timeline of the HTML report: for every VM three rows on one time axis, CPU (the vCPU
-/// states of each window stacked and coloured), disk (completed requests, read / write) and network (bytes
-/// received / sent). One column per window; every rectangle has a tooltip with the figures.
+/// The per-VM resource timeline of the HTML report: for every VM five rows on one time axis, CPU (the vCPU
+/// states of each window stacked and coloured), disk (completed requests, read / write), network (bytes
+/// received / sent), its workload class in each window and its interference episodes (a band from start to end,
+/// coloured by severity). One column per window; every rectangle has a tooltip with the figures.
 /// </summary>
 internal static class HtmlTimeline
 {
-    private const double Left = 170, PlotWidth = 1000, CpuHeight = 40, IoHeight = 22, Gap = 10;
+    private const double Left = 170, PlotWidth = 1000, CpuHeight = 40, IoHeight = 22, BandHeight = 10, Gap = 10;
+
+    /// <summary>The workload classes' colours (their band's opacity says the confidence).</summary>
+    public static readonly (string Name, string Colour)[] WorkloadColours =
+    [
+        (WorkloadClasses.Idle, "#c8c8c8"), (WorkloadClasses.Cpu, "#2ca02c"), (WorkloadClasses.Disk, "#9467bd"),
+        (WorkloadClasses.Net, "#bcbd22"), (WorkloadClasses.Mixed, "#8c564b"),
+    ];
+
+    /// <summary>An episode's colour by severity (the fraction of the wanted time lost): the Grafana tables' steps.</summary>
+    public static readonly (string Name, double From, string Colour)[] SeverityColours =
+    [
+        ("episode, severity < 0.1", 0, "#fade2a"), ("0.1 – 0.3", 0.1, "#ff9830"), ("≥ 0.3", 0.3, "#f2495c"),
+    ];
+
+    public static string WorkloadColour(string workloadClass)
+    {
+        foreach (var (name, colour) in WorkloadColours)
+        {
+            if (name == workloadClass)
+                return colour;
+        }
+        return "#8c8c8c";
+    }
+
+    public static string SeverityColour(double severity) => SeverityColours.Last(c => severity >= c.From).Colour;
 
     public static string Svg(AnalysisReport r)
     {
@@ -31,7 +58,8 @@ internal static class HtmlTimeline
                 maxNet = Math.Max(maxNet, v.Network.RxBytes + v.Network.TxBytes);
             }
 
-        double rowBlock = CpuHeight + IoHeight * 2 + Gap * 2;
+        double rowBlock = CpuHeight + IoHeight * 2 + BandHeight * 2 + Gap * 2;
+        var model = WorkloadModel.Shipped;
         double height = 30 + vms.Count * rowBlock + 10;
         var sb = new StringBuilder();
         sb.Append("<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").Append(N(Left + PlotWidth + 20))
@@ -56,8 +84,11 @@ internal static class HtmlTimeline
             Text(sb, 4, y + 32, $"CPU ({vm.Vcpus.Count} vCPU)", " class=\"row-label\"");
             Text(sb, 4, y + CpuHeight + IoHeight - 6, "disk", " class=\"row-label\"");
             Text(sb, 4, y + CpuHeight + IoHeight * 2 - 6, "network", " class=\"row-label\"");
+            double wy = y + CpuHeight + IoHeight * 2, ey = wy + BandHeight;
+            Text(sb, 4, wy + BandHeight - 1, "workload", " class=\"row-label\"");
+            Text(sb, 4, ey + BandHeight - 1, "episodes", " class=\"row-label\"");
             sb.Append("<rect x=\"").Append(N(Left)).Append("\" y=\"").Append(N(y)).Append("\" width=\"").Append(N(PlotWidth))
-              .Append("\" height=\"").Append(N(CpuHeight + IoHeight * 2)).Append("\" fill=\"none\" stroke=\"#ccc\"/>");
+              .Append("\" height=\"").Append(N(CpuHeight + IoHeight * 2 + BandHeight * 2)).Append("\" fill=\"none\" stroke=\"#ccc\"/>");
 
             foreach (var w in windows)
             {
@@ -112,7 +143,18 @@ internal static class HtmlTimeline
                     Rect(sb, x, ny - net.RxBytes * scale, width, net.RxBytes * scale, "#bcbd22", tip);
                     Rect(sb, x, ny - (net.RxBytes + net.TxBytes) * scale, width, net.TxBytes * scale, "#e377c2", tip);
                 }
+
+                // workload class: one cell per window, its colour the class, its opacity the confidence
+                var c = model.Classify(w, v);
+                string cellColour = WorkloadColour(c.Class);
+                sb.Append("<rect class=\"workload\" data-class=\"").Append(E(c.Class)).Append("\" data-start-ns=\"").Append(w.StartNs)
+                  .Append("\" x=\"").Append(N(x)).Append("\" y=\"").Append(N(wy + 1)).Append("\" width=\"").Append(N(Math.Max(width, 0.5)))
+                  .Append("\" height=\"").Append(N(BandHeight - 2)).Append("\" fill=\"").Append(cellColour).Append("\" fill-opacity=\"")
+                  .Append(N(0.3 + (0.7 * Math.Clamp(c.Confidence, 0, 1)))).Append("\"><title>")
+                  .Append(E($"{vm.Vm} workload: {c.Class} (confidence {c.Confidence.ToString("0.00", CultureInfo.InvariantCulture)}) {when}"))
+                  .Append("</title></rect>");
             }
+            Episodes(sb, r, vm.Vm, X, t0, t1, ey);
             ExitRate(sb, vm.Vm, windows, X, y);
             sb.Append("<line x1=\"").Append(N(Left)).Append("\" x2=\"").Append(N(Left + PlotWidth)).Append("\" y1=\"").Append(N(y + CpuHeight))
               .Append("\" y2=\"").Append(N(y + CpuHeight)).Append("\" stroke=\"#999\"/>");
@@ -122,6 +164,27 @@ internal static class HtmlTimeline
         }
         sb.Append("</svg>");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The VM's interference episodes as bands from start to end, coloured by severity; the tooltip gives the resource,
+    /// severity, culprits with their shares and the advice.
+    /// </summary>
+    private static void Episodes(StringBuilder sb, AnalysisReport r, string vm, Func<long, double> x, long t0, long t1, double y)
+    {
+        foreach (var e in r.Episodes.Where(e => e.Vm == vm).OrderBy(e => e.StartNs))
+        {
+            double from = x(Math.Clamp(e.StartNs, t0, t1)), to = x(Math.Clamp(e.EndNs, t0, t1));
+            string culprits = e.Culprits.Count == 0 ? "no culprit named"
+                : string.Join(", ", e.Culprits.Select(c => $"{c.Name} ({c.Kind}) {Units.Percent(c.Share)}"));
+            string severity = e.Severity.ToString("0.00", CultureInfo.InvariantCulture);
+            sb.Append("<rect class=\"episode\" data-resource=\"").Append(E(e.Resource)).Append("\" data-start-ns=\"").Append(e.StartNs)
+              .Append("\" data-end-ns=\"").Append(e.EndNs).Append("\" data-severity=\"").Append(e.Severity.ToString("R", CultureInfo.InvariantCulture))
+              .Append("\" x=\"").Append(N(from)).Append("\" y=\"").Append(N(y + 1)).Append("\" width=\"").Append(N(Math.Max(to - from, 1)))
+              .Append("\" height=\"").Append(N(BandHeight - 2)).Append("\" rx=\"2\" fill=\"").Append(SeverityColour(e.Severity)).Append("\"><title>")
+              .Append(E($"{vm} {e.Resource} episode, severity {severity}: {r.Time(e.StartNs)} .. {r.Time(e.EndNs)} ({r.Duration(e.DurationNs)}); by {culprits}. {e.Advice}"))
+              .Append("</title></rect>");
+        }
     }
 
     /// <summary>

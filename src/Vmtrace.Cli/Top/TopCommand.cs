@@ -21,12 +21,12 @@ internal static class TopCommand
               [--host NAME]
               a per-VM view of the host refreshed every interval (like kvm_stat, vmtop): CPU % of the host,
               guest/host/preempted/steal shares of vCPU time, exits/s with the top reasons, disk and network
-              rates. Live it reads the host's tracefs through its own ftrace instance (vmtrace-top), as the
-              agent does: it needs root and tracefs mounted. --replay runs the same view on a recorded trace,
-              paced by --speed (1: recorded pace, default; 0: as fast as possible). --once: live, the first full
-              interval; replayed, every window as fast as possible; then exit. A terminal gets a table redrawn
-              in place; --once, a pipe, or --format json|csv get plain output (json: one object per refresh and
-              line, or with --once one document of every refresh).
+              rates, each VM's latest interference episode. Live it reads the host's tracefs through its own
+              ftrace instance (vmtrace-top), as the agent does: it needs root and tracefs mounted. --replay runs
+              the same view on a recorded trace, paced by --speed (1: recorded pace, default; 0: as fast as
+              possible). --once: live, the first full interval; replayed, every window as fast as possible; then
+              exit. A terminal gets a table redrawn in place; --once, a pipe, or --format json|csv get plain
+              output (json: one object per refresh and line, or with --once one document of every refresh).
         """;
 
     private static readonly string[] s_formats = ["table", "json", "csv"];
@@ -96,21 +96,22 @@ internal static class TopCommand
         // The in-place table only on the process's own terminal; a writer given by a caller, or a pipe, gets plain text.
         bool liveTable = !r.Once && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         var view = TopView.For(r.Format, r.Once, liveTable, r.Host, stdout);
-        void Show(WindowMetrics w, Action<TopFrame> frame) => frame(TopFrame.Of(w, r.Sort, r.Vms));
+        var latest = new Dictionary<string, Episode>(StringComparer.Ordinal);
+        void Show(WindowMetrics w, IReadOnlyList<Episode> episodes, Action<TopFrame> frame) => frame(TopFrame.Of(w, episodes, latest, r.Sort, r.Vms));
         try
         {
             if (r.Replay.Count > 0)
             {
                 var inventory = r.InventoryPath is null ? AnalyzeCommand.InferInventory(r.Replay) : VmMapJson.Parse(File.ReadAllText(r.InventoryPath));
                 SourceDiagnostics? diagnostics = null;
-                view.Run(frame => diagnostics = TopFeed.Replay(r.Replay, inventory, r.IntervalNs, r.Speed, time, stop.Token, w => Show(w, frame)));
+                view.Run(frame => diagnostics = TopFeed.Replay(r.Replay, inventory, r.IntervalNs, r.Speed, time, stop.Token, (w, e) => Show(w, e, frame)));
                 foreach (var err in diagnostics?.Errors ?? [])
                     stderr.WriteLine($"vmtrace: warning: {err.Message}");
             }
             else
             {
                 var options = new LiveOptions { TracefsSettings = new TracefsOptions { InstanceName = "vmtrace-top" } };
-                view.Run(frame => TopFeed.Live(options, r.IntervalNs, r.Once, time, stop.Token, w => Show(w, frame)));
+                view.Run(frame => TopFeed.Live(options, r.IntervalNs, r.Once, time, stop.Token, (w, e) => Show(w, e, frame)));
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -9,7 +9,7 @@ namespace Vmtrace.Cli;
 /// <summary>
 /// Where the refreshes of <c>vmtrace top</c> come from: the analysis core fed a recorded trace (paced at a speed, as the
 /// agent's replay is) or the host's tracefs, with a window of the refresh interval. Each closed window is one refresh,
-/// so its figures are <c>analyze --window</c>'s.
+/// so its figures are <c>analyze --window</c>'s; with it come the interference episodes that closed by its end.
 /// </summary>
 internal static class TopFeed
 {
@@ -18,7 +18,12 @@ internal static class TopFeed
     /// fast as possible, 1 the recorded pace. Every window is shown, the last one ending at the last event.
     /// </summary>
     public static SourceDiagnostics Replay(IReadOnlyList<string> inputs, IReadOnlyList<VmInventory> inventory, long windowNs,
-        double speed, TimeProvider time, CancellationToken cancellation, Action<WindowMetrics> show)
+        double speed, TimeProvider time, CancellationToken cancellation, Action<WindowMetrics> show) =>
+        Replay(inputs, inventory, windowNs, speed, time, cancellation, (w, _) => show(w));
+
+    /// <summary>As <see cref="Replay(IReadOnlyList{string}, IReadOnlyList{VmInventory}, long, double, TimeProvider, CancellationToken, Action{WindowMetrics})"/>, each window with the episodes that closed with it.</summary>
+    public static SourceDiagnostics Replay(IReadOnlyList<string> inputs, IReadOnlyList<VmInventory> inventory, long windowNs,
+        double speed, TimeProvider time, CancellationToken cancellation, Action<WindowMetrics, IReadOnlyList<Episode>> show)
     {
         using var source = TraceOpener.OpenAll(inputs);
         var pacing = new AgentPacing(new AgentOptions { Speed = speed }, time);
@@ -39,16 +44,25 @@ internal static class TopFeed
                 pacing.WaitUntil(due, cancellation);
             last = Math.Max(last, e.Timestamp);
             analysis.OnEvent(e);
-            foreach (var w in analysis.TakeClosedWindows())
-                show(w);
+            ShowClosed(analysis, show);
         }
         if (analysis is not null && !cancellation.IsCancellationRequested)
         {
             analysis.Flush(last);
-            foreach (var w in analysis.TakeClosedWindows())
-                show(w);
+            ShowClosed(analysis, show);
         }
         return TraceOpener.DiagnosticsOf(source);
+    }
+
+    /// <summary>The windows just closed, the episodes that closed with them going with the last.</summary>
+    private static void ShowClosed(HostAnalysis analysis, Action<WindowMetrics, IReadOnlyList<Episode>> show)
+    {
+        var closed = analysis.TakeClosedWindows();
+        if (closed.Count == 0)
+            return;
+        var episodes = analysis.TakeClosedEpisodes();
+        for (int i = 0; i < closed.Count; i++)
+            show(closed[i], i == closed.Count - 1 ? episodes : []);
     }
 
     /// <summary>
@@ -57,7 +71,7 @@ internal static class TopFeed
     /// began before tracing did: it is not shown. VMs are looked for in /proc at every refresh.
     /// </summary>
     public static void Live(LiveOptions options, long windowNs, bool once, TimeProvider time, CancellationToken cancellation,
-        Action<WindowMetrics> show)
+        Action<WindowMetrics, IReadOnlyList<Episode>> show)
     {
         var host = new LiveHostSource(options, time);
         using var opened = host.Open();
@@ -82,8 +96,7 @@ internal static class TopFeed
                 openStart = analysis.OpenWindowStart;
             }
             var closed = analysis.TakeClosedWindows();
-            // The view shows no episodes: taken so that they do not pile up while it runs.
-            _ = analysis.TakeClosedEpisodes();
+            var episodes = analysis.TakeClosedEpisodes();
             // A window with no VM in it is not emitted by the analysis; the view still refreshes (an empty host).
             if (closed.Count == 0 && started && analysis.OpenWindowStart != openStart)
                 closed = [new WindowMetrics(openStart, analysis.OpenWindowStart, Environment.ProcessorCount, [])];
@@ -91,14 +104,14 @@ internal static class TopFeed
                 openStart = analysis.OpenWindowStart;
             if (closed.Count == 0)
                 continue;
-            foreach (var w in closed)
+            for (int i = 0; i < closed.Count; i++)
             {
                 if (partial)
                 {
                     partial = false;
                     continue;
                 }
-                show(w);
+                show(closed[i], i == closed.Count - 1 ? episodes : []);
                 if (once)
                     return;
             }

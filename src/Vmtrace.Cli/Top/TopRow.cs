@@ -8,7 +8,6 @@ namespace Vmtrace.Cli;
 /// Shares of vCPU time are of the window's length × the VM's vCPUs; steal is the guest's steal time (the kernel's
 /// run-queue wait, <see cref="CpuTimes.RunDelayNs"/>). Disk is the qemu thread-pool layer when the trace has it,
 /// else the host block layer (<see cref="DiskLayer"/> says which): the two see the same requests.
-/// The wait-cause and episode columns are to come here once the analysis has them.
 /// </summary>
 internal sealed record TopRow(string Vm, int Pid, int Vcpus, VmMetrics Metrics, long WindowNs)
 {
@@ -16,6 +15,9 @@ internal sealed record TopRow(string Vm, int Pid, int Vcpus, VmMetrics Metrics, 
     public const int TopExitReasons = 3;
 
     public static TopRow Of(VmMetrics vm, long windowNs) => new(vm.Vm, vm.Pid, vm.Vcpus.Count, vm, windowNs);
+
+    /// <summary>The VM's latest interference episode that has closed by the end of this window, if any.</summary>
+    public Episode? LastEpisode { get; init; }
 
     public CpuTimes Times => Metrics.VcpuTimes;
 
@@ -64,17 +66,33 @@ internal sealed record TopRow(string Vm, int Pid, int Vcpus, VmMetrics Metrics, 
     private double OfVcpuTime(long ns) => WindowNs <= 0 || Vcpus == 0 ? 0 : 100.0 * ns / ((double)WindowNs * Vcpus);
 }
 
-/// <summary>One refresh of <c>vmtrace top</c>: a closed window and its VMs' rows, sorted and filtered.</summary>
+/// <summary>
+/// One refresh of <c>vmtrace top</c>: a closed window and its VMs' rows, sorted and filtered, and the interference episodes
+/// (of those VMs) that closed with it, worst first.
+/// </summary>
 internal sealed record TopFrame(long StartNs, long EndNs, int CpuCount, IReadOnlyList<TopRow> Rows)
 {
     public static readonly string[] SortKeys = ["cpu", "exits", "steal", "disk", "net", "name"];
 
+    public IReadOnlyList<Episode> Episodes { get; init; } = [];
+
     public long LengthNs => EndNs - StartNs;
 
-    public static TopFrame Of(WindowMetrics w, string sort, HashSet<string>? vms)
+    /// <summary>
+    /// The refresh of window <paramref name="w"/>, with the <paramref name="episodes"/> that closed with it; each VM's row
+    /// carries its latest closed episode from <paramref name="latest"/> (updated here with those episodes).
+    /// </summary>
+    public static TopFrame Of(WindowMetrics w, IReadOnlyList<Episode> episodes, Dictionary<string, Episode> latest, string sort, HashSet<string>? vms)
     {
-        var rows = w.Vms.Where(v => vms is null || vms.Contains(v.Vm)).Select(v => TopRow.Of(v, w.LengthNs));
-        return new TopFrame(w.StartNs, w.EndNs, w.CpuCount, Sort(rows, sort).ToList());
+        foreach (var e in episodes.OrderBy(e => e.EndNs).ThenBy(e => e.StartNs))
+            latest[e.Vm] = e;
+        var rows = w.Vms.Where(v => vms is null || vms.Contains(v.Vm))
+            .Select(v => TopRow.Of(v, w.LengthNs) with { LastEpisode = latest.GetValueOrDefault(v.Vm) });
+        return new TopFrame(w.StartNs, w.EndNs, w.CpuCount, Sort(rows, sort).ToList())
+        {
+            Episodes = [.. episodes.Where(e => vms is null || vms.Contains(e.Vm)).OrderByDescending(e => e.Severity).ThenBy(e => e.StartNs)
+                .ThenBy(e => e.Vm, StringComparer.Ordinal).ThenBy(e => e.Resource, StringComparer.Ordinal)],
+        };
     }
 
     /// <summary>Biggest first on the key (name: alphabetical); ties by name.</summary>

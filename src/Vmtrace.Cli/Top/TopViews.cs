@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Spectre.Console;
+using Vmtrace.Analysis;
 
 namespace Vmtrace.Cli;
 
@@ -31,13 +32,31 @@ internal abstract class TopView
         $"vmtrace top: {host}   window {Units.Seconds(f.StartNs)} .. {Units.Seconds(f.EndNs)} ({Units.Duration(f.LengthNs)})   pCPUs {f.CpuCount}   VMs {f.Rows.Count}";
 
     internal static readonly string[] Columns =
-        ["VM", "CPU%", "guest%", "host%", "preempt%", "steal%", "exits/s", "top exits", "disk rd", "disk wr", "net rx", "net tx"];
+        ["VM", "CPU%", "guest%", "host%", "preempt%", "steal%", "exits/s", "top exits", "disk rd", "disk wr", "net rx", "net tx", "last episode"];
+
+    /// <summary>The columns read as text (left-aligned); the others are figures.</summary>
+    internal static bool IsText(string column) => column is "VM" or "top exits" or "last episode";
+
+    /// <summary>A VM's latest closed episode in short: resource, severity, main culprit, when it ended.</summary>
+    internal static string EpisodeCell(Episode? e) => e is null ? "" :
+        $"{e.Resource} {e.Severity.ToString("0.00", CultureInfo.InvariantCulture)}" + (e.TopCulprit is { } c ? $" by {c.Name}" : "") +
+        $" (ended {Units.Seconds(e.EndNs)})";
+
+    /// <summary>One line per episode: who lost what, how badly, when, to whom, and the advice.</summary>
+    internal static string EpisodeLine(Episode e)
+    {
+        string culprits = e.Culprits.Count == 0 ? "no culprit named"
+            : string.Join(", ", e.Culprits.Take(3).Select(c => $"{c.Name} ({c.Kind}) {Units.Percent(c.Share)}"));
+        return $"episode: {e.Vm} {e.Resource}  severity {e.Severity.ToString("0.00", CultureInfo.InvariantCulture)}  " +
+               $"{Units.Seconds(e.StartNs)} .. {Units.Seconds(e.EndNs)} ({Units.Duration(e.DurationNs)})  by {culprits}: {e.Advice}";
+    }
 
     internal static string[] Cells(TopRow r) =>
     [
         r.Vm, Percent(r.CpuPercent), Percent(r.GuestPercent), Percent(r.HostPercent), Percent(r.PreemptedPercent), Percent(r.StealPercent),
         r.ExitsPerSecond.ToString("0", CultureInfo.InvariantCulture), ExitsList(r),
         Rate(r.DiskReadBytesPerSecond), Rate(r.DiskWriteBytesPerSecond), Rate(r.NetRxBytesPerSecond), Rate(r.NetTxBytesPerSecond),
+        EpisodeCell(r.LastEpisode),
     ];
 }
 
@@ -56,8 +75,8 @@ internal sealed class TopPlainTableView(TextWriter o, string host) : TopView
             var line = new StringBuilder();
             for (int c = 0; c < row.Length; c++)
             {
-                // Names and the exit list read left-aligned, figures right-aligned.
-                bool text = c is 0 or 7;
+                // Names, the exit list and the episode read left-aligned, figures right-aligned.
+                bool text = IsText(Columns[c]);
                 line.Append(text ? row[c].PadRight(widths[c]) : row[c].PadLeft(widths[c]));
                 line.Append("  ");
             }
@@ -68,15 +87,21 @@ internal sealed class TopPlainTableView(TextWriter o, string host) : TopView
     }
 }
 
-/// <summary>A Spectre.Console table redrawn in place at every refresh (a terminal, without --once).</summary>
+/// <summary>
+/// A Spectre.Console table redrawn in place at every refresh (a terminal, without --once); its caption lists the latest
+/// interference episodes that closed, newest first.
+/// </summary>
 internal sealed class TopLiveTableView(TextWriter o, string host) : TopView
 {
+    private const int EpisodesShown = 5;
+
     public override void Run(Action<Action<TopFrame>> feed)
     {
+        var latest = new List<Episode>();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(o) });
         var table = new Table().Border(TableBorder.Simple);
         foreach (string c in Columns)
-            table.AddColumn(c is "VM" or "top exits" ? new TableColumn(c).NoWrap() : new TableColumn(c).NoWrap().RightAligned());
+            table.AddColumn(IsText(c) ? new TableColumn(c).NoWrap() : new TableColumn(c).NoWrap().RightAligned());
         table.Title = new TableTitle("vmtrace top: " + Markup.Escape(host) + ": waiting for the first window…");
         console.Live(table).Start(ctx => feed(f =>
         {
@@ -84,6 +109,11 @@ internal sealed class TopLiveTableView(TextWriter o, string host) : TopView
             table.Rows.Clear();
             foreach (var r in f.Rows)
                 table.AddRow(Cells(r).Select(Markup.Escape).ToArray());
+            latest.InsertRange(0, f.Episodes);
+            if (latest.Count > EpisodesShown)
+                latest.RemoveRange(EpisodesShown, latest.Count - EpisodesShown);
+            table.Caption = latest.Count == 0 ? new TableTitle("no interference episode so far")
+                : new TableTitle(string.Join('\n', latest.Select(e => Markup.Escape(EpisodeLine(e)))), new Style(foreground: Color.Orange1));
             ctx.Refresh();
         }));
     }
@@ -91,7 +121,8 @@ internal sealed class TopLiveTableView(TextWriter o, string host) : TopView
 
 /// <summary>
 /// JSON: with --once one document holding every refresh ("windows"); otherwise one compact object per refresh and line.
-/// Times in ns; each VM's figures are the analysis core's for the window (as <c>analyze --format json</c>), plus rates.
+/// Times in ns; each VM's figures are the analysis core's for the window (as <c>analyze --format json</c>), plus rates; the
+/// episodes that closed with the window are its "interference" (as analyze's).
 /// </summary>
 internal sealed class TopJsonView(TextWriter o, string host, bool once) : TopView
 {
@@ -136,6 +167,11 @@ internal sealed class TopJsonView(TextWriter o, string host, bool once) : TopVie
         w.WriteStartArray("vms");
         foreach (var r in f.Rows)
             Row(w, r);
+        w.WriteEndArray();
+        // The episodes that closed with this window, as analyze's interference[] writes them.
+        w.WriteStartArray("interference");
+        foreach (var e in f.Episodes)
+            AnalysisJson.Episode(w, e);
         w.WriteEndArray();
         w.WriteEndObject();
     }
