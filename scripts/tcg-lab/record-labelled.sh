@@ -18,7 +18,7 @@ case $SET in
   heldout)
     ORDER=(arrival hog waits idle net disk-cpu mixed)
     # web computes alone, then batch (2 vCPUs) arrives 6 s later: three busy vCPUs on 2 CPUs
-    SPEC[arrival]="VMS=web:1:cpu:0:11,batch:2:cpu:6:4"
+    SPEC[arrival]="VMS=web:1:cpu:0:10,batch:2:cpu:6:3"
     # solo (2 busy vCPUs) alone on the 2 CPUs, then a host busy loop (vmtrace-hog) steals from it for 4 s
     SPEC[hog]="VMS=solo:2:cpu:0:10 HOG_AT=7 HOG_DUR=4"
     # a disk-bound, a network-bound and an idle VM side by side
@@ -26,7 +26,7 @@ case $SET in
     SPEC[idle]="VMS=sleeper:1:idle:0:7"
     SPEC[net]="VMS=edge:1:net:0:7"
     # a disk VM, joined 6 s later by a 2-vCPU cpu VM
-    SPEC[disk-cpu]="VMS=db:1:disk:0:11,crunch:2:cpu:6:4"
+    SPEC[disk-cpu]="VMS=db:1:disk:0:10,crunch:2:cpu:6:3"
     SPEC[mixed]="VMS=mix:1:mixed:0:7"
     ;;
   train)
