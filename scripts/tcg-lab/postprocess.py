@@ -213,11 +213,16 @@ def readme(w, out):
     p("Recorded by this project (`scripts/tcg-lab/record-sample.sh`); free to redistribute with it.\n")
     p("## How it was recorded\n")
     p("As root, on %s UTC:\n" % time.strftime("%Y-%m-%d %H:%M", time.gmtime(meta["wall_start_realtime"])))
-    p("```sh\nscripts/tcg-lab/record-sample.sh samples/%s\n```\n" % meta["scenario"])
-    p("with VMS=%s%s, DUR=%s (default guest workload seconds), DISK_PAUSE=%s, NET_PAUSE=%s, NET_BLOB_MIB=%s, NET_UP_MIB=%s. "
+    if meta["scenario"].startswith("labelled/"):
+        _, set_, name = meta["scenario"].split("/", 2)
+        p("```sh\nscripts/tcg-lab/record-labelled.sh %s %s   # runs record-sample.sh samples/%s with the settings below\n```\n"
+          % (set_, name, meta["scenario"]))
+    else:
+        p("```sh\nscripts/tcg-lab/record-sample.sh samples/%s\n```\n" % meta["scenario"])
+    p("with VMS=%s%s, DUR=%s (default guest workload seconds), DISK_PAUSE=%s, NET_PAUSE=%s, NET_BLOB_MIB=%s, NET_UP_MIB=%s, NET_RATE=%s. "
       "The guest (kernel %s from Debian, busybox initramfs) is built by `scripts/tcg-lab/build-guest.sh`."
       % (info.get("vms"), (" HOG_AT/HOG_DUR/HOG_N: " + info["hog"]) if info.get("hog") else "", info.get("dur"), info.get("disk_pause"), info.get("net_pause"), info.get("net_blob_mib"),
-         info.get("net_up_mib"), info.get("guest_kernel", "?").split()[0]))
+         info.get("net_up_mib"), info.get("net_rate", "unlimited"), info.get("guest_kernel", "?").split()[0]))
     p("Each VM's qemu was launched at its delay after the scenario start (`vmtrace_marker scenario_start` in the trace), "
       "each `qemu-system-x86_64 -name VM,debug-threads=on -accel tcg,thread=multi`, "
       "so threads are named `qemu-system-x86` (main loop, tid = pid; also call_rcu), `CPU n/TCG` (one per vCPU) and "
@@ -230,7 +235,9 @@ def readme(w, out):
     p("- kernel %s, %d CPUs; %s; trace-cmd %s" % (meta["host"]["uname"], meta["host"]["ncpu"],
                                                info.get("qemu"), info.get("trace-cmd", "").replace("version ", "")))
     p("- no /dev/kvm: QEMU runs its guests with TCG, one host thread per vCPU, so there are no `kvm:*` events "
-      "(KVM exits are not in this sample)" if not meta["host"]["kvm"] else "- /dev/kvm present")
+      "(KVM exits are not in this sample)" if not meta["host"]["kvm"] else
+      "- /dev/kvm present but not used: QEMU ran its guests with `-accel tcg` (one host thread per vCPU), so no `kvm:*` "
+      "event fired although they were enabled")
     p("- no /dev/vhost-net: the tap is used without vhost (packets are handled by the qemu main thread)"
       if not meta["host"]["vhost_net"] else "- /dev/vhost-net present")
     p("- clock `tai` equals CLOCK_REALTIME on this host, so trace timestamps are UNIX epoch seconds, "

@@ -35,6 +35,8 @@
 #      EXTRA_EVENTS="sys:event ..." more kernel events
 #      DISK_PAUSE=0.1 / NET_PAUSE=0.3  seconds slept between the guests' I/O rounds (thins the trace)
 #      NET_BLOB_MIB=1 NET_UP_MIB=1     sizes moved per net round
+#      NET_RATE=8mbit  limit what the host sends to each net VM (tbf on its tap): under TCG an unlimited transfer
+#                   keeps the guest's vCPU busy ~90 % of the time (CPU-bound); a slower link makes it wait on the net
 #      SCENARIO=name written into vmmap.json (default: basename of OUTDIR)
 #      QUIET_WAIT=180 QUIET_PCT=15  wait up to QUIET_WAIT s for the host to be quiet (< QUIET_PCT % busy
 #                   over 2 s) before recording: other load on the host bloats the trace
@@ -168,6 +170,7 @@ if [ "$NETVMS" -gt 0 ]; then
     ip -n $NETNS tuntap add dev tap$i mode tap
     ip -n $NETNS addr add 10.77.$i.1/24 dev tap$i
     ip -n $NETNS link set tap$i up
+    [ -z "${NET_RATE:-}" ] || ip netns exec $NETNS tc qdisc add dev tap$i root tbf rate "$NET_RATE" burst 16kb latency 200ms
   done
   mkdir -p "$W/www"; head -c $((NET_BLOB_MIB * 1048576)) /dev/urandom > "$W/www/blob"
   cat > "$W/sink.py" <<'EOF2'
@@ -311,7 +314,7 @@ trace-cmd report --stat -i "$W/trace.dat" > "$W/trace-stat.txt" 2>&1 || true
   echo "guest_kernel: $GUEST_KERNEL_PACKAGE"
   echo "kevents:$KEVENTS"; echo "qevents:$QEVENTS"
   echo "dur: $DUR"; echo "vms: $VMS"; echo "hog: ${HOG_AT:+at=$HOG_AT dur=$HOG_DUR n=$HOG_N}"; echo "disk_pause: $DISK_PAUSE"; echo "net_pause: $NET_PAUSE"
-  echo "net_blob_mib: $NET_BLOB_MIB"; echo "net_up_mib: $NET_UP_MIB"
+  echo "net_blob_mib: $NET_BLOB_MIB"; echo "net_up_mib: $NET_UP_MIB"; echo "net_rate: ${NET_RATE:-unlimited}"
   echo "host_busy_before_start: host_busy_pct_before_start=$busy waited_s=$waited quiet_threshold_pct=$QUIET_PCT"
   echo "kvm: $([ -e /dev/kvm ] && echo yes || echo no)"; echo "vhost_net: $([ -e /dev/vhost-net ] && echo yes || echo no)"
 } > "$W/host-info.txt"
