@@ -259,7 +259,7 @@ def readme(w, out):
       "disk = 4 MiB `dd oflag=direct conv=fsync` writes and `iflag=direct` reads in 64 KiB blocks on a 32 MiB "
       "raw virtio-blk image (`aio=threads,cache=none`); net = `wget` of a blob from a busybox httpd and an `nc` "
       "upload to a TCP sink, both inside the recorder's network namespace; idle = `sleep`; mixed = a busy loop "
-      "beside the disk rounds.\n")
+      "beside the disk rounds; ipi = two shells pinned to vCPUs 0 and 1 passing a token through two FIFOs.\n")
     for h in meta.get("host_hogs", []):
         p("- host hog: `%s` pid %d (%s), started %.3f s after the start (realtime %.6f), stopped %.3f s after it (realtime %.6f)"
           % (h["comm"], h["pid"], h["what"], h.get("started_after_start_s", -1), h.get("started_realtime", 0),

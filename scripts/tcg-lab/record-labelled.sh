@@ -17,7 +17,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 declare -A SPEC
 case $SET in
   heldout)
-    ORDER=(arrival hog hog2 arrival2 waits idle net net-down net-up net-slow waits-slow disk-cpu mixed)
+    ORDER=(arrival hog hog2 arrival2 waits idle net net-down net-up net-slow waits-slow disk-cpu mixed ipi)
     # web computes alone, then batch (2 vCPUs) arrives 6 s later: three busy vCPUs on 2 CPUs
     SPEC[arrival]="VMS=web:1:cpu:0:10,batch:2:cpu:6:3"
     # solo (2 busy vCPUs) alone on the 2 CPUs, then a host busy loop (vmtrace-hog) steals from it for 4 s
@@ -39,6 +39,8 @@ case $SET in
     # a disk-bound VM, joined 5 s later by a 2-vCPU cpu VM
     SPEC[disk-cpu]="VMS=db:1:disk:0:9,crunch:2:cpu:5:3 DISK_PAUSE=0"
     SPEC[mixed]="VMS=mix:1:mixed:0:7"
+    # two guest processes on the two vCPUs of one VM waking each other (reschedule IPIs)
+    SPEC[ipi]="VMS=pair:2:ipi:0:6"
     ;;
   train)
     # more training windows for the workload model, should it need them (distinct VM names, sizes, mixes)

@@ -22,7 +22,8 @@
 #      DUR=6        guest workload seconds          NET=1   add the edge VM
 #      VMS=name:vcpus:workload[:delay[:dur]],...   the VMs instead of web/db/edge, e.g.
 #                   VMS=web:1:cpu:0:20,batch:2:cpu:8:8 (batch launched 8 s after web). workload is
-#                   cpu|disk|net|idle|mixed (mixed = a busy loop beside the disk rounds); delay = seconds
+#                   cpu|disk|net|idle|mixed|ipi (mixed = a busy loop beside the disk rounds; ipi = a token passed
+#                   between two vCPUs, build-guest.sh); delay = seconds
 #                   after the scenario start at which its qemu is launched (default 0); dur = its guest
 #                   workload seconds (default DUR). Each disk/mixed VM gets its own raw image; each net VM
 #                   its own tap (tapN, 10.77.N.0/24) in the netns. The launch time is in vmmap.json
@@ -82,7 +83,7 @@ fi
 VMSPECS=()
 for v in ${VMS//,/ }; do
   IFS=: read -r n c wl dl du <<<"$v"
-  case $wl in cpu|disk|net|idle|mixed) ;; *) echo "VMS: $v: workload must be cpu|disk|net|idle|mixed" >&2; exit 2 ;; esac
+  case $wl in cpu|disk|net|idle|mixed|ipi) ;; *) echo "VMS: $v: workload must be cpu|disk|net|idle|mixed|ipi" >&2; exit 2 ;; esac
   VMSPECS+=("$n ${c:-1} $wl ${dl:-0} ${du:-$DUR}")
 done
 NETVMS=0; for s in "${VMSPECS[@]}"; do set -- $s; [ "$3" = net ] && NETVMS=$((NETVMS + 1)); done

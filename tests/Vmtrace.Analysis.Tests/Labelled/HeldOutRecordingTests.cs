@@ -14,7 +14,7 @@ public class HeldOutRecordingTests(ITestOutputHelper output)
 
     private static LabelledRecording HeldOut(string scenario) => LabelledRecording.Sample("labelled/heldout/" + scenario);
 
-    /// <summary>The recordings, every VM of which ran one labelled workload.</summary>
+    /// <summary>The recordings whose VMs ran a workload that has a class (ipi, a token passed between two vCPUs, has none).</summary>
     internal static readonly string[] Scenarios = [
         "arrival", "arrival2", "hog", "hog2", "waits", "waits-slow", "idle", "net", "net-down", "net-up", "net-slow", "disk-cpu", "mixed",
     ];
@@ -22,12 +22,16 @@ public class HeldOutRecordingTests(ITestOutputHelper output)
     private static (string Cause, long Ns)[] Causes(WaitCauses c) =>
         [("timer", c.TimerNs), ("disk", c.DiskNs), ("net", c.NetNs), ("vcpu", c.VcpuNs), ("host", c.HostNs), ("unknown", c.UnknownNs)];
 
-    /// <summary>The wait cause a guest running <paramref name="workload"/> waits for: its disk, its network, or (idle) its timer.</summary>
+    /// <summary>
+    /// The wait cause a guest running <paramref name="workload"/> waits for: its disk, its network, (idle) its timer, or
+    /// (ipi) its other vCPU.
+    /// </summary>
     private static string ExpectedCause(string workload) => workload switch
     {
         "disk" => "disk",
         "net" => "net",
         "idle" => "timer",
+        "ipi" => "vcpu",
         _ => throw new ArgumentException(workload),
     };
 
@@ -40,6 +44,7 @@ public class HeldOutRecordingTests(ITestOutputHelper output)
     [InlineData("waits", "sleeper")]
     [InlineData("waits-slow", "sleeper")]
     [InlineData("idle", "sleeper")]
+    [InlineData("ipi", "pair")]
     public void WaitCauses_DominantCauseOfTheVmWhileItRunsItsWorkload_IsTheLabelledOne(string scenario, string vm)
     {
         // Summed over the VM's labelled windows (those wholly inside its workload, as its console marks it).
