@@ -11,7 +11,7 @@
 #   guest.env           shell-sourceable summary (GUEST_KERNEL=..., GUEST_INITRD=..., ...)
 #
 # The guest's /init reads its job from the kernel command line, runs it, then `poweroff -f`:
-#   vmtrace_wl=cpu|disk|net|idle   workload (default idle)
+#   vmtrace_wl=cpu|disk|net|idle|mixed|ipi   workload (default idle)
 #   vmtrace_dur=SECONDS            how long the workload runs (default 5)
 #   vmtrace_ip=10.x.y.z/NN         net: guest address on eth0 (default 10.77.0.2/24)
 #   vmtrace_peer=10.x.y.z          net: host side of the tap (default 10.77.0.1), which must serve
@@ -21,7 +21,10 @@
 #   cpu  = one busy shell loop per vCPU;
 #   disk = 64 KiB O_DIRECT dd writes (conv=fsync) and reads over /dev/vda (first virtio disk);
 #   net  = wget the blob from the peer, then nc N MiB of zeros to the peer, in rounds;
-#   idle = sleep.
+#   idle = sleep;
+#   mixed = one busy shell loop beside the disk rounds;
+#   ipi = two shells pinned to vCPUs 0 and 1 passing a token back and forth through two FIFOs (each wakes the
+#         other on the other vCPU: reschedule IPIs between the vCPUs).
 # The console (ttyS0) shows "VMTRACE_WL start ...", "VMTRACE_WL end ..." around the workload.
 #
 # Env: KERNEL_PKG=linux-image-6.1.0-NN-amd64 to pin the kernel (default: newest that apt-cache lists).
@@ -129,7 +132,9 @@ case "$wl" in
     while [ $i -lt $ncpu ]; do ( while :; do :; done ) & pids="$pids $!"; i=$((i+1)); done
     sleep "$dur"
     kill $pids ;;
-  disk)
+  disk|mixed)
+    hog=""
+    if [ "$wl" = mixed ]; then ( while :; do :; done ) & hog=$!; fi
     [ -b /dev/vda ] || { echo "VMTRACE_WL error: no /dev/vda"; }
     n=0
     while [ $(date +%s) -lt $end ]; do
@@ -139,7 +144,16 @@ case "$wl" in
       n=$((n+1))
       [ "$vmtrace_pause" = 0 ] || sleep "$vmtrace_pause"
     done
+    [ -z "$hog" ] || kill $hog
     echo "VMTRACE_WL disk rounds=$n (4 MiB O_DIRECT write + 4 MiB O_DIRECT read each)" ;;
+  ipi)
+    mkfifo /tmp/ping /tmp/pong
+    peer=$(( ncpu > 1 ? 2 : 1 ))
+    taskset $peer sh -c 'while :; do read x < /tmp/ping; echo "$x" > /tmp/pong; done' & pp=$!
+    endup=$(( ${vmtrace_dur%%.*} + $(up | cut -d. -f1) ))
+    taskset 1 sh -c 'n=0; while :; do read u _ < /proc/uptime; [ ${u%%.*} -lt '"$endup"' ] || break
+      echo $n > /tmp/ping; read x < /tmp/pong; n=$((n+1)); done; echo "VMTRACE_WL ipi rounds=$n"'
+    kill $pp ;;
   net)
     ifconfig lo 127.0.0.1 up
     ifconfig eth0 "${vmtrace_ip%/*}" netmask 255.255.255.0 up
@@ -183,7 +197,7 @@ GUEST_KERNEL=$kernel
 GUEST_INITRD=$CACHE/initrd.cpio
 GUEST_KERNEL_PACKAGE="$(cat "$CACHE/kernel-package.txt")"
 GUEST_MODULES="$(cat "$CACHE/modules/load-order.txt")"
-GUEST_APPEND_HINT="console=ttyS0 quiet panic=-1 vmtrace_wl=cpu|disk|net|idle vmtrace_dur=SECONDS [vmtrace_ip=10.x.y.z/24 vmtrace_peer=10.x.y.1 vmtrace_mib=N] [vmtrace_pause=SECONDS]"
+GUEST_APPEND_HINT="console=ttyS0 quiet panic=-1 vmtrace_wl=cpu|disk|net|idle|mixed|ipi vmtrace_dur=SECONDS [vmtrace_ip=10.x.y.z/24 vmtrace_peer=10.x.y.1 vmtrace_mib=N] [vmtrace_pause=SECONDS]"
 EOF
 say "kernel:    $kernel ($(cat "$CACHE/kernel-package.txt"))"
 say "initramfs: $CACHE/initrd.cpio ($(stat -c %s "$CACHE/initrd.cpio") bytes; modules: $(cat "$CACHE/modules/load-order.txt"))"

@@ -4,7 +4,8 @@
   postprocess.py WORK SCENARIO T0 T1 CACHE   -> WORK/vmmap.json, WORK/event-counts.txt
   postprocess.py --readme WORK OUT           -> README.md for the sample (stdout)
 
-WORK holds the recorder's raw files: vms.txt ("name pid smp workload dur tap|- launched_realtime"),
+WORK holds the recorder's raw files: vms.txt ("name pid smp workload dur tap|- launched_realtime start_delay_s"),
+hogs.txt ("start|stop pid realtime" of the host busy loops),
 threads.txt ("realtime pid tid comm" samples of /proc/PID/task/*/comm), cmdline-PID.txt,
 trace-report.txt (`trace-cmd report`), trace-stat.txt (`trace-cmd report --stat`),
 qemu-NAME.log (qemu log backend), serial-NAME.log, host-info.txt.
@@ -20,6 +21,7 @@ import time
 LINE = re.compile(r"^\s*(.*)-(\d+)\s+\[(\d+)\]\s+(\d+\.\d+):\s+([\w:]+):\s*(.*)$")
 FORK = re.compile(r"comm=(.*) pid=(\d+) child_comm=(.*) child_pid=(\d+)")
 SWITCH = re.compile(r"^(.*):(-?\d+) \[(-?\d+)\] (\S+) ==> (.*):(-?\d+) \[(-?\d+)\]")
+RUNTIME = re.compile(r"comm=(.*) pid=(\d+) runtime=(\d+)")
 RENAME = re.compile(r"pid=(\d+) oldcomm=(.*) newcomm=(.*) oom_score_adj")
 QLOG = re.compile(r"^(\d+)@(\d+\.\d+):(\w+)")
 
@@ -38,10 +40,22 @@ def build(w, scenario, t0, t1, cache):
     vms = []
     with open(os.path.join(w, "vms.txt")) as f:
         for line in f:
-            name, pid, smp, wl, dur, tap, launched = line.split()
+            name, pid, smp, wl, dur, tap, launched, *delay = line.split()
             vms.append(dict(name=name, pid=int(pid), smp=int(smp), workload=wl,
                             guest_workload_seconds=int(dur), launched_realtime=float(launched),
+                            start_delay_s=float(delay[0]) if delay else 0.0,
+                            launched_after_start_s=round(float(launched) - t0, 3),
                             netns_tap=None if tap == "-" else tap))
+    hogs = {}
+    try:
+        with open(os.path.join(w, "hogs.txt")) as f:
+            for line in f:
+                what, pid, ts = line.split()
+                h = hogs.setdefault(int(pid), dict(comm="vmtrace-hog", pid=int(pid), what="host busy loop (sh: while :; do :; done)"))
+                h["%sed_realtime" % ("start" if what == "start" else "stopp")] = float(ts)
+                h["%sed_after_start_s" % ("start" if what == "start" else "stopp")] = round(float(ts) - t0, 3)
+    except OSError:
+        pass
     # threads sampled from /proc while the VMs ran
     seen = collections.defaultdict(dict)
     with open(os.path.join(w, "threads.txt")) as f:
@@ -60,6 +74,8 @@ def build(w, scenario, t0, t1, cache):
     names = collections.defaultdict(list)
     # switches away from / into the idle tasks and the host agent's threads (see README: some never show)
     sw = collections.Counter()
+    # CPU time (sched_stat_runtime) of host processes between the scenario's start and end, by comm
+    host_cpu = collections.Counter()
     with open(os.path.join(w, "trace-report.txt"), errors="replace") as f:
         for line in f:
             m = LINE.match(line)
@@ -69,6 +85,10 @@ def build(w, scenario, t0, t1, cache):
             counts[ev] += 1
             first = ts if first is None else first
             last = ts
+            if ev == "sched_stat_runtime" and t0 <= ts <= t1:
+                s = RUNTIME.search(rest)
+                if s and int(s.group(2)) not in tid2vm:
+                    host_cpu[s.group(1)] += int(s.group(3))
             if ev == "sched_switch":
                 s = SWITCH.match(rest)
                 if s:
@@ -150,6 +170,7 @@ def build(w, scenario, t0, t1, cache):
         kernel_events=info.get("kevents", "").split(),
         qemu_events=info.get("qevents", "").split(),
         vms=vms,
+        host_hogs=list(hogs.values()),
         trace_report_event_counts=dict(counts.most_common()),
         trace_report_events_total=total,
         trace_first_ts=first, trace_last_ts=last,
@@ -159,6 +180,11 @@ def build(w, scenario, t0, t1, cache):
                                                                "into swapper/1", "from tokio-rt-worker",
                                                                "into tokio-rt-worker")}, **sw}.items())),
         host_busy_before_start=info.get("host_busy_before_start"),
+        host_processes_cpu_during_scenario=dict(
+            note="on-CPU time (sched_stat_runtime) of processes other than the VMs' threads between scenario_start and "
+                 "scenario_end, as % of wall x CPUs; includes the recorder (trace-cmd, record-sample.sh) and the host hog",
+            busy_pct=round(100.0 * sum(host_cpu.values()) / 1e9 / max(t1 - t0, 1e-9) / (os.cpu_count() or 1), 2),
+            top_comms_cpu_s={k: round(v / 1e9, 3) for k, v in host_cpu.most_common(10)}),
         ring_buffer_overrun=overrun, ring_buffer_dropped_events=dropped,
     )
     with open(os.path.join(w, "vmmap.json"), "w") as f:
@@ -167,6 +193,9 @@ def build(w, scenario, t0, t1, cache):
     with open(os.path.join(w, "event-counts.txt"), "w") as f:
         f.write("scenario %s  wall_seconds %.3f  trace-cmd events total %d  (%s; overrun=%s dropped=%s)\n"
                 % (scenario, t1 - t0, total, info.get("host_busy_before_start"), overrun, dropped))
+        f.write("host processes other than the VMs during the scenario: %.2f %% of the CPUs (%s)\n"
+                % (meta["host_processes_cpu_during_scenario"]["busy_pct"],
+                   ", ".join("%s %.3f s" % kv for kv in meta["host_processes_cpu_during_scenario"]["top_comms_cpu_s"].items())))
         for ev, n in counts.most_common():
             f.write("%9d %s\n" % (n, ev))
         for name, c in qcounts.items():
@@ -184,12 +213,18 @@ def readme(w, out):
     p("Recorded by this project (`scripts/tcg-lab/record-sample.sh`); free to redistribute with it.\n")
     p("## How it was recorded\n")
     p("As root, on %s UTC:\n" % time.strftime("%Y-%m-%d %H:%M", time.gmtime(meta["wall_start_realtime"])))
-    p("```sh\nscripts/tcg-lab/record-sample.sh samples/%s\n```\n" % meta["scenario"])
-    p("with DUR=%s (guest workload seconds), DISK_PAUSE=%s, NET_PAUSE=%s, NET_BLOB_MIB=%s, NET_UP_MIB=%s. "
+    if meta["scenario"].startswith("labelled/"):
+        _, set_, name = meta["scenario"].split("/", 2)
+        p("```sh\nscripts/tcg-lab/record-labelled.sh %s %s   # runs record-sample.sh samples/%s with the settings below\n```\n"
+          % (set_, name, meta["scenario"]))
+    else:
+        p("```sh\nscripts/tcg-lab/record-sample.sh samples/%s\n```\n" % meta["scenario"])
+    p("with VMS=%s%s, DUR=%s (default guest workload seconds), DISK_PAUSE=%s, NET_PAUSE=%s, NET_BLOB_MIB=%s, NET_UP_MIB=%s, NET_RATE=%s. "
       "The guest (kernel %s from Debian, busybox initramfs) is built by `scripts/tcg-lab/build-guest.sh`."
-      % (info.get("dur"), info.get("disk_pause"), info.get("net_pause"), info.get("net_blob_mib"),
-         info.get("net_up_mib"), info.get("guest_kernel", "?").split()[0]))
-    p("The VMs were started together, each `qemu-system-x86_64 -name VM,debug-threads=on -accel tcg,thread=multi`, "
+      % (info.get("vms"), (" HOG_AT/HOG_DUR/HOG_N: " + info["hog"]) if info.get("hog") else "", info.get("dur"), info.get("disk_pause"), info.get("net_pause"), info.get("net_blob_mib"),
+         info.get("net_up_mib"), info.get("net_rate", "unlimited"), info.get("guest_kernel", "?").split()[0]))
+    p("Each VM's qemu was launched at its delay after the scenario start (`vmtrace_marker scenario_start` in the trace), "
+      "each `qemu-system-x86_64 -name VM,debug-threads=on -accel tcg,thread=multi`, "
       "so threads are named `qemu-system-x86` (main loop, tid = pid; also call_rcu), `CPU n/TCG` (one per vCPU) and "
       "`worker` (qemu's thread pool). Host tracing was system wide:\n")
     p("```sh\ntrace-cmd record -C tai -d --no-filter -b 20000 --file-version 6 %s -o trace.dat   # stopped with SIGINT\n```\n"
@@ -200,7 +235,9 @@ def readme(w, out):
     p("- kernel %s, %d CPUs; %s; trace-cmd %s" % (meta["host"]["uname"], meta["host"]["ncpu"],
                                                info.get("qemu"), info.get("trace-cmd", "").replace("version ", "")))
     p("- no /dev/kvm: QEMU runs its guests with TCG, one host thread per vCPU, so there are no `kvm:*` events "
-      "(KVM exits are not in this sample)" if not meta["host"]["kvm"] else "- /dev/kvm present")
+      "(KVM exits are not in this sample)" if not meta["host"]["kvm"] else
+      "- /dev/kvm present but not used: QEMU ran its guests with `-accel tcg` (one host thread per vCPU), so no `kvm:*` "
+      "event fired although they were enabled")
     p("- no /dev/vhost-net: the tap is used without vhost (packets are handled by the qemu main thread)"
       if not meta["host"]["vhost_net"] else "- /dev/vhost-net present")
     p("- clock `tai` equals CLOCK_REALTIME on this host, so trace timestamps are UNIX epoch seconds, "
@@ -211,16 +248,22 @@ def readme(w, out):
       "is missing; infer such switches from the next event on that CPU. In this trace: %s\n"
       % ", ".join("%s %s=%d" % (k.split()[0], k.split()[1], v) for k, v in swc.items()))
     p("## VMs\n")
-    p("| name | pid | vCPUs | workload | threads (tid comm) |\n|---|---|---|---|---|")
+    p("| name | pid | vCPUs | workload | launched (s after start; realtime) | workload s | threads (tid comm) |\n|---|---|---|---|---|---|---|")
     for vm in meta["vms"]:
-        p("| %s | %d | %d | %s%s | %s |" % (
+        p("| %s | %d | %d | %s%s | %.3f; %.6f | %d | %s |" % (
             vm["name"], vm["pid"], vm["smp"], vm["workload"],
-            " (%s in netns, 10.77.0.0/24)" % vm["netns_tap"] if vm["netns_tap"] else "",
+            " (%s in netns)" % vm["netns_tap"] if vm["netns_tap"] else "",
+            vm["launched_after_start_s"], vm["launched_realtime"], vm["guest_workload_seconds"],
             ", ".join("%d %s" % (t["tid"], t["comm"]) for t in vm["threads"])))
     p("\nWorkloads (`vmtrace_wl` on the guest kernel command line): cpu = a busy shell loop per vCPU; "
       "disk = 4 MiB `dd oflag=direct conv=fsync` writes and `iflag=direct` reads in 64 KiB blocks on a 32 MiB "
       "raw virtio-blk image (`aio=threads,cache=none`); net = `wget` of a blob from a busybox httpd and an `nc` "
-      "upload to a TCP sink, both inside the recorder's network namespace.\n")
+      "upload to a TCP sink, both inside the recorder's network namespace; idle = `sleep`; mixed = a busy loop "
+      "beside the disk rounds; ipi = two shells pinned to vCPUs 0 and 1 passing a token through two FIFOs.\n")
+    for h in meta.get("host_hogs", []):
+        p("- host hog: `%s` pid %d (%s), started %.3f s after the start (realtime %.6f), stopped %.3f s after it (realtime %.6f)"
+          % (h["comm"], h["pid"], h["what"], h.get("started_after_start_s", -1), h.get("started_realtime", 0),
+             h.get("stopped_after_start_s", -1), h.get("stopped_realtime", 0)))
     for vm in meta["vms"]:
         p("- %s console: %s" % (vm["name"], "; ".join(vm.get("guest_markers", []))))
     p("\n## Files\n")

@@ -8,6 +8,8 @@
 #   edge  1 vCPU   net  workload over tap0 in a private network namespace (10.77.0.0/24 only):
 #                  wget of a blob from a busybox httpd + nc upload to a TCP sink, both in the netns
 #                  (set NET=0 to leave it out).
+# VMS= replaces that line-up (see Env): any number of VMs, each with its own workload, start delay and duration,
+# so that VMs arrive at known times; HOG_AT= starts a host busy loop at a known time.
 # Each with -name <vm>,debug-threads=on (threads "CPU n/TCG", "worker", "qemu-system-x86"), so with
 # 4 vCPU threads on a 2-CPU host they preempt one another.
 # Host kernel events come from `trace-cmd record -C tai` (system wide), qemu's own events
@@ -18,8 +20,24 @@
 #
 # Env: CACHE=dir for the guest kernel/initramfs (default /var/tmp/vmtrace-tcg-lab)
 #      DUR=6        guest workload seconds          NET=1   add the edge VM
+#      VMS=name:vcpus:workload[:delay[:dur]],...   the VMs instead of web/db/edge, e.g.
+#                   VMS=web:1:cpu:0:20,batch:2:cpu:8:8 (batch launched 8 s after web). workload is
+#                   cpu|disk|net|idle|mixed|ipi (mixed = a busy loop beside the disk rounds; ipi = a token passed
+#                   between two vCPUs, build-guest.sh); delay = seconds
+#                   after the scenario start at which its qemu is launched (default 0); dur = its guest
+#                   workload seconds (default DUR). Each disk/mixed VM gets its own raw image; each net VM
+#                   its own tap (tapN, 10.77.N.0/24) in the netns. The launch time is in vmmap.json
+#                   (launched_realtime, start_delay_s).
+#      HOG_AT=S HOG_DUR=D HOG_N=1  a host busy loop (HOG_N of them), the script "vmtrace-hog" (its comm), started
+#                   S s after the scenario start and killed D s later; pid and times in vmmap.json host_hogs
+#      TIMER_EVENTS=1  also trace timer:hrtimer_expire_*, irq:irq_handler_*, irq:softirq_*, net:net_dev_queue
+#                   (what the wait causes need to tell timers from the host; irq_vectors:local_timer_* would
+#                   only repeat hrtimer_expire_* and double the timer events: add them with EXTRA_EVENTS)
+#      EXTRA_EVENTS="sys:event ..." more kernel events
 #      DISK_PAUSE=0.1 / NET_PAUSE=0.3  seconds slept between the guests' I/O rounds (thins the trace)
 #      NET_BLOB_MIB=1 NET_UP_MIB=1     sizes moved per net round
+#      NET_RATE=8mbit  limit what the host sends to each net VM (tbf on its tap): under TCG an unlimited transfer
+#                   keeps the guest's vCPU busy ~90 % of the time (CPU-bound); a slower link makes it wait on the net
 #      SCENARIO=name written into vmmap.json (default: basename of OUTDIR)
 #      QUIET_WAIT=180 QUIET_PCT=15  wait up to QUIET_WAIT s for the host to be quiet (< QUIET_PCT % busy
 #                   over 2 s) before recording: other load on the host bloats the trace
@@ -53,6 +71,22 @@ NET_UP_MIB=${NET_UP_MIB:-1}
 SCENARIO=${SCENARIO:-$(basename "$OUT")}
 QUIET_WAIT=${QUIET_WAIT:-180}
 QUIET_PCT=${QUIET_PCT:-15}
+TIMER_EVENTS=${TIMER_EVENTS:-1}
+EXTRA_EVENTS=${EXTRA_EVENTS:-}
+HOG_AT=${HOG_AT:-}
+HOG_DUR=${HOG_DUR:-5}
+HOG_N=${HOG_N:-1}
+if [ -z "${VMS:-}" ]; then
+  VMS="web:2:cpu,db:1:disk"; [ "$NET" = 1 ] && VMS="$VMS,edge:1:net"
+fi
+# name smp workload delay dur
+VMSPECS=()
+for v in ${VMS//,/ }; do
+  IFS=: read -r n c wl dl du <<<"$v"
+  case $wl in cpu|disk|net|idle|mixed|ipi) ;; *) echo "VMS: $v: workload must be cpu|disk|net|idle|mixed|ipi" >&2; exit 2 ;; esac
+  VMSPECS+=("$n ${c:-1} $wl ${dl:-0} ${du:-$DUR}")
+done
+NETVMS=0; for s in "${VMSPECS[@]}"; do set -- $s; [ "$3" = net ] && NETVMS=$((NETVMS + 1)); done
 TRACEFS=/sys/kernel/tracing
 NETNS=vmtrace-lab
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)   # not a pyenv shim: no extra forks in the trace
@@ -89,7 +123,10 @@ for e in sched:sched_switch sched:sched_wakeup sched:sched_waking sched:sched_wa
          sched:sched_migrate_task sched:sched_process_fork sched:sched_process_exec \
          sched:sched_process_exit sched:sched_process_free sched:sched_stat_runtime task:task_newtask task:task_rename \
          block:block_rq_issue block:block_rq_complete block:block_rq_insert \
-         net:net_dev_xmit net:netif_receive_skb net:netif_rx; do
+         net:net_dev_xmit net:netif_receive_skb net:netif_rx \
+         $([ "$TIMER_EVENTS" = 1 ] && echo timer:hrtimer_expire_entry timer:hrtimer_expire_exit \
+             irq:irq_handler_entry irq:irq_handler_exit irq:softirq_entry irq:softirq_exit net:net_dev_queue) \
+         $EXTRA_EVENTS; do
   if [ -d "$TRACEFS/events/${e%%:*}/${e#*:}" ]; then KEVENTS="$KEVENTS $e"; else log "kernel event $e missing: skipped"; fi
 done
 # kvm tracepoints exist in this kernel even without /dev/kvm; they can only fire with KVM
@@ -105,9 +142,10 @@ done
 printf '%s\n' $QEVENTS > "$W/qemu-events.txt"
 
 # ------------------------------------------------------------------ cleanup
-TC=""; VMPIDS=""; SRVPIDS=""
+TC=""; VMPIDS=""; SRVPIDS=""; HOGPIDS=""
 cleanup() {
   local p
+  for p in $HOGPIDS; do kill "$p" 2>/dev/null || true; done
   for p in $VMPIDS; do kill "$p" 2>/dev/null || true; done
   for p in $SRVPIDS; do kill "$p" 2>/dev/null || true; done
   [ -n "$TC" ] && kill -INT "$TC" 2>/dev/null || true
@@ -122,19 +160,24 @@ trap 'exit 130' INT TERM
 
 marker() { echo "vmtrace_marker $* realtime=$EPOCHREALTIME" > $TRACEFS/trace_marker 2>/dev/null || true; }
 
-# ------------------------------------------------------------------ network namespace (edge VM)
-if [ "$NET" = 1 ]; then
+# ------------------------------------------------------------------ network namespace (net VMs)
+# net VM number i (0, 1, ...) has tap<i> = 10.77.<i>.1/24 on the host side, 10.77.<i>.2 in the guest; the servers
+# listen on every address of the namespace.
+if [ "$NETVMS" -gt 0 ]; then
   ip netns del $NETNS 2>/dev/null || true
   ip netns add $NETNS
   ip -n $NETNS link set lo up
-  ip -n $NETNS tuntap add dev tap0 mode tap
-  ip -n $NETNS addr add 10.77.0.1/24 dev tap0
-  ip -n $NETNS link set tap0 up
+  for ((i = 0; i < NETVMS; i++)); do
+    ip -n $NETNS tuntap add dev tap$i mode tap
+    ip -n $NETNS addr add 10.77.$i.1/24 dev tap$i
+    ip -n $NETNS link set tap$i up
+    [ -z "${NET_RATE:-}" ] || ip netns exec $NETNS tc qdisc add dev tap$i root tbf rate "$NET_RATE" burst 16kb latency 200ms
+  done
   mkdir -p "$W/www"; head -c $((NET_BLOB_MIB * 1048576)) /dev/urandom > "$W/www/blob"
-  cat > "$W/sink.py" <<'EOF'
+  cat > "$W/sink.py" <<'EOF2'
 import socket, threading
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.77.0.1", 9000)); s.listen(8)
+s.bind(("0.0.0.0", 9000)); s.listen(8)
 def drain(c):
     with c:
         while c.recv(65536):
@@ -142,27 +185,30 @@ def drain(c):
 while True:
     c, _ = s.accept()
     threading.Thread(target=drain, args=(c,), daemon=True).start()
-EOF
-  ip netns exec $NETNS busybox httpd -f -p 10.77.0.1:8000 -h "$W/www" & SRVPIDS="$SRVPIDS $!"
+EOF2
+  ip netns exec $NETNS busybox httpd -f -p 8000 -h "$W/www" & SRVPIDS="$SRVPIDS $!"
   ip netns exec $NETNS "$PY" "$W/sink.py" & SRVPIDS="$SRVPIDS $!"
   sleep 0.5
 fi
-dd if=/dev/zero of="$W/db.img" bs=1M count=32 status=none
+printf '#!/bin/sh\n# host CPU hog of the tcg-lab recordings: a busy loop\nwhile :; do :; done\n' > "$W/vmtrace-hog"
+chmod 755 "$W/vmtrace-hog"
 
 # ------------------------------------------------------------------ VMs
-# name smp workload
-VMSPECS=("web 2 cpu" "db 1 disk")
-[ "$NET" = 1 ] && VMSPECS+=("edge 1 net")
-: > "$W/vms.txt"; : > "$W/threads.txt"
+: > "$W/vms.txt"; : > "$W/threads.txt"; : > "$W/hogs.txt"
+NETIDX=0
 launch() {
-  local name=$1 smp=$2 wl=$3 pre=() extra=() app
-  app="vmtrace_wl=$wl vmtrace_dur=$DUR"
+  local name=$1 smp=$2 wl=$3 delay=$4 dur=$5 pre=() extra=() app tap=-
+  app="vmtrace_wl=$wl vmtrace_dur=$dur"
   case $wl in
-    disk) extra=(-drive "file=$W/db.img,if=virtio,format=raw,aio=threads,cache=none")
+    disk|mixed)
+          dd if=/dev/zero of="$W/$name.img" bs=1M count=32 status=none
+          extra=(-drive "file=$W/$name.img,if=virtio,format=raw,aio=threads,cache=none")
           app="$app vmtrace_pause=$DISK_PAUSE" ;;
-    net)  pre=(ip netns exec $NETNS)
-          extra=(-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off -device virtio-net-pci,netdev=n0)
-          app="$app vmtrace_ip=10.77.0.2/24 vmtrace_peer=10.77.0.1 vmtrace_mib=$NET_UP_MIB vmtrace_pause=$NET_PAUSE" ;;
+    net)  tap=tap$NETIDX
+          pre=(ip netns exec $NETNS)
+          extra=(-netdev tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=off -device virtio-net-pci,netdev=n0)
+          app="$app vmtrace_ip=10.77.$NETIDX.2/24 vmtrace_peer=10.77.$NETIDX.1 vmtrace_mib=$NET_UP_MIB vmtrace_pause=$NET_PAUSE"
+          NETIDX=$((NETIDX + 1)) ;;
   esac
   "${pre[@]}" qemu-system-x86_64 -name "$name,debug-threads=on" -machine pc -accel tcg,thread=multi \
       -m 192 -smp "$smp" -nodefaults -display none -no-reboot -monitor none \
@@ -173,9 +219,31 @@ launch() {
       > "$W/qemu-$name.stderr" 2>&1 &
   local pid=$!
   VMPIDS="$VMPIDS $pid"
-  echo "$name $pid $smp $wl $DUR $([ "$wl" = net ] && echo tap0 || echo -) $EPOCHREALTIME" >> "$W/vms.txt"
-  marker "vm_start name=$name pid=$pid smp=$smp workload=$wl dur=$DUR"
-  log "started $name pid=$pid smp=$smp workload=$wl"
+  echo "$name $pid $smp $wl $dur $tap $EPOCHREALTIME $delay" >> "$W/vms.txt"
+  marker "vm_start name=$name pid=$pid smp=$smp workload=$wl dur=$dur delay=$delay"
+  log "started $name pid=$pid smp=$smp workload=$wl dur=$dur (delay ${delay}s)"
+}
+# times in microseconds, into the variable named by $1 (bash arithmetic has no floats; no $(...), which would fork)
+since_t0_us() { local n=${EPOCHREALTIME/./} t=${T0/./}; printf -v "$1" %d $(( 10#$n - 10#$t )); }
+secs_us() { local a=${2%%.*} b=; [[ $2 == *.* ]] && b=${2#*.}; b=${b}000000; printf -v "$1" %d $(( 10#${a:-0} * 1000000 + 10#${b:0:6} )); }
+start_hogs() {
+  local i
+  for ((i = 0; i < HOG_N; i++)); do
+    "$W/vmtrace-hog" & HOGPIDS="$HOGPIDS $!"
+    echo "start $! $EPOCHREALTIME" >> "$W/hogs.txt"
+    marker "hog_start comm=vmtrace-hog pid=$!"
+    log "host hog vmtrace-hog pid=$! started"
+  done
+}
+stop_hogs() {
+  local p
+  for p in $HOGPIDS; do
+    kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
+    echo "stop $p $EPOCHREALTIME" >> "$W/hogs.txt"
+    marker "hog_stop comm=vmtrace-hog pid=$p"
+    log "host hog pid=$p stopped"
+  done
+  HOGPIDS=""
 }
 
 # ------------------------------------------------------------------ record
@@ -188,10 +256,27 @@ TC=$!
 sleep 2    # let trace-cmd arm its per-CPU readers
 T0=$EPOCHREALTIME
 marker "scenario_start name=$SCENARIO"
-for s in "${VMSPECS[@]}"; do launch $s; done
-# sample the threads of every VM (builtins only: no forks but sleep) until all have powered off
-deadline=$(( ${EPOCHREALTIME%.*} + DUR + 90 ))
+# launch each VM at its delay, start/stop the host hog, and sample the threads of every VM (builtins only: no forks
+# but sleep) until all have been launched and have powered off
+pending=("${VMSPECS[@]}")
+hog_state=none; [ -n "$HOG_AT" ] && hog_state=pending
+maxend=0
+for s in "${VMSPECS[@]}"; do set -- $s; secs_us e "$4"; e=$(( e / 1000000 + $5 )); [ $e -gt $maxend ] && maxend=$e; done
+hog_from=0 hog_to=0
+if [ -n "$HOG_AT" ]; then secs_us hog_from "$HOG_AT"; secs_us hog_to "$HOG_DUR"; hog_to=$((hog_from + hog_to)); fi
+deadline=$(( ${T0%.*} + maxend + 90 ))
 while :; do
+  rest=()
+  since_t0_us el
+  for s in "${pending[@]}"; do
+    set -- $s
+    secs_us at "$4"
+    if [ "$el" -ge "$at" ]; then launch $s; else rest+=("$s"); fi
+  done
+  pending=("${rest[@]}")
+  since_t0_us el
+  if [ $hog_state = pending ] && [ "$el" -ge "$hog_from" ]; then start_hogs; hog_state=running; fi
+  if [ $hog_state = running ] && [ "$el" -ge "$hog_to" ]; then stop_hogs; hog_state=done; fi
   alive=0
   now=$EPOCHREALTIME
   for p in $VMPIDS; do
@@ -204,9 +289,10 @@ while :; do
       read -r c < "$t/comm" 2>/dev/null && echo "$now $p ${t##*/} $c" >> "$W/threads.txt"
     done
   done
-  [ $alive = 0 ] && break
+  [ $alive = 0 ] && [ ${#pending[@]} = 0 ] && [ $hog_state != pending ] && [ $hog_state != running ] && break
+  [ $alive = 0 ] && [ ${#pending[@]} = 0 ] && [ $hog_state = running ] && { stop_hogs; hog_state=done; }
   if [ "${now%.*}" -gt "$deadline" ]; then log "timeout: killing VMs"; for p in $VMPIDS; do kill "$p" 2>/dev/null || true; done; fi
-  sleep 0.2
+  sleep 0.1
 done
 for p in $VMPIDS; do wait "$p" 2>/dev/null || log "qemu $p exited rc=$?"; done
 VMPIDS=""
@@ -216,7 +302,7 @@ sleep 0.5
 kill -INT "$TC"; wait "$TC" && tcrc=0 || tcrc=$?; TC=""
 echo "trace-cmd rc=$tcrc (non-zero while resetting ftrace is a known quirk here)" >> "$W/trace-cmd.log"
 [ -s "$W/trace.dat" ] || { log "no trace.dat (see $W/trace-cmd.log)"; cat "$W/trace-cmd.log" >&2; exit 1; }
-[ "$NET" = 1 ] && ip -n $NETNS -s link show tap0 > "$W/tap0-stats.txt" 2>&1 || true
+[ "$NETVMS" -gt 0 ] && ip -n $NETNS -s link show > "$W/tap-stats.txt" 2>&1 || true
 
 # ------------------------------------------------------------------ post-process
 log "trace-cmd report"
@@ -228,8 +314,8 @@ trace-cmd report --stat -i "$W/trace.dat" > "$W/trace-stat.txt" 2>&1 || true
   echo "trace-cmd: $(trace-cmd --version 2>&1 | grep -m1 -o 'version [^ ]*')"
   echo "guest_kernel: $GUEST_KERNEL_PACKAGE"
   echo "kevents:$KEVENTS"; echo "qevents:$QEVENTS"
-  echo "dur: $DUR"; echo "disk_pause: $DISK_PAUSE"; echo "net_pause: $NET_PAUSE"
-  echo "net_blob_mib: $NET_BLOB_MIB"; echo "net_up_mib: $NET_UP_MIB"
+  echo "dur: $DUR"; echo "vms: $VMS"; echo "hog: ${HOG_AT:+at=$HOG_AT dur=$HOG_DUR n=$HOG_N}"; echo "disk_pause: $DISK_PAUSE"; echo "net_pause: $NET_PAUSE"
+  echo "net_blob_mib: $NET_BLOB_MIB"; echo "net_up_mib: $NET_UP_MIB"; echo "net_rate: ${NET_RATE:-unlimited}"
   echo "host_busy_before_start: host_busy_pct_before_start=$busy waited_s=$waited quiet_threshold_pct=$QUIET_PCT"
   echo "kvm: $([ -e /dev/kvm ] && echo yes || echo no)"; echo "vhost_net: $([ -e /dev/vhost-net ] && echo yes || echo no)"
 } > "$W/host-info.txt"
