@@ -255,7 +255,10 @@ for rp in ("raw", "rollup_1m", "rollup_1h"):
             total_series += series
         print(f"    {rp:>9} {m:<22} points {points:>9,} fields {fields:>3}" + (f" series {series:>6,}" if rp == "raw" else ""))
 tsm, wal = size(os.path.join(root, "data"), ".tsm"), size(os.path.join(root, "wal"))
-print(f"    raw: {total_points:,} points, {total_series:,} series; TSM files {tsm:,} B ({tsm / max(total_points, 1):.1f} B/point), WAL {wal:,} B")
+raw = size(os.path.join(root, "data", "vmtrace", "raw"), ".tsm")
+print(f"    raw: {total_points:,} points, {total_series:,} series; raw TSM files {raw:,} B ({raw / max(total_points, 1):.1f} B/point); all TSM {tsm:,} B, WAL {wal:,} B")
+for rp in ("rollup_1m", "rollup_1h"):
+    print(f"    {rp} TSM files {size(os.path.join(root, 'data', 'vmtrace', rp), '.tsm'):,} B, WAL {size(os.path.join(root, 'wal', 'vmtrace', rp)):,} B")
 EOF
   fi
   cleanup
