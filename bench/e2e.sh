@@ -68,7 +68,16 @@ read -r -a vt <<< "$vmtrace"
 mkdir -p "$work"
 tck=$(getconf CLK_TCK)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { # the started processes and their children (the agent runs under time, nice and env), SIGKILL after 10 s
+  local all=() p
+  for p in "${pids[@]}"; do all+=("$p" $(pgrep -P "$p" || true)); done
+  for p in "${all[@]}"; do all+=($(pgrep -P "$p" || true)); done
+  ((${#all[@]})) || return 0
+  kill "${all[@]}" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "${all[@]}" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "${all[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
