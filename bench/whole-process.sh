@@ -2,7 +2,7 @@
 # Whole-process comparison (docs/benchmarks.md, "Whole process"): vmtrace and the reference tool each run as a
 # complete process (start-up, JIT, reading, output, exit) on the same trace, alternately, N times each.
 #
-#   bench/whole-process.sh [--runs N] [--vmtrace PATH] [--ctf DIR] [--tracedat FILE] [--large] [--work DIR]
+#   bench/whole-process.sh [--runs N] [--vmtrace PATH] [--ctf DIR] [--tracedat FILE] [--large] [--large-ctf-only] [--work DIR]
 #
 # Pairs (stdout to /dev/null on both sides):
 #   ctf  no output   vmtrace dump --stats CTF        vs  babeltrace2 -o dummy CTF
@@ -11,6 +11,7 @@
 # Defaults: the tcg-qemu s3 recording (perf CTF 467,031 events; trace.dat 496,626 events), unpacked into --work.
 # --large adds the two comparisons of the issue (ctf no output, trace.dat text) on ~20 M events made from s3 (see
 # make_large below); babeltrace2's text output of 20 M events takes minutes a run and is left out.
+# --large-ctf-only runs only the ~20 M-event CTF pair (no output).
 # Prints per command the median and least wall time, median CPU time (user+sys), median peak RSS (getrusage
 # ru_maxrss via GNU time), and per pair the ratios of medians: wall and CPU (peer / vmtrace, > 1 = vmtrace faster)
 # and peak RSS (vmtrace / peer).
@@ -24,6 +25,7 @@ vmtrace=""
 ctf=""
 tracedat=""
 large=0
+large_ctf_only=0
 work="${TMPDIR:-/tmp}/vmtrace-whole-process"
 traces="$(cd "$repo/.." && pwd)/shared/traces"
 while [ $# -gt 0 ]; do
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --ctf) ctf=$2; shift 2 ;;
     --tracedat) tracedat=$2; shift 2 ;;
     --large) large=1; shift ;;
+    --large-ctf-only) large=1; large_ctf_only=1; shift ;;
     --work) work=$2; shift 2 ;;
     --traces) traces=$2; shift 2 ;;
     *) echo "usage: $0 [--runs N] [--vmtrace PATH] [--ctf DIR] [--tracedat FILE] [--large] [--work DIR] [--traces DIR]" >&2; exit 2 ;;
@@ -64,20 +67,14 @@ if [ -z "$tracedat" ]; then
 fi
 
 # ~20 M events from s3, decoded the same way as the original by both sides:
-#  - CTF: 43 hard links of each of the two stream files (CTF allows several files per stream class; without a
-#    stream_instance_id each file is its own stream, so the readers merge 86 streams by time);
+#  - CTF: s3's two streams, each holding its packets 43 times over, copy j's timestamps moved j x 24 s later
+#    (bench/multiply-ctf.py), so the readers merge two streams as in the original;
 #  - trace.dat: s3's two CPUs, each holding its pages 40 times over, copy j moved j x 46 s later (bench/multiply-tracedat.py),
 #    so the readers merge two CPUs as in the original.
-#  The CTF copies overlap in time: both readers merge 86 streams instead of 2, which costs both of them more per event.
 make_large() {
-  local dir="$work/s3-ctf-x43"
-  if [ ! -f "$dir/metadata" ]; then
-    mkdir -p "$dir"
-    cp "$ctf/metadata" "$dir/"
-    for i in $(seq -w 1 43); do
-      for s in "$ctf"/*stream*; do ln -f "$s" "$dir/$(basename "$s")_c$i"; done
-    done
-  fi
+  local dir="$work/s3-ctf-x43-shifted"
+  [ -f "$dir/metadata" ] || python3 "$repo/bench/multiply-ctf.py" "$ctf" "$dir" 43
+  ((large_ctf_only)) && return
   local dat="$work/s3-x40.trace.dat"
   [ -f "$dat" ] || python3 "$repo/bench/multiply-tracedat.py" "$tracedat" "$dat" 40
 }
@@ -139,19 +136,23 @@ echo "peers: $(babeltrace2 --version | head -1); $(trace-cmd --version 2>&1 | gr
 echo "machine: $(nproc) CPUs; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-34s %-28s %8s %8s %8s %8s   %s\n' "input / mode" "command" "wall med" "wall min" "cpu med" "RSS MB" "peer ÷ vmtrace: wall, cpu; RSS vmtrace ÷ peer"
 
-ctf_events=$("$vmtrace" dump --stats --no-progress "$ctf" | awk '/^events:/ { print $2 }')
-dat_events=$("$vmtrace" dump --stats --no-progress "$tracedat" | awk '/^events:/ { print $2 }')
-pair "ctf, no output" "$ctf_events" -- "$vmtrace" dump --stats --no-progress "$ctf" -- babeltrace2 -o dummy "$ctf"
-pair "ctf, text" "$ctf_events" -- "$vmtrace" dump --no-progress "$ctf" -- babeltrace2 "$ctf"
-pair "trace.dat, text" "$dat_events" -- "$vmtrace" dump --no-progress "$tracedat" -- trace-cmd report -i "$tracedat"
+if ((! large_ctf_only)); then
+  ctf_events=$("$vmtrace" dump --stats --no-progress "$ctf" | awk '/^events:/ { print $2 }')
+  dat_events=$("$vmtrace" dump --stats --no-progress "$tracedat" | awk '/^events:/ { print $2 }')
+  pair "ctf, no output" "$ctf_events" -- "$vmtrace" dump --stats --no-progress "$ctf" -- babeltrace2 -o dummy "$ctf"
+  pair "ctf, text" "$ctf_events" -- "$vmtrace" dump --no-progress "$ctf" -- babeltrace2 "$ctf"
+  pair "trace.dat, text" "$dat_events" -- "$vmtrace" dump --no-progress "$tracedat" -- trace-cmd report -i "$tracedat"
+fi
 
 if ((large)); then
   make_large
-  lctf="$work/s3-ctf-x43"; ldat="$work/s3-x40.trace.dat"
+  lctf="$work/s3-ctf-x43-shifted"; ldat="$work/s3-x40.trace.dat"
   lctf_events=$("$vmtrace" dump --stats --no-progress "$lctf" | awk '/^events:/ { print $2 }')
-  ldat_events=$("$vmtrace" dump --stats --no-progress "$ldat" | awk '/^events:/ { print $2 }')
   pair "ctf x43, no output" "$lctf_events" -- "$vmtrace" dump --stats --no-progress "$lctf" -- babeltrace2 -o dummy "$lctf"
-  pair "trace.dat x40, text" "$ldat_events" -- "$vmtrace" dump --no-progress "$ldat" -- trace-cmd report -i "$ldat"
+  if ((! large_ctf_only)); then
+    ldat_events=$("$vmtrace" dump --stats --no-progress "$ldat" | awk '/^events:/ { print $2 }')
+    pair "trace.dat x40, text" "$ldat_events" -- "$vmtrace" dump --no-progress "$ldat" -- trace-cmd report -i "$ldat"
+  fi
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$work"/*.$$

@@ -29,7 +29,7 @@ internal static class PipelineBenchmark
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static int Run(string traces, double rate, double seconds, TextWriter o)
+    public static int Run(string traces, double rate, double seconds, TextWriter o, bool lagOnly = false)
     {
         var cases = new (string Host, string[] Inputs)[]
         {
@@ -49,14 +49,58 @@ internal static class PipelineBenchmark
             prepared.Add((host, unpacked, RecordingDirectory.FindInventory(originals)));
         }
 
+        if (!lagOnly)
+            StagesAndEndToEnd(o, influx.Url, prepared, ref db);
+
+        var (lagHost, lagInputs, lagInventory) = prepared[0];
+        ReplaySource replay;
+        using (var source = TraceOpener.OpenAll(lagInputs))
+            replay = ReplaySource.Capture(source);
+        var lagVms = lagInventory is null ? [] : VmMapJson.Parse(File.ReadAllText(lagInventory));
+        double span = (replay.LastTimestamp - replay.FirstTimestamp) / 1e9;
+        double recorded = replay.Count / span;
+
+        if (!lagOnly)
+        {
+            o.WriteLine();
+            o.WriteLine(string.Create(Inv, $"3. end to end, as fast as possible, steady stream: {lagHost} looped 10× from memory (decoded once: no trace decoding in the agent)"));
+            var looped = new LoopedAgentSource(lagHost, replay, lagVms, 10, null);
+            string name = "steady" + (++db).ToString(Inv);
+            CreateDatabase(influx.Url, name);
+            Row(o, lagHost + "×10", RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, 0, null));
+        }
+
+        o.WriteLine();
+        o.WriteLine(string.Create(Inv, $"4. window lag under a paced steady stream ({lagHost} looped from memory; recorded rate {recorded:N0} events/s)"));
+        o.WriteLine("   lag of a 1 s window = wall time InfluxDB acknowledged its points − wall time the agent read its last event");
+        foreach (double target in lagOnly ? new[] { rate } : new[] { recorded, rate / 2, rate })
+        {
+            int loops = Math.Max(1, (int)Math.Ceiling(target * seconds / replay.Count));
+            var probe = new ReadProbe(1_000_000_000);
+            var looped = new LoopedAgentSource(lagHost, replay, lagVms, loops, probe);
+            double speed = target / recorded;
+            string name = "lag" + (++db).ToString(Inv);
+            CreateDatabase(influx.Url, name);
+            // Shorter than a whole pass at recorded speed: the stream stops after `seconds` of wall time.
+            var r = RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, speed, probe, TimeSpan.FromSeconds(seconds));
+            o.WriteLine(string.Create(Inv,
+                $"  paced at {speed:F2}× recorded ({target:N0} events/s): {r.Events:N0} events in {r.Seconds:F2} s = {r.Events / r.Seconds:N0} events/s, wire {r.WireBytesPerEvent:F2} B/event, cpu {r.CpuSeconds:F2} s, {r.Writes} InfluxDB writes, {Load()}{r.Problem}"));
+            o.WriteLine(string.Create(Inv,
+                $"    {r.Lags.Count} windows: lag p50 {Percentile(r.Lags, 0.5):F3} s  p90 {Percentile(r.Lags, 0.9):F3} s  p99 {Percentile(r.Lags, 0.99):F3} s  max {Percentile(r.Lags, 1):F3} s"));
+        }
+        return 0;
+    }
+
+    private static void StagesAndEndToEnd(TextWriter o, string influxUrl, List<(string Host, List<string> Inputs, string? Inventory)> prepared, ref int db)
+    {
         o.WriteLine();
         o.WriteLine("1. stages alone, same events: thread CPU s (least of 5) for in-process stages; wall s of one pass for Kafka and InfluxDB");
         foreach (var (host, inputs, inventory) in prepared)
         {
             var vms = inventory is null ? [] : VmMapJson.Parse(File.ReadAllText(inventory));
             string name = "stages" + (++db).ToString(Inv);
-            CreateDatabase(influx.Url, name);
-            var s = PipelineStages.Measure(inputs, vms, influx.Url, name, 5);
+            CreateDatabase(influxUrl, name);
+            var s = PipelineStages.Measure(inputs, vms, influxUrl, name, 5);
             o.WriteLine(string.Create(Inv, $"{host}: {s.Events:N0} events, {s.Records} records, wire {(double)s.RawBytes / s.Events:F2} B/event before zstd, {(double)s.ZstdBytes / s.Events:F2} after; {s.Points:N0} points; {Load()}"));
             o.WriteLine($"  {"stage",-38} {"seconds",8} {"events/s",12}  note");
             double sum = 0;
@@ -77,47 +121,10 @@ internal static class PipelineBenchmark
             for (int run = 0; run < 3; run++)
             {
                 string name = "e2e" + (++db).ToString(Inv);
-                CreateDatabase(influx.Url, name);
-                Row(o, host, RunOnce(influx.Url, name, host, inputs, inventory, null, 0, null));
+                CreateDatabase(influxUrl, name);
+                Row(o, host, RunOnce(influxUrl, name, host, inputs, inventory, null, 0, null));
             }
         }
-
-        var (lagHost, lagInputs, lagInventory) = prepared[0];
-        ReplaySource replay;
-        using (var source = TraceOpener.OpenAll(lagInputs))
-            replay = ReplaySource.Capture(source);
-        var lagVms = lagInventory is null ? [] : VmMapJson.Parse(File.ReadAllText(lagInventory));
-        double span = (replay.LastTimestamp - replay.FirstTimestamp) / 1e9;
-        double recorded = replay.Count / span;
-
-        o.WriteLine();
-        o.WriteLine(string.Create(Inv, $"3. end to end, as fast as possible, steady stream: {lagHost} looped 10× from memory (decoded once: no trace decoding in the agent)"));
-        {
-            var looped = new LoopedAgentSource(lagHost, replay, lagVms, 10, null);
-            string name = "steady" + (++db).ToString(Inv);
-            CreateDatabase(influx.Url, name);
-            Row(o, lagHost + "×10", RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, 0, null));
-        }
-
-        o.WriteLine();
-        o.WriteLine(string.Create(Inv, $"4. window lag under a paced steady stream ({lagHost} looped from memory; recorded rate {recorded:N0} events/s)"));
-        o.WriteLine("   lag of a 1 s window = wall time InfluxDB acknowledged its points − wall time the agent read its last event");
-        foreach (double target in new[] { recorded, rate / 2, rate })
-        {
-            int loops = Math.Max(1, (int)Math.Ceiling(target * seconds / replay.Count));
-            var probe = new ReadProbe(1_000_000_000);
-            var looped = new LoopedAgentSource(lagHost, replay, lagVms, loops, probe);
-            double speed = target / recorded;
-            string name = "lag" + (++db).ToString(Inv);
-            CreateDatabase(influx.Url, name);
-            // Shorter than a whole pass at recorded speed: the stream stops after `seconds` of wall time.
-            var r = RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, speed, probe, TimeSpan.FromSeconds(seconds));
-            o.WriteLine(string.Create(Inv,
-                $"  paced at {speed:F2}× recorded ({target:N0} events/s): {r.Events:N0} events in {r.Seconds:F2} s = {r.Events / r.Seconds:N0} events/s, wire {r.WireBytesPerEvent:F2} B/event, cpu {r.CpuSeconds:F2} s, {r.Writes} InfluxDB writes, {Load()}{r.Problem}"));
-            o.WriteLine(string.Create(Inv,
-                $"    {r.Lags.Count} windows: lag p50 {Percentile(r.Lags, 0.5):F3} s  p90 {Percentile(r.Lags, 0.9):F3} s  max {Percentile(r.Lags, 1):F3} s"));
-        }
-        return 0;
     }
 
     private static void Row(TextWriter o, string host, RunResult r) => o.WriteLine(string.Create(Inv,

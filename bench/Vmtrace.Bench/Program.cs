@@ -6,11 +6,24 @@ const string Usage = "usage: Vmtrace.Bench decode|analyze [--traces DIR] [--runs
 
 if (args.Length > 0 && args[0] == "pipeline")
 {
-    // pipeline [--traces DIR] [--rate EVENTS_PER_S] [--seconds S]: the lag runs pace at recorded speed, rate/2 and rate, S each.
+    // pipeline [--traces DIR] [--rate EVENTS_PER_S] [--seconds S] [--lag-only]: the lag runs pace at recorded speed, rate/2 and
+    // rate, S each; --lag-only runs only the lag run at rate (a sustained stream: S as long as wanted).
     string dir = BenchPaths.DefaultTracesDirectory();
     double rate = 1_000_000, seconds = 10;
-    for (int i = 1; i + 1 < args.Length; i += 2)
+    bool lagOnly = false;
+    for (int i = 1; i < args.Length; i += 2)
     {
+        if (args[i] == "--lag-only")
+        {
+            lagOnly = true;
+            i--;
+            continue;
+        }
+        if (i + 1 >= args.Length)
+        {
+            Console.Error.WriteLine($"option '{args[i]}' needs a value");
+            return 2;
+        }
         switch (args[i])
         {
             case "--traces": dir = args[i + 1]; break;
@@ -19,8 +32,10 @@ if (args.Length > 0 && args[0] == "pipeline")
             default: Console.Error.WriteLine($"unknown option '{args[i]}'"); return 2;
         }
     }
-    return PipelineBenchmark.Run(dir, rate, seconds, Console.Out);
+    return PipelineBenchmark.Run(dir, rate, seconds, Console.Out, lagOnly);
 }
+if (args.Length > 0 && args[0] == "synth-host")
+    return SyntheticHost.Run(args, Console.Out);
 if (args.Length > 0 && args[0] == "wire")
     return WireBenchmark.Run(args.Length > 2 && args[1] == "--traces" ? args[2] : BenchPaths.DefaultTracesDirectory(), 5, Console.Out);
 if (args.Length == 0 || args[0] is not ("decode" or "analyze"))
