@@ -61,6 +61,8 @@ public enum MetricLevel
     Culprit,
     /// <summary>An interference episode (a run of windows of one VM and resource).</summary>
     Episode,
+    /// <summary>A thread of a guest traced with its host (the fused host+guest analysis).</summary>
+    GuestThread,
 }
 
 /// <summary>A line protocol tag of a measurement.</summary>

@@ -114,8 +114,6 @@ internal static class AnalyzeCommand
             string vms = report.Total.Vms.Count == 0 ? "it shows none" : "its VMs: " + string.Join(", ", report.Total.Vms.Select(v => v.Vm));
             stderr.WriteLine($"vmtrace: warning: --guest {guest.Name}={trace}: the host trace has no vCPU thread of a VM named '{guest.Name}' ({vms}), so the guest's time is all unknown");
         }
-        if (r.Guests.Count > 0 && r.Format is "csv" or "line-protocol")
-            stderr.WriteLine($"vmtrace: note: the guests' threads (--guest) are in the table, JSON and HTML outputs, not in {r.Format}");
         if (report.GuestNotice is { } guestNotice)
             stderr.WriteLine($"vmtrace: note: {guestNotice}");
         foreach (var vm in report.Total.Vms.Where(v => v.Identity == VmIdentity.Guess))
