@@ -26,7 +26,7 @@ public sealed partial class HostAnalysis
         var refs = new ThreadRefs();
         _identity.CollectThreads(refs);
         _scheduler.CollectThreads(refs);
-        CheckpointFile.WriteHeader(destination, 7);
+        CheckpointFile.WriteHeader(destination, Guests is null ? 7 : 8);
         WriteSection(destination, CheckpointSection.Analysis, WriteAnalysisSection);
         WriteSection(destination, CheckpointSection.Identity, w => _identity.WriteCheckpoint(w, refs));
         WriteSection(destination, CheckpointSection.Scheduler, w => _scheduler.WriteCheckpoint(w, refs));
@@ -38,6 +38,8 @@ public sealed partial class HostAnalysis
             _windows.WriteCheckpoint(w);
             _waitCauses.WriteCheckpoint(w, refs);
         });
+        if (Guests is { } guests)
+            WriteSection(destination, CheckpointSection.Guests, guests.WriteCheckpoint);
     }
 
     private static void WriteSection(Stream destination, CheckpointSection section, Action<SectionWriter> write)
@@ -76,6 +78,8 @@ public sealed partial class HostAnalysis
             restored._windows.ReadCheckpoint(r);
             restored._waitCauses.ReadCheckpoint(r, threads);
         });
+        if (sections.Exists(s => s.Section == CheckpointSection.Guests))
+            ReadSection(sections, CheckpointSection.Guests, r => restored.Guests = FusedGuestAnalysis.ReadCheckpoint(r, restored));
         return restored;
     }
 

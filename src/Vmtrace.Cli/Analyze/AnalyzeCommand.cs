@@ -168,7 +168,7 @@ internal static class AnalyzeCommand
                     analysis.AddInventory(vm);
                 if (fusedSource is not null)
                 {
-                    fused = new FusedGuestAnalysis(analysis, bindings, fromNs);
+                    fused = analysis.AttachGuests(bindings, fromNs);
                     for (int g = 0; g < bindings.Count; g++)
                         fused.AddGuestThreadNames(g, fusedSource.Inputs[g + 1].InitialThreadNames);
                 }
