@@ -58,8 +58,12 @@ public sealed class FusedGuestAnalysis
         ArgumentNullException.ThrowIfNull(guests);
         _host = host;
         _guests = guests.Select(g => new Guest(g)).ToArray();
+        GuestNames = [.. guests.Select(g => g.Name)];
         _fromNs = fromNs ?? long.MinValue;
     }
+
+    /// <summary>The guests' names, in the order <see cref="OnGuestEvent"/> numbers them.</summary>
+    public IReadOnlyList<string> GuestNames { get; }
 
     /// <summary>Thread names the guest trace knows up front (its saved_cmdlines).</summary>
     public void AddGuestThreadNames(int guest, IReadOnlyDictionary<int, string> names)
