@@ -64,7 +64,8 @@ public class AnalyzeGuestOutputTests
 
         using var doc = JsonDocument.Parse(json.Stdout);
         var g = doc.RootElement.GetProperty("guests")[0];
-        long end = doc.RootElement.GetProperty("total").GetProperty("end_ns").GetInt64();
+        // Not cut (no --to): the range ends at the last event, host's or guest's.
+        long end = doc.RootElement.GetProperty("last_event_ns").GetInt64();
         var expected = g.GetProperty("threads").EnumerateArray().Select(t =>
             $"{t.GetProperty("tid").GetInt32()}|{t.GetProperty("comm").GetString()}|{t.GetProperty("run_ns").GetInt64()}|{t.GetProperty("in_guest_ns").GetInt64()}|"
             + $"{t.GetProperty("hypervisor_ns").GetInt64()}|{t.GetProperty("preempted_ns").GetInt64()}|{t.GetProperty("unknown_ns").GetInt64()}").Order(StringComparer.Ordinal).ToList();

@@ -22,7 +22,7 @@ internal static class AnalysisLineProtocol
         foreach (var e in r.Episodes)
             EpisodeLineProtocol.Write(writer, e, r.Host);
         foreach (var g in r.Guests ?? [])
-            GuestLineProtocol.Write(writer, g.Metrics, r.Host, r.Total.EndNs);
+            GuestLineProtocol.Write(writer, g.Metrics, r.Host, r.RangeEndNs);
         o.Write(sb);
     }
 }

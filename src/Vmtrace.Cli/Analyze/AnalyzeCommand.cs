@@ -224,6 +224,7 @@ internal static class AnalyzeCommand
         {
             Episodes = episodes,
             Guests = guests.Count > 0 ? guestReports ?? [] : null,
+            RangeEndNs = rangeEnd,
             GuestNotice = guests.Count > 0 ? null : GuestNotice(description, hostSource, guestSyncEvents),
         };
     }
