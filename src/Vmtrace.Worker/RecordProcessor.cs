@@ -297,10 +297,23 @@ internal sealed class RecordProcessor
     {
         if (inventory.Guests.Count == 0)
             return;
-        var fused = analysis.AttachGuests(inventory.Guests.Select(g => new GuestBinding(g.Name,
-            g.Cpus.Count == 0 ? null : g.Cpus.ToDictionary(c => c.Cpu, c => c.HostTid))).ToList());
+        // A repeated CPU or tid (a damaged inventory) keeps its last value rather than stopping the worker.
+        var fused = analysis.AttachGuests(inventory.Guests.Select(g => new GuestBinding(g.Name, g.Cpus.Count == 0 ? null : Map(g.Cpus))).ToList());
         for (int i = 0; i < inventory.Guests.Count; i++)
-            fused.AddGuestThreadNames(i, inventory.Guests[i].ThreadNames.ToDictionary(n => n.Tid, n => n.Comm));
+        {
+            var names = new Dictionary<int, string>();
+            foreach (var n in inventory.Guests[i].ThreadNames)
+                names[n.Tid] = n.Comm;
+            fused.AddGuestThreadNames(i, names);
+        }
+
+        static Dictionary<int, int> Map(IReadOnlyList<WireGuestCpu> cpus)
+        {
+            var map = new Dictionary<int, int>();
+            foreach (var c in cpus)
+                map[c.Cpu] = c.HostTid;
+            return map;
+        }
     }
 
     /// <summary>At the end of a session: one <c>vmtrace_guest_thread</c> point per guest thread, at the range's end, as analyze writes them.</summary>
