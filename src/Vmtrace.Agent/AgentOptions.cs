@@ -17,6 +17,13 @@ public sealed class AgentOptions
     /// <summary>Trace files or directories to replay (a trace.dat and the qemu logs beside it are merged by time).</summary>
     public List<string> Inputs { get; set; } = [];
 
+    /// <summary>
+    /// Guest traces to stream with the host's (<c>Agent:Guests:NAME=PATH</c>, <c>vmtrace agent --guest NAME=PATH</c>): a trace
+    /// recorded inside VM NAME on the host's clock, as <c>vmtrace analyze --guest</c> reads it; the worker writes the guest
+    /// threads' <c>vmtrace_guest_thread</c> points at the session's end. Replays only.
+    /// </summary>
+    public Dictionary<string, string> Guests { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>vmmap.json to send as the inventory; default: one beside the first input, if any.</summary>
     public string? Inventory { get; set; }
 
@@ -71,6 +78,8 @@ public sealed class AgentOptions
                 yield return "Agent:Inputs must be empty when Agent:Live is set: a live agent traces this host (section Live), it replays nothing";
             if (Speed != 0)
                 yield return "Agent:Speed applies to replays only: leave it 0 with Agent:Live";
+            if (Guests.Count > 0)
+                yield return "Agent:Guests applies to replays only: a live agent streams no guest trace";
         }
         else if (Inputs.Count == 0)
         {
@@ -80,6 +89,13 @@ public sealed class AgentOptions
         {
             if (!File.Exists(input) && !Directory.Exists(input))
                 yield return $"Agent:Inputs: '{input}' does not exist";
+        }
+        foreach (var (name, path) in Guests)
+        {
+            if (string.IsNullOrWhiteSpace(name))
+                yield return "Agent:Guests: a guest's NAME is blank";
+            else if (!File.Exists(path) && !Directory.Exists(path))
+                yield return $"Agent:Guests:{name}: '{path}' does not exist";
         }
         if (Inventory is not null && !File.Exists(Inventory))
             yield return $"Agent:Inventory: '{Inventory}' does not exist";

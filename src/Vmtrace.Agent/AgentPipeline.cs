@@ -60,10 +60,13 @@ public sealed class AgentPipeline
             : null;
         var source = (EventSource?)events ?? opened;
         var records = new HostRecordWriter(_source.HostId, Guid.NewGuid().ToString("N"));
+        // With guest traces, each event says whose it is (host 0, guest n), and the batches name the guests.
+        var fused = opened as FusedEventSource;
         var batches = new EventBatchWriter(records, _pacing.BatchLimits())
         {
             Clock = source.Clock,
             CpuCount = source.CpuCount,
+            GuestNames = fused?.Bindings.Select(b => b.Name).ToList() ?? [],
         };
         Counters.CountCpusOf(batches);
         string key = _source.HostId;
@@ -102,7 +105,7 @@ public sealed class AgentPipeline
                 batchMax = t;
             if (batches.EventCount == 0)
                 pacing.BatchStarted();
-            batches.Append(e);
+            batches.Append(e, fused?.CurrentGuest ?? 0);
             read++;
             // A slow host's batch leaves after BatchMaxDelay instead of waiting for BatchMaxSpan of its events.
             if (batches.IsFull || (AgentPacing.ClockCheckDue(read) && pacing.BatchHeldTooLong(batches.EventCount, pacing.Now())))
@@ -127,14 +130,14 @@ public sealed class AgentPipeline
             }
             if (health.TakeIfDue(now))
             {
-                NoteDiagnostics(TraceOpener.DiagnosticsOf(opened));
+                NoteDiagnostics(TraceOpener.DiagnosticsOf(fused?.Merged ?? opened));
                 _sink.Send(key, records.AgentHealth(Counters.Snapshot(_time.GetUtcNow())), false, cancellationToken);
             }
         }
         Counters.EventsRead = read;
         if (batches.EventCount > 0)
             SendBatch(key, batches, cancellationToken);
-        NoteDiagnostics(TraceOpener.DiagnosticsOf(opened));
+        NoteDiagnostics(TraceOpener.DiagnosticsOf(fused?.Merged ?? opened));
         LastShiftNs = events?.ShiftNs ?? 0;
         // Final counters: after the flush every record before this one is acknowledged, so they are the replay's totals.
         _sink.Flush(_options.ShutdownFlushTimeout);

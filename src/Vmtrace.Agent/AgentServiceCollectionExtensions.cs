@@ -21,7 +21,8 @@ public static class AgentServiceCollectionExtensions
         services.AddSingleton<IAgentSource>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            return new ReplaySource(o.Inputs, o.HostId, o.Inventory, o.SendRawCycles);
+            return new ReplaySource(o.Inputs, o.HostId, o.Inventory, o.SendRawCycles,
+                o.Guests.Select(g => new GuestTrace(g.Key, g.Value)).ToList());
         });
         // The host waits for a stopping agent to drain its source and flush Kafka before giving up on it. Read from
         // the configuration, not IOptions<AgentOptions>: the host builds HostOptions before options are validated.

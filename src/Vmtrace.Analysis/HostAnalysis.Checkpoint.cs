@@ -27,7 +27,7 @@ public sealed partial class HostAnalysis
         _identity.CollectThreads(refs);
         _scheduler.CollectThreads(refs);
         _nested.CollectThreads(refs);
-        CheckpointFile.WriteHeader(destination, 7);
+        CheckpointFile.WriteHeader(destination, Guests is null ? 7 : 8);
         WriteSection(destination, CheckpointSection.Analysis, WriteAnalysisSection);
         WriteSection(destination, CheckpointSection.Identity, w => _identity.WriteCheckpoint(w, refs));
         WriteSection(destination, CheckpointSection.Scheduler, w => _scheduler.WriteCheckpoint(w, refs));
@@ -40,6 +40,8 @@ public sealed partial class HostAnalysis
             _waitCauses.WriteCheckpoint(w, refs);
             _nested.WriteCheckpoint(w, refs);
         });
+        if (Guests is { } guests)
+            WriteSection(destination, CheckpointSection.Guests, guests.WriteCheckpoint);
     }
 
     private static void WriteSection(Stream destination, CheckpointSection section, Action<SectionWriter> write)
@@ -79,6 +81,8 @@ public sealed partial class HostAnalysis
             restored._waitCauses.ReadCheckpoint(r, threads);
             restored._nested.ReadCheckpoint(r, threads);
         });
+        if (sections.Exists(s => s.Section == CheckpointSection.Guests))
+            ReadSection(sections, CheckpointSection.Guests, r => restored.Guests = FusedGuestAnalysis.ReadCheckpoint(r, restored));
         return restored;
     }
 

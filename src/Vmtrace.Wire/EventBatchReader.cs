@@ -25,7 +25,9 @@ public sealed class EventBatchReader : EventSource
     private Column[] _columns = new Column[64];
     private int _columnCount;
     private LastTidByCpu _lastTid = new();
-    private Column _timestamps, _typeIndexes, _cpus, _tids;
+    private Column _timestamps, _typeIndexes, _cpus, _tids, _guestIndexes;
+    private readonly List<string> _guestNames = [];
+    private int _guest;
     private int _eventCount;
     private int _index;
     private long _timestamp;
@@ -63,6 +65,12 @@ public sealed class EventBatchReader : EventSource
     /// <summary>Events the agent's selection dropped before this batch.</summary>
     public long SkippedEvents { get; private set; }
 
+    /// <summary>The guests named in the batch (schema version 3): <see cref="CurrentGuest"/> n is <c>GuestNames[n − 1]</c>.</summary>
+    public IReadOnlyList<string> GuestNames => _guestNames;
+
+    /// <summary>Whose the current event is: 0 for the host, n for guest <c>GuestNames[n − 1]</c>.</summary>
+    public int CurrentGuest => _guest;
+
     /// <summary>The loaded record's envelope.</summary>
     public HostRecord? Record { get; private set; }
 
@@ -95,7 +103,9 @@ public sealed class EventBatchReader : EventSource
         _cpuCountOfBatch = 0;
         SkippedEvents = 0;
         _lastTid.Reset();
-        _timestamps = _typeIndexes = _cpus = _tids = default;
+        _timestamps = _typeIndexes = _cpus = _tids = _guestIndexes = default;
+        _guestNames.Clear();
+        _guest = 0;
         int columnsSeen = 0;
         var r = new ProtoReader(data, start, end, "EventBatch");
         while (r.TryReadTag(out int field, out var type))
@@ -131,6 +141,12 @@ public sealed class EventBatchReader : EventSource
                 case WireSchema.BatchColumns:
                     var (cs, ce) = r.ReadLengthDelimited(type, "columns");
                     AddColumn(cs, ce, columnsSeen++);
+                    break;
+                case WireSchema.BatchGuestIndexes: _guestIndexes = Packed(ref r, type, "guest_indexes", _guestIndexes); break;
+                case WireSchema.BatchGuests:
+                    if (_guestNames.Count >= WireSchema.MaxTypes)
+                        throw new WireFormatException(r.FieldStart, $"EventBatch: more than {WireSchema.MaxTypes} guests");
+                    _guestNames.Add(r.ReadString(type, "guests"));
                     break;
                 case WireSchema.BatchSkippedEvents:
                     SkippedEvents = (long)Math.Min(r.ReadVarint(type, "skipped_events"), long.MaxValue);
@@ -248,6 +264,13 @@ public sealed class EventBatchReader : EventSource
         if (tid is < int.MinValue or > int.MaxValue)
             throw new WireFormatException(_tids.Pos - 1, $"EventBatch.tid_deltas: event {_index} has tid {tid}, outside int32");
         lastTid = (int)tid;
+        if (_guestIndexes.End != 0)
+        {
+            ulong guest = Varint.Read(data, ref _guestIndexes.Pos, _guestIndexes.End, "EventBatch.guest_indexes");
+            if (guest > (ulong)_guestNames.Count)
+                throw new WireFormatException(_guestIndexes.Pos - 1, $"EventBatch.guest_indexes: event {_index} is of guest {guest}, but the batch names {_guestNames.Count} guests");
+            _guest = (int)guest;
+        }
 
         var wt = _types[ti];
         var type = wt.Type;
@@ -329,6 +352,7 @@ public sealed class EventBatchReader : EventSource
         Leftover(_typeIndexes, "type_indexes");
         Leftover(_cpus, "cpus");
         Leftover(_tids, "tid_deltas");
+        Leftover(_guestIndexes, "guest_indexes");
         for (int i = 0; i < _typeCount; i++)
         {
             for (int k = 0; k < _types[i].Type.Fields.Length; k++)

@@ -5,7 +5,7 @@ using Vmtrace.Decoding;
 namespace Vmtrace.Wire;
 
 /// <summary>
-/// The agent's batcher: <see cref="Append"/> each decoded event, and when <see cref="IsFull"/>,
+/// The agent's batcher: <see cref="Append(in TraceEvent, int)"/> each decoded event, and when <see cref="IsFull"/>,
 /// <see cref="Flush()"/> a self-contained <c>HostRecord</c> holding an <c>EventBatch</c> (columns of
 /// timestamp deltas, type indexes, CPUs, tid deltas and the fields <see cref="WireEventSelection"/> keeps,
 /// with its own type and string tables). Nothing is allocated per event once every event type and column
@@ -19,6 +19,7 @@ public sealed class EventBatchWriter
     private readonly ProtoBuffer _typeIndexes;
     private readonly ProtoBuffer _cpus;
     private readonly ProtoBuffer _tids;
+    private readonly ProtoBuffer _guestIndexes;
     private readonly ProtoBuffer _body;
     private readonly Utf8Interner _strings = new();
     private readonly List<WireTypePlan> _batchTypes = [];
@@ -31,6 +32,8 @@ public sealed class EventBatchWriter
     private int _fieldBytes;
     private long _skippedInBatch;
     private long[] _eventsByCpu = new long[65];
+    private byte[][] _guestNames = [];
+    private bool _batchHasGuests;
 
     public EventBatchWriter(HostRecordWriter host, EventBatchWriterOptions? options = null)
     {
@@ -44,6 +47,7 @@ public sealed class EventBatchWriter
         _typeIndexes = new ProtoBuffer(events + Varint.MaxLength);
         _cpus = new ProtoBuffer(events + Varint.MaxLength);
         _tids = new ProtoBuffer(Math.Min(events * 2, _options.MaxBytes) + Varint.MaxLength);
+        _guestIndexes = new ProtoBuffer(events + Varint.MaxLength);
         _body = new ProtoBuffer(Math.Min(events * 8, _options.MaxBytes * 2));
     }
 
@@ -52,6 +56,22 @@ public sealed class EventBatchWriter
 
     /// <summary>The host's CPU count (0 = unknown), sent in every batch.</summary>
     public int CpuCount { get; set; }
+
+    /// <summary>
+    /// The guests whose events are streamed with the host's (<see cref="Append(in TraceEvent, int)"/>'s guest n is
+    /// <c>GuestNames[n - 1]</c>); a batch holding some of their events carries the names and schema version 3.
+    /// </summary>
+    public IReadOnlyList<string> GuestNames
+    {
+        get => [.. _guestNames.Select(System.Text.Encoding.UTF8.GetString)];
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (EventCount > 0)
+                throw new InvalidOperationException("the guests are set before the first event of a batch");
+            _guestNames = [.. value.Select(System.Text.Encoding.UTF8.GetBytes)];
+        }
+    }
 
     /// <summary>Events in the batch being built.</summary>
     public int EventCount { get; private set; }
@@ -63,7 +83,7 @@ public sealed class EventBatchWriter
     public long WrittenEvents { get; private set; }
 
     /// <summary>
-    /// Events given to <see cref="Append"/> (taken or left out by the selection) over the writer's life, per CPU: index 0
+    /// Events given to <see cref="Append(in TraceEvent, int)"/> (taken or left out by the selection) over the writer's life, per CPU: index 0
     /// holds the events without a CPU (-1), index i + 1 those of CPU i. Grows (rarely) with the highest CPU seen.
     /// </summary>
     public IReadOnlyList<long> EventsByCpu => _eventsByCpu;
@@ -75,9 +95,17 @@ public sealed class EventBatchWriter
     public bool IsFull => EventCount > 0 && (EventCount >= _options.MaxEvents || PendingBytes >= _options.MaxBytes
         || _previousTimestamp - _firstTimestamp >= _options.MaxSpanNs);
 
-    /// <summary>Adds one event to the batch; false when the selection drops it (counted in <see cref="SkippedEvents"/>).</summary>
-    public bool Append(in TraceEvent e)
+    /// <summary>Adds one event of the host to the batch; false when the selection drops it (counted in <see cref="SkippedEvents"/>).</summary>
+    public bool Append(in TraceEvent e) => Append(e, 0);
+
+    /// <summary>
+    /// Adds one event to the batch: the host's (<paramref name="guest"/> 0) or guest n's (<see cref="GuestNames"/>[n − 1]);
+    /// false when the selection drops it (counted in <see cref="SkippedEvents"/>).
+    /// </summary>
+    public bool Append(in TraceEvent e, int guest)
     {
+        if ((uint)guest > (uint)_guestNames.Length)
+            throw new ArgumentOutOfRangeException(nameof(guest), guest, $"guest {guest}, but {_guestNames.Length} guests are set");
         CountCpu(e.Cpu);
         var plan = PlanOf(e.Type);
         if (plan.Dropped)
@@ -103,6 +131,11 @@ public sealed class EventBatchWriter
         ref int lastTid = ref _lastTid.For(cpu);
         _tids.WriteSigned((long)tid - lastTid);
         lastTid = tid;
+        if (_guestNames.Length > 0)
+        {
+            _guestIndexes.WriteVarint((uint)guest);
+            _batchHasGuests |= guest != 0;
+        }
 
         var slots = plan.Slots;
         if (slots.Length > 0)
@@ -175,7 +208,7 @@ public sealed class EventBatchWriter
     public byte[] Flush()
     {
         BuildBody();
-        var record = _host.Wrap(WireSchema.RecordEvents, _body.Written);
+        var record = _host.Wrap(WireSchema.RecordEvents, _body.Written, _batchHasGuests);
         StartBatch();
         return record;
     }
@@ -185,7 +218,7 @@ public sealed class EventBatchWriter
     {
         ArgumentNullException.ThrowIfNull(output);
         BuildBody();
-        _host.Wrap(WireSchema.RecordEvents, _body.Written, output);
+        _host.Wrap(WireSchema.RecordEvents, _body.Written, output, _batchHasGuests);
         StartBatch();
     }
 
@@ -219,6 +252,12 @@ public sealed class EventBatchWriter
             }
         }
         b.WriteVarintField(WireSchema.BatchSkippedEvents, (ulong)_skippedInBatch);
+        if (_batchHasGuests)
+        {
+            b.WriteBytesField(WireSchema.BatchGuestIndexes, _guestIndexes.Written);
+            foreach (var name in _guestNames)
+                b.WriteBytesField(WireSchema.BatchGuests, name, omitEmpty: false);
+        }
     }
 
     private void StartBatch()
@@ -230,6 +269,8 @@ public sealed class EventBatchWriter
         _typeIndexes.Clear();
         _cpus.Clear();
         _tids.Clear();
+        _guestIndexes.Clear();
+        _batchHasGuests = false;
         _lastTid.Reset();
         _previousTimestamp = 0;
         _fieldBytes = 0;

@@ -11,6 +11,7 @@ public sealed class HostRecordWriter
 {
     private readonly byte[] _prefix;
     private readonly byte[] _agentHealthPrefix;
+    private readonly byte[] _guestsPrefix;
     private readonly ProtoBuffer _body = new();
 
     public HostRecordWriter(string hostId, string sessionId = "", ulong firstSequence = 0)
@@ -21,6 +22,7 @@ public sealed class HostRecordWriter
         NextSequence = firstSequence;
         _prefix = Prefix(WireSchema.FirstVersion, hostId, SessionId);
         _agentHealthPrefix = Prefix(WireSchema.AgentHealthVersion, hostId, SessionId);
+        _guestsPrefix = Prefix(WireSchema.GuestsVersion, hostId, SessionId);
     }
 
     // A record carries the lowest schema version that can read it (see events.proto).
@@ -33,7 +35,8 @@ public sealed class HostRecordWriter
         return p.Written.ToArray();
     }
 
-    private byte[] PrefixOf(int bodyField) => bodyField == WireSchema.RecordAgentHealth ? _agentHealthPrefix : _prefix;
+    private byte[] PrefixOf(int bodyField, bool guests) =>
+        guests ? _guestsPrefix : bodyField == WireSchema.RecordAgentHealth ? _agentHealthPrefix : _prefix;
 
     /// <summary>Also the Kafka key of every record.</summary>
     public string HostId { get; }
@@ -53,7 +56,7 @@ public sealed class HostRecordWriter
     {
         _body.Clear();
         InventoryCodec.Encode(inventory, _body);
-        return Wrap(WireSchema.RecordInventory, _body.Written);
+        return Wrap(WireSchema.RecordInventory, _body.Written, inventory.Guests.Count > 0);
     }
 
     /// <summary>The agent's counters (schema version 2).</summary>
@@ -64,26 +67,27 @@ public sealed class HostRecordWriter
         return Wrap(WireSchema.RecordAgentHealth, _body.Written);
     }
 
-    internal byte[] Wrap(int bodyField, ReadOnlySpan<byte> body)
+    /// <param name="guests">The body carries guests (schema version 3).</param>
+    internal byte[] Wrap(int bodyField, ReadOnlySpan<byte> body, bool guests = false)
     {
-        var record = new byte[Size(bodyField, body.Length)];
-        int n = Write(bodyField, body, record);
+        var record = new byte[Size(bodyField, body.Length, guests)];
+        int n = Write(bodyField, body, record, guests);
         return n == record.Length ? record : throw new InvalidOperationException("record size mismatch");
     }
 
-    internal void Wrap(int bodyField, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    internal void Wrap(int bodyField, ReadOnlySpan<byte> body, IBufferWriter<byte> output, bool guests = false)
     {
-        int size = Size(bodyField, body.Length);
-        int n = Write(bodyField, body, output.GetSpan(size));
+        int size = Size(bodyField, body.Length, guests);
+        int n = Write(bodyField, body, output.GetSpan(size), guests);
         output.Advance(n);
     }
 
-    private int Size(int bodyField, int bodyLength) =>
-        PrefixOf(bodyField).Length + (NextSequence == 0 ? 0 : 1 + Varint.Size(NextSequence)) + ProtoBuffer.FieldSize(bodyField, bodyLength);
+    private int Size(int bodyField, int bodyLength, bool guests) =>
+        PrefixOf(bodyField, guests).Length + (NextSequence == 0 ? 0 : 1 + Varint.Size(NextSequence)) + ProtoBuffer.FieldSize(bodyField, bodyLength);
 
-    private int Write(int bodyField, ReadOnlySpan<byte> body, Span<byte> dest)
+    private int Write(int bodyField, ReadOnlySpan<byte> body, Span<byte> dest, bool guests)
     {
-        var prefix = PrefixOf(bodyField);
+        var prefix = PrefixOf(bodyField, guests);
         prefix.CopyTo(dest);
         int p = prefix.Length;
         if (NextSequence != 0)

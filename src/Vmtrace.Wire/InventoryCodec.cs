@@ -43,12 +43,34 @@ internal static class InventoryCodec
             b.WriteBytesField(WireSchema.InventoryThreadNames, item.Written, omitEmpty: false);
         }
         b.WriteSignedField(WireSchema.InventorySampledAt, inventory.SampledAtNs);
+        var guest = new ProtoBuffer();
+        foreach (var g in inventory.Guests)
+        {
+            guest.Clear();
+            guest.WriteStringField(WireSchema.GuestName, g.Name);
+            foreach (var c in g.Cpus)
+            {
+                item.Clear();
+                item.WriteInt32Field(WireSchema.GuestCpuCpu, c.Cpu);
+                item.WriteInt32Field(WireSchema.GuestCpuHostTid, c.HostTid);
+                guest.WriteBytesField(WireSchema.GuestCpus, item.Written, omitEmpty: false);
+            }
+            foreach (var n in g.ThreadNames)
+            {
+                item.Clear();
+                item.WriteInt32Field(WireSchema.ThreadNameTid, n.Tid);
+                item.WriteStringField(WireSchema.ThreadNameComm, n.Comm);
+                guest.WriteBytesField(WireSchema.GuestThreadNames, item.Written, omitEmpty: false);
+            }
+            b.WriteBytesField(WireSchema.InventoryGuests, guest.Written, omitEmpty: false);
+        }
     }
 
     public static WireInventory Decode(byte[] data, int start, int end)
     {
         var vms = new List<WireVm>();
         var names = new List<WireThreadName>();
+        var guests = new List<WireGuest>();
         long sampledAt = 0;
         var r = new ProtoReader(data, start, end, "Inventory");
         while (r.TryReadTag(out int field, out var type))
@@ -68,12 +90,60 @@ internal static class InventoryCodec
                 case WireSchema.InventorySampledAt:
                     sampledAt = r.ReadSigned(type, "sampled_at_ns");
                     break;
+                case WireSchema.InventoryGuests:
+                    var (gs, ge) = r.ReadLengthDelimited(type, "guests");
+                    Limit(guests.Count, r.FieldStart, "guests");
+                    guests.Add(DecodeGuest(data, gs, ge));
+                    break;
                 default:
                     r.Skip(type);
                     break;
             }
         }
-        return new WireInventory(vms, names, sampledAt);
+        return new WireInventory(vms, names, sampledAt) { Guests = guests };
+    }
+
+    private static WireGuest DecodeGuest(byte[] data, int start, int end)
+    {
+        string name = "";
+        var cpus = new List<WireGuestCpu>();
+        var names = new List<WireThreadName>();
+        var r = new ProtoReader(data, start, end, "Guest");
+        while (r.TryReadTag(out int field, out var type))
+        {
+            switch (field)
+            {
+                case WireSchema.GuestName: name = r.ReadString(type, "name"); break;
+                case WireSchema.GuestCpus:
+                    var (cs, ce) = r.ReadLengthDelimited(type, "cpus");
+                    Limit(cpus.Count, r.FieldStart, "guest cpus");
+                    cpus.Add(DecodeGuestCpu(data, cs, ce));
+                    break;
+                case WireSchema.GuestThreadNames:
+                    var (ns, ne) = r.ReadLengthDelimited(type, "thread_names");
+                    Limit(names.Count, r.FieldStart, "guest thread_names");
+                    names.Add(DecodeThreadName(data, ns, ne));
+                    break;
+                default: r.Skip(type); break;
+            }
+        }
+        return new WireGuest(name, cpus, names);
+    }
+
+    private static WireGuestCpu DecodeGuestCpu(byte[] data, int start, int end)
+    {
+        int cpu = 0, tid = 0;
+        var r = new ProtoReader(data, start, end, "GuestCpu");
+        while (r.TryReadTag(out int field, out var type))
+        {
+            switch (field)
+            {
+                case WireSchema.GuestCpuCpu: cpu = r.ReadInt32(type, "cpu"); break;
+                case WireSchema.GuestCpuHostTid: tid = r.ReadInt32(type, "host_tid"); break;
+                default: r.Skip(type); break;
+            }
+        }
+        return new WireGuestCpu(cpu, tid);
     }
 
     private static WireVm DecodeVm(byte[] data, int start, int end)

@@ -15,4 +15,17 @@ public sealed record WireVm(string Name, int Pid, string Uuid, IReadOnlyList<str
 public readonly record struct WireThreadName(int Tid, string Comm);
 
 /// <summary>The body of an <c>Inventory</c> record: the host's VMs and the thread names known up front.</summary>
-public sealed record WireInventory(IReadOnlyList<WireVm> Vms, IReadOnlyList<WireThreadName> ThreadNames, long SampledAtNs = 0);
+public sealed record WireInventory(IReadOnlyList<WireVm> Vms, IReadOnlyList<WireThreadName> ThreadNames, long SampledAtNs = 0)
+{
+    /// <summary>Guest traces streamed with the host's (schema version 3); their events are marked in the batches.</summary>
+    public IReadOnlyList<WireGuest> Guests { get; init; } = [];
+}
+
+/// <summary>The host thread of a guest CPU, as the host's trace.dat recorded it (trace-cmd's GUEST option).</summary>
+public readonly record struct WireGuestCpu(int Cpu, int HostTid);
+
+/// <summary>
+/// A guest trace streamed under its host: its NAME (the VM), the host thread of each guest CPU when the host trace recorded
+/// them (empty: guest CPU n is vCPU n of the VM named <see cref="Name"/>), and the guest's thread names known up front.
+/// </summary>
+public sealed record WireGuest(string Name, IReadOnlyList<WireGuestCpu> Cpus, IReadOnlyList<WireThreadName> ThreadNames);

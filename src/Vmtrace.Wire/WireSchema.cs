@@ -3,14 +3,17 @@ namespace Vmtrace.Wire;
 /// <summary>Version and field numbers of proto/vmtrace/v1/events.proto, the one schema of the wire format.</summary>
 internal static class WireSchema
 {
-    /// <summary>The newest schema version this code reads and writes (version 2 added <c>AgentHealth</c>).</summary>
-    public const uint Version = 2;
+    /// <summary>The newest schema version this code reads and writes (version 2 added <c>AgentHealth</c>, version 3 guests).</summary>
+    public const uint Version = 3;
 
     /// <summary>Records every reader can read (events, inventory, heartbeat) keep version 1, so version-1 workers still read them.</summary>
     public const uint FirstVersion = 1;
 
     /// <summary>The version an <c>AgentHealth</c> record carries: a version-1 worker refuses it with a clear message instead of misreading it.</summary>
     public const uint AgentHealthVersion = 2;
+
+    /// <summary>The version of an inventory or event batch that carries guests (a version-2 worker refuses it rather than dropping the guests' events).</summary>
+    public const uint GuestsVersion = 3;
 
     // HostRecord
     public const int RecordVersion = 1;
@@ -48,6 +51,12 @@ internal static class WireSchema
     public const int InventoryVms = 1;
     public const int InventoryThreadNames = 2;
     public const int InventorySampledAt = 3;
+    public const int InventoryGuests = 4;
+    public const int GuestName = 1;
+    public const int GuestCpus = 2;
+    public const int GuestThreadNames = 3;
+    public const int GuestCpuCpu = 1;
+    public const int GuestCpuHostTid = 2;
     public const int VmName = 1;
     public const int VmPid = 2;
     public const int VmUuid = 3;
@@ -73,6 +82,8 @@ internal static class WireSchema
     public const int BatchTidDeltas = 9;
     public const int BatchColumns = 10;
     public const int BatchSkippedEvents = 11;
+    public const int BatchGuestIndexes = 12;
+    public const int BatchGuests = 13;
 
     // EventTypeDesc, FieldDesc, FieldColumn
     public const int TypeName = 1;

@@ -17,6 +17,7 @@ internal sealed class RecordProcessor
     private readonly EventBatchReader _reader = new();
     private readonly StringBuilder _text = new();
     private readonly LineProtocolWriter _lines;
+    private int[] _guestIndex = new int[1];
 
     public RecordProcessor(WorkerOptions options)
         : this(options, new WorkerCounters())
@@ -70,6 +71,11 @@ internal sealed class RecordProcessor
                     ValidateBatch(record);
                     if (_reader.Clock == TraceClockKind.Cycles && !_options.AcceptRawCycles)
                         return RefuseCycles(record);
+                    if (UnknownGuest(state, record) is { } guest)
+                    {
+                        return RecordOutcome.Dead($"event batch (host {record.HostId}, session {record.SessionId}, sequence {record.Sequence}) carries events of guest '{guest}', "
+                            + "which the session's inventory does not list (or which came after the host analysis started)");
+                    }
                     break;
             }
         }
@@ -119,6 +125,8 @@ internal sealed class RecordProcessor
                         analysis.AdvanceWatermark(watermark);
                     Counters.NoteWatermark(watermark);
                     Emit(host, points, openWindow, final: sessionEnd);
+                    if (sessionEnd)
+                        EmitGuests(host, points, watermark);
                 }
                 if (sessionEnd)
                 {
@@ -144,6 +152,7 @@ internal sealed class RecordProcessor
         {
             analysis.Flush(analysis.Now);
             Emit(host, points, long.MinValue, final: true);
+            EmitGuests(host, points, analysis.Now);
         }
         state.Hosts.Remove(host.HostId);
         Counters.HostsTimedOut++;
@@ -212,17 +221,39 @@ internal sealed class RecordProcessor
             });
             host.Analysis = analysis;
             if (host.Inventory is not null)
+            {
                 ApplyIfChanged(host, analysis);
+                AttachGuests(analysis, host.Inventory);
+            }
         }
         if (analysis is null)
             return;
+        // Guest events go to the fused analysis by the guest's place in it (the batch names its guests).
+        var fused = analysis.Guests;
+        var guestIndex = _guestIndex;
+        if (_reader.GuestNames.Count > 0)
+        {
+            if (guestIndex.Length < _reader.GuestNames.Count + 1)
+                _guestIndex = guestIndex = new int[_reader.GuestNames.Count + 1];
+            for (int i = 0; i < _reader.GuestNames.Count; i++)
+                guestIndex[i + 1] = IndexOf(fused!.GuestNames, _reader.GuestNames[i]);
+        }
         // The analysis's open window before this batch (none yet: MinValue).
         long openWindow = analysis.Counters.Events > 0 ? analysis.OpenWindowStart : long.MinValue;
         long last = long.MinValue, fed = 0;
         while (_reader.MoveNext())
         {
             var e = _reader.Current;
-            analysis.OnEvent(e);
+            int guest = _reader.CurrentGuest;
+            if (guest == 0)
+            {
+                analysis.OnEvent(e);
+                fused?.AfterHostEvent();
+            }
+            else
+            {
+                fused!.OnGuestEvent(guestIndex[guest], e);
+            }
             last = e.Timestamp;
             fed++;
         }
@@ -231,6 +262,75 @@ internal sealed class RecordProcessor
         if (last != long.MinValue)
             Counters.NoteEventTime(last);
         Emit(host, points, openWindow, final: false);
+    }
+
+    /// <summary>
+    /// The first guest a validated batch names that the host's fused analysis (or, before the analysis starts, its
+    /// inventory) does not have; null when it has them all.
+    /// </summary>
+    private string? UnknownGuest(PartitionState state, HostRecord record)
+    {
+        if (_reader.GuestNames.Count == 0)
+            return null;
+        state.Hosts.TryGetValue(record.HostId, out var host);
+        bool sameSession = host is not null && host.SessionId == record.SessionId;
+        var known = new List<string>();
+        if (sameSession && host!.Analysis is { } analysis)
+            known.AddRange(analysis.Guests?.GuestNames ?? []);
+        else if (sameSession)
+            known.AddRange(host!.Inventory?.Guests.Select(g => g.Name) ?? []);
+        return _reader.GuestNames.FirstOrDefault(n => IndexOf(known, n) < 0);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (int i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], name, StringComparison.Ordinal))
+                return i;
+        }
+        return -1;
+    }
+
+    /// <summary>The guests of the inventory, attached to the analysis as it starts (as <c>vmtrace analyze --guest</c> does).</summary>
+    private static void AttachGuests(HostAnalysis analysis, WireInventory inventory)
+    {
+        if (inventory.Guests.Count == 0)
+            return;
+        // A repeated CPU or tid (a damaged inventory) keeps its last value rather than stopping the worker.
+        var fused = analysis.AttachGuests(inventory.Guests.Select(g => new GuestBinding(g.Name, g.Cpus.Count == 0 ? null : Map(g.Cpus))).ToList());
+        for (int i = 0; i < inventory.Guests.Count; i++)
+        {
+            var names = new Dictionary<int, string>();
+            foreach (var n in inventory.Guests[i].ThreadNames)
+                names[n.Tid] = n.Comm;
+            fused.AddGuestThreadNames(i, names);
+        }
+
+        static Dictionary<int, int> Map(IReadOnlyList<WireGuestCpu> cpus)
+        {
+            var map = new Dictionary<int, int>();
+            foreach (var c in cpus)
+                map[c.Cpu] = c.HostTid;
+            return map;
+        }
+    }
+
+    /// <summary>At the end of a session: one <c>vmtrace_guest_thread</c> point per guest thread, at the range's end, as analyze writes them.</summary>
+    private void EmitGuests(HostStream host, List<string> points, long endNs)
+    {
+        if (host.Analysis?.Guests is not { } fused)
+            return;
+        foreach (var guest in fused.Finish(cutNs: null))
+        {
+            _text.Clear();
+            GuestLineProtocol.Write(_lines, guest, host.HostId, endNs);
+            foreach (var line in _text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                points.Add(line);
+                Counters.PointsQueued++;
+            }
+        }
     }
 
     private static void ApplyIfChanged(HostStream host, HostAnalysis analysis)

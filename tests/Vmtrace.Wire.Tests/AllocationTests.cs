@@ -38,7 +38,7 @@ public sealed class AllocationTests
         Assert.True(perEvent < 0.1, $"{trace}: reader allocated {allocated} B over {events} events = {perEvent:F4} B/event");
     }
 
-    /// <summary>Bytes allocated inside <see cref="EventBatchWriter.Append"/> only (not the decoder's, not the flushed records).</summary>
+    /// <summary>Bytes allocated inside <see cref="EventBatchWriter.Append(in Vmtrace.Decoding.TraceEvent)"/> only (not the decoder's, not the flushed records).</summary>
     private static (long Allocated, long Events) EncodeAll(string trace, EventBatchWriter writer, out List<byte[]> records)
     {
         records = [];

@@ -185,10 +185,10 @@ public sealed class CorruptionTests
     public void Read_NewerSchemaVersion_ThrowsVersionException()
     {
         var record = Google.Protobuf.MessageExtensions.ToByteArray(
-            new Proto.HostRecord { SchemaVersion = 3, HostId = "h", Heartbeat = new Proto.Heartbeat { WatermarkNs = 1 } });
+            new Proto.HostRecord { SchemaVersion = 4, HostId = "h", Heartbeat = new Proto.Heartbeat { WatermarkNs = 1 } });
         var ex = Assert.Throws<WireVersionException>(() => HostRecord.Read(record));
-        Assert.Equal(3u, ex.Version);
-        Assert.Contains("schema version 3 is not supported (this reader understands versions 1 to 2)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(4u, ex.Version);
+        Assert.Contains("schema version 4 is not supported (this reader understands versions 1 to 3)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -24,6 +24,8 @@ internal enum CheckpointSection : byte
     /// thread, waits held for the next kvm_entry, per-vCPU wait causes of the open window (<see cref="Trackers.WaitCauseTracker"/>).
     /// </summary>
     Windows = 7,
+    /// <summary>The fused host+guest analysis (<see cref="FusedGuestAnalysis"/>), only when guests are attached (<see cref="HostAnalysis.AttachGuests"/>).</summary>
+    Guests = 8,
 }
 
 internal static class CheckpointSections
@@ -37,6 +39,7 @@ internal static class CheckpointSections
         CheckpointSection.Disk => "disk",
         CheckpointSection.Network => "network",
         CheckpointSection.Windows => "windows",
+        CheckpointSection.Guests => "guests",
         _ => "#" + ((byte)section).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

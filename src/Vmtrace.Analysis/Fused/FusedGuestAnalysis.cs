@@ -1,3 +1,4 @@
+using Vmtrace.Analysis.Checkpoint;
 using Vmtrace.Decoding;
 
 namespace Vmtrace.Analysis;
@@ -43,6 +44,7 @@ public sealed record GuestMetrics(string Name, string? Vm, IReadOnlyList<GuestTh
 /// tentatively and becomes the guest thread's at the guest's next event, so a guest trace that ends before its
 /// host's is counted up to its own last event only. Pure and deterministic; nothing is allocated per event once
 /// every guest thread, CPU and culprit has been seen.</para>
+/// <para>Its whole state is saved with its host analysis's checkpoint (<see cref="HostAnalysis.AttachGuests"/>).</para>
 /// </summary>
 public sealed class FusedGuestAnalysis
 {
@@ -56,8 +58,12 @@ public sealed class FusedGuestAnalysis
         ArgumentNullException.ThrowIfNull(guests);
         _host = host;
         _guests = guests.Select(g => new Guest(g)).ToArray();
+        GuestNames = [.. guests.Select(g => g.Name)];
         _fromNs = fromNs ?? long.MinValue;
     }
+
+    /// <summary>The guests' names, in the order <see cref="OnGuestEvent"/> numbers them.</summary>
+    public IReadOnlyList<string> GuestNames { get; }
 
     /// <summary>Thread names the guest trace knows up front (its saved_cmdlines).</summary>
     public void AddGuestThreadNames(int guest, IReadOnlyDictionary<int, string> names)
@@ -134,6 +140,9 @@ public sealed class FusedGuestAnalysis
                     Commit(c);
                 }
                 c.Current = null;
+                // Resolved as at the last host event (a restored analysis has not looked it up yet).
+                if (c.Vcpu is null)
+                    _ = VcpuThread(g, c);
             }
             string? vm = g.Cpus.Select(c => c?.Vcpu?.Vm?.Name).FirstOrDefault(n => n is not null);
             var threads = g.Threads.Values.Where(t => t.Run > 0)
@@ -144,6 +153,165 @@ public sealed class FusedGuestAnalysis
             result.Add(new GuestMetrics(g.Binding.Name, vm, threads));
         }
         return result;
+    }
+
+    /// <summary>
+    /// The state, for the host analysis's checkpoint (docs/checkpoint-format.md, section guests). The vCPU and host
+    /// thread of each guest CPU are not saved: they are looked up again from the host analysis's identity.
+    /// </summary>
+    internal void WriteCheckpoint(SectionWriter w)
+    {
+        w.Int64(_fromNs);
+        w.Count(_guests.Length);
+        foreach (var g in _guests)
+        {
+            w.String(g.Binding.Name);
+            w.Bool(g.Binding.HostTidByGuestCpu is not null);
+            if (g.Binding.HostTidByGuestCpu is { } map)
+            {
+                w.Count(map.Count);
+                foreach (var (cpu, tid) in map.OrderBy(kv => kv.Key))
+                {
+                    w.Int32(cpu);
+                    w.Int32(tid);
+                }
+            }
+            w.Count(g.InitialNames.Count);
+            foreach (var (tid, comm) in g.InitialNames)
+            {
+                w.Int32(tid);
+                w.String(comm);
+            }
+            w.Int64(g.Last);
+            w.Count(g.Threads.Count);
+            foreach (var t in g.Threads.Values)
+            {
+                w.Int32(t.Tid);
+                w.Bytes(t.CommBytes);
+                w.Int64(t.Run);
+                w.Int64(t.InGuest);
+                w.Int64(t.Hypervisor);
+                w.Int64(t.Preempted);
+                WriteByCulprit(w, t.PreemptedBy);
+            }
+            w.Count(g.Cpus.Length);
+            foreach (var c in g.Cpus)
+            {
+                w.Bool(c is not null);
+                if (c is null)
+                    continue;
+                w.Int32(c.Current?.Tid ?? -1);
+                w.Int64(c.Since);
+                w.Byte((byte)c.HostState);
+                w.Int32(c.Culprit);
+                w.Int64(c.PendingRun);
+                w.Int64(c.PendingInGuest);
+                w.Int64(c.PendingHypervisor);
+                w.Int64(c.PendingPreempted);
+                WriteByCulprit(w, c.PendingBy);
+            }
+        }
+    }
+
+    /// <summary>A fused analysis in the state <see cref="WriteCheckpoint"/> saved, on the restored <paramref name="host"/>.</summary>
+    internal static FusedGuestAnalysis ReadCheckpoint(SectionReader r, HostAnalysis host)
+    {
+        long fromNs = r.Int64();
+        int guests = r.Count();
+        var bindings = new List<GuestBinding>(guests);
+        var read = new List<(GuestBinding Binding, Dictionary<int, string> Names, long Last, List<GuestThread> Threads, GuestCpu?[] Cpus)>(guests);
+        for (int i = 0; i < guests; i++)
+        {
+            string name = r.String();
+            Dictionary<int, int>? map = null;
+            if (r.Bool())
+            {
+                int n = r.Count(8);
+                map = new Dictionary<int, int>(n);
+                for (int k = 0; k < n; k++)
+                    map.Add(r.Int32(), r.Int32());
+            }
+            var binding = new GuestBinding(name, map);
+            int names = r.Count(5);
+            var initial = new Dictionary<int, string>(names);
+            for (int k = 0; k < names; k++)
+                initial.Add(r.Int32(), r.String());
+            long last = r.Int64();
+            int threadCount = r.Count(37);
+            var threads = new List<GuestThread>(threadCount);
+            for (int k = 0; k < threadCount; k++)
+            {
+                var t = new GuestThread(r.Int32());
+                t.Name(r.Bytes());
+                t.Run = r.Int64();
+                t.InGuest = r.Int64();
+                t.Hypervisor = r.Int64();
+                t.Preempted = r.Int64();
+                ReadByCulprit(r, t.PreemptedBy, host);
+                threads.Add(t);
+            }
+            var byTid = threads.ToDictionary(t => t.Tid);
+            int cpuCount = r.Count();
+            var cpus = new GuestCpu?[cpuCount];
+            for (int k = 0; k < cpuCount; k++)
+            {
+                if (!r.Bool())
+                    continue;
+                int current = r.Int32();
+                var c = new GuestCpu(k)
+                {
+                    Current = current < 0 ? null : byTid.TryGetValue(current, out var t) ? t : throw new InvalidOperationException($"guest CPU {k} runs thread {current}, which the guest's threads do not hold"),
+                    Since = r.Int64(),
+                    HostState = (VcpuHostState)r.Enum("vCPU host state", (byte)VcpuHostState.Preempted),
+                    Culprit = Culprit(r.Int32(), host, allowNone: true),
+                    PendingRun = r.Int64(),
+                    PendingInGuest = r.Int64(),
+                    PendingHypervisor = r.Int64(),
+                    PendingPreempted = r.Int64(),
+                };
+                ReadByCulprit(r, c.PendingBy, host);
+                cpus[k] = c;
+            }
+            bindings.Add(binding);
+            read.Add((binding, initial, last, threads, cpus));
+        }
+        var fused = new FusedGuestAnalysis(host, bindings, fromNs == long.MinValue ? null : fromNs);
+        for (int i = 0; i < guests; i++)
+        {
+            var g = fused._guests[i];
+            var (_, names, last, threads, cpus) = read[i];
+            foreach (var (tid, comm) in names)
+                g.InitialNames.Add(tid, comm);
+            g.Last = last;
+            foreach (var t in threads)
+                g.Threads.Add(t.Tid, t);
+            g.Restore(cpus);
+        }
+        return fused;
+    }
+
+    private static void WriteByCulprit(SectionWriter w, Dictionary<int, long> byCulprit)
+    {
+        w.Count(byCulprit.Count);
+        foreach (var (culprit, ns) in byCulprit)
+        {
+            w.Int32(culprit);
+            w.Int64(ns);
+        }
+    }
+
+    private static void ReadByCulprit(SectionReader r, Dictionary<int, long> into, HostAnalysis host)
+    {
+        int n = r.Count(12);
+        for (int k = 0; k < n; k++)
+            into.Add(Culprit(r.Int32(), host, allowNone: false), r.Int64());
+    }
+
+    private static int Culprit(int id, HostAnalysis host, bool allowNone)
+    {
+        if ((allowNone && id == -1) || (id >= 0 && id < host.Identity.CulpritCount))
+            return id;
+        throw new InvalidOperationException($"culprit {id} is not in the identity section's {host.Identity.CulpritCount} culprits");
     }
 
     /// <summary>The host state of guest CPU <paramref name="c"/>'s vCPU thread, and who runs on the pCPU it was preempted from.</summary>
@@ -238,6 +406,8 @@ public sealed class FusedGuestAnalysis
         public Dictionary<int, string> InitialNames { get; } = [];
         public long Last { get; set; } = long.MinValue;
 
+        public void Restore(GuestCpu?[] cpus) => Cpus = cpus;
+
         public GuestCpu Cpu(int n, long now)
         {
             if (n >= Cpus.Length)
@@ -280,6 +450,9 @@ public sealed class FusedGuestAnalysis
         private byte[] _comm = [];
 
         public string? Comm { get; private set; }
+
+        /// <summary>The name's UTF-8 bytes as last seen (empty before any).</summary>
+        public ReadOnlySpan<byte> CommBytes => _comm;
         public long Run { get; set; }
         public long InGuest { get; set; }
         public long Hypervisor { get; set; }

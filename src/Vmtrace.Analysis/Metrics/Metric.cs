@@ -65,6 +65,8 @@ public enum MetricLevel
     GuestSpace,
     /// <summary>A vCPU of an L2 guest that a VM runs (nested virtualisation).</summary>
     NestedVcpu,
+    /// <summary>A thread of a guest traced with its host (the fused host+guest analysis).</summary>
+    GuestThread,
 }
 
 /// <summary>A line protocol tag of a measurement.</summary>

@@ -28,3 +28,6 @@ public readonly record struct VmRow(string Host, WindowMetrics Window, VmMetrics
 
 /// <summary>What an analysis counted, with what its trace readers reported (the JSON <c>counters</c>).</summary>
 public readonly record struct AnalysisCounterSources(AnalysisCounters Counters, SourceDiagnostics Diagnostics);
+
+/// <summary>One guest thread of the fused host+guest analysis, as a CSV row and a <c>vmtrace_guest_thread</c> point read it.</summary>
+public readonly record struct GuestThreadRow(string Host, GuestMetrics Guest, GuestThreadTimes Thread);

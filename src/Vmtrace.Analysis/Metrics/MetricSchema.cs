@@ -397,6 +397,40 @@ public static class MetricSchema
             "the VM's guest time of runs entered with that CR3 (the entries of a VM sum to its guest_ns)", g => g.GuestNs);
     }
 
+    /// <summary>A guest thread's run time split by its vCPU thread's host state (docs/metrics.md, "Guest threads").</summary>
+    public static class GuestThreadFigures
+    {
+        public static readonly Metric<GuestThreadRow> Guest = Metric.Text<GuestThreadRow>("guest", MetricKind.Label,
+            "GuestMetrics.Name", "the guest's NAME (analyze --guest NAME=…, the agent's Agent:Guests key)", r => r.Guest.Name);
+
+        public static readonly Metric<GuestThreadRow> Vm = Metric.Text<GuestThreadRow>("vm", MetricKind.Label,
+            "GuestMetrics.Vm", "the host VM of the guest's vCPU threads (left out, or empty in CSV, when the host trace showed none)", r => r.Guest.Vm);
+
+        public static readonly Metric<GuestThreadRow> Tid = Metric.Integer<GuestThreadRow>("tid", MetricKind.Identifier,
+            "GuestThreadTimes.Tid", "the thread's id inside the guest", r => r.Thread.Tid);
+
+        public static readonly Metric<GuestThreadRow> Comm = Metric.Text<GuestThreadRow>("comm", MetricKind.Label,
+            "GuestThreadTimes.Comm", "the thread's name inside the guest (its last sched_switch name, else the guest trace's saved_cmdlines)", r => r.Thread.Comm);
+
+        public static readonly Metric<GuestThreadRow> RunNs = Metric.Integer<GuestThreadRow>("run_ns", MetricKind.DurationNs,
+            "GuestThreadTimes.RunNs", "running on a guest CPU, in the guest's own view (its sched_switch)", r => r.Thread.RunNs);
+
+        public static readonly Metric<GuestThreadRow> InGuestNs = Metric.Integer<GuestThreadRow>("in_guest_ns", MetricKind.DurationNs,
+            "GuestThreadTimes.InGuestNs", "of run_ns, its vCPU thread was in guest mode (kvm_entry → next kvm_exit)", r => r.Thread.InGuestNs);
+
+        public static readonly Metric<GuestThreadRow> HypervisorNs = Metric.Integer<GuestThreadRow>("hypervisor_ns", MetricKind.DurationNs,
+            "GuestThreadTimes.HypervisorNs", "of run_ns, its vCPU thread was in root mode on the host (exit handling, qemu userspace), not preempted",
+            r => r.Thread.HypervisorNs);
+
+        public static readonly Metric<GuestThreadRow> PreemptedNs = Metric.Integer<GuestThreadRow>("preempted_ns", MetricKind.DurationNs,
+            "GuestThreadTimes.PreemptedNs", "of run_ns, its vCPU thread was off its pCPU while runnable", r => r.Thread.PreemptedNs);
+
+        public static readonly Metric<GuestThreadRow> UnknownNs = Metric.Integer<GuestThreadRow>("unknown_ns", MetricKind.DurationNs,
+            "GuestThreadTimes.UnknownNs", "run_ns minus the three: the host had not shown its vCPU thread's state", r => r.Thread.UnknownNs);
+
+        public static readonly ImmutableArray<Metric<GuestThreadRow>> Times = [RunNs, InGuestNs, HypervisorNs, PreemptedNs, UnknownNs];
+    }
+
     /// <summary>The tags of the line protocol measurements.</summary>
     public static class Tags
     {
@@ -415,6 +449,10 @@ public static class MetricSchema
         public static readonly MetricTag Cr3 = new("cr3", "a guest address space: the top 8 CR3s per VM and window (hexadecimal), other, unknown");
         public static readonly MetricTag L2 = new("l2", "an L2 guest the VM runs: ept:0x… (its nested page table root), l1cr3:0x… (the L1 process running it) or unknown");
         public static readonly MetricTag L2Vcpu = new("l2_vcpu", "the L2 guest's vCPU, numbered in the order first entered");
+        public static readonly MetricTag Guest = new("guest", "vmtrace_guest_thread: the guest's NAME (analyze --guest NAME=…, the agent's Agent:Guests key)");
+        public static readonly MetricTag Tid = new("tid",
+            "vmtrace_guest_thread only: the guest thread's id (one point per guest thread and analysis, so the series are the guest's threads)");
+        public static readonly MetricTag Comm = new("comm", "vmtrace_guest_thread only: the guest thread's name");
     }
 
     /// <summary>The JSON of <c>vmtrace analyze --format json</c>: the objects under <c>total</c> and each of <c>windows[]</c>.</summary>
@@ -542,6 +580,12 @@ public static class MetricSchema
                 "the share (0..1) of the VM's windows in that class", r => r.DominantWorkload.Confidence),
         ]);
 
+        /// <summary>With <c>--guest</c>: a second table after the VM rows and an empty line, one row per guest thread (totals over the range).</summary>
+        public static readonly MetricGroup<GuestThreadRow> GuestThread = new(MetricFormat.Csv, "guest_thread", MetricLevel.GuestThread,
+        [
+            Metric.Text<GuestThreadRow>("host", MetricKind.Label, "--host", "the traced host", r => r.Host),
+            GuestThreadFigures.Guest, GuestThreadFigures.Vm, GuestThreadFigures.Tid, GuestThreadFigures.Comm, .. GuestThreadFigures.Times,
+        ]);
     }
 
     /// <summary>
@@ -682,6 +726,17 @@ public static class MetricSchema
             VmGuest, VcpuGuest, GuestSpaces,
         ];
 
+        public static readonly MetricGroup<GuestThreadRow> GuestThread = new(MetricFormat.LineProtocol, "vmtrace_guest_thread", MetricLevel.GuestThread,
+            GuestThreadFigures.Times, [Tags.Host, Tags.Vm, Tags.Guest, Tags.Tid, Tags.Comm],
+            "with guest traces (analyze --guest, Agent:Guests): one point per guest thread with run time, at the end of the analysis " +
+            "(timestamp: the range's end, where the last window ends); the fields are totals over the range analysed");
+
+        /// <summary>The measurements of the fused host+guest analysis, written only when guest traces are read with their host's.</summary>
+        public static readonly ImmutableArray<MetricGroup> Fused = [GuestThread];
+
+        /// <summary>Every measurement: those of every host (<see cref="All"/>), then the fused analysis's.</summary>
+        public static IEnumerable<MetricGroup> Measurements => [.. All, .. Fused];
+
         private static Metric Worker(string name, MetricKind kind, string description) =>
             Metric.Described(name, kind, MetricType.Integer, "WorkerCounters (worker)", description);
 
@@ -819,7 +874,7 @@ public static class MetricSchema
     }
 
     /// <summary>Every group of every output.</summary>
-    public static IEnumerable<MetricGroup> Groups => [.. Json.All, Csv.Row, .. LineProtocol.All, .. EpisodeJson.All, .. NestedOutput.All];
+    public static IEnumerable<MetricGroup> Groups => [.. Json.All, Csv.Row, .. LineProtocol.All, .. EpisodeJson.All, .. NestedOutput.All, Csv.GuestThread, .. LineProtocol.Fused];
 
     /// <summary>Every figure of the table, once, in the order of first appearance.</summary>
     public static IReadOnlyList<Metric> Figures => [.. Groups.SelectMany(g => g.Fields).Select(m => m.Figure).Distinct()];

@@ -30,17 +30,18 @@ public static class MetricSchemaMarkdown
             the points). One set of points per closed window; the timestamp is the window start in ns. Integers
             carry the `i` suffix; floats are plain.
 
-            Tags are kept to bounded sets; no tid, request id or device address is a tag. Names (`host`, `vm`, `culprit`,
+            Tags are kept to bounded sets; no request id or device address is a tag, and a tid only on `vmtrace_guest_thread`
+            (one point per guest thread and analysis). Names (`host`, `vm`, `culprit`,
             `instance`) that line protocol 1.x cannot carry as they are (a final backslash, a line feed or carriage return)
             are stored reversibly encoded ([influxdb.md](influxdb.md#escaping-lineprotocolwriter)).
 
 
             """);
         md.Append("| tag | values |\n|---|---|\n");
-        foreach (var tag in MetricSchema.LineProtocol.All.SelectMany(g => g.Tags).Distinct())
+        foreach (var tag in MetricSchema.LineProtocol.Measurements.SelectMany(g => g.Tags).Distinct())
             md.Append("| `").Append(tag.Name).Append("` | ").Append(tag.Description).Append(" |\n");
         md.Append("\n| measurement | tags | fields | written |\n|---|---|---|---|\n");
-        foreach (var g in MetricSchema.LineProtocol.All)
+        foreach (var g in MetricSchema.LineProtocol.Measurements)
         {
             md.Append("| `").Append(g.Name).Append("` | ").AppendJoin(", ", g.Tags.Select(t => t.Name)).Append(" | ")
                 .AppendJoin(", ", g.Fields.Select(Typed)).Append(" | ").Append(g.When ?? "every window").Append(" |\n");
@@ -90,6 +91,14 @@ public static class MetricSchemaMarkdown
 
             """);
         md.AppendJoin(", ", MetricSchema.Csv.Row.Fields.Select(f => "`" + f.Name + "`")).Append('\n');
+        md.Append("""
+
+            With `--guest`, an empty line and a second table follow: one row per guest thread with run time, totals over the
+            range analysed ([metrics.md](metrics.md#guest-threads-guests-with-analyze---guest-nameguest_trace)), columns:
+
+
+            """);
+        md.AppendJoin(", ", MetricSchema.Csv.GuestThread.Fields.Select(f => "`" + f.Name + "`")).Append('\n');
 
         md.Append("""
 
@@ -153,6 +162,7 @@ public static class MetricSchemaMarkdown
         MetricLevel.Episode => "episode",
         MetricLevel.GuestSpace => "guest address space",
         MetricLevel.NestedVcpu => "L2 vCPU",
+        MetricLevel.GuestThread => "guest thread",
         _ => "culprit",
     };
 

@@ -3,7 +3,10 @@ using Vmtrace.InfluxDb;
 
 namespace Vmtrace.Cli;
 
-/// <summary><c>--format line-protocol</c>: every window's points, then the interference episodes' points, exactly as the worker writes them to InfluxDB.</summary>
+/// <summary>
+/// <c>--format line-protocol</c>: every window's points, then the interference episodes' points, then (with <c>--guest</c>)
+/// the guest threads' points at the range's end, exactly as the worker writes them to InfluxDB.
+/// </summary>
 internal static class AnalysisLineProtocol
 {
     public static void Write(TextWriter o, AnalysisReport r)
@@ -18,6 +21,8 @@ internal static class AnalysisLineProtocol
         }
         foreach (var e in r.Episodes)
             EpisodeLineProtocol.Write(writer, e, r.Host);
+        foreach (var g in r.Guests ?? [])
+            GuestLineProtocol.Write(writer, g.Metrics, r.Host, r.RangeEndNs);
         o.Write(sb);
     }
 }

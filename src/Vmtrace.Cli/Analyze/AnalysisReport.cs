@@ -17,6 +17,9 @@ internal sealed record AnalysisReport(
     /// <summary>The fused analysis of each <c>--guest</c>, in the order given; null without --guest.</summary>
     public IReadOnlyList<GuestReport>? Guests { get; init; }
 
+    /// <summary>Where the range analysed ends (the flush time: the last event, or --to): the guest threads' points carry it.</summary>
+    public long RangeEndNs { get; init; }
+
     /// <summary>Said when an input is recognised as a guest's trace given without --guest (analysed as given, not merged).</summary>
     public string? GuestNotice { get; init; }
 

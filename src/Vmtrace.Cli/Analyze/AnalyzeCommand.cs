@@ -114,8 +114,6 @@ internal static class AnalyzeCommand
             string vms = report.Total.Vms.Count == 0 ? "it shows none" : "its VMs: " + string.Join(", ", report.Total.Vms.Select(v => v.Vm));
             stderr.WriteLine($"vmtrace: warning: --guest {guest.Name}={trace}: the host trace has no vCPU thread of a VM named '{guest.Name}' ({vms}), so the guest's time is all unknown");
         }
-        if (r.Guests.Count > 0 && r.Format is "csv" or "line-protocol")
-            stderr.WriteLine($"vmtrace: note: the guests' threads (--guest) are in the table, JSON and HTML outputs, not in {r.Format}");
         if (report.GuestNotice is { } guestNotice)
             stderr.WriteLine($"vmtrace: note: {guestNotice}");
         foreach (var vm in report.Total.Vms.Where(v => v.Identity == VmIdentity.Guess))
@@ -170,7 +168,7 @@ internal static class AnalyzeCommand
                     analysis.AddInventory(vm);
                 if (fusedSource is not null)
                 {
-                    fused = new FusedGuestAnalysis(analysis, bindings, fromNs);
+                    fused = analysis.AttachGuests(bindings, fromNs);
                     for (int g = 0; g < bindings.Count; g++)
                         fused.AddGuestThreadNames(g, fusedSource.Inputs[g + 1].InitialThreadNames);
                 }
@@ -226,6 +224,7 @@ internal static class AnalyzeCommand
         {
             Episodes = episodes,
             Guests = guests.Count > 0 ? guestReports ?? [] : null,
+            RangeEndNs = rangeEnd,
             GuestNotice = guests.Count > 0 ? null : GuestNotice(description, hostSource, guestSyncEvents),
         };
     }

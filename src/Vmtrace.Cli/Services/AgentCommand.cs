@@ -9,9 +9,11 @@ namespace Vmtrace.Cli;
 internal static class AgentCommand
 {
     public const string Usage = """
-          agent <trace…> [--config appsettings.json] [--Section:Key=value…]
+          agent <trace…> [--guest NAME=GUEST_TRACE …] [--config appsettings.json] [--Section:Key=value…]
               replay traces (as fast as possible, or --Agent:Speed=1 for recorded speed) into the events
               topic: batches keyed by host, inventory (vmmap.json beside the trace), watermark heartbeats.
+              --guest streams a trace recorded inside VM NAME with the host's (Agent:Guests:NAME), as
+              analyze --guest reads it: the worker writes its threads' vmtrace_guest_thread points.
               --Agent:Replay:ShiftToNow=true moves the events to the present (--Agent:Replay:Loop=true with a
               Speed repeats them), --Agent:Replay:Shift=-7.00:00:00 by a fixed amount (multiples of
               --Agent:Replay:Align, default 1 s = the worker's default window).
@@ -27,18 +29,28 @@ internal static class AgentCommand
     {
         var traces = new Argument<string[]>("trace") { Arity = ArgumentArity.ZeroOrMore, Description = "the traces to replay (Agent:Inputs)" };
         var live = OptionValues.Flag("--live", "trace this host instead of replaying (Agent:Live=true)");
+        var guest = new Option<string[]>("--guest")
+        {
+            Description = "a trace recorded inside VM NAME, on the host's clock, streamed with the host's (repeatable; Agent:Guests:NAME)",
+            HelpName = "NAME=GUEST_TRACE",
+        };
         var service = new ServiceArguments();
-        var command = service.AddTo(new UsageCommand("agent", Usage + CommandHelp.ServiceSettings) { traces, live });
+        var command = service.AddTo(new UsageCommand("agent", Usage + CommandHelp.ServiceSettings) { traces, live, guest });
         command.SetAction((parseResult, _) =>
-            RunAsync(service.Of(parseResult, parseResult.GetValue(traces) ?? []), parseResult.GetValue(live), parseResult.InvocationConfiguration.Error));
+        {
+            var guests = (parseResult.GetValue(guest) ?? []).Select(GuestRequest.Parse).ToList();
+            return RunAsync(service.Of(parseResult, parseResult.GetValue(traces) ?? []), parseResult.GetValue(live), guests, parseResult.InvocationConfiguration.Error);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(string[] args, bool live, TextWriter stderr)
+    private static async Task<int> RunAsync(string[] args, bool live, IReadOnlyList<GuestRequest> guests, TextWriter stderr)
     {
         var builder = ServiceHost.Builder(args, out var positional);
         if (live)
             builder.Configuration[$"{AgentOptions.Section}:{nameof(AgentOptions.Live)}"] = "true";
+        foreach (var g in guests)
+            builder.Configuration[$"{AgentOptions.Section}:{nameof(AgentOptions.Guests)}:{g.Name}"] = g.Trace;
         for (int i = 0; i < positional.Count; i++)
             builder.Configuration[$"{AgentOptions.Section}:Inputs:{i}"] = positional[i];
         builder.Services.AddVmtraceAgent(builder.Configuration);
