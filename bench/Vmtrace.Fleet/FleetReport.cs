@@ -58,6 +58,12 @@ public sealed class FleetReport
 
     public long VmtraceSeriesCardinality { get; init; }
 
+    /// <summary>CPU time of this process (every host's agent, their Kafka producers, the polling of InfluxDB) during the run.</summary>
+    public TimeSpan AgentsCpu { get; init; }
+
+    /// <summary>This process's resident memory at the end.</summary>
+    public long AgentsRssBytes { get; init; }
+
     public string Database { get; init; } = "";
 
     public DateTime Started { get; init; }
@@ -85,6 +91,7 @@ public sealed class FleetReport
         }
         double cpu = Workers.Sum(w => w.Cpu.TotalSeconds);
         o.WriteLine(string.Create(Inv, $"workers' CPU {cpu:F1} s in all: {Events / cpu:N0} events per worker CPU second (events taken in again after the kill included in the CPU)"));
+        o.WriteLine(string.Create(Inv, $"agents (this process: replays, producers, InfluxDB polling): CPU {AgentsCpu.TotalSeconds:F1} s, {Events / AgentsCpu.TotalSeconds:N0} events per CPU second, RSS {AgentsRssBytes / 1048576.0:F0} MiB at the end"));
         o.WriteLine("consumer lag per second (all workers): " + string.Join(' ', LagSeries.Select(x => x.Lag.ToString(Inv))));
     }
 }

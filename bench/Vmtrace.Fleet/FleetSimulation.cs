@@ -97,6 +97,7 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
 
             // The run: hosts started at their moments, the kill and the join at theirs, the workers sampled every second.
             var clock = Stopwatch.StartNew();
+            var driverCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             var runStarted = DateTime.UtcNow;
             var killAt = span * options.KillAt;
             var joinAt = span * options.JoinAt;
@@ -179,6 +180,7 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
             }
             foreach (var w in workers.Where(w => w.Killed is null))
                 w.Sample();
+            var driverCpu = Process.GetCurrentProcess().TotalProcessorTime - driverCpuStart;
             var health = await HealthAsync();
             var cardinality = await CardinalityAsync();
             return new FleetReport
@@ -204,6 +206,8 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
                 LagSeries = health.LagSeries,
                 SeriesCardinality = cardinality.Total,
                 VmtraceSeriesCardinality = cardinality.Vmtrace,
+                AgentsCpu = driverCpu,
+                AgentsRssBytes = Environment.WorkingSet,
                 Database = _database,
                 Started = runStarted,
             };

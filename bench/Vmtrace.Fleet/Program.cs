@@ -9,7 +9,7 @@ var options = new FleetOptions
 {
     Hosts = 1000,
     Partitions = 48,
-    StartSpread = TimeSpan.FromSeconds(60),
+    StartSpread = TimeSpan.FromSeconds(420),
     KafkaBootstrapServers = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS"),
     SilentHosts = 10,
     SettleTimeout = TimeSpan.FromMinutes(10),
