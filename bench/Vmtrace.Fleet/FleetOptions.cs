@@ -54,6 +54,12 @@ public sealed class FleetOptions
     /// <summary>Extra librdkafka properties (security, …) for the driver's clients and the workers.</summary>
     public Dictionary<string, string> KafkaProperties { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Use the broker's vmtrace topics as they are (their default names, e.g. <c>vmtrace dev-kafka</c>'s, which takes no
+    /// CreateTopics) instead of creating topics for the run; they must be empty. <see cref="Partitions"/> becomes theirs.
+    /// </summary>
+    public bool ExistingTopics { get; set; }
+
     /// <summary>Replication of the topics created on a real broker (-1: the broker's default).</summary>
     public short Replication { get; set; } = -1;
 

@@ -61,10 +61,15 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
             KafkaOptions kafka;
             if (options.KafkaBootstrapServers is { Length: > 0 } servers)
             {
-                kafka = new KafkaOptions { BootstrapServers = servers, EventsTopic = "vmtrace.events.fleet_" + suffix, StateTopic = "vmtrace.state.fleet_" + suffix, DeadLetterTopic = "vmtrace.deadletter.fleet_" + suffix };
+                kafka = options.ExistingTopics
+                    ? new KafkaOptions { BootstrapServers = servers }
+                    : new KafkaOptions { BootstrapServers = servers, EventsTopic = "vmtrace.events.fleet_" + suffix, StateTopic = "vmtrace.state.fleet_" + suffix, DeadLetterTopic = "vmtrace.deadletter.fleet_" + suffix };
                 foreach (var (k, v) in options.KafkaProperties)
                     kafka.Properties[k] = v;
-                await CreateTopicsAsync(kafka);
+                if (options.ExistingTopics)
+                    options.Partitions = CheckExistingTopics(kafka);
+                else
+                    await CreateTopicsAsync(kafka);
             }
             else
             {
@@ -267,6 +272,23 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
         foreach (var (k, v) in options.KafkaProperties)
             settings["Kafka:Properties:" + k] = v;
         return settings;
+    }
+
+    /// <summary>
+    /// The events topic as it is (e.g. <c>vmtrace dev-kafka</c>'s, which takes no CreateTopics): its partition count,
+    /// after checking that it is empty (the hosts' ids repeat from run to run, an earlier run's records would be counted).
+    /// </summary>
+    private static int CheckExistingTopics(KafkaOptions kafka)
+    {
+        using var admin = new AdminClientBuilder(kafka.Apply(new AdminClientConfig())).Build();
+        var topic = admin.GetMetadata(kafka.EventsTopic, TimeSpan.FromSeconds(30)).Topics.Single();
+        if (topic.Error.IsError || topic.Partitions.Count == 0)
+            throw new InvalidOperationException($"topic {kafka.EventsTopic}: {topic.Error.Reason}");
+        using var probe = new ConsumerBuilder<byte[], byte[]>(kafka.Apply(new ConsumerConfig { GroupId = "vmtrace-fleet-probe" })).Build();
+        long records = topic.Partitions.Sum(p => probe.QueryWatermarkOffsets(new TopicPartition(kafka.EventsTopic, p.PartitionId), TimeSpan.FromSeconds(30)).High.Value);
+        if (records > 0)
+            throw new InvalidOperationException($"topic {kafka.EventsTopic} already holds {records} records: start the simulation on empty topics (a fresh vmtrace dev-kafka)");
+        return topic.Partitions.Count;
     }
 
     private async Task CreateTopicsAsync(KafkaOptions kafka)

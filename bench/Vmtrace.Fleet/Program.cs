@@ -3,7 +3,8 @@ using Vmtrace.Fleet;
 using Vmtrace.TestSupport;
 
 // Vmtrace.Fleet [--hosts N] [--partitions N] [--workers N] [--speed X] [--spread S] [--silent N] [--silence S]
-//               [--kill-at F] [--join-at F] [--seed N] [--trace NAME=PATH[,PATH…]]… [--influx URL] [--kafka-property K=V]…
+//               [--kill-at F] [--join-at F] [--seed N] [--settle S] [--per-producer N] [--trace NAME=PATH[,PATH…]]…
+//               [--influx URL] [--existing-topics] [--replication N] [--kafka-property K=V]…
 // Kafka: KAFKA_BOOTSTRAP_SERVERS names a real broker; without it a librdkafka mock cluster runs in this process.
 var options = new FleetOptions
 {
@@ -34,6 +35,8 @@ for (int i = 0; i < args.Length; i++)
         case "--settle": options.SettleTimeout = TimeSpan.FromSeconds(Number()); break;
         case "--per-producer": options.HostsPerProducer = (int)Number(); break;
         case "--influx": options.InfluxUrl = Value(); break;
+        case "--existing-topics": options.ExistingTopics = true; break;
+        case "--replication": options.Replication = (short)Number(); break;
         case "--kafka-property":
             string kv = Value();
             options.KafkaProperties[kv[..kv.IndexOf('=', StringComparison.Ordinal)]] = kv[(kv.IndexOf('=', StringComparison.Ordinal) + 1)..];
