@@ -121,7 +121,8 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
                     next++;
                 }
                 // The victim dies once it has taken events in (so that it dies holding state), at the planned moment or later.
-                if (killedAt is null && now >= killAt && await LastEventsInAsync(victim.Instance) > 0)
+                // If it never takes any (every host over), it dies all the same: the report shows it and the test fails.
+                if (killedAt is null && now >= killAt && (await LastEventsInAsync(victim.Instance) > 0 || (next == hosts.Count && hosts.All(h => h.Completion.IsCompleted))))
                 {
                     victimEvents = (await LastEventsInAsync(victim.Instance)).GetValueOrDefault();
                     victim.Kill();
