@@ -112,6 +112,7 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
             long victimEvents = 0;
             int next = 0;
             var lastSample = TimeSpan.FromSeconds(-1);
+            var lastProgress = TimeSpan.Zero;
             while (next < hosts.Count || !hosts.All(h => h.Completion.IsCompleted) || joiner is null || killedAt is null)
             {
                 var now = clock.Elapsed;
@@ -141,6 +142,11 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
                     lastSample = now;
                     foreach (var w in workers.Where(w => w.Killed is null))
                         w.Sample();
+                    if (now - lastProgress >= TimeSpan.FromSeconds(30))
+                    {
+                        lastProgress = now;
+                        log.WriteLine(string.Create(Inv, $"{now.TotalSeconds,6:F1} s: {next} hosts started, {hosts.Count(h => h.Completion.IsCompleted)} done, {hosts.Sum(h => h.EventsSent):N0} events sent; workers' RSS {string.Join(", ", workers.Where(w => w.Killed is null).Select(w => $"{w.RssBytes / 1048576.0:F0}"))} MiB; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+                    }
                     var dead = workers.FirstOrDefault(w => w.Killed is null && w.HasExited);
                     if (dead is not null)
                         throw new InvalidOperationException($"worker {dead.Instance} exited by itself:\n{dead.Output}");
@@ -149,6 +155,9 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
                     throw new InvalidOperationException($"host {failed.Id}'s replay failed: {failed.Completion.Exception?.GetBaseException().Message}", failed.Completion.Exception);
                 await Task.Delay(100, cancellationToken);
             }
+            // A replay's last record (its session end) is queued after its own flush.
+            foreach (var sink in sinks)
+                sink.Flush(TimeSpan.FromMinutes(2));
             var agentsDone = clock.Elapsed;
             log.WriteLine(string.Create(Inv, $"{agentsDone.TotalSeconds,6:F1} s: every host's replay is over and acknowledged by Kafka"));
 
@@ -167,6 +176,8 @@ public sealed class FleetSimulation(FleetOptions options, TextWriter log)
                         still.Add(h);
                 }
                 lastSettle = clock.Elapsed;
+                if (still.Count != pending.Count && hosts.Count > 100)
+                    log.WriteLine(string.Create(Inv, $"{lastSettle.TotalSeconds,6:F1} s: {hosts.Count - still.Count} of {hosts.Count} hosts exact"));
                 pending = still;
                 if (pending.Count > 0)
                     await Task.Delay(500, cancellationToken);
