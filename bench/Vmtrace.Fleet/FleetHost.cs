@@ -62,6 +62,9 @@ public sealed class FleetHost
             Speed = Speed,
             Replay = { ShiftToNow = true, Shift = TimeSpan.FromSeconds(-ShiftBackSeconds) },
             StopWhenDone = false,
+            // A replay's end flushes its producer, which the other hosts of its shard keep busy: under a heavy load
+            // that can take longer than an agent of its own would wait.
+            ShutdownFlushTimeout = TimeSpan.FromMinutes(10),
         };
         _sink = new SilencingSink(shared, SilentAfterRecords ?? int.MaxValue, silence);
         _pipeline = new AgentPipeline(new ReplaySource(Prepared.Inputs, Id, Prepared.Inventory), _sink, options);
