@@ -62,9 +62,6 @@ public sealed class FleetHost
             Speed = Speed,
             Replay = { ShiftToNow = true, Shift = TimeSpan.FromSeconds(-ShiftBackSeconds) },
             StopWhenDone = false,
-            // A replay's end flushes its producer, which the other hosts of its shard keep busy: under a heavy load
-            // that can take longer than an agent of its own would wait.
-            ShutdownFlushTimeout = TimeSpan.FromMinutes(10),
         };
         _sink = new SilencingSink(shared, SilentAfterRecords ?? int.MaxValue, silence);
         _pipeline = new AgentPipeline(new ReplaySource(Prepared.Inputs, Id, Prepared.Inventory), _sink, options);
@@ -110,6 +107,13 @@ public sealed class FleetHost
             inner.Send(key, value, sessionEnd, cancellationToken);
         }
 
-        public void Flush(TimeSpan timeout) => inner.Flush(timeout);
+        /// <summary>
+        /// Nothing: a replay's end would wait for the whole shared producer to drain, which the other hosts keep filling
+        /// (and librdkafka's flush from many threads at once returned early). The driver flushes every producer once all
+        /// replays are over; a host's records stay in order before its session end all the same (one producer, one partition).
+        /// </summary>
+        public void Flush(TimeSpan timeout)
+        {
+        }
     }
 }
