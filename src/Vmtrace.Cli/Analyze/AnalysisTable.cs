@@ -153,6 +153,8 @@ internal static class AnalysisTable
         }
         if (vm.GuestSpaces.Any(s => s.Cr3 != GuestSpace.Unknown))
             o.WriteLine("  guest address spaces (CR3): " + string.Join("   ", vm.GuestSpaces.Select(s => $"{s.Cr3} {r.Duration(s.GuestNs)}")));
+    }
+
     /// <summary>The L2 guests the VM's vCPUs ran (nested virtualisation), each L2 vCPU's time by state.</summary>
     private static void WriteNested(TextWriter o, AnalysisReport r, VmMetrics vm)
     {
