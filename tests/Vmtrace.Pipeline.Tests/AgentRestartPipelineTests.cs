@@ -33,14 +33,18 @@ public sealed class AgentRestartPipelineTests(InfluxServer influx) : IClassFixtu
         double traceSeconds = (times.Max() - times.Min()) / 1e9 + 1;
         settings["Agent:Speed"] = (traceSeconds / 8).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+        bool ThisSessionArrived(int run) => run == 0 ? counters.EventsIn > 0 : counters.SessionsCutShort == run;
         var kills = new List<string>();
         for (int i = 0; i < 3; i++)
         {
-            long before = counters.EventsIn;
             using var agent = new WorkerProcess(settings, "agent", inputs);
             var until = DateTime.UtcNow.AddSeconds(60);
-            while (counters.EventsIn == before && DateTime.UtcNow < until && !agent.HasExited)
+            // This agent's own session must have reached the worker before the clock of its kill starts: the killed
+            // agent's last batches can still be arriving (consumer lag), and a kill timed from those would land before
+            // this agent sent anything. The worker counts the previous session cut short on this one's first record.
+            while (!ThisSessionArrived(i) && DateTime.UtcNow < until && !agent.HasExited)
                 await Task.Delay(20);
+            Assert.True(ThisSessionArrived(i), $"agent {i + 1}'s records never reached the worker: {agent.Output}");
             int delayMs = random.Next(500, 4000);
             await Task.Delay(delayMs);
             Assert.False(agent.HasExited, $"agent exited before its kill: {agent.Output}");

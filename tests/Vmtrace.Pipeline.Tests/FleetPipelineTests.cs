@@ -9,6 +9,7 @@ namespace Vmtrace.Pipeline.Tests;
 /// for 6 s part-way; 24 partitions; three <c>vmtrace worker</c> processes, one SIGKILLed once it holds state, one more
 /// joining later. Every host's points in InfluxDB must equal <c>vmtrace analyze</c> of its trace.
 /// </summary>
+[Collection(FleetCollection.Name)]
 public sealed class FleetPipelineTests(InfluxServer influx) : IClassFixture<InfluxServer>
 {
     [InfluxFact]
@@ -53,4 +54,14 @@ public sealed class FleetPipelineTests(InfluxServer influx) : IClassFixture<Infl
         Assert.True(report.VmtraceSeriesCardinality >= 50, context);
         Assert.NotSame(killed, joiner);
     }
+}
+
+/// <summary>
+/// The fleet test takes both cores of a CI machine for a minute; beside it, the timing-sensitive pipeline tests (kills
+/// at moments, outages of seconds) would test the machine's load, not the product. It runs alone.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FleetCollection
+{
+    public const string Name = "fleet, alone";
 }

@@ -12,6 +12,14 @@ internal sealed class LogCapture : ILoggerProvider
 
     public int Count(string containing) => _lines.Count(l => l.Message.Contains(containing, StringComparison.Ordinal));
 
+    /// <summary>The number of lines so far: <see cref="Since"/> then gives only what came after.</summary>
+    public int Mark() => _lines.Count;
+
+    public IReadOnlyList<(LogLevel Level, string Category, string Message)> Since(int mark) => Lines.Skip(mark).ToArray();
+
+    public int CountSince(int mark, string containing) =>
+        Since(mark).Count(l => l.Message.Contains(containing, StringComparison.Ordinal));
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()
