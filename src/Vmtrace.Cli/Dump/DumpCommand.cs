@@ -60,7 +60,9 @@ internal static class DumpCommand
         using var source = TraceOpener.Open(trace);
         using var bar = new ProgressBar(stderr, progress);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        var countsById = new Dictionary<EventType, long>(ReferenceEqualityComparer.Instance);
+        // Per event type, by its dense process-wide id: an array index per event rather than a hash lookup.
+        var countsById = new long[64];
+        var typesById = new EventType?[64];
         long n = 0;
         long first = long.MaxValue, last = long.MinValue;
         var line = new StringBuilder();
@@ -72,8 +74,14 @@ internal static class DumpCommand
             if (e.Timestamp > last) last = e.Timestamp;
             if (stats)
             {
-                ref long c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(countsById, e.Type, out _);
-                c++;
+                int id = e.Type.Id;
+                if (id >= countsById.Length)
+                {
+                    Array.Resize(ref countsById, Math.Max(id + 1, countsById.Length * 2));
+                    Array.Resize(ref typesById, countsById.Length);
+                }
+                if (countsById[id]++ == 0)
+                    typesById[id] = e.Type;
             }
             else
             {
@@ -88,10 +96,12 @@ internal static class DumpCommand
         var diag = TraceOpener.DiagnosticsOf(source);
         if (stats)
         {
-            foreach (var (type, c) in countsById)
+            for (int id = 0; id < countsById.Length; id++)
             {
+                if (typesById[id] is not { } type)
+                    continue;
                 counts.TryGetValue(type.Name, out long prev);
-                counts[type.Name] = prev + c;
+                counts[type.Name] = prev + countsById[id];
             }
             stdout.WriteLine($"trace: {source.Description}");
             stdout.WriteLine($"events: {n}");

@@ -25,6 +25,8 @@ internal sealed class TimeOrderedMerge(int inputs)
 {
     private readonly PriorityQueue<int, (long Timestamp, int Index)> _heap = new(Math.Max(1, inputs));
     private bool _started;
+    private long _firstTimestamp;
+    private int _firstIndex;
 
     /// <summary>The input holding the current event, −1 before the first and after the last.</summary>
     public int Current { get; private set; } = -1;
@@ -74,15 +76,18 @@ internal sealed class TimeOrderedMerge(int inputs)
         }
         else if (Current >= 0 && inputs.Advance(Current))
         {
-            var key = (inputs.Timestamp(Current), Current);
-            // Events come in runs per input: while the current one stays first, the heap is left alone.
-            if (!_heap.TryPeek(out _, out var first) || key.CompareTo(first) < 0)
+            long timestamp = inputs.Timestamp(Current);
+            // Events come in runs per input: while the current one stays first, the heap is left alone (the heap's
+            // first key is kept aside, so staying first costs one comparison).
+            if (_heap.Count == 0 || timestamp < _firstTimestamp || (timestamp == _firstTimestamp && Current < _firstIndex))
                 return true;
-            _heap.Enqueue(Current, key);
+            _heap.Enqueue(Current, (timestamp, Current));
         }
         if (_heap.TryDequeue(out int next, out _))
         {
             Current = next;
+            if (_heap.TryPeek(out _, out var first))
+                (_firstTimestamp, _firstIndex) = first;
             return true;
         }
         Current = -1;
