@@ -191,8 +191,7 @@ internal sealed class SchedulerTracker
 
     /// <summary>Whether the model has <paramref name="tid"/> (0 = idle) on that CPU; when not, <see cref="InferSwitch"/> makes it agree.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Runs(CpuInfo c, int tid) =>
-        c.Known && (tid == 0 ? c.Current is null : c.Current is not null && c.Current.Tid == tid);
+    private static bool Runs(CpuInfo c, int tid) => c.RunningTid == tid;
 
     /// <summary>
     /// An event of thread <paramref name="tid"/> on a valid <paramref name="cpu"/>: makes the model agree that it runs
