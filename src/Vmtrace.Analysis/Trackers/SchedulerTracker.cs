@@ -70,10 +70,11 @@ internal sealed class SchedulerTracker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ValidCpu(int cpu)
     {
-        // Every event asks about a CPU already seen: one unsigned compare.
+        // Every event asks about a CPU already seen: one unsigned compare. Events of no CPU (qemu's log) need no call
+        // either: a negative CPU grows nothing and comes back as it is.
         if ((uint)cpu < (uint)(_maxCpu + 1))
             return cpu;
-        return ValidCpuSlow(cpu);
+        return cpu < 0 ? cpu : ValidCpuSlow(cpu);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
