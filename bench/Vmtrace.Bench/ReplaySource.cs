@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Vmtrace.Decoding;
 
 namespace Vmtrace.Bench;
@@ -9,8 +10,10 @@ namespace Vmtrace.Bench;
 internal sealed class ReplaySource : EventSource
 {
     /// <summary>
-    /// One entry per event plus an end sentinel (whose starts end the last event's data): a single
-    /// array read per event, so replaying costs little beside the analysis it feeds.
+    /// One 32-byte entry per event: a single array read per event, so replaying costs little beside the
+    /// analysis it feeds. Each event's values are a span of <see cref="_values"/>; its strings and arrays are
+    /// packed (offset, length) pairs into the whole <see cref="_bytes"/> and <see cref="_elements"/>, which
+    /// every event shares (they are read only through those pairs), so no per-event start is stored for them.
     /// </summary>
     private readonly Header[] _headers;
     private readonly long[] _values;
@@ -22,25 +25,14 @@ internal sealed class ReplaySource : EventSource
 
     private ReplaySource(EventSource from, ReplaySource? _)
     {
-        var ts = new List<long>();
-        var cpus = new List<int>();
-        var tids = new List<int>();
-        var types = new List<EventType>();
-        var valueStart = new List<int> { 0 };
+        var headers = new List<Header>();
         var values = new List<long>();
-        var byteStart = new List<int> { 0 };
         var bytes = new List<byte>();
-        var elementStart = new List<int> { 0 };
         var elements = new List<long>();
         while (from.MoveNext())
         {
             var e = from.Current;
-            ts.Add(e.Timestamp);
-            cpus.Add(e.Cpu);
-            tids.Add(e.Tid);
-            types.Add(e.Type);
-            // Strings and arrays are copied with their packed (offset, length) rebased on this event's data.
-            int byteBase = bytes.Count, elementBase = elements.Count;
+            int valueStart = values.Count;
             for (int slot = 0; slot < e.FieldCount; slot++)
             {
                 var kind = e.Type.Fields[slot].Kind;
@@ -52,13 +44,13 @@ internal sealed class ReplaySource : EventSource
                 if (kind == FieldKind.String)
                 {
                     var b = e.GetBytes(slot);
-                    values.Add(TraceEvent.PackSpan(bytes.Count - byteBase, b.Length));
+                    values.Add(TraceEvent.PackSpan(bytes.Count, b.Length));
                     bytes.AddRange(b);
                 }
                 else if (kind == FieldKind.IntArray)
                 {
                     var el = e.GetElements(slot);
-                    values.Add(TraceEvent.PackSpan(elements.Count - elementBase, el.Length));
+                    values.Add(TraceEvent.PackSpan(elements.Count, el.Length));
                     elements.AddRange(el);
                 }
                 else
@@ -66,14 +58,9 @@ internal sealed class ReplaySource : EventSource
                     values.Add(e.GetInt64(slot));
                 }
             }
-            valueStart.Add(values.Count);
-            byteStart.Add(bytes.Count);
-            elementStart.Add(elements.Count);
+            headers.Add(new Header(e.Timestamp, e.Type, e.Cpu, e.Tid, valueStart, values.Count - valueStart));
         }
-        _headers = new Header[ts.Count + 1];
-        for (int i = 0; i < ts.Count; i++)
-            _headers[i] = new Header(ts[i], cpus[i], tids[i], types[i], valueStart[i], byteStart[i], elementStart[i]);
-        _headers[ts.Count] = new Header(0, -1, -1, null, valueStart[ts.Count], byteStart[ts.Count], elementStart[ts.Count]);
+        _headers = [.. headers];
         _values = [.. values];
         _bytes = [.. bytes];
         _elements = [.. elements];
@@ -84,7 +71,7 @@ internal sealed class ReplaySource : EventSource
     /// <summary>Reads a whole source into memory.</summary>
     public static ReplaySource Capture(EventSource from) => new(from, null);
 
-    public int Count => _headers.Length - 1;
+    public int Count => _headers.Length;
 
     /// <summary>Starts over from the first event.</summary>
     public void Rewind() => _index = -1;
@@ -93,7 +80,8 @@ internal sealed class ReplaySource : EventSource
     public override int CpuCount => _cpuCount;
     public override IReadOnlyDictionary<int, string> InitialThreadNames => _names;
 
-    public override bool MoveNext() => ++_index < _headers.Length - 1;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override bool MoveNext() => ++_index < _headers.Length;
 
     /// <summary>Added to every timestamp (a looped replay shifts each pass).</summary>
     public long TimeShift { get; set; }
@@ -106,17 +94,15 @@ internal sealed class ReplaySource : EventSource
 
     public override TraceEvent Current
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             ref readonly var h = ref _headers[_index];
-            ref readonly var next = ref _headers[_index + 1];
-            return new TraceEvent(h.Timestamp + TimeShift, h.Cpu, h.Tid, h.Type!,
-                _values.AsSpan(h.ValueStart, next.ValueStart - h.ValueStart),
-                _bytes.AsSpan(h.ByteStart, next.ByteStart - h.ByteStart),
-                _elements.AsSpan(h.ElementStart, next.ElementStart - h.ElementStart));
+            return new TraceEvent(h.Timestamp + TimeShift, h.Cpu, h.Tid, h.Type,
+                _values.AsSpan(h.ValueStart, h.ValueCount), _bytes, _elements);
         }
     }
 
-    /// <summary>An event's header and where its values, string bytes and array elements start.</summary>
-    private readonly record struct Header(long Timestamp, int Cpu, int Tid, EventType? Type, int ValueStart, int ByteStart, int ElementStart);
+    /// <summary>An event's header and where its values are.</summary>
+    private readonly record struct Header(long Timestamp, EventType Type, int Cpu, int Tid, int ValueStart, int ValueCount);
 }

@@ -69,6 +69,8 @@ public sealed partial class HostAnalysis
         HostAnalysis? analysis = null;
         ReadSection(sections, CheckpointSection.Analysis, r => analysis = ReadAnalysisSection(r));
         var restored = analysis!;
+        // Its threads may be in guest mode.
+        restored._guestEntered = true;
         List<ThreadInfo> threads = [];
         ReadSection(sections, CheckpointSection.Identity, r => threads = restored._identity.ReadCheckpoint(r));
         ReadSection(sections, CheckpointSection.Scheduler, r => restored._scheduler.ReadCheckpoint(r, threads));

@@ -31,6 +31,12 @@ public sealed partial class HostAnalysis
     private bool _started;
     private bool _finished;
 
+    /// <summary>
+    /// A kvm_entry was handled (or the state was restored): only then can a thread be in guest mode, so only then can a host
+    /// event reveal a lost kvm_exit. Spares the traces without kvm events a look at every event's thread.
+    /// </summary>
+    private bool _guestEntered;
+
     public HostAnalysis(AnalysisOptions? options = null)
     {
         _options = options ?? new AnalysisOptions();
@@ -120,13 +126,14 @@ public sealed partial class HostAnalysis
             // A recognised host event in a thread the model has in guest means its kvm_exit was lost.
             // Unrecognised kvm_* events (kvm_wait_lapic_expire), the research's addons_vcpu_enter_guest and the interrupt
             // deliveries do fire between kvm_entry and the VM-enter.
-            running = _scheduler.OnThreadEvent(cpu, e.Tid, t, hostEvent: known is not (KnownEvent.Unknown or KnownEvent.KvmExit
+            running = _scheduler.OnThreadEvent(cpu, e.Tid, t, hostEvent: _guestEntered && known is not (KnownEvent.Unknown or KnownEvent.KvmExit
                 or KnownEvent.VcpuEnterGuest or KnownEvent.KvmApicAcceptIrq or KnownEvent.KvmInjVirq or KnownEvent.KvmApicIpi or KnownEvent.KvmMsiSetIrq or KnownEvent.KvmSetIrq));
         }
 
         switch (known)
         {
             case KnownEvent.KvmEntry:
+                _guestEntered = true;
                 _kvm.OnKvmEntry(e, running, t);
                 if (_nested.Active)
                     _nested.OnKvmEntry(e, running);

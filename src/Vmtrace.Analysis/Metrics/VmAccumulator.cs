@@ -44,7 +44,19 @@ internal sealed class VmAccumulator
     public long InterferenceNs(int culprit) => culprit < _interferenceNs.Length ? _interferenceNs[culprit] : 0;
 
     /// <summary>Charges <paramref name="ns"/> (&gt; 0) of this VM's preempted time to <paramref name="culprit"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void AddInterference(int culprit, long ns)
+    {
+        // Nearly always a culprit already charged this window: no call on that path keeps the caller's loop in registers.
+        var charged = _interferenceNs;
+        if ((uint)culprit < (uint)charged.Length && charged[culprit] != 0)
+            charged[culprit] += ns;
+        else
+            AddFirstInterference(culprit, ns);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void AddFirstInterference(int culprit, long ns)
     {
         if (culprit >= _interferenceNs.Length)
             Array.Resize(ref _interferenceNs, Math.Max(culprit + 1, _interferenceNs.Length * 2));

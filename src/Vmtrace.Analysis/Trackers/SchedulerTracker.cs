@@ -70,10 +70,11 @@ internal sealed class SchedulerTracker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ValidCpu(int cpu)
     {
-        // Every event asks about a CPU already seen: one unsigned compare.
+        // Every event asks about a CPU already seen: one unsigned compare. Events of no CPU (qemu's log) need no call
+        // either: a negative CPU grows nothing and comes back as it is.
         if ((uint)cpu < (uint)(_maxCpu + 1))
             return cpu;
-        return ValidCpuSlow(cpu);
+        return cpu < 0 ? cpu : ValidCpuSlow(cpu);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -191,8 +192,7 @@ internal sealed class SchedulerTracker
 
     /// <summary>Whether the model has <paramref name="tid"/> (0 = idle) on that CPU; when not, <see cref="InferSwitch"/> makes it agree.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Runs(CpuInfo c, int tid) =>
-        c.Known && (tid == 0 ? c.Current is null : c.Current is not null && c.Current.Tid == tid);
+    private static bool Runs(CpuInfo c, int tid) => c.RunningTid == tid;
 
     /// <summary>
     /// An event of thread <paramref name="tid"/> on a valid <paramref name="cpu"/>: makes the model agree that it runs
