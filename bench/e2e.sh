@@ -83,9 +83,9 @@ trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_s() { [ -r "/proc/$1/stat" ] && awk -v t="$tck" '{ sub(/^.*\) /, ""); printf "%.3f\n", ($12 + $13) / t }' "/proc/$1/stat" || echo 0; }
-top_threads() { # PID → the two busiest threads: "comm cpu_s, comm cpu_s" (CPU since the thread started)
+top_threads() { # PID → the three busiest threads: "comm cpu_s, …" (CPU since the thread started)
   for t in /proc/"$1"/task/*; do awk -v t="$tck" '{ c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*$/, "", c); sub(/^.*\) /, ""); printf "%.2f %s\n", ($12 + $13) / t, c }' "$t/stat" 2>/dev/null; done |
-    sort -rn | head -2 | awk '{ n = $1; $1 = ""; printf "%s%s %s s", (NR > 1 ? ", " : ""), substr($0, 2), n }'
+    sort -rn | head -3 | awk '{ n = $1; $1 = ""; printf "%s%s %s s", (NR > 1 ? ", " : ""), substr($0, 2), n }'
 }
 hwm_mb() { awk '/^VmHWM/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 rss_mb() { awk '/^VmRSS/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }

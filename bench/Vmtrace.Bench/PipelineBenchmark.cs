@@ -29,7 +29,7 @@ internal static class PipelineBenchmark
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static int Run(string traces, double rate, double seconds, TextWriter o, bool lagOnly = false)
+    public static int Run(string traces, double rate, double seconds, TextWriter o, bool lagOnly = false, string? lagCsv = null, int steadyRuns = 0, int steadyLoops = 10)
     {
         var cases = new (string Host, string[] Inputs)[]
         {
@@ -60,14 +60,20 @@ internal static class PipelineBenchmark
         double span = (replay.LastTimestamp - replay.FirstTimestamp) / 1e9;
         double recorded = replay.Count / span;
 
-        if (!lagOnly)
+        if (!lagOnly || steadyRuns > 0)
         {
             o.WriteLine();
-            o.WriteLine(string.Create(Inv, $"3. end to end, as fast as possible, steady stream: {lagHost} looped 10× from memory (decoded once: no trace decoding in the agent)"));
-            var looped = new LoopedAgentSource(lagHost, replay, lagVms, 10, null);
-            string name = "steady" + (++db).ToString(Inv);
-            CreateDatabase(influx.Url, name);
-            Row(o, lagHost + "×10", RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, 0, null));
+            o.WriteLine(string.Create(Inv, $"3. end to end, as fast as possible, steady stream: {lagHost} looped {steadyLoops}× from memory (decoded once: no trace decoding in the agent)"));
+            o.WriteLine($"  {"trace",-11} {"events",9} {"seconds",8} {"events/s",10} {"wire B/ev",9} {"agent read",10} {"Kafka acked",11} {"consumed",8} {"last point",10} {"cpu s",6} {"points",7} {"writes",6}  load");
+            for (int run = 0; run < Math.Max(1, steadyRuns); run++)
+            {
+                var looped = new LoopedAgentSource(lagHost, replay, lagVms, steadyLoops, null);
+                string name = "steady" + (++db).ToString(Inv);
+                CreateDatabase(influx.Url, name);
+                Row(o, lagHost + "×" + steadyLoops.ToString(Inv), RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, 0, null));
+            }
+            if (lagOnly)
+                return 0;
         }
 
         o.WriteLine();
@@ -85,11 +91,44 @@ internal static class PipelineBenchmark
             var r = RunOnce(influx.Url, name, lagHost, lagInputs, lagInventory, looped, speed, probe, TimeSpan.FromSeconds(seconds));
             o.WriteLine(string.Create(Inv,
                 $"  paced at {speed:F2}× recorded ({target:N0} events/s): {r.Events:N0} events in {r.Seconds:F2} s = {r.Events / r.Seconds:N0} events/s, wire {r.WireBytesPerEvent:F2} B/event, cpu {r.CpuSeconds:F2} s, {r.Writes} InfluxDB writes, {Load()}{r.Problem}"));
+            var all = r.Lags.Select(l => l.Lag).ToList();
             o.WriteLine(string.Create(Inv,
-                $"    {r.Lags.Count} windows: lag p50 {Percentile(r.Lags, 0.5):F3} s  p90 {Percentile(r.Lags, 0.9):F3} s  p99 {Percentile(r.Lags, 0.99):F3} s  max {Percentile(r.Lags, 1):F3} s"));
+                $"    {r.Lags.Count} windows: lag p50 {Percentile(all, 0.5):F3} s  p90 {Percentile(all, 0.9):F3} s  p99 {Percentile(all, 0.99):F3} s  max {Percentile(all, 1):F3} s"));
+            WriteLagDetail(o, r.Lags, lagCsv);
         }
         return 0;
     }
+
+    /// <summary>
+    /// Where the lag comes from: the part of it spent in the InfluxDB write, the windows after the process's first
+    /// 10 s (JIT tiering and the first GCs fall there), the largest lag of every 5 s of the run, and with
+    /// <paramref name="csv"/> every window (read time from the run's start, lag, write part).
+    /// </summary>
+    private static void WriteLagDetail(TextWriter o, List<WindowLag> lags, string? csv)
+    {
+        if (lags.Count == 0)
+            return;
+        var writes = lags.Select(l => l.Write).ToList();
+        var later = lags.Where(l => l.At >= 10).Select(l => l.Lag).ToList();
+        o.WriteLine(string.Create(Inv,
+            $"    of it in the InfluxDB write: p50 {Percentile(writes, 0.5):F3} s  p99 {Percentile(writes, 0.99):F3} s  max {Percentile(writes, 1):F3} s"));
+        if (later.Count > 0)
+        {
+            o.WriteLine(string.Create(Inv,
+                $"    {later.Count} windows read after the first 10 s: lag p50 {Percentile(later, 0.5):F3} s  p90 {Percentile(later, 0.9):F3} s  p99 {Percentile(later, 0.99):F3} s  max {Percentile(later, 1):F3} s"));
+        }
+        var slices = lags.GroupBy(l => (int)(l.At / 5)).OrderBy(g => g.Key)
+            .Select(g => string.Create(Inv, $"{g.Key * 5}s:{g.Max(l => l.Lag):F2}"));
+        o.WriteLine("    largest lag per 5 s of the run: " + string.Join(" ", slices));
+        if (csv is not null)
+        {
+            File.WriteAllLines(csv, lags.OrderBy(l => l.At).Select(l => string.Create(Inv, $"{l.At:F4},{l.Lag:F4},{l.Write:F4}")).Prepend("read_s,lag_s,write_s"));
+            o.WriteLine("    every window: " + csv);
+        }
+    }
+
+    /// <summary>One window: when the agent read its last event (s from the run's start), its lag, and the part of it in the InfluxDB write.</summary>
+    private readonly record struct WindowLag(double At, double Lag, double Write);
 
     private static void StagesAndEndToEnd(TextWriter o, string influxUrl, List<(string Host, List<string> Inputs, string? Inventory)> prepared, ref int db)
     {
@@ -131,7 +170,7 @@ internal static class PipelineBenchmark
         $"  {host,-11} {r.Events,9} {r.Seconds,8:F2} {r.Events / r.Seconds,10:N0} {r.WireBytesPerEvent,9:F2} {r.AgentReadSeconds,10:F2} {r.AgentAckedSeconds,11:F2} {r.ConsumedSeconds,8:F2} {r.Seconds,10:F2} {r.CpuSeconds,6:F2} {r.Points,7} {r.Writes,6}  {Load()}{r.Problem}"));
 
     private sealed record RunResult(long Events, double Seconds, double WireBytesPerEvent, double AgentReadSeconds, double AgentAckedSeconds,
-        double ConsumedSeconds, double CpuSeconds, long Points, long Writes, List<double> Lags, string Problem);
+        double ConsumedSeconds, double CpuSeconds, long Points, long Writes, List<WindowLag> Lags, string Problem);
 
     private static RunResult RunOnce(string influxUrl, string db, string host, List<string> inputs, string? inventory,
         LoopedAgentSource? looped, double speed, ReadProbe? probe, TimeSpan? stopAfter = null)
@@ -208,13 +247,16 @@ internal static class PipelineBenchmark
         agent.StopAsync().GetAwaiter().GetResult();
         worker.StopAsync().GetAwaiter().GetResult();
         string problem = counters.EventsIn != a.EventsSent ? $"  PROBLEM: worker took {counters.EventsIn} events of {a.EventsSent}" : "";
-        var lags = new List<double>();
+        var lags = new List<WindowLag>();
         if (probe is not null && acks is not null)
         {
-            foreach (var (window, ackTicks) in acks.Snapshot())
+            foreach (var (window, (writeTicks, ackTicks)) in acks.Snapshot())
             {
                 if (probe.LastReadTicks.TryGetValue(window, out long readTicks))
-                    lags.Add(Stopwatch.GetElapsedTime(readTicks, ackTicks).TotalSeconds);
+                {
+                    lags.Add(new WindowLag(Stopwatch.GetElapsedTime(start, readTicks).TotalSeconds, Stopwatch.GetElapsedTime(readTicks, ackTicks).TotalSeconds,
+                        Stopwatch.GetElapsedTime(Math.Max(readTicks, writeTicks), ackTicks).TotalSeconds));
+                }
             }
         }
         double S(long t) => t == 0 ? double.NaN : Stopwatch.GetElapsedTime(start, t).TotalSeconds;

@@ -6,11 +6,15 @@ const string Usage = "usage: Vmtrace.Bench decode|analyze [--traces DIR] [--runs
 
 if (args.Length > 0 && args[0] == "pipeline")
 {
-    // pipeline [--traces DIR] [--rate EVENTS_PER_S] [--seconds S] [--lag-only]: the lag runs pace at recorded speed, rate/2 and
-    // rate, S each; --lag-only runs only the lag run at rate (a sustained stream: S as long as wanted).
+    // pipeline [--traces DIR] [--rate EVENTS_PER_S] [--seconds S] [--lag-only] [--lag-csv FILE]: the lag runs pace at recorded
+    // speed, rate/2 and rate, S each; --lag-only runs only the lag run at rate (a sustained stream: S as long as wanted);
+    // --lag-csv writes every window's lag of the (last) lag run; --steady-only RUNS [--loops N] runs only the as-fast-as-possible
+    // steady stream (the trace looped N times from memory, 10 by default), RUNS times.
     string dir = BenchPaths.DefaultTracesDirectory();
     double rate = 1_000_000, seconds = 10;
     bool lagOnly = false;
+    string? lagCsv = null;
+    int steadyRuns = 0, loops = 10;
     for (int i = 1; i < args.Length; i += 2)
     {
         if (args[i] == "--lag-only")
@@ -29,10 +33,13 @@ if (args.Length > 0 && args[0] == "pipeline")
             case "--traces": dir = args[i + 1]; break;
             case "--rate": rate = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
             case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+            case "--lag-csv": lagCsv = args[i + 1]; break;
+            case "--steady-only": steadyRuns = int.Parse(args[i + 1], CultureInfo.InvariantCulture); lagOnly = true; break;
+            case "--loops": loops = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
             default: Console.Error.WriteLine($"unknown option '{args[i]}'"); return 2;
         }
     }
-    return PipelineBenchmark.Run(dir, rate, seconds, Console.Out, lagOnly);
+    return PipelineBenchmark.Run(dir, rate, seconds, Console.Out, lagOnly, lagCsv, steadyRuns, loops);
 }
 if (args.Length > 0 && args[0] == "synth-host")
     return SyntheticHost.Run(args, Console.Out);

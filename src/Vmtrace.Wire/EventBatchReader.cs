@@ -25,6 +25,8 @@ public sealed class EventBatchReader : EventSource
     private Column[] _columns = new Column[64];
     private int _columnCount;
     private LastTidByCpu _lastTid = new();
+    private LastTidByCpu _scanTid = new();
+    private int[] _scanRows = new int[16];
     private Column _timestamps, _typeIndexes, _cpus, _tids, _guestIndexes;
     private readonly List<string> _guestNames = [];
     private int _guest;
@@ -235,6 +237,145 @@ public sealed class EventBatchReader : EventSource
             throw new WireFormatException(end, $"EventBatch: {columnsSeen} field columns for types that have {needed} fields");
         if (_eventCount > 0 && (_timestamps.End == 0 || _typeIndexes.End == 0 || _cpus.End == 0 || _tids.End == 0))
             throw new WireFormatException(end, $"EventBatch: {_eventCount} events but a timestamp, type, cpu or tid column is missing");
+    }
+
+    /// <summary>
+    /// Checks the whole loaded batch before any of its events is used: afterwards <see cref="MoveNext"/> reads every event
+    /// without a <see cref="WireFormatException"/>. Throws the exception a full read would throw (same column, offset and
+    /// message), and leaves the reader at the batch's first event. Faster than reading every event: the columns are
+    /// scanned one by one, and only the values that can be out of range (types, CPUs, tids, guests, string indexes,
+    /// absent rows) are decoded; whatever the scan does not vouch for is read in full.
+    /// </summary>
+    public void Validate()
+    {
+        if (_index != 0)
+            throw new InvalidOperationException("Validate checks a batch before its first event is read");
+        if (ScanColumns())
+            return;
+        SlowValidations++;
+        while (MoveNext())
+        {
+        }
+        var record = Record!;
+        LoadBody(record.Data, record.BodyStart, record.BodyEnd);
+    }
+
+    /// <summary>Batches <see cref="Validate"/> had to read in full (the scan did not vouch for them: damaged, or unusual).</summary>
+    internal long SlowValidations { get; private set; }
+
+    /// <summary>
+    /// True when a full read of the batch cannot throw; false when it may (then the caller reads it in full). Mirrors
+    /// <see cref="MoveNext"/>, <see cref="ReadFields"/> and <see cref="CheckAllConsumed"/> check for check, on copies of
+    /// the column cursors.
+    /// </summary>
+    private bool ScanColumns()
+    {
+        var data = _data;
+        int n = _eventCount;
+        if (!HoldsExactly(data, _timestamps, n))
+            return false;
+        if (_guestIndexes.End != 0)
+        {
+            int gp = _guestIndexes.Pos, ge = _guestIndexes.End;
+            for (int i = 0; i < n; i++)
+            {
+                if (!Varint.TryRead(data, ref gp, ge, out ulong guest) || guest > (ulong)_guestNames.Count)
+                    return false;
+            }
+            if (gp != ge)
+                return false;
+        }
+
+        if (_scanRows.Length < _typeCount)
+            _scanRows = new int[_types.Length];
+        Array.Clear(_scanRows, 0, _typeCount);
+        _scanTid.Reset();
+        int tp = _typeIndexes.Pos, te = _typeIndexes.End, cp = _cpus.Pos, ce = _cpus.End, dp = _tids.Pos, de = _tids.End;
+        for (int i = 0; i < n; i++)
+        {
+            if (!Varint.TryRead(data, ref tp, te, out ulong ti) || ti >= (ulong)_typeCount)
+                return false;
+            _scanRows[ti]++;
+            if (!Varint.TryRead(data, ref cp, ce, out ulong rawCpu))
+                return false;
+            long cpu = Varint.UnZigZag(rawCpu);
+            if (cpu < -1 || cpu > WireSchema.MaxCpu)
+                return false;
+            ref int lastTid = ref _scanTid.For((int)cpu);
+            if (!Varint.TryRead(data, ref dp, de, out ulong rawTid))
+                return false;
+            long tid = lastTid + Varint.UnZigZag(rawTid);
+            if (tid is < int.MinValue or > int.MaxValue)
+                return false;
+            lastTid = (int)tid;
+        }
+        if (tp < te || cp < ce || dp < de)
+            return false;
+
+        for (int i = 0; i < _typeCount; i++)
+        {
+            var wt = _types[i];
+            int rows = _scanRows[i];
+            int first = _typeFirstColumn[i];
+            for (int k = 0; k < wt.Type.Fields.Length; k++)
+            {
+                var c = _columns[first + k];
+                bool ok = wt.Encodings[k] == ColumnEncoding.StringIndex || c.AbsentEnd != 0 || c.NextAbsent != long.MaxValue
+                    ? ScanValues(data, c, rows, wt.Encodings[k] == ColumnEncoding.StringIndex)
+                    : HoldsExactly(data, c, rows);
+                if (!ok)
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The column holds exactly <paramref name="count"/> varints and nothing after them. Counts the bytes that end a
+    /// varint (top bit clear); a varint of 9 or more continuation bytes (which may exceed 64 bits) is left to the full read.
+    /// </summary>
+    private static bool HoldsExactly(byte[] data, in Column c, int count)
+    {
+        if (c.Pos >= c.End)
+            return count == 0;
+        if (data[c.End - 1] >= 0x80)
+            return false;
+        var bytes = data.AsSpan(c.Pos, c.End - c.Pos);
+        int ends = 0, run = 0;
+        foreach (byte b in bytes)
+        {
+            int more = b >> 7;
+            ends += more ^ 1;
+            run = (run + more) * more;
+            if (run >= Varint.MaxLength - 1)
+                return false;
+        }
+        return ends == count;
+    }
+
+    /// <summary>A field column read value by value, as <see cref="ReadFields"/> reads it (absent rows, string indexes).</summary>
+    private bool ScanValues(byte[] data, Column c, int rows, bool strings)
+    {
+        for (int row = 0; row < rows; row++)
+        {
+            if (!Varint.TryRead(data, ref c.Pos, c.End, out ulong raw))
+                return false;
+            if (row == c.NextAbsent)
+            {
+                if (c.AbsentPos >= c.AbsentEnd)
+                {
+                    c.NextAbsent = long.MaxValue;
+                    continue;
+                }
+                if (!Varint.TryRead(data, ref c.AbsentPos, c.AbsentEnd, out ulong rawNext) || (long)rawNext <= row)
+                    return false;
+                c.NextAbsent = (long)rawNext;
+                continue;
+            }
+            if (strings && (ulong)Varint.UnZigZag(raw) >= (ulong)_stringCount)
+                return false;
+        }
+        return c.Pos >= c.End && c.NextAbsent == long.MaxValue && c.AbsentPos >= c.AbsentEnd;
     }
 
     public override TraceEvent Current => _type is null

@@ -168,13 +168,11 @@ internal sealed class RecordProcessor
         + "so the worker does not analyse it; record with a nanosecond clock and replay with a current agent (it refuses such traces), "
         + "or read the trace with `vmtrace analyze` (in cycles)");
 
-    /// <summary>Decodes every event of the batch once without feeding it: every length, index and column is checked.</summary>
+    /// <summary>Checks every event of the batch without feeding it: every length, index and column (<see cref="EventBatchReader.Validate"/>).</summary>
     private void ValidateBatch(HostRecord record)
     {
         _reader.Load(record);
-        while (_reader.MoveNext())
-        {
-        }
+        _reader.Validate();
     }
 
     /// <summary>

@@ -38,6 +38,36 @@ public sealed class AllocationTests
         Assert.True(perEvent < 0.1, $"{trace}: reader allocated {allocated} B over {events} events = {perEvent:F4} B/event");
     }
 
+    [CorpusTheory]
+    [InlineData("tcg-qemu/s3-disk-vs-cpu/trace.dat.xz")]
+    [InlineData("hip24-kvm-host-2vms-46s/host.trace.dat")]
+    public void Validate_WholeTraceAfterWarmUp_LessThanATenthOfAByteAllocatedPerEvent(string trace)
+    {
+        EncodeAll(trace, new EventBatchWriter(new HostRecordWriter("h")), out var records);
+        var reader = new EventBatchReader();
+        ValidateAll(records, reader);
+        var (allocated, events) = ValidateAll(records, reader);
+        Assert.True(events > 100_000);
+        Assert.Equal(0, reader.SlowValidations);
+        double perEvent = (double)allocated / events;
+        Assert.True(perEvent < 0.1, $"{trace}: Validate allocated {allocated} B over {events} events = {perEvent:F4} B/event");
+    }
+
+    /// <summary>Bytes allocated in <see cref="EventBatchReader.Validate"/> (not in Load, once per record).</summary>
+    private static (long Allocated, long Events) ValidateAll(List<byte[]> records, EventBatchReader reader)
+    {
+        long allocated = 0, events = 0;
+        foreach (var record in records)
+        {
+            reader.Load(record);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            reader.Validate();
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            events += reader.EventCount;
+        }
+        return (allocated, events);
+    }
+
     /// <summary>Bytes allocated inside <see cref="EventBatchWriter.Append(in Vmtrace.Decoding.TraceEvent)"/> only (not the decoder's, not the flushed records).</summary>
     private static (long Allocated, long Events) EncodeAll(string trace, EventBatchWriter writer, out List<byte[]> records)
     {
