@@ -102,7 +102,13 @@ public sealed class EventBatchWriter
     /// Adds one event to the batch: the host's (<paramref name="guest"/> 0) or guest n's (<see cref="GuestNames"/>[n − 1]);
     /// false when the selection drops it (counted in <see cref="SkippedEvents"/>).
     /// </summary>
-    public bool Append(in TraceEvent e, int guest)
+    public bool Append(in TraceEvent e, int guest) => Append(e, guest, 0);
+
+    /// <summary>
+    /// <see cref="Append(in TraceEvent, int)"/> with the event's time plus <paramref name="shiftNs"/> (a replay shifted in
+    /// time): what <see cref="TraceEvent.WithTimestamp"/> would send, without a copy of the event.
+    /// </summary>
+    public bool Append(in TraceEvent e, int guest, long shiftNs)
     {
         if ((uint)guest > (uint)_guestNames.Length)
             throw new ArgumentOutOfRangeException(nameof(guest), guest, $"guest {guest}, but {_guestNames.Length} guests are set");
@@ -120,7 +126,7 @@ public sealed class EventBatchWriter
         if (plan.BatchGeneration != _generation)
             AddTypeToBatch(plan);
 
-        long ts = e.Timestamp;
+        long ts = e.Timestamp + shiftNs;
         if (EventCount == 0)
             _firstTimestamp = ts;
         _timestamps.WriteSigned(ts - _previousTimestamp);
