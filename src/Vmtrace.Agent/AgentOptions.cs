@@ -61,6 +61,12 @@ public sealed class AgentOptions
     /// <summary>Bounded in-memory buffer: records produced but not yet acknowledged by Kafka, in KiB. When full the source waits (nothing is dropped).</summary>
     public int MaxBufferedKiB { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// The producer's compression, <c>CODEC</c> or <c>CODEC-LEVEL</c> (<see cref="RecordCompression"/>): the agent's CPU
+    /// against the bytes into Kafka.
+    /// </summary>
+    public string Compression { get; set; } = RecordCompression.Default;
+
     /// <summary>How long a shutdown waits for the buffer to drain.</summary>
     public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -119,6 +125,8 @@ public sealed class AgentOptions
             yield return "Agent:InventoryCheckInterval must be positive";
         if (MaxBufferedKiB < 1024)
             yield return "Agent:MaxBufferedKiB must be at least 1024 (one record can be 1 MiB)";
+        if (!RecordCompression.TryParse(Compression, out _, out string? compressionProblem))
+            yield return compressionProblem!;
         if (ShutdownFlushTimeout <= TimeSpan.Zero)
             yield return "Agent:ShutdownFlushTimeout must be positive";
         if (HealthInterval <= TimeSpan.Zero)

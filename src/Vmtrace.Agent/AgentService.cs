@@ -56,7 +56,8 @@ public sealed class AgentService : BackgroundService
                 else
                     kafka.Failed(e.Reason, BufferedNow);
             },
-            kafka.Succeeded, _time);
+            kafka.Succeeded, _time, RecordCompression.TryParse(_options.Compression, out var compression, out string? problem)
+                ? compression : throw new InvalidOperationException(problem));
         using var health = _time.CreateTimer(_ =>
         {
             kafka.Tick(BufferedNow);

@@ -4,7 +4,7 @@ using Vmtrace.Kafka;
 namespace Vmtrace.Agent;
 
 /// <summary>
-/// Records to the events topic with one idempotent producer (acks=all, zstd): ordered and without duplicates
+/// Records to the events topic with one idempotent producer (acks=all, compressed as <c>Agent:Compression</c> says): ordered and without duplicates
 /// per host even across retries. The buffer (librdkafka's queue) is bounded; when full the caller waits.
 /// Every delivery report is checked: the first record Kafka did not take stops the agent (counted, logged).
 /// </summary>
@@ -20,25 +20,27 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
     /// <param name="onError">librdkafka's error reports (many a second while brokers are down).</param>
     /// <param name="onDelivered">After each record Kafka acknowledged (so an outage can be seen to end).</param>
     /// <param name="time">The clock of the time the source spends blocked on a full buffer.</param>
+    /// <param name="compression">The codec and level (default <see cref="RecordCompression.Default"/>).</param>
     public KafkaRecordSink(KafkaOptions kafka, int maxBufferedKiB, AgentCounters counters, Action<Error>? onError = null, Action? onDelivered = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null, RecordCompression? compression = null)
     {
         ArgumentNullException.ThrowIfNull(kafka);
         _topic = kafka.EventsTopic;
         _counters = counters;
         _time = time ?? TimeProvider.System;
         _counters.BufferCapacityBytes = maxBufferedKiB * 1024L;
-        var config = kafka.Apply(new ProducerConfig
+        var producerConfig = new ProducerConfig
         {
             EnableIdempotence = true,
             Acks = Acks.All,
-            CompressionType = CompressionType.Zstd,
             LingerMs = 5,
             QueueBufferingMaxKbytes = maxBufferedKiB,
             QueueBufferingMaxMessages = 1_000_000,
             MessageMaxBytes = 8 * 1024 * 1024,
             MessageTimeoutMs = 0, // never give up on a record while the agent runs: idempotence keeps order and no duplicates
-        });
+        };
+        (compression ?? DefaultCompression).ApplyTo(producerConfig);
+        var config = kafka.Apply(producerConfig); // Kafka:Properties come last: they can still override any of these
         _producer = new ProducerBuilder<string, byte[]>(config)
             .SetErrorHandler((_, e) =>
             {
@@ -101,6 +103,9 @@ public sealed class KafkaRecordSink : IRecordSink, IDisposable
                 _counters.NoteBufferFull(_time.GetElapsedTime(waitStart));
         }
     }
+
+    private static RecordCompression DefaultCompression =>
+        RecordCompression.TryParse(RecordCompression.Default, out var c, out _) ? c : throw new InvalidOperationException("bad default compression");
 
     // What the buffer holds for a record (librdkafka counts key and value the same way).
     private static long Size(Message<string, byte[]> message) =>

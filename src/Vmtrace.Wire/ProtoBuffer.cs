@@ -35,6 +35,25 @@ internal sealed class ProtoBuffer
         _length = p;
     }
 
+    /// <summary><see cref="WriteVarint"/>, returning the bytes written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int WriteVarintCounted(ulong v)
+    {
+        if (_data.Length - _length < Varint.MaxLength)
+            Grow(Varint.MaxLength);
+        var d = _data;
+        int start = _length;
+        int p = start;
+        while (v >= 0x80)
+        {
+            d[p++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+        d[p++] = (byte)v;
+        _length = p;
+        return p - start;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteSigned(long v) => WriteVarint(Varint.ZigZag(v));
 
