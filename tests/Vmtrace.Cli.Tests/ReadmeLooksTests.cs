@@ -11,15 +11,21 @@ public sealed class ReadmeLooksTests
 {
     private static string Readme => File.ReadAllText(Path.Combine(Corpus.RepoRoot, "README.md"));
 
+    /// <summary>The lines of the fenced block between the README's <c>&lt;!-- name --&gt;</c> and <c>&lt;!-- /name --&gt;</c>.</summary>
+    private static List<string> CodeBlockBetweenMarkers(string name)
+    {
+        string readme = Readme;
+        int start = readme.IndexOf($"<!-- {name} -->", StringComparison.Ordinal);
+        int end = readme.IndexOf($"<!-- /{name} -->", StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, $"README.md has no {name} between its markers");
+        return readme[start..end].Split('\n').SkipWhile(l => !l.StartsWith("```", StringComparison.Ordinal)).Skip(1)
+            .TakeWhile(l => !l.StartsWith("```", StringComparison.Ordinal)).ToList();
+    }
+
     [Fact]
     public async Task ReadmeTopBlock_IsOneRefreshOfTheCommandItShows()
     {
-        string readme = Readme;
-        int start = readme.IndexOf("<!-- top-example -->", StringComparison.Ordinal);
-        int end = readme.IndexOf("<!-- /top-example -->", StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, "README.md has no top example between its markers");
-        var lines = readme[start..end].Split('\n').SkipWhile(l => !l.StartsWith("```", StringComparison.Ordinal)).Skip(1)
-            .TakeWhile(l => !l.StartsWith("```", StringComparison.Ordinal)).ToList();
+        var lines = CodeBlockBetweenMarkers("top-example");
         string command = lines[0];
         Assert.StartsWith("$ vmtrace ", command, StringComparison.Ordinal);
         string[] args = command[2..].Split('#')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..];
@@ -35,12 +41,7 @@ public sealed class ReadmeLooksTests
     [Fact]
     public async Task ReadmeAnalyzeExcerpt_IsCutFromWhatTheMainCommandPrints()
     {
-        string readme = Readme;
-        int start = readme.IndexOf("<!-- analyze-example -->", StringComparison.Ordinal);
-        int end = readme.IndexOf("<!-- /analyze-example -->", StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, "README.md has no analyze excerpt between its markers");
-        var shown = readme[start..end].Split('\n').SkipWhile(l => !l.StartsWith("```", StringComparison.Ordinal)).Skip(1)
-            .TakeWhile(l => !l.StartsWith("```", StringComparison.Ordinal)).ToList();
+        var shown = CodeBlockBetweenMarkers("analyze-example");
         Assert.Contains(shown, l => l.StartsWith("VM db ", StringComparison.Ordinal));
 
         var run = await VmtraceProcess.RunAsync(["analyze", "samples/tcg-3vms"], workingDirectory: Corpus.RepoRoot);
