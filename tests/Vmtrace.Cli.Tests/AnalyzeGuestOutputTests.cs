@@ -89,7 +89,7 @@ public class AnalyzeGuestOutputTests
         int blank = Array.IndexOf(lines, "");
         var rows = lines[(blank + 2)..].Where(l => l.Length > 0).Select(l =>
         {
-            var cells = CsvCells(l);
+            var cells = Csv.Cells(l);
             Assert.Equal(("pair", "Salamander4", "qemu-t483882"), (cells[0], cells[1], cells[2]));
             return string.Join('|', cells.Skip(3));
         }).Order(StringComparer.Ordinal).ToList();
@@ -98,42 +98,6 @@ public class AnalyzeGuestOutputTests
 
     private static string Unescape(string s) => s.Replace("\\ ", " ", StringComparison.Ordinal).Replace("\\,", ",", StringComparison.Ordinal)
         .Replace("\\=", "=", StringComparison.Ordinal).Replace("\\\\", "\\", StringComparison.Ordinal);
-
-    /// <summary>RFC 4180 cells of one row.</summary>
-    private static List<string> CsvCells(string row)
-    {
-        var cells = new List<string>();
-        var cell = new StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < row.Length; i++)
-        {
-            char c = row[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < row.Length && row[i + 1] == '"')
-                    cell.Append(row[++i]);
-                else if (c == '"')
-                    quoted = false;
-                else
-                    cell.Append(c);
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                cells.Add(cell.ToString());
-                cell.Clear();
-            }
-            else
-            {
-                cell.Append(c);
-            }
-        }
-        cells.Add(cell.ToString());
-        return cells;
-    }
 
     /// <summary>Splits at <paramref name="separator"/> where it is not backslash-escaped (line protocol).</summary>
     private static List<string> Split(string s, char separator)

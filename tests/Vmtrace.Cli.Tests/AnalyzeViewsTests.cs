@@ -45,11 +45,11 @@ public sealed partial class AnalyzeViewsTests
         var dominant = JsonDominant(doc);
         var csv = await CliRun.RunAsync("analyze", Sample, "--format", "csv", "--no-progress");
         Assert.Equal(0, csv.ExitCode);
-        var header = Cells(csv.StdoutLines[0]);
+        var header = Csv.Cells(csv.StdoutLines[0]);
         int start = header.IndexOf("window_start_ns"), vm = header.IndexOf("vm"), cls = header.IndexOf("workload_class"),
             conf = header.IndexOf("workload_confidence"), dom = header.IndexOf("dominant_workload_class"), share = header.IndexOf("dominant_workload_share");
         Assert.True(start >= 0 && vm >= 0 && cls >= 0 && conf >= 0 && dom >= 0 && share >= 0, csv.StdoutLines[0]);
-        var rows = csv.StdoutLines.Skip(1).Select(Cells).ToList();
+        var rows = csv.StdoutLines.Skip(1).Select(Csv.Cells).ToList();
         Assert.Equal(windows.Count, rows.Count);
         foreach (var row in rows)
         {
@@ -197,41 +197,6 @@ public sealed partial class AnalyzeViewsTests
             }
         }
         Assert.True(shown > 0, "no refresh showed an episode");
-    }
-
-    /// <summary>CSV cells (RFC 4180: quoted cells may hold commas and doubled quotes).</summary>
-    private static List<string> Cells(string row)
-    {
-        var cells = new List<string>();
-        var cell = new StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < row.Length; i++)
-        {
-            char c = row[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < row.Length && row[i + 1] == '"')
-                {
-                    cell.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                    quoted = false;
-                else
-                    cell.Append(c);
-            }
-            else if (c == '"')
-                quoted = true;
-            else if (c == ',')
-            {
-                cells.Add(cell.ToString());
-                cell.Clear();
-            }
-            else
-                cell.Append(c);
-        }
-        cells.Add(cell.ToString());
-        return cells;
     }
 
     [GeneratedRegex(@"(\w+) [0-9.]+ \.\. [0-9.]+ \((\d+) x, confidence")]
