@@ -29,7 +29,7 @@ internal static class AnalyzeBenchmark
     {
         o.WriteLine($"vmtrace analysis benchmark: {Environment.ProcessorCount} CPUs, .NET {Environment.Version}, {runs} timed runs after at least 3 warm-up runs and {WarmUpSeconds} s");
         o.WriteLine($"load average before: {DecodeBenchmark.LoadAverage()}");
-        o.WriteLine($"{"scenario",-26} {"events",10} {"Mev/s/core cpu",15} {"(median)",9} {"Mev/s wall",11} {"(median)",9} {"cpu ns/ev",10} {"replay ns/ev",12} {"B/event run",12} {"B/event steady",15} {"B/event (no window close)",26} {"KB/window close",15}");
+        o.WriteLine($"{"scenario",-26} {"events",10} {"Mev/s/core cpu",15} {"(median)",9} {"Mev/s wall",11} {"(median)",9} {"cpu ns/ev",10} {"replay ns/ev",12} {"sink ns/ev",10} {"analysis Mev/s/core",19} {"B/event run",12} {"B/event steady",15} {"B/event (no window close)",26} {"KB/window close",15}");
         foreach (var (name, inputs, inventoryFile) in Scenarios)
         {
             if (scenarioFilter is not null && !name.Contains(scenarioFilter, StringComparison.OrdinalIgnoreCase))
@@ -57,6 +57,9 @@ internal static class AnalyzeBenchmark
             double replayOnly = double.MaxValue;
             for (int i = 0; i < runs; i++)
                 replayOnly = Math.Min(replayOnly, ReplayOnly(replay));
+            double sinkBest = double.MaxValue;
+            for (int i = 0; i < runs; i++)
+                sinkBest = Math.Min(sinkBest, SinkOnce(replay) ?? double.MaxValue);
             var (outsideCloses, closeBytes, closes) = BytesByKindOfCall(replay, inventory);
             var best = results.MinBy(r => r.Seconds)!;
             var wall = results.Select(r => r.Seconds).Order().ToList();
@@ -64,13 +67,20 @@ internal static class AnalyzeBenchmark
             string cpuBest = cpu.Count > 0 && cpu[0] > 0 ? (n / cpu[0] / 1e6).ToString("F2", CultureInfo.InvariantCulture) : "n/a";
             string cpuMedian = cpu.Count > 0 && Median(cpu) > 0 ? (n / Median(cpu) / 1e6).ToString("F2", CultureInfo.InvariantCulture) : "n/a";
             string cpuNs = cpu.Count > 0 ? (cpu[0] * 1e9 / n).ToString("F1", CultureInfo.InvariantCulture) : "n/a";
+            bool sinkMeasured = sinkBest < double.MaxValue;
+            string sinkNs = sinkMeasured ? (sinkBest * 1e9 / n).ToString("F1", CultureInfo.InvariantCulture) : "n/a";
+            string analysisOnly = cpu.Count > 0 && sinkMeasured && cpu[0] > sinkBest
+                ? (n / (cpu[0] - sinkBest) / 1e6).ToString("F2", CultureInfo.InvariantCulture) : "n/a";
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name,-26} {replay.Count,10:N0} {cpuBest,15} {cpuMedian,9} {n / wall[0] / 1e6,11:F2} {n / Median(wall) / 1e6,9:F2} {cpuNs,10} {replayOnly * 1e9 / n,12:F1} {best.RunBytes / n,12:F2} {best.SteadyBytes / (n - n / 2),15:F3} {outsideCloses / n,26:F3} {(closes > 0 ? closeBytes / 1024.0 / closes : 0),15:F1}"));
+                $"{name,-26} {replay.Count,10:N0} {cpuBest,15} {cpuMedian,9} {n / wall[0] / 1e6,11:F2} {n / Median(wall) / 1e6,9:F2} {cpuNs,10} {replayOnly * 1e9 / n,12:F1} {sinkNs,10} {analysisOnly,19} {best.RunBytes / n,12:F2} {best.SteadyBytes / (n - n / 2),15:F3} {outsideCloses / n,26:F3} {(closes > 0 ? closeBytes / 1024.0 / closes : 0),15:F1}"));
         }
         o.WriteLine($"load average after: {DecodeBenchmark.LoadAverage()}");
         o.WriteLine("Mev/s/core cpu: events over the analysing thread's CPU time (CLOCK_THREAD_CPUTIME_ID; steadier than wall time on a shared machine),");
         o.WriteLine("best and median of the runs; Mev/s wall: the same over wall time. Each run includes the window snapshots and the final flush.");
-        o.WriteLine("replay ns/ev: the in-memory replay loop alone, included in the figures before it.");
+        o.WriteLine("replay ns/ev: the in-memory replay loop alone (best wall time), reading two header fields of each event; included in the figures before it.");
+        o.WriteLine("sink ns/ev: the timed loop with each event handed to an empty consumer instead of the analysis (same replay, same TraceEvent,");
+        o.WriteLine("a call not inlined, same bookkeeping; best thread CPU time): what feeding costs. analysis Mev/s/core: events over the best run's");
+        o.WriteLine("CPU time minus the sink's, i.e. the analysis' own work per event, as a decoder handing it events would see it.");
         o.WriteLine("B/event: bytes allocated on the analysing thread (GC.GetAllocatedBytesForCurrentThread) per event: over a whole run;");
         o.WriteLine("over its second half (steady); by OnEvent calls that closed no window, after the first 10 % of the events.");
         o.WriteLine("KB/window close: allocated by the OnEvent calls that closed windows (after the first 10 %), per window closed.");
@@ -80,6 +90,39 @@ internal static class AnalyzeBenchmark
 
     private static double Median(List<double> sorted) =>
         sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+
+    /// <summary>
+    /// <see cref="Once"/>'s loop with the analysis replaced by an empty consumer: the replay, the <see cref="TraceEvent"/>
+    /// handed over by reference to a call that is not inlined, and the same bookkeeping. Thread CPU seconds, or null.
+    /// </summary>
+    private static double? SinkOnce(ReplaySource replay)
+    {
+        replay.Rewind();
+        long half = replay.Count / 2;
+        double? cpuStart = CpuTime.ThreadPrecise();
+        long n = 0, last = 0, marks = 0;
+        while (replay.MoveNext())
+        {
+            var e = replay.Current;
+            last = e.Timestamp;
+            Sink(e);
+            if (++n == half)
+                marks++;
+            if ((n & 0x3FF) == 0)
+                marks += SinkTake();
+        }
+        double? cpuEnd = CpuTime.ThreadPrecise();
+        GC.KeepAlive(last + marks);
+        return cpuEnd - cpuStart;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Sink(in TraceEvent e)
+    {
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int SinkTake() => 0;
 
     /// <summary>The cost of the replay loop alone (reading every event header), to subtract by eye.</summary>
     private static double ReplayOnly(ReplaySource replay)

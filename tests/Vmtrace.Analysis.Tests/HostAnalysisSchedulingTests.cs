@@ -269,6 +269,69 @@ public class HostAnalysisSchedulingTests
     }
 
     [Fact]
+    public void OnEvent_SeveralVmsWaitOnOneCpu_EachWaiterChargedToWhoeverRuns()
+    {
+        // vm3's two vCPUs wait on CPU 0 together (one moved there from CPU 1 while waiting), then vm2's joins them the same
+        // way, through a window end at 100; whoever runs on the CPU a thread waits on takes its waiting, thread by thread.
+        var vm3 = new VmInventory("vm3", 299, [new(299, "qemu-system-x86"), new(300, "CPU 0/KVM"), new(301, "CPU 1/KVM")], []);
+        static ScriptedSource Script() => new ScriptedSource()
+            .Switch(0, 0, 0, "swapper/0", 0, 300, "CPU 0/KVM")
+            .Switch(0, 1, 0, "swapper/1", 0, 301, "CPU 1/KVM")
+            .Switch(10, 0, 300, "CPU 0/KVM", 0, 400, "stress")     // vm3 vCPU 0 waits on CPU 0 from 10
+            .Switch(30, 1, 301, "CPU 1/KVM", 0, 200, "CPU 0/KVM")  // vm3 vCPU 1 waits on CPU 1 from 30 (vm2 runs)
+            .Migrate(40, 1, 200, 301, 1, 0)                         // ... and on CPU 0 from 40
+            .Switch(60, 1, 200, "CPU 0/KVM", 0, 500, "burn")       // vm2 waits on CPU 1 from 60
+            .Migrate(70, 1, 500, 200, 1, 0)                         // ... and on CPU 0 from 70
+            .Switch(150, 0, 400, "stress", 0, 200, "CPU 0/KVM")    // vm2 back at 150
+            .Switch(160, 0, 200, "CPU 0/KVM", 1, 301, "CPU 1/KVM") // vm3 vCPU 1 back at 160
+            .Switch(170, 0, 301, "CPU 1/KVM", 1, 300, "CPU 0/KVM"); // vm3 vCPU 0 back at 170
+        var options = new AnalysisOptions { WindowNs = 100 };
+
+        // vm3 vCPU 0 waits 10-170 on CPU 0: stress 10-150, vm2 150-160, its own VM's vCPU 1 160-170.
+        // vm3 vCPU 1 waits 30-40 on CPU 1 (vm2), then 40-160 on CPU 0: stress 40-150, vm2 150-160.
+        // vm2 waits 60-70 on CPU 1 (burn), then 70-150 on CPU 0 (stress).
+        Interference[] vm3Expected = [new("host:stress", 140 + 110), new("vm2", 10 + 10 + 10), new("vm3", 10)];
+        Interference[] vm2Expected = [new("host:stress", 80), new("host:burn", 10)];
+
+        var (_, straight, _) = AnalysisRun.Of(Script(), options, [Vm1, Vm2, vm3], 180);
+        var resumed = RunWithCheckpointAt(Script(), options, [Vm1, Vm2, vm3], checkpointAfter: 50, end: 180);
+        foreach (var total in new[] { straight, resumed })
+        {
+            Assert.Equal(vm3Expected, Assert.Single(total.Vms, v => v.Vm == "vm3").Interferers.OrderByDescending(i => i.PreemptedNs).ThenBy(i => i.Culprit));
+            Assert.Equal(vm2Expected, Assert.Single(total.Vms, v => v.Vm == "vm2").Interferers.OrderByDescending(i => i.PreemptedNs));
+            Assert.Equal(150 - 60, Assert.Single(total.Vms, v => v.Vm == "vm2").Vcpus.Single().Times.PreemptedNs);
+            var vcpus = Assert.Single(total.Vms, v => v.Vm == "vm3").Vcpus;
+            Assert.Equal(170 - 10, Assert.Single(vcpus, v => v.VcpuId == 0).Times.PreemptedNs);
+            Assert.Equal(160 - 30, Assert.Single(vcpus, v => v.VcpuId == 1).Times.PreemptedNs);
+        }
+    }
+
+    /// <summary>Runs <paramref name="s"/> to the first event after <paramref name="checkpointAfter"/>, saves, restores, and runs the rest on the restored analysis.</summary>
+    private static WindowMetrics RunWithCheckpointAt(ScriptedSource s, AnalysisOptions options, IEnumerable<VmInventory> inventory, long checkpointAfter, long end)
+    {
+        var analysis = new HostAnalysis(options);
+        foreach (var vm in inventory)
+            analysis.AddInventory(vm);
+        var windows = new List<WindowMetrics>();
+        bool restored = false;
+        while (s.MoveNext())
+        {
+            var e = s.Current;
+            if (!restored && e.Timestamp > checkpointAfter)
+            {
+                analysis = HostAnalysis.RestoreCheckpoint(analysis.SaveCheckpoint());
+                restored = true;
+            }
+            analysis.OnEvent(e);
+            windows.AddRange(analysis.TakeClosedWindows());
+        }
+        Assert.True(restored);
+        analysis.Flush(end);
+        windows.AddRange(analysis.TakeClosedWindows());
+        return MetricsMerge.Total(windows);
+    }
+
+    [Fact]
     public void OnEvent_EventTidContradictsCpu_InfersSwitchFromWakeup()
     {
         var s = new ScriptedSource()

@@ -256,9 +256,12 @@ internal sealed class IdentityTracker
 
     private void SetIdentity(ThreadInfo t, VmInfo? vm, ThreadRole role, int vcpuId)
     {
-        if (vm is not null && t.Vm is null)
+        var before = t.Vm;
+        if (vm is not null && before is null)
             VmThreads.Add(t);
         t.Vm = vm;
+        if (before != vm)
+            _scheduler.OnVmChanged(t);
         t.Role = role;
         if (role == ThreadRole.Vcpu && vm is not null)
         {
