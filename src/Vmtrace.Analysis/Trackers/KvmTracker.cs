@@ -23,6 +23,9 @@ internal sealed class KvmTracker
     private readonly SchedulerTracker _scheduler;
     private readonly Action<HandledExit>? _exitHandled;
     private WaitCauseTracker _waitCauses = null!;
+    private NestedTracker _nested = null!;
+    private readonly KvmFieldsCache _entryFields = new();
+    private readonly KvmFieldsCache _exitFields = new();
 
     public KvmTracker(AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler, Action<HandledExit>? exitHandled = null)
     {
@@ -34,6 +37,9 @@ internal sealed class KvmTracker
 
     /// <summary>A vCPU's entry ends its wait: the wait-cause tracker charges it.</summary>
     public void Connect(WaitCauseTracker waitCauses) => _waitCauses = waitCauses;
+
+    /// <summary>The L1 vCPU threads that ran an L2 (a nested state) have their entries and exits passed on, after this tracker's.</summary>
+    public void Connect(NestedTracker nested) => _nested = nested;
 
     /// <summary>
     /// The thread an event ran in: <paramref name="running"/> (the CPU's thread once the scheduler placed the event's
@@ -49,7 +55,7 @@ internal sealed class KvmTracker
 
     /// <summary>The kvm event's thread, made a vCPU and charged up to <paramref name="now"/>; null (counted) when the event has none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ThreadInfo? VcpuThreadCharged(in TraceEvent e, ThreadInfo? running, long now)
+    private ThreadInfo? VcpuThreadCharged(in TraceEvent e, ThreadInfo? running, KvmFields f, long now)
     {
         var t = ThreadOf(e, running);
         if (t is null)
@@ -57,7 +63,7 @@ internal sealed class KvmTracker
             _counters.KvmEventsWithoutThread++;
             return null;
         }
-        _identity.BecomeVcpu(t, (int)e.Get(FieldRole.VcpuId, -1));
+        _identity.BecomeVcpu(t, (int)KvmFields.Get(e, f.VcpuId, -1));
         _scheduler.Charge(t, now);
         return t;
     }
@@ -65,7 +71,8 @@ internal sealed class KvmTracker
     /// <param name="running">The event's thread as the scheduler placed it on its CPU, or null (see <see cref="ThreadOf"/>).</param>
     public void OnKvmEntry(in TraceEvent e, ThreadInfo? running, long now)
     {
-        var t = VcpuThreadCharged(e, running, now);
+        var f = _entryFields.Of(e.Type);
+        var t = VcpuThreadCharged(e, running, f, now);
         if (t is null)
             return;
         // A run that ended without its exit (switched out in guest): its time up to there.
@@ -78,18 +85,26 @@ internal sealed class KvmTracker
             {
                 long latency = now - t.PendingExitTime;
                 exit.Add(latency);
-                _exitHandled?.Invoke(new HandledExit(vcpu.Vm.Name, vcpu.VcpuId, t.Tid, t.PendingExitReason, vcpu.Window.Isa, latency));
+                if (_exitHandled is { } exitHandled)
+                    ReportHandledExit(exitHandled, t, vcpu, latency);
             }
             t.PendingExitTime = -1;
         }
         t.InGuest = true;
         t.GuestSinceEntryNs = 0;
         // The guest resumes at kvm_entry's rip; without one (LTTng's kvm_x86_entry) where its last exit left it.
-        long rip = e.Get(FieldRole.GuestRip, NoValue);
+        long rip = KvmFields.Get(e, f.GuestRip, NoValue);
         if (rip != NoValue)
             t.RipMode = ModeOf(rip);
         t.RunMode = t.RipMode;
+        if (t.Nested is { } nested)
+            _nested.OnKvmEntry(t, nested);
     }
+
+    /// <summary>Out of line: the struct it passes holds a reference, which every entry would otherwise zero in its prologue.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ReportHandledExit(Action<HandledExit> exitHandled, ThreadInfo t, VcpuInfo vcpu, long latency) =>
+        exitHandled(new HandledExit(vcpu.Vm.Name, vcpu.VcpuId, t.Tid, t.PendingExitReason, vcpu.Window.Isa, latency));
 
     /// <summary>x86-64 canonical addresses: the upper half (sign bit set) is the kernel's, the lower half user space.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -109,10 +124,7 @@ internal sealed class KvmTracker
         t.GuestSinceEntryNs = 0;
         if (t.Vcpu is not { } vcpu)
             return;
-        if (t.RunMode == GuestMode.Kernel)
-            vcpu.Window.GuestKernelNs += ns;
-        else if (t.RunMode == GuestMode.User)
-            vcpu.Window.GuestUserNs += ns;
+        vcpu.Window.GuestModeNs[(int)t.RunMode] += ns;
         if (t.HasGuestCr3)
             vcpu.Vm.Window.AddGuestSpace(t.GuestCr3, ns);
         else
@@ -171,10 +183,11 @@ internal sealed class KvmTracker
     public void OnKvmExit(in TraceEvent e, ThreadInfo? running, long now)
     {
         // LTTng's kvm_x86_exit has no vcpu_id: the thread's vCPU (from its last entry) is used.
-        var t = VcpuThreadCharged(e, running, now);
+        var f = _exitFields.Of(e.Type);
+        var t = VcpuThreadCharged(e, running, f, now);
         if (t is null)
             return;
-        long rip = e.Get(FieldRole.GuestRip, NoValue);
+        long rip = KvmFields.Get(e, f.GuestRip, NoValue);
         var exitMode = rip != NoValue ? ModeOf(rip) : GuestMode.Unknown;
         // The run's time (or what is left of a run that ended without its exit) to the space it ran in, before that is cleared.
         AttributeGuestRun(t);
@@ -182,8 +195,7 @@ internal sealed class KvmTracker
         {
             var window = t.Vcpu!.Window;
             window.GuestModeRuns++;
-            if (exitMode != t.RunMode)
-                window.GuestCrossedRuns++;
+            window.GuestCrossedRuns += exitMode != t.RunMode ? 1 : 0;
         }
         if (exitMode != GuestMode.Unknown)
             t.RipMode = exitMode;
@@ -192,9 +204,11 @@ internal sealed class KvmTracker
         if (t.PendingExitTime >= 0)
             _counters.UnfinishedExits++;
         t.PendingExitTime = now;
-        t.PendingExitReason = (int)e.Get(FieldRole.ExitReason, -1);
-        if (e.Get(FieldRole.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
+        t.PendingExitReason = (int)KvmFields.Get(e, f.ExitReason, -1);
+        if (KvmFields.Get(e, f.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
             t.Vcpu!.Window.Isa = (ExitIsa)isa;
+        if (t.Nested is { } nested)
+            _nested.OnKvmExit(t, nested);
     }
 
     /// <summary>Threads in guest mode or with an exit waiting for its entry (for tests).</summary>

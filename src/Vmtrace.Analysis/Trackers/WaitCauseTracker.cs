@@ -298,6 +298,7 @@ internal sealed class WaitCauseTracker
     /// to the interrupt kvm accepted for it when one was, else to its wake-up chain. Without scheduler events (a
     /// kvm-only trace), the wait is the HLT exit itself, exit → entry.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void OnKvmEntry(ThreadInfo t, long now)
     {
         var injected = t.InjectedCause;
@@ -310,9 +311,13 @@ internal sealed class WaitCauseTracker
             t.PendingWaitNs = 0;
             t.PendingWaitCause = WaitCause.None;
         }
-        else if (!_scheduler.SchedulerSeen && t.PendingExitTime >= 0 && IsHalt(t) && now > t.PendingExitTime)
+        else if (!_scheduler.SchedulerSeen && t.PendingExitTime >= 0)
         {
-            vcpu.Window.WaitCauseNs[(int)(injected != WaitCause.None ? injected : WaitCause.Unknown)] += now - t.PendingExitTime;
+            // Nothing added after an exit other than HLT: selected, not branched on, as HLT and other exits come in no
+            // order a branch predictor learns.
+            bool waited = IsHalt(t) & now > t.PendingExitTime;
+            long ns = waited ? now - t.PendingExitTime : 0;
+            vcpu.Window.WaitCauseNs[(int)(injected != WaitCause.None ? injected : WaitCause.Unknown)] += ns;
         }
     }
 
