@@ -8,7 +8,7 @@ namespace Vmtrace.Analysis.Trackers;
 /// Guest mode and VM exits: kvm_entry / kvm_exit (ftrace and LTTng names). Keeps per thread whether it is in
 /// guest mode and its exit waiting for the next entry, and per vCPU the exit latencies by reason. Each guest run's time
 /// is also split by the guest mode at its entry (guest RIP) and by the guest address space (CR3 of the research's
-/// addons_vcpu_enter_guest), charged when the run ends or its window closes (<see cref="AttributeGuestRun"/>).
+/// addons_vcpu_enter_guest), charged when the run ends or its window closes (<see cref="AttributeGuestRun(ThreadInfo)"/>).
 /// </summary>
 internal sealed class KvmTracker
 {
@@ -75,12 +75,13 @@ internal sealed class KvmTracker
         var t = VcpuThreadCharged(e, running, f, now);
         if (t is null)
             return;
+        // Made a vCPU just above: read once, the stores below would have it read again.
+        var vcpu = t.Vcpu!;
         // A run that ended without its exit (switched out in guest): its time up to there.
-        AttributeGuestRun(t);
-        _waitCauses.OnKvmEntry(t, now);
+        AttributeGuestRun(t, vcpu);
+        _waitCauses.OnKvmEntry(t, vcpu, now);
         if (t.PendingExitTime >= 0)
         {
-            var vcpu = t.Vcpu!;
             if (vcpu.Window.Exit(t.PendingExitReason) is { } exit)
             {
                 long latency = now - t.PendingExitTime;
@@ -94,9 +95,9 @@ internal sealed class KvmTracker
         t.GuestSinceEntryNs = 0;
         // The guest resumes at kvm_entry's rip; without one (LTTng's kvm_x86_entry) where its last exit left it.
         long rip = KvmFields.Get(e, f.GuestRip, NoValue);
-        if (rip != NoValue)
-            t.RipMode = ModeOf(rip);
-        t.RunMode = t.RipMode;
+        var mode = rip != NoValue ? ModeOf(rip) : t.RipMode;
+        t.RipMode = mode;
+        t.RunMode = mode;
         if (t.Nested is { } nested)
             _nested.OnKvmEntry(t, nested);
     }
@@ -122,8 +123,24 @@ internal sealed class KvmTracker
         if (ns <= 0)
             return;
         t.GuestSinceEntryNs = 0;
-        if (t.Vcpu is not { } vcpu)
+        if (t.Vcpu is { } vcpu)
+            AttributeGuestNs(t, vcpu, ns);
+    }
+
+    /// <summary><see cref="AttributeGuestRun(ThreadInfo)"/> of a thread whose vCPU the caller holds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AttributeGuestRun(ThreadInfo t, VcpuInfo vcpu)
+    {
+        long ns = t.GuestSinceEntryNs;
+        if (ns <= 0)
             return;
+        t.GuestSinceEntryNs = 0;
+        AttributeGuestNs(t, vcpu, ns);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AttributeGuestNs(ThreadInfo t, VcpuInfo vcpu, long ns)
+    {
         vcpu.Window.GuestModeNs[(int)t.RunMode] += ns;
         if (t.HasGuestCr3)
             vcpu.Vm.Window.AddGuestSpace(t.GuestCr3, ns);
@@ -187,13 +204,15 @@ internal sealed class KvmTracker
         var t = VcpuThreadCharged(e, running, f, now);
         if (t is null)
             return;
+        // Made a vCPU just above: read once, the stores below would have it read again.
+        var vcpu = t.Vcpu!;
+        var window = vcpu.Window;
         long rip = KvmFields.Get(e, f.GuestRip, NoValue);
         var exitMode = rip != NoValue ? ModeOf(rip) : GuestMode.Unknown;
         // The run's time (or what is left of a run that ended without its exit) to the space it ran in, before that is cleared.
-        AttributeGuestRun(t);
+        AttributeGuestRun(t, vcpu);
         if (t.InGuest && t.RunMode != GuestMode.Unknown && exitMode != GuestMode.Unknown)
         {
-            var window = t.Vcpu!.Window;
             window.GuestModeRuns++;
             window.GuestCrossedRuns += exitMode != t.RunMode ? 1 : 0;
         }
@@ -206,7 +225,7 @@ internal sealed class KvmTracker
         t.PendingExitTime = now;
         t.PendingExitReason = (int)KvmFields.Get(e, f.ExitReason, -1);
         if (KvmFields.Get(e, f.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
-            t.Vcpu!.Window.Isa = (ExitIsa)isa;
+            window.Isa = (ExitIsa)isa;
         if (t.Nested is { } nested)
             _nested.OnKvmExit(t, nested);
     }
