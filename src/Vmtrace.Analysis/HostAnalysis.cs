@@ -51,6 +51,7 @@ public sealed partial class HostAnalysis
         _windows = new WindowTracker(_options, _clock, Counters, _identity, _scheduler, _episodes, _disk);
         _waitCauses = new WaitCauseTracker(_identity, _scheduler);
         _nested = new NestedTracker(Counters, _identity, _scheduler, _kvm);
+        _kvm.Connect(_nested);
         _windows.Connect(_nested);
         _scheduler.Connect(_waitCauses);
         _kvm.Connect(_waitCauses);
@@ -141,13 +142,9 @@ public sealed partial class HostAnalysis
             case KnownEvent.KvmEntry:
                 _guestEntered = true;
                 _kvm.OnKvmEntry(e, running, t);
-                if (_nested.Active)
-                    _nested.OnKvmEntry(e, running);
                 break;
             case KnownEvent.KvmExit:
                 _kvm.OnKvmExit(e, running, t);
-                if (_nested.Active)
-                    _nested.OnKvmExit(e, running);
                 break;
             case KnownEvent.KvmNestedVmenter: _nested.OnNestedVmenter(e, running, t); break;
             case KnownEvent.KvmNestedVmexit: _nested.OnNestedVmexit(e, running, t); break;

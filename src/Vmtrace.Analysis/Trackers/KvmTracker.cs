@@ -8,7 +8,7 @@ namespace Vmtrace.Analysis.Trackers;
 /// Guest mode and VM exits: kvm_entry / kvm_exit (ftrace and LTTng names). Keeps per thread whether it is in
 /// guest mode and its exit waiting for the next entry, and per vCPU the exit latencies by reason. Each guest run's time
 /// is also split by the guest mode at its entry (guest RIP) and by the guest address space (CR3 of the research's
-/// addons_vcpu_enter_guest), charged when the run ends or its window closes (<see cref="AttributeGuestRun"/>).
+/// addons_vcpu_enter_guest), charged when the run ends or its window closes (<see cref="AttributeGuestRun(ThreadInfo)"/>).
 /// </summary>
 internal sealed class KvmTracker
 {
@@ -23,6 +23,9 @@ internal sealed class KvmTracker
     private readonly SchedulerTracker _scheduler;
     private readonly Action<HandledExit>? _exitHandled;
     private WaitCauseTracker _waitCauses = null!;
+    private NestedTracker _nested = null!;
+    private readonly KvmFieldsCache _entryFields = new();
+    private readonly KvmFieldsCache _exitFields = new();
 
     public KvmTracker(AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler, Action<HandledExit>? exitHandled = null)
     {
@@ -34,6 +37,9 @@ internal sealed class KvmTracker
 
     /// <summary>A vCPU's entry ends its wait: the wait-cause tracker charges it.</summary>
     public void Connect(WaitCauseTracker waitCauses) => _waitCauses = waitCauses;
+
+    /// <summary>The L1 vCPU threads that ran an L2 (a nested state) have their entries and exits passed on, after this tracker's.</summary>
+    public void Connect(NestedTracker nested) => _nested = nested;
 
     /// <summary>
     /// The thread an event ran in: <paramref name="running"/> (the CPU's thread once the scheduler placed the event's
@@ -49,7 +55,7 @@ internal sealed class KvmTracker
 
     /// <summary>The kvm event's thread, made a vCPU and charged up to <paramref name="now"/>; null (counted) when the event has none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ThreadInfo? VcpuThreadCharged(in TraceEvent e, ThreadInfo? running, long now)
+    private ThreadInfo? VcpuThreadCharged(in TraceEvent e, ThreadInfo? running, KvmFields f, long now)
     {
         var t = ThreadOf(e, running);
         if (t is null)
@@ -57,7 +63,7 @@ internal sealed class KvmTracker
             _counters.KvmEventsWithoutThread++;
             return null;
         }
-        _identity.BecomeVcpu(t, (int)e.Get(FieldRole.VcpuId, -1));
+        _identity.BecomeVcpu(t, (int)KvmFields.Get(e, f.VcpuId, -1));
         _scheduler.Charge(t, now);
         return t;
     }
@@ -65,31 +71,41 @@ internal sealed class KvmTracker
     /// <param name="running">The event's thread as the scheduler placed it on its CPU, or null (see <see cref="ThreadOf"/>).</param>
     public void OnKvmEntry(in TraceEvent e, ThreadInfo? running, long now)
     {
-        var t = VcpuThreadCharged(e, running, now);
+        var f = _entryFields.Of(e.Type);
+        var t = VcpuThreadCharged(e, running, f, now);
         if (t is null)
             return;
+        // Made a vCPU just above: read once, the stores below would have it read again.
+        var vcpu = t.Vcpu!;
         // A run that ended without its exit (switched out in guest): its time up to there.
-        AttributeGuestRun(t);
-        _waitCauses.OnKvmEntry(t, now);
+        AttributeGuestRun(t, vcpu);
+        _waitCauses.OnKvmEntry(t, vcpu, now);
         if (t.PendingExitTime >= 0)
         {
-            var vcpu = t.Vcpu!;
             if (vcpu.Window.Exit(t.PendingExitReason) is { } exit)
             {
                 long latency = now - t.PendingExitTime;
                 exit.Add(latency);
-                _exitHandled?.Invoke(new HandledExit(vcpu.Vm.Name, vcpu.VcpuId, t.Tid, t.PendingExitReason, vcpu.Window.Isa, latency));
+                if (_exitHandled is { } exitHandled)
+                    ReportHandledExit(exitHandled, t, vcpu, latency);
             }
             t.PendingExitTime = -1;
         }
         t.InGuest = true;
         t.GuestSinceEntryNs = 0;
         // The guest resumes at kvm_entry's rip; without one (LTTng's kvm_x86_entry) where its last exit left it.
-        long rip = e.Get(FieldRole.GuestRip, NoValue);
-        if (rip != NoValue)
-            t.RipMode = ModeOf(rip);
-        t.RunMode = t.RipMode;
+        long rip = KvmFields.Get(e, f.GuestRip, NoValue);
+        var mode = rip != NoValue ? ModeOf(rip) : t.RipMode;
+        t.RipMode = mode;
+        t.RunMode = mode;
+        if (t.Nested is { } nested)
+            _nested.OnKvmEntry(t, nested);
     }
+
+    /// <summary>Out of line: the struct it passes holds a reference, which every entry would otherwise zero in its prologue.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ReportHandledExit(Action<HandledExit> exitHandled, ThreadInfo t, VcpuInfo vcpu, long latency) =>
+        exitHandled(new HandledExit(vcpu.Vm.Name, vcpu.VcpuId, t.Tid, t.PendingExitReason, vcpu.Window.Isa, latency));
 
     /// <summary>x86-64 canonical addresses: the upper half (sign bit set) is the kernel's, the lower half user space.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -107,12 +123,25 @@ internal sealed class KvmTracker
         if (ns <= 0)
             return;
         t.GuestSinceEntryNs = 0;
-        if (t.Vcpu is not { } vcpu)
+        if (t.Vcpu is { } vcpu)
+            AttributeGuestNs(t, vcpu, ns);
+    }
+
+    /// <summary><see cref="AttributeGuestRun(ThreadInfo)"/> of a thread whose vCPU the caller holds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AttributeGuestRun(ThreadInfo t, VcpuInfo vcpu)
+    {
+        long ns = t.GuestSinceEntryNs;
+        if (ns <= 0)
             return;
-        if (t.RunMode == GuestMode.Kernel)
-            vcpu.Window.GuestKernelNs += ns;
-        else if (t.RunMode == GuestMode.User)
-            vcpu.Window.GuestUserNs += ns;
+        t.GuestSinceEntryNs = 0;
+        AttributeGuestNs(t, vcpu, ns);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AttributeGuestNs(ThreadInfo t, VcpuInfo vcpu, long ns)
+    {
+        vcpu.Window.GuestModeNs[(int)t.RunMode] += ns;
         if (t.HasGuestCr3)
             vcpu.Vm.Window.AddGuestSpace(t.GuestCr3, ns);
         else
@@ -171,19 +200,21 @@ internal sealed class KvmTracker
     public void OnKvmExit(in TraceEvent e, ThreadInfo? running, long now)
     {
         // LTTng's kvm_x86_exit has no vcpu_id: the thread's vCPU (from its last entry) is used.
-        var t = VcpuThreadCharged(e, running, now);
+        var f = _exitFields.Of(e.Type);
+        var t = VcpuThreadCharged(e, running, f, now);
         if (t is null)
             return;
-        long rip = e.Get(FieldRole.GuestRip, NoValue);
+        // Made a vCPU just above: read once, the stores below would have it read again.
+        var vcpu = t.Vcpu!;
+        var window = vcpu.Window;
+        long rip = KvmFields.Get(e, f.GuestRip, NoValue);
         var exitMode = rip != NoValue ? ModeOf(rip) : GuestMode.Unknown;
         // The run's time (or what is left of a run that ended without its exit) to the space it ran in, before that is cleared.
-        AttributeGuestRun(t);
+        AttributeGuestRun(t, vcpu);
         if (t.InGuest && t.RunMode != GuestMode.Unknown && exitMode != GuestMode.Unknown)
         {
-            var window = t.Vcpu!.Window;
             window.GuestModeRuns++;
-            if (exitMode != t.RunMode)
-                window.GuestCrossedRuns++;
+            window.GuestCrossedRuns += exitMode != t.RunMode ? 1 : 0;
         }
         if (exitMode != GuestMode.Unknown)
             t.RipMode = exitMode;
@@ -192,9 +223,11 @@ internal sealed class KvmTracker
         if (t.PendingExitTime >= 0)
             _counters.UnfinishedExits++;
         t.PendingExitTime = now;
-        t.PendingExitReason = (int)e.Get(FieldRole.ExitReason, -1);
-        if (e.Get(FieldRole.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
-            t.Vcpu!.Window.Isa = (ExitIsa)isa;
+        t.PendingExitReason = (int)KvmFields.Get(e, f.ExitReason, -1);
+        if (KvmFields.Get(e, f.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
+            window.Isa = (ExitIsa)isa;
+        if (t.Nested is { } nested)
+            _nested.OnKvmExit(t, nested);
     }
 
     /// <summary>Threads in guest mode or with an exit waiting for its entry (for tests).</summary>

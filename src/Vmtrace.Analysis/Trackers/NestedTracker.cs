@@ -173,10 +173,9 @@ internal sealed class NestedTracker
     private static bool IsHlt(int reason, ExitIsa isa) => reason == (isa == ExitIsa.Svm ? SvmHlt : VmxHlt);
 
     /// <summary>After the kvm tracker's kvm_exit: an L2's exit, the L1's VMLAUNCH/VMRESUME, an L1 exit while handling, or the L1 halting.</summary>
-    public void OnKvmExit(in TraceEvent e, ThreadInfo? running)
+    /// <param name="t">The exit's thread, <paramref name="n"/> its nested state (only such threads are passed on).</param>
+    public void OnKvmExit(ThreadInfo t, NestedThread n)
     {
-        if (_kvm.ThreadOf(e, running) is not { Nested: { } n } t)
-            return;
         int reason = t.PendingExitReason;
         var isa = t.Vcpu?.Window.Isa ?? ExitIsa.Unknown;
         switch (n.Mode)
@@ -210,10 +209,9 @@ internal sealed class NestedTracker
     }
 
     /// <summary>After the kvm tracker's kvm_entry: into the L2 (after VMLAUNCH/VMRESUME or an exit L0 handled) or into the L1.</summary>
-    public void OnKvmEntry(in TraceEvent e, ThreadInfo? running)
+    /// <param name="t">The entry's thread, <paramref name="n"/> its nested state (only such threads are passed on).</param>
+    public void OnKvmEntry(ThreadInfo t, NestedThread n)
     {
-        if (_kvm.ThreadOf(e, running) is not { Nested: { } n } t)
-            return;
         n.GuestSinceEntryNs = 0;
         switch (n.Mode)
         {

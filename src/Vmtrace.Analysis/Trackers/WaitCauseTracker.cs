@@ -290,29 +290,33 @@ internal sealed class WaitCauseTracker
     // ---- kvm: the interrupt the guest took --------------------------------------------------------------------------
 
     /// <summary>VMX exit reason 12 and SVM exit code 0x78 are HLT.</summary>
-    private static bool IsHalt(ThreadInfo t) =>
-        t.PendingExitReason == (t.Vcpu is { } v && v.Window.Isa == ExitIsa.Svm ? 0x78 : 12);
+    private static bool IsHalt(ThreadInfo t, VcpuInfo vcpu) =>
+        t.PendingExitReason == (vcpu.Window.Isa == ExitIsa.Svm ? 0x78 : 12);
 
     /// <summary>
     /// A vCPU thread enters the guest (before its pending exit is closed): the wait that ended since its exit is charged,
     /// to the interrupt kvm accepted for it when one was, else to its wake-up chain. Without scheduler events (a
     /// kvm-only trace), the wait is the HLT exit itself, exit → entry.
     /// </summary>
-    public void OnKvmEntry(ThreadInfo t, long now)
+    /// <param name="vcpu">The vCPU <paramref name="t"/> runs (the kvm tracker made it one).</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void OnKvmEntry(ThreadInfo t, VcpuInfo vcpu, long now)
     {
         var injected = t.InjectedCause;
         t.InjectedCause = WaitCause.None;
-        if (t.Vcpu is not { } vcpu)
-            return;
         if (t.PendingWaitNs > 0)
         {
             vcpu.Window.WaitCauseNs[(int)(injected != WaitCause.None ? injected : t.PendingWaitCause)] += t.PendingWaitNs;
             t.PendingWaitNs = 0;
             t.PendingWaitCause = WaitCause.None;
         }
-        else if (!_scheduler.SchedulerSeen && t.PendingExitTime >= 0 && IsHalt(t) && now > t.PendingExitTime)
+        else if (!_scheduler.SchedulerSeen && t.PendingExitTime >= 0)
         {
-            vcpu.Window.WaitCauseNs[(int)(injected != WaitCause.None ? injected : WaitCause.Unknown)] += now - t.PendingExitTime;
+            // Nothing added after an exit other than HLT: selected, not branched on, as HLT and other exits come in no
+            // order a branch predictor learns.
+            bool waited = IsHalt(t, vcpu) & now > t.PendingExitTime;
+            long ns = waited ? now - t.PendingExitTime : 0;
+            vcpu.Window.WaitCauseNs[(int)(injected != WaitCause.None ? injected : WaitCause.Unknown)] += ns;
         }
     }
 
