@@ -131,12 +131,6 @@ public sealed partial class HostAnalysis
                 or KnownEvent.VcpuEnterGuest or KnownEvent.KvmApicAcceptIrq or KnownEvent.KvmInjVirq or KnownEvent.KvmApicIpi or KnownEvent.KvmMsiSetIrq or KnownEvent.KvmSetIrq));
         }
 
-        // Half the events of a busy host are wake-ups: a compare before the jump table.
-        if (known is KnownEvent.SchedWaking or KnownEvent.SchedWakeup)
-        {
-            _scheduler.OnWakeup(e, cpu, running, t);
-            return;
-        }
         switch (known)
         {
             case KnownEvent.KvmEntry:

@@ -256,12 +256,9 @@ internal sealed class IdentityTracker
 
     private void SetIdentity(ThreadInfo t, VmInfo? vm, ThreadRole role, int vcpuId)
     {
-        var before = t.Vm;
-        if (vm is not null && before is null)
+        if (vm is not null && t.Vm is null)
             VmThreads.Add(t);
         t.Vm = vm;
-        if (before != vm)
-            _scheduler.OnVmChanged(t);
         t.Role = role;
         if (role == ThreadRole.Vcpu && vm is not null)
         {

@@ -124,7 +124,6 @@ internal sealed class SchedulerTracker
         {
             _cpus[i].SwitchTime = Math.Max(_cpus[i].SwitchTime, t);
             _cpus[i].AttributedUntil = Math.Max(_cpus[i].AttributedUntil, t);
-            _cpus[i].RecountWaiters();
         }
     }
 
@@ -256,7 +255,7 @@ internal sealed class SchedulerTracker
             {
                 prev.Cpu = cpu;
                 if (prev.Vcpu is not null)
-                    AddWaiter(c, prev);
+                    c.Preempted.Add(prev);
             }
             else
             {
@@ -313,7 +312,6 @@ internal sealed class SchedulerTracker
         t.State = RunState.Unknown;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void LeavePreemptedList(ThreadInfo t, long now)
     {
         if (t.Cpu >= 0 && t.Cpu <= _maxCpu)
@@ -327,8 +325,6 @@ internal sealed class SchedulerTracker
                 if (ReferenceEquals(preempted[i], t))
                 {
                     preempted.RemoveAt(i);
-                    if (t.Vm is { } vm && !from.RemoveWaiter(vm.Window))
-                        from.RecountWaiters();
                     break;
                 }
             }
@@ -339,72 +335,26 @@ internal sealed class SchedulerTracker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AttributeInterference(CpuInfo c, long now)
     {
-        long from = c.AttributedUntil;
-        if (now <= from)
-            return;
-        c.AttributedUntil = now;
-        int groups = c.WaitGroupCount;
-        if (groups == 0)
-            return;
-        if (groups == 1 && c.WaitersSettled)
-        {
-            ref var g = ref c.WaitGroups[0];
-            g.Window.AddInterference(CulpritOn(c), g.Count * (now - from));
-        }
-        else
-        {
-            AttributeInterferenceSlow(c, from, now);
-        }
+        if (c.Preempted.Count > 0 && now > c.AttributedUntil)
+            AttributeInterferenceSlow(c, now);
+        if (now > c.AttributedUntil)
+            c.AttributedUntil = now;
     }
 
-    /// <summary>Whoever the waiting on that CPU is charged to: its thread, idle, or unknown (lost events).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int CulpritOn(CpuInfo c) => c.Current?.CulpritId ?? (c.Known ? _identity.IdleCulprit : _identity.UnknownCulprit);
-
-    /// <summary>Several VMs wait there, or a thread started waiting after <paramref name="from"/>: its share starts later.</summary>
-    private void AttributeInterferenceSlow(CpuInfo c, long from, long now)
+    private void AttributeInterferenceSlow(CpuInfo c, long now)
     {
-        int culprit = CulpritOn(c);
-        if (c.WaitersSettled)
-        {
-            long d = now - from;
-            var groups = c.WaitGroups;
-            for (int i = 0; i < c.WaitGroupCount; i++)
-                groups[i].Window.AddInterference(culprit, groups[i].Count * d);
-            return;
-        }
-        bool settled = true;
+        int culprit = c.Current?.CulpritId ?? (c.Known ? _identity.IdleCulprit : _identity.UnknownCulprit);
+        long attributedUntil = c.AttributedUntil;
         foreach (var w in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(c.Preempted))
         {
             var vm = w.Vm;
             if (vm is null)
                 continue;
-            long start = Math.Max(from, w.StateStart);
-            if (now > start)
-                vm.Window.AddInterference(culprit, now - start);
-            settled &= w.StateStart <= now;
+            long start = Math.Max(attributedUntil, w.StateStart);
+            if (now <= start)
+                continue;
+            vm.Window.AddInterference(culprit, now - start);
         }
-        c.WaitersSettled = settled;
-    }
-
-    /// <summary>Adds a preempted vCPU thread to the CPU's waiting list (after the waiting so far was attributed).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddWaiter(CpuInfo c, ThreadInfo t)
-    {
-        c.Preempted.Add(t);
-        if (t.Vm is { } vm)
-        {
-            c.AddWaiter(vm.Window);
-            if (t.StateStart > c.AttributedUntil)
-                c.WaitersSettled = false;
-        }
-    }
-
-    /// <summary>A thread changed VM: the CPU it waits on (if any) recounts its waiting by VM.</summary>
-    public void OnVmChanged(ThreadInfo t)
-    {
-        if (t.State == RunState.Preempted && (uint)t.Cpu <= (uint)_maxCpu)
-            _cpus[t.Cpu].RecountWaiters();
     }
 
     /// <param name="cpu">The event's CPU as <see cref="ValidCpu"/> gave it (-1 when unusable).</param>
@@ -493,7 +443,7 @@ internal sealed class SchedulerTracker
             AttributeInterference(to, now);
             t.Cpu = dest;
             if (t.Vcpu is not null)
-                AddWaiter(to, t);
+                to.Preempted.Add(t);
         }
         else if (t.State == RunState.WaitingAfterWakeup)
         {
@@ -551,60 +501,55 @@ internal sealed class SchedulerTracker
         if (t.Nested is { } nested)
             NestedTracker.Charge(t, nested, d, _schedulerSeen);
         var vcpu = t.Vcpu;
-        var state = t.State;
-        if (state == RunState.Running)
+        switch (t.State)
         {
-            // Without scheduler events (a kvm-only trace) a vCPU thread out of guest mode may be
-            // running or sleeping (HLT): that time is left uncounted; its exit latency tells it.
-            if (vcpu is not null && !t.InGuest && !_schedulerSeen)
-                return;
-            if (!t.ReportsRuntime)
-            {
-                vm.Window.ThreadsOnCpuNs += d;
-                t.StintSwitchOnCpuNs += d;
-            }
-            if (vcpu is not null)
-            {
-                if (t.InGuest)
+            case RunState.Running:
+                // Without scheduler events (a kvm-only trace) a vCPU thread out of guest mode may be
+                // running or sleeping (HLT): that time is left uncounted; its exit latency tells it.
+                if (vcpu is not null && !t.InGuest && !_schedulerSeen)
+                    break;
+                if (!t.ReportsRuntime)
                 {
-                    vcpu.Window.GuestNs += d;
-                    t.GuestSinceEntryNs += d;
+                    vm.Window.ThreadsOnCpuNs += d;
+                    t.StintSwitchOnCpuNs += d;
                 }
-                else
+                if (vcpu is not null)
                 {
-                    vcpu.Window.HostNs += d;
+                    if (t.InGuest)
+                    {
+                        vcpu.Window.GuestNs += d;
+                        t.GuestSinceEntryNs += d;
+                    }
+                    else
+                    {
+                        vcpu.Window.HostNs += d;
+                    }
                 }
-            }
-            else if (t.Role == ThreadRole.Vhost)
-            {
-                vm.Window.VhostBusyNs += d;
-            }
-        }
-        else if (vcpu is not null)
-        {
-            // Compares, not a jump table: the states come in no order a predictor learns.
-            var w = vcpu.Window;
-            if (state == RunState.Preempted)
-            {
-                w.PreemptedNs += d;
-            }
-            else if (state == RunState.WaitingAfterWakeup)
-            {
-                w.WaitNs += d;
-            }
-            else if (state == RunState.Blocked)
-            {
-                w.BlockedNs += d;
-            }
-            else if (state == RunState.BlockedQueued)
-            {
-                w.BlockedNs += d;
-                w.BlockedQueuedNs += d;
-            }
-        }
-        else if (t.Role == ThreadRole.Vhost && state is RunState.Preempted or RunState.WaitingAfterWakeup)
-        {
-            vm.Window.VhostWaitNs += d;
+                else if (t.Role == ThreadRole.Vhost)
+                {
+                    vm.Window.VhostBusyNs += d;
+                }
+                break;
+            case RunState.Preempted:
+                if (vcpu is not null) vcpu.Window.PreemptedNs += d;
+                else if (t.Role == ThreadRole.Vhost) vm.Window.VhostWaitNs += d;
+                break;
+            case RunState.WaitingAfterWakeup:
+                if (vcpu is not null) vcpu.Window.WaitNs += d;
+                else if (t.Role == ThreadRole.Vhost) vm.Window.VhostWaitNs += d;
+                break;
+            case RunState.Blocked:
+                if (vcpu is not null) vcpu.Window.BlockedNs += d;
+                break;
+            case RunState.BlockedQueued:
+                if (vcpu is not null)
+                {
+                    vcpu.Window.BlockedNs += d;
+                    vcpu.Window.BlockedQueuedNs += d;
+                }
+                break;
+            default:
+                break;
         }
     }
 
@@ -695,7 +640,5 @@ internal sealed class SchedulerTracker
         }
         foreach (var vm in _identity.Vms)
             vm.Window.PreemptedIntervals = DurationSpread.ReadFrom(r);
-        for (int i = 0; i <= maxCpu; i++)
-            _cpus[i].RecountWaiters();
     }
 }
