@@ -8,11 +8,11 @@ namespace Vmtrace.Analysis.Trackers;
 /// reads its fields by slot instead of resolving each role on every event. Reads give exactly what
 /// <see cref="TraceEvent.Get"/> gives for the role (<see cref="SwitchFields.Get"/>).
 /// </summary>
-internal sealed class KvmFields
+internal sealed class KvmFields : FieldSlots
 {
     private KvmFields(EventType? type)
+        : base(type)
     {
-        Type = type;
         if (type is null)
             return;
         VcpuId = type.Slot(FieldRole.VcpuId);
@@ -24,7 +24,6 @@ internal sealed class KvmFields
     /// <summary>Matches no event type: a cache's value before its first event.</summary>
     public static KvmFields None { get; } = new(null);
 
-    public EventType? Type { get; }
     public int VcpuId { get; } = -1;
     public int GuestRip { get; } = -1;
     public int ExitReason { get; } = -1;
@@ -35,30 +34,4 @@ internal sealed class KvmFields
     /// <summary>The integer in <paramref name="slot"/> (-1: no such field), or <paramref name="fallback"/> when absent.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long Get(in TraceEvent e, int slot, long fallback) => SwitchFields.Get(e, slot, fallback);
-}
-
-/// <summary>
-/// The <see cref="KvmFields"/> of the types of one kind of event (kvm_entry, or kvm_exit): the last one first, then the
-/// others (merged traces). One cache per kind, as entries and exits alternate. Nothing allocated per event.
-/// </summary>
-internal sealed class KvmFieldsCache
-{
-    private KvmFields _last = KvmFields.None;
-    private readonly Dictionary<EventType, KvmFields> _byType = [];
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public KvmFields Of(EventType type)
-    {
-        var last = _last;
-        return ReferenceEquals(last.Type, type) ? last : Miss(type);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private KvmFields Miss(EventType type)
-    {
-        if (!_byType.TryGetValue(type, out var fields))
-            _byType.Add(type, fields = KvmFields.Of(type));
-        _last = fields;
-        return fields;
-    }
 }

@@ -24,8 +24,8 @@ internal sealed class KvmTracker
     private readonly Action<HandledExit>? _exitHandled;
     private WaitCauseTracker _waitCauses = null!;
     private NestedTracker _nested = null!;
-    private readonly KvmFieldsCache _entryFields = new();
-    private readonly KvmFieldsCache _exitFields = new();
+    private readonly FieldSlotsCache<KvmFields> _entryFields = new(KvmFields.None, KvmFields.Of);
+    private readonly FieldSlotsCache<KvmFields> _exitFields = new(KvmFields.None, KvmFields.Of);
 
     public KvmTracker(AnalysisCounters counters, IdentityTracker identity, SchedulerTracker scheduler, Action<HandledExit>? exitHandled = null)
     {

@@ -132,7 +132,7 @@ internal sealed class SchedulerTracker
 
     private bool _schedulerSeen;
 
-    private readonly SwitchFieldsCache _switchFields = new();
+    private readonly FieldSlotsCache<SwitchFields> _switchFields = new(SwitchFields.None, SwitchFields.Of);
 
     /// <summary>The trace records sched_waking: a wake-up's own migration then comes after it, never before.</summary>
     private bool _wakingSeen;

@@ -8,11 +8,11 @@ namespace Vmtrace.Analysis.Trackers;
 /// by slot instead of resolving each role (and checking that a name is text) on every event. Reads give exactly
 /// what <see cref="TraceEvent.Get"/> and <see cref="TraceEvent.GetText"/> give for the role.
 /// </summary>
-internal sealed class SwitchFields
+internal sealed class SwitchFields : FieldSlots
 {
     private SwitchFields(EventType? type)
+        : base(type)
     {
-        Type = type;
         if (type is null)
             return;
         PrevTid = type.Slot(FieldRole.PrevTid);
@@ -25,7 +25,6 @@ internal sealed class SwitchFields
     /// <summary>Matches no event type: the cache's value before the first switch.</summary>
     public static SwitchFields None { get; } = new(null);
 
-    public EventType? Type { get; }
     public int PrevTid { get; } = -1;
     public int NextTid { get; } = -1;
     public int PrevState { get; } = -1;
@@ -50,30 +49,4 @@ internal sealed class SwitchFields
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ReadOnlySpan<byte> Text(in TraceEvent e, int slot) =>
         slot >= 0 && e.IsPresent(slot) ? e.GetBytes(slot) : default;
-}
-
-/// <summary>
-/// The <see cref="SwitchFields"/> of the event types seen: the last one first (a trace has one sched_switch type),
-/// then the others (merged traces, one type each). Resolved once per type: nothing allocated per event.
-/// </summary>
-internal sealed class SwitchFieldsCache
-{
-    private SwitchFields _last = SwitchFields.None;
-    private readonly Dictionary<EventType, SwitchFields> _byType = [];
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public SwitchFields Of(EventType type)
-    {
-        var last = _last;
-        return ReferenceEquals(last.Type, type) ? last : Miss(type);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private SwitchFields Miss(EventType type)
-    {
-        if (!_byType.TryGetValue(type, out var fields))
-            _byType.Add(type, fields = SwitchFields.Of(type));
-        _last = fields;
-        return fields;
-    }
 }
