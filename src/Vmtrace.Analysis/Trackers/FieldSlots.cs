@@ -8,6 +8,16 @@ internal abstract class FieldSlots(EventType? type)
 {
     /// <summary>The event type the slots are of; null for the value that matches none.</summary>
     public EventType? Type { get; } = type;
+
+    /// <summary>The integer in <paramref name="slot"/> (-1: no such field), or <paramref name="fallback"/> when absent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Get(in TraceEvent e, int slot, long fallback) =>
+        slot >= 0 && e.IsPresent(slot) ? e.GetInt64(slot) : fallback;
+
+    /// <summary>The text in <paramref name="slot"/> (-1: no such text field), or empty when absent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<byte> Text(in TraceEvent e, int slot) =>
+        slot >= 0 && e.IsPresent(slot) ? e.GetBytes(slot) : default;
 }
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Vmtrace.Decoding;
 
 namespace Vmtrace.Analysis.Trackers;
@@ -6,7 +5,7 @@ namespace Vmtrace.Analysis.Trackers;
 /// <summary>
 /// Where kvm_entry's and kvm_exit's fields sit in one event type, resolved once per type: every VM entry and exit then
 /// reads its fields by slot instead of resolving each role on every event. Reads give exactly what
-/// <see cref="TraceEvent.Get"/> gives for the role (<see cref="SwitchFields.Get"/>).
+/// <see cref="TraceEvent.Get"/> gives for the role (<see cref="FieldSlots.Get"/>).
 /// </summary>
 internal sealed class KvmFields : FieldSlots
 {
@@ -30,8 +29,4 @@ internal sealed class KvmFields : FieldSlots
     public int Isa { get; } = -1;
 
     public static KvmFields Of(EventType type) => new(type);
-
-    /// <summary>The integer in <paramref name="slot"/> (-1: no such field), or <paramref name="fallback"/> when absent.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long Get(in TraceEvent e, int slot, long fallback) => SwitchFields.Get(e, slot, fallback);
 }

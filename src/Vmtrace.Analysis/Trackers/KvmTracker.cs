@@ -63,7 +63,7 @@ internal sealed class KvmTracker
             _counters.KvmEventsWithoutThread++;
             return null;
         }
-        _identity.BecomeVcpu(t, (int)KvmFields.Get(e, f.VcpuId, -1));
+        _identity.BecomeVcpu(t, (int)FieldSlots.Get(e, f.VcpuId, -1));
         _scheduler.Charge(t, now);
         return t;
     }
@@ -94,7 +94,7 @@ internal sealed class KvmTracker
         t.InGuest = true;
         t.GuestSinceEntryNs = 0;
         // The guest resumes at kvm_entry's rip; without one (LTTng's kvm_x86_entry) where its last exit left it.
-        long rip = KvmFields.Get(e, f.GuestRip, NoValue);
+        long rip = FieldSlots.Get(e, f.GuestRip, NoValue);
         var mode = rip != NoValue ? ModeOf(rip) : t.RipMode;
         t.RipMode = mode;
         t.RunMode = mode;
@@ -119,12 +119,10 @@ internal sealed class KvmTracker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void AttributeGuestRun(ThreadInfo t)
     {
-        long ns = t.GuestSinceEntryNs;
-        if (ns <= 0)
-            return;
-        t.GuestSinceEntryNs = 0;
         if (t.Vcpu is { } vcpu)
-            AttributeGuestNs(t, vcpu, ns);
+            AttributeGuestRun(t, vcpu);
+        else if (t.GuestSinceEntryNs > 0)
+            t.GuestSinceEntryNs = 0;
     }
 
     /// <summary><see cref="AttributeGuestRun(ThreadInfo)"/> of a thread whose vCPU the caller holds.</summary>
@@ -207,7 +205,7 @@ internal sealed class KvmTracker
         // Made a vCPU just above: read once, the stores below would have it read again.
         var vcpu = t.Vcpu!;
         var window = vcpu.Window;
-        long rip = KvmFields.Get(e, f.GuestRip, NoValue);
+        long rip = FieldSlots.Get(e, f.GuestRip, NoValue);
         var exitMode = rip != NoValue ? ModeOf(rip) : GuestMode.Unknown;
         // The run's time (or what is left of a run that ended without its exit) to the space it ran in, before that is cleared.
         AttributeGuestRun(t, vcpu);
@@ -223,8 +221,8 @@ internal sealed class KvmTracker
         if (t.PendingExitTime >= 0)
             _counters.UnfinishedExits++;
         t.PendingExitTime = now;
-        t.PendingExitReason = (int)KvmFields.Get(e, f.ExitReason, -1);
-        if (KvmFields.Get(e, f.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
+        t.PendingExitReason = (int)FieldSlots.Get(e, f.ExitReason, -1);
+        if (FieldSlots.Get(e, f.Isa, 0) is var isa and ((long)ExitIsa.Vmx or (long)ExitIsa.Svm))
             window.Isa = (ExitIsa)isa;
         if (t.Nested is { } nested)
             _nested.OnKvmExit(t, nested);

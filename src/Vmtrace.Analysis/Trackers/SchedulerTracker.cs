@@ -142,8 +142,8 @@ internal sealed class SchedulerTracker
     {
         _schedulerSeen = true;
         var f = _switchFields.Of(e.Type);
-        int prevTid = (int)SwitchFields.Get(e, f.PrevTid, e.Tid);
-        int nextTid = (int)SwitchFields.Get(e, f.NextTid, -1);
+        int prevTid = (int)FieldSlots.Get(e, f.PrevTid, e.Tid);
+        int nextTid = (int)FieldSlots.Get(e, f.NextTid, -1);
         if (cpu < 0 || nextTid < 0)
             return;
         // The CPU's object stays the same through the switch: read once.
@@ -156,13 +156,13 @@ internal sealed class SchedulerTracker
             if (prevTid != 0)
             {
                 var current = c.Current;
-                _identity.Rename(current is not null && current.Tid == prevTid ? current : _identity.Thread(prevTid), SwitchFields.Text(e, f.PrevComm));
+                _identity.Rename(current is not null && current.Tid == prevTid ? current : _identity.Thread(prevTid), FieldSlots.Text(e, f.PrevComm));
             }
         }
-        bool runnable = (SwitchFields.Get(e, f.PrevState, 1) & TaskStateMask) == 0;
+        bool runnable = (FieldSlots.Get(e, f.PrevState, 1) & TaskStateMask) == 0;
         var next = nextTid == 0 ? null : _identity.Thread(nextTid);
         if (next is not null)
-            _identity.Rename(next, SwitchFields.Text(e, f.NextComm));
+            _identity.Rename(next, FieldSlots.Text(e, f.NextComm));
         long at = KernelSwitchTime(c.Current, now);
         Switch(c, cpu, runnable ? RunState.Preempted : RunState.Blocked, next, now, at, at, observed: true);
     }

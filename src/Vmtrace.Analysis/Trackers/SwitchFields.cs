@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Vmtrace.Decoding;
 
 namespace Vmtrace.Analysis.Trackers;
@@ -39,14 +38,4 @@ internal sealed class SwitchFields : FieldSlots
         int slot = type.Slot(role);
         return slot >= 0 && type.Fields[slot].Kind == FieldKind.String ? slot : -1;
     }
-
-    /// <summary>The integer in <paramref name="slot"/> (-1: no such field), or <paramref name="fallback"/> when absent.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long Get(in TraceEvent e, int slot, long fallback) =>
-        slot >= 0 && e.IsPresent(slot) ? e.GetInt64(slot) : fallback;
-
-    /// <summary>The text in <paramref name="slot"/> (-1: no such text field), or empty when absent.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ReadOnlySpan<byte> Text(in TraceEvent e, int slot) =>
-        slot >= 0 && e.IsPresent(slot) ? e.GetBytes(slot) : default;
 }
