@@ -24,12 +24,16 @@ internal static class AnalyzeBenchmark
 
     private const double WarmUpSeconds = 3;
 
+    /// <summary>The same loop over the same events varies by a few % run to run; a median this far above the best means the machine slowed down.</summary>
+    private const double UnsteadyRatio = 1.10;
+
     /// <param name="scenarioFilter">Runs only the scenarios whose name contains it (e.g. "s2"), or all when null.</param>
     public static int Run(string traces, int runs, string? scenarioFilter, TextWriter o)
     {
-        o.WriteLine($"vmtrace analysis benchmark: {Environment.ProcessorCount} CPUs, .NET {Environment.Version}, {runs} timed runs after at least 3 warm-up runs and {WarmUpSeconds} s");
+        o.WriteLine($"vmtrace analysis benchmark: {MachineDescription.Cpu()}, {Environment.ProcessorCount} CPUs, .NET {Environment.Version}, {runs} timed runs after at least 3 warm-up runs and {WarmUpSeconds} s");
         o.WriteLine($"load average before: {DecodeBenchmark.LoadAverage()}");
         o.WriteLine($"{"scenario",-26} {"events",10} {"Mev/s/core cpu",15} {"(median)",9} {"Mev/s wall",11} {"(median)",9} {"cpu ns/ev",10} {"replay ns/ev",12} {"sink ns/ev",10} {"analysis Mev/s/core",19} {"B/event run",12} {"B/event steady",15} {"B/event (no window close)",26} {"KB/window close",15}");
+        var unsteady = new List<string>();
         foreach (var (name, inputs, inventoryFile) in Scenarios)
         {
             if (scenarioFilter is not null && !name.Contains(scenarioFilter, StringComparison.OrdinalIgnoreCase))
@@ -50,16 +54,22 @@ internal static class AnalyzeBenchmark
             var warmUpClock = Stopwatch.StartNew();
             for (int i = 0; i < 3 || warmUpClock.Elapsed.TotalSeconds < WarmUpSeconds; i++)
                 Once(replay, inventory);
+            // The feeding loop runs between the analysis runs, not after them: its figure, subtracted from theirs, then
+            // comes from the same minutes (this kind of machine has phases of minutes in which everything runs slower).
             var results = new List<Result>();
+            var sinks = new List<double>();
             for (int i = 0; i < runs; i++)
+            {
                 results.Add(Once(replay, inventory));
+                if (SinkOnce(replay) is { } sink)
+                    sinks.Add(sink);
+            }
             double n = replay.Count;
             double replayOnly = double.MaxValue;
             for (int i = 0; i < runs; i++)
                 replayOnly = Math.Min(replayOnly, ReplayOnly(replay));
-            double sinkBest = double.MaxValue;
-            for (int i = 0; i < runs; i++)
-                sinkBest = Math.Min(sinkBest, SinkOnce(replay) ?? double.MaxValue);
+            sinks.Sort();
+            double sinkBest = sinks.Count > 0 ? sinks[0] : double.MaxValue;
             var (outsideCloses, closeBytes, closes) = BytesByKindOfCall(replay, inventory);
             var best = results.MinBy(r => r.Seconds)!;
             var wall = results.Select(r => r.Seconds).Order().ToList();
@@ -73,17 +83,22 @@ internal static class AnalyzeBenchmark
                 ? (n / (cpu[0] - sinkBest) / 1e6).ToString("F2", CultureInfo.InvariantCulture) : "n/a";
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name,-26} {replay.Count,10:N0} {cpuBest,15} {cpuMedian,9} {n / wall[0] / 1e6,11:F2} {n / Median(wall) / 1e6,9:F2} {cpuNs,10} {replayOnly * 1e9 / n,12:F1} {sinkNs,10} {analysisOnly,19} {best.RunBytes / n,12:F2} {best.SteadyBytes / (n - n / 2),15:F3} {outsideCloses / n,26:F3} {(closes > 0 ? closeBytes / 1024.0 / closes : 0),15:F1}"));
+            if (sinkMeasured && Median(sinks) > sinkBest * UnsteadyRatio)
+                unsteady.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: the feeding loop's median run took {Median(sinks) / sinkBest:F2}× its best"));
         }
         o.WriteLine($"load average after: {DecodeBenchmark.LoadAverage()}");
+        foreach (var line in unsteady)
+            o.WriteLine($"UNSTEADY {line}: the machine's speed changed during the runs; compare only with runs taken when it did not.");
         o.WriteLine("Mev/s/core cpu: events over the analysing thread's CPU time (CLOCK_THREAD_CPUTIME_ID; steadier than wall time on a shared machine),");
         o.WriteLine("best and median of the runs; Mev/s wall: the same over wall time. Each run includes the window snapshots and the final flush.");
         o.WriteLine("replay ns/ev: the in-memory replay loop alone (best wall time), reading two header fields of each event; included in the figures before it.");
         o.WriteLine("sink ns/ev: the timed loop with each event handed to an empty consumer instead of the analysis (same replay, same TraceEvent,");
-        o.WriteLine("a call not inlined, same bookkeeping; best thread CPU time): what feeding costs. analysis Mev/s/core: events over the best run's");
+        o.WriteLine("a call not inlined, same bookkeeping; best thread CPU time; run between the analysis runs): what feeding costs. analysis Mev/s/core: events over the best run's");
         o.WriteLine("CPU time minus the sink's, i.e. the analysis' own work per event, as a decoder handing it events would see it.");
         o.WriteLine("B/event: bytes allocated on the analysing thread (GC.GetAllocatedBytesForCurrentThread) per event: over a whole run;");
         o.WriteLine("over its second half (steady); by OnEvent calls that closed no window, after the first 10 % of the events.");
         o.WriteLine("KB/window close: allocated by the OnEvent calls that closed windows (after the first 10 %), per window closed.");
+        o.WriteLine("Rows flagged UNSTEADY: the feeding loop's median run took over " + UnsteadyRatio.ToString("F2", CultureInfo.InvariantCulture) + "× its best (the same work: the machine slowed down during the runs).");
         o.WriteLine("target: >= 5 M events/s per core, nothing allocated per event.");
         return 0;
     }
