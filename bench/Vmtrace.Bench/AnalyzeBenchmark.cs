@@ -52,8 +52,12 @@ internal static class AnalyzeBenchmark
             // Warm up until tiered compilation has settled: a small trace's run lasts a few ms, so a fixed
             // count of warm-up runs ended before tier-1 code replaced tier-0 and the figures measured tier 0.
             var warmUpClock = Stopwatch.StartNew();
+            // The feeding loop too: compiled anew for tier 1 on the first scenario, its runs would otherwise differ by tier.
             for (int i = 0; i < 3 || warmUpClock.Elapsed.TotalSeconds < WarmUpSeconds; i++)
+            {
                 Once(replay, inventory);
+                SinkOnce(replay);
+            }
             // The feeding loop runs between the analysis runs, not after them: its figure, subtracted from theirs, then
             // comes from the same minutes (this kind of machine has phases of minutes in which everything runs slower).
             var results = new List<Result>();
@@ -108,28 +112,36 @@ internal static class AnalyzeBenchmark
 
     /// <summary>
     /// <see cref="Once"/>'s loop with the analysis replaced by an empty consumer: the replay, the <see cref="TraceEvent"/>
-    /// handed over by reference to a call that is not inlined, and the same bookkeeping. Thread CPU seconds, or null.
+    /// handed over by reference to a call that is not inlined, and the same bookkeeping. Thread CPU seconds of one pass, or
+    /// null. Timed over <see cref="SinkPasses"/> passes: one pass lasts a tenth of an analysis run, and an interrupt or two
+    /// would move it by more than the analysis runs vary.
     /// </summary>
     private static double? SinkOnce(ReplaySource replay)
     {
-        replay.Rewind();
         long half = replay.Count / 2;
+        long last = 0, marks = 0;
         double? cpuStart = CpuTime.ThreadPrecise();
-        long n = 0, last = 0, marks = 0;
-        while (replay.MoveNext())
+        for (int pass = 0; pass < SinkPasses; pass++)
         {
-            var e = replay.Current;
-            last = e.Timestamp;
-            Sink(e);
-            if (++n == half)
-                marks++;
-            if ((n & 0x3FF) == 0)
-                marks += SinkTake();
+            replay.Rewind();
+            long n = 0;
+            while (replay.MoveNext())
+            {
+                var e = replay.Current;
+                last = e.Timestamp;
+                Sink(e);
+                if (++n == half)
+                    marks++;
+                if ((n & 0x3FF) == 0)
+                    marks += SinkTake();
+            }
         }
         double? cpuEnd = CpuTime.ThreadPrecise();
         GC.KeepAlive(last + marks);
-        return cpuEnd - cpuStart;
+        return (cpuEnd - cpuStart) / SinkPasses;
     }
+
+    private const int SinkPasses = 8;
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Sink(in TraceEvent e)
