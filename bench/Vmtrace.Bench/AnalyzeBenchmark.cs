@@ -97,7 +97,7 @@ internal static class AnalyzeBenchmark
         o.WriteLine("best and median of the runs; Mev/s wall: the same over wall time. Each run includes the window snapshots and the final flush.");
         o.WriteLine("replay ns/ev: the in-memory replay loop alone (best wall time), reading two header fields of each event; included in the figures before it.");
         o.WriteLine("sink ns/ev: the timed loop with each event handed to an empty consumer instead of the analysis (same replay, same TraceEvent,");
-        o.WriteLine("a call not inlined, same bookkeeping; best thread CPU time; run between the analysis runs): what feeding costs. analysis Mev/s/core: events over the best run's");
+        o.WriteLine("a call not inlined, same bookkeeping; best thread CPU time of 8 passes, run between the analysis runs): what feeding costs. analysis Mev/s/core: events over the best run's");
         o.WriteLine("CPU time minus the sink's, i.e. the analysis' own work per event, as a decoder handing it events would see it.");
         o.WriteLine("B/event: bytes allocated on the analysing thread (GC.GetAllocatedBytesForCurrentThread) per event: over a whole run;");
         o.WriteLine("over its second half (steady); by OnEvent calls that closed no window, after the first 10 % of the events.");
